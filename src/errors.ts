@@ -1,0 +1,61 @@
+/**
+ * One error class for programming errors (shape mismatches, non-scalar outputs to `grad`,
+ * escaped tracers, mismatched trees, bad constructor input). Every error carries a tag,
+ * the op or transform that raised it, the shapes involved and, where it applies, the key
+ * path in the parameter record, so a message alone is enough to find the bug.
+ *
+ * Data at the boundary (checkpoints, configs) never throws: it is decoded into an fp-ts
+ * `Either` by `src/io/`.
+ */
+
+/** @category model */
+export type ErrorTag =
+  | 'ShapeError'
+  | 'DTypeError'
+  | 'ValueError'
+  | 'TreeError'
+  | 'EscapedTracer'
+  | 'NonScalarOutput'
+  | 'ConcretizationError'
+
+/** @category model */
+export interface ErrorDetails {
+  readonly op?: string
+  readonly shapes?: ReadonlyArray<ReadonlyArray<number>>
+  readonly path?: string
+}
+
+const fmtShape = (s: ReadonlyArray<number>): string => `[${s.join(', ')}]`
+
+/**
+ * The error every purediff programming error is thrown as.
+ * @example
+ * try { add(zeros([2]), zeros([3])) } catch (e) { (e as PurediffError).tag === 'ShapeError' }
+ * @category model
+ * @since 0.1.0
+ */
+export class PurediffError extends Error {
+  override readonly name = 'PurediffError'
+  readonly tag: ErrorTag
+  readonly op: string | undefined
+  readonly shapes: ReadonlyArray<ReadonlyArray<number>> | undefined
+  readonly path: string | undefined
+  constructor(tag: ErrorTag, message: string, details: ErrorDetails = {}) {
+    const parts = [details.op !== undefined ? `${details.op}: ` : '', message]
+    if (details.shapes !== undefined && details.shapes.length > 0) {
+      parts.push(` (shapes ${details.shapes.map(fmtShape).join(' and ')})`)
+    }
+    if (details.path !== undefined && details.path !== '') parts.push(` at key path '${details.path}'`)
+    super(`${tag}: ${parts.join('')}`)
+    this.tag = tag
+    this.op = details.op
+    this.shapes = details.shapes
+    this.path = details.path
+  }
+}
+
+/** @internal */
+export const shapeError = (op: string, message: string, ...shapes: ReadonlyArray<number>[]): PurediffError =>
+  new PurediffError('ShapeError', message, { op, shapes })
+
+export { fmtShape }

@@ -1,0 +1,348 @@
+/**
+ * Immutable n-dimensional arrays. A `Tensor` is a shape, a dtype and row-major data in a
+ * typed array that no caller can reach: the backing array lives in a private field, every
+ * accessor returns a copy, and every tensor (and its shape) is frozen. There is no
+ * `dispose`, `tidy` or reference counting; ordinary garbage collection reclaims tensors.
+ *
+ * `Tensor` is the abstract type users see. Concrete tensors (`ConcreteTensor`) hold data;
+ * the AD layer adds tracers (dual tensors and tape nodes) as further subclasses, so a model
+ * written against `Tensor` runs unchanged under every transform.
+ *
+ * Purity contract: nothing here mutates a value after construction. `dataOf` exposes the
+ * backing array to kernels only; it is not exported from the package.
+ */
+import { PurediffError, fmtShape } from '../errors.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** @category model */
+export type DType = 'float64' | 'float32'
+/** @category model */
+export type Data = Float64Array | Float32Array
+/** @category model */
+export type Shape = ReadonlyArray<number>
+/** Nested arrays of numbers, as `toArray` returns and `tensor` accepts. @category model */
+export type NestedArray = number | ReadonlyArray<NestedArray>
+
+/**
+ * The abstract tensor: what every op accepts and returns.
+ * @category model
+ * @since 0.1.0
+ */
+export abstract class Tensor {
+  abstract readonly shape: Shape
+  abstract readonly dtype: DType
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape)
+  }
+  /** Number of axes. */
+  get rank(): number {
+    return this.shape.length
+  }
+  /** The concrete value behind this tensor (a tracer's primal, recursively). */
+  abstract concrete(): ConcreteTensor
+  /** A plain nested-array copy of the values. */
+  toArray(): NestedArray {
+    return this.concrete().toArray()
+  }
+  /** A copy of the row-major values. */
+  toTypedArray(): Data {
+    return this.concrete().toTypedArray()
+  }
+  /** The single value of a one-element tensor; throws otherwise. */
+  item(): number {
+    return this.concrete().item()
+  }
+  toString(): string {
+    return this.concrete().toString()
+  }
+  [Symbol.toPrimitive](hint: string): string | number {
+    if (hint === 'string') return this.toString()
+    return this.item()
+  }
+}
+
+let readData: (t: ConcreteTensor) => Data
+
+/**
+ * A tensor that holds its values.
+ * @category model
+ * @since 0.1.0
+ */
+export class ConcreteTensor extends Tensor {
+  readonly shape: Shape
+  readonly dtype: DType
+  readonly #data: Data
+  static {
+    readData = (t) => t.#data
+  }
+  /** @internal use `tensor`, `fromData` or a kernel; `data` must be freshly allocated. */
+  constructor(data: Data, shape: Shape) {
+    super()
+    this.#data = data
+    this.shape = Object.freeze(shape.slice())
+    this.dtype = data instanceof Float32Array ? 'float32' : 'float64'
+    Object.freeze(this)
+  }
+  override get size(): number {
+    return this.#data.length
+  }
+  override concrete(): ConcreteTensor {
+    return this
+  }
+  override toArray(): NestedArray {
+    const d = this.#data
+    if (this.shape.length === 0) return d[0] as number
+    const build = (axis: number, offset: number): NestedArray[] => {
+      const n = this.shape[axis] as number
+      const stride = sizeOf(this.shape.slice(axis + 1))
+      const out: NestedArray[] = new Array(n)
+      for (let i = 0; i < n; i++) {
+        out[i] = axis === this.shape.length - 1 ? (d[offset + i] as number) : build(axis + 1, offset + i * stride)
+      }
+      return out
+    }
+    return build(0, 0)
+  }
+  override toTypedArray(): Data {
+    return this.#data.slice()
+  }
+  override item(): number {
+    if (this.#data.length !== 1) {
+      throw new PurediffError('ValueError', `item() needs a one-element tensor`, { op: 'item', shapes: [this.shape] })
+    }
+    return this.#data[0] as number
+  }
+  override toString(): string {
+    const body = JSON.stringify(this.toArray(), (_k, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+    )
+    return `Tensor(${body}, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** @internal kernels only: the backing array of a concrete tensor. Never hand it to users. */
+export const dataOf = (t: ConcreteTensor): Data => readData(t)
+
+/** @internal wrap a freshly allocated array without copying. */
+export const wrap = (data: Data, shape: Shape): ConcreteTensor => new ConcreteTensor(data, shape)
+
+/** Product of a shape's extents. @category utils */
+export const sizeOf = (shape: Shape): number => {
+  let n = 1
+  for (const d of shape) n *= d
+  return n
+}
+
+/** Allocate an output array of a dtype. @internal */
+export const alloc = (dtype: DType, n: number): Data => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n))
+
+const checkDType = (dtype: unknown, op: string): DType => {
+  if (dtype === 'float64' || dtype === 'float32') return dtype
+  throw new PurediffError('DTypeError', `unknown dtype ${JSON.stringify(dtype)}; expected 'float64' or 'float32'`, {
+    op,
+  })
+}
+
+/** Validate a shape: non-negative integers. @internal */
+export const checkShape = (shape: unknown, op: string): number[] => {
+  if (!Array.isArray(shape)) {
+    throw new PurediffError('ValueError', `shape must be an array of non-negative integers, got ${String(shape)}`, { op })
+  }
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new PurediffError(
+        'ValueError',
+        `shape must be an array of non-negative integers, got [${shape.map(String).join(', ')}]`,
+        { op },
+      )
+    }
+  }
+  return shape.slice() as number[]
+}
+
+const inferShape = (data: unknown, path: string, op: string): number[] => {
+  if (typeof data === 'number') return []
+  if (Array.isArray(data)) {
+    if (data.length === 0) return [0]
+    const inner = inferShape(data[0], `${path}[0]`, op)
+    return [data.length, ...inner]
+  }
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) return [(data as unknown as ArrayLike<number>).length]
+  throw new PurediffError(
+    'ValueError',
+    `expected a number or nested arrays of numbers, got ${data === null ? 'null' : typeof data} at data${path}`,
+    { op },
+  )
+}
+
+const fill = (data: unknown, shape: number[], axis: number, out: Data, offset: number, path: string, op: string): void => {
+  if (axis === shape.length) {
+    if (typeof data !== 'number') {
+      throw new PurediffError('ValueError', `ragged or non-numeric data: expected a number at data${path}, got ${Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data}`, { op })
+    }
+    out[offset] = data
+    return
+  }
+  const n = shape[axis] as number
+  const isTyped = ArrayBuffer.isView(data) && !(data instanceof DataView)
+  if (!Array.isArray(data) && !isTyped) {
+    throw new PurediffError('ValueError', `ragged data: expected an array of length ${n} at data${path}, got ${data === null ? 'null' : typeof data}`, { op })
+  }
+  const arr = data as ArrayLike<unknown>
+  if (arr.length !== n) {
+    throw new PurediffError('ValueError', `ragged data: expected length ${n} at data${path}, got length ${arr.length}`, { op })
+  }
+  const stride = sizeOf(shape.slice(axis + 1))
+  for (let i = 0; i < n; i++) fill(arr[i], shape, axis + 1, out, offset + i * stride, `${path}[${i}]`, op)
+}
+
+/**
+ * A tensor from a number or nested arrays (float64 unless asked otherwise). Ragged arrays,
+ * non-numbers and unknown dtypes are errors that say where the problem is.
+ * @example
+ * tensor([[1, 2], [3, 4]]).shape // [2, 2]
+ * @category constructors
+ * @since 0.1.0
+ */
+export const tensor = (data: NestedArray | ArrayLike<number>, dtype: DType = 'float64'): ConcreteTensor => {
+  const dt = checkDType(dtype, 'tensor')
+  if (data instanceof Tensor) return castTo(data.concrete(), dt)
+  const shape = inferShape(data, '', 'tensor')
+  const out = alloc(dt, sizeOf(shape))
+  fill(data, shape, 0, out, 0, '', 'tensor')
+  return wrap(out, shape)
+}
+
+/**
+ * A tensor from flat row-major values and a shape (the values are copied).
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromData = (data: ArrayLike<number>, shape: Shape, dtype: DType = 'float64'): ConcreteTensor => {
+  const dt = checkDType(dtype, 'fromData')
+  const sh = checkShape(shape, 'fromData')
+  const n = sizeOf(sh)
+  if (data.length !== n) {
+    throw new PurediffError('ShapeError', `${data.length} values do not fill shape ${fmtShape(sh)} (${n} elements)`, {
+      op: 'fromData',
+    })
+  }
+  const out = alloc(dt, n)
+  for (let i = 0; i < n; i++) {
+    const v = data[i]
+    if (typeof v !== 'number') {
+      throw new PurediffError('ValueError', `non-numeric value at index ${i}`, { op: 'fromData' })
+    }
+    out[i] = v
+  }
+  return wrap(out, sh)
+}
+
+/** A scalar (rank-0) tensor. @category constructors @since 0.1.0 */
+export const scalar = (x: number, dtype: DType = 'float64'): ConcreteTensor => {
+  if (typeof x !== 'number') throw new PurediffError('ValueError', `expected a number, got ${typeof x}`, { op: 'scalar' })
+  const out = alloc(checkDType(dtype, 'scalar'), 1)
+  out[0] = x
+  return wrap(out, [])
+}
+
+/** A tensor filled with one value. @category constructors @since 0.1.0 */
+export const full = (shape: Shape, value: number, dtype: DType = 'float64'): ConcreteTensor => {
+  const sh = checkShape(shape, 'full')
+  const out = alloc(checkDType(dtype, 'full'), sizeOf(sh))
+  if (value !== 0) out.fill(value)
+  return wrap(out, sh)
+}
+
+/** Zeros of a shape. @category constructors @since 0.1.0 */
+export const zeros = (shape: Shape, dtype: DType = 'float64'): ConcreteTensor => full(shape, 0, dtype)
+/** Ones of a shape. @category constructors @since 0.1.0 */
+export const ones = (shape: Shape, dtype: DType = 'float64'): ConcreteTensor => full(shape, 1, dtype)
+
+/** `[start, start + step, ...)` below `stop`, as a rank-1 tensor. @category constructors @since 0.1.0 */
+export const arange = (start: number, stop?: number, step = 1, dtype: DType = 'float64'): ConcreteTensor => {
+  const [a, b] = stop === undefined ? [0, start] : [start, stop]
+  if (step === 0) throw new PurediffError('ValueError', 'step must be nonzero', { op: 'arange' })
+  const n = Math.max(0, Math.ceil((b - a) / step))
+  const out = alloc(dtype, n)
+  for (let i = 0; i < n; i++) out[i] = a + i * step
+  return wrap(out, [n])
+}
+
+/** `n` evenly spaced values from `start` to `stop` inclusive. @category constructors @since 0.1.0 */
+export const linspace = (start: number, stop: number, n: number, dtype: DType = 'float64'): ConcreteTensor => {
+  const out = alloc(dtype, n)
+  for (let i = 0; i < n; i++) out[i] = n === 1 ? start : start + ((stop - start) * i) / (n - 1)
+  return wrap(out, [n])
+}
+
+/** The identity matrix. @category constructors @since 0.1.0 */
+export const eye = (n: number, dtype: DType = 'float64'): ConcreteTensor => {
+  const out = alloc(dtype, n * n)
+  for (let i = 0; i < n; i++) out[i * n + i] = 1
+  return wrap(out, [n, n])
+}
+
+/** A copy in another dtype (float64 → float32 rounds). @category combinators @since 0.1.0 */
+export const castTo = (t: ConcreteTensor, dtype: DType): ConcreteTensor => {
+  if (t.dtype === dtype) return t
+  const out = alloc(dtype, t.size)
+  out.set(dataOf(t))
+  return wrap(out, t.shape)
+}
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** Is this a tensor (concrete or traced)? @category utils */
+export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor
+
+/** A plain JS copy: a number for a scalar or a number, nested arrays otherwise. @category utils @since 0.1.0 */
+export const toArray = (t: Tensor | number): NestedArray => (typeof t === 'number' ? t : t.toArray())
+
+/** Row-major strides of a shape. @category utils */
+export const stridesOf = (shape: Shape): number[] => {
+  const s = new Array<number>(shape.length)
+  let acc = 1
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc
+    acc *= shape[i] as number
+  }
+  return s
+}
+
+/** Are two shapes equal? @category utils */
+export const shapeEq = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
+
+/**
+ * NumPy broadcasting of two shapes, or an error that names the op and both shapes.
+ * @category utils
+ */
+export const broadcastShapes = (op: string, a: Shape, b: Shape): number[] => {
+  const n = Math.max(a.length, b.length)
+  const out = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1
+    const db = b[b.length - n + i] ?? 1
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new PurediffError('ShapeError', `shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast`, {
+        op,
+        shapes: [a, b],
+      })
+    }
+    out[i] = da === 1 ? db : da
+  }
+  return out
+}
+
+/** Result dtype of combining dtypes: float64 wins. @category utils */
+export const promoteDTypes = (...ds: DType[]): DType => (ds.includes('float64') || ds.length === 0 ? 'float64' : 'float32')
