@@ -63,6 +63,10 @@ export abstract class Tensor {
     if (hint === 'string') return this.toString()
     return this.item()
   }
+  /** How Node's console shows a tensor: its values, shape and dtype. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString()
+  }
 }
 
 let readData: (t: ConcreteTensor) => Data
@@ -334,7 +338,7 @@ export const broadcastShapes = (op: string, a: Shape, b: Shape): number[] => {
     const da = a[a.length - n + i] ?? 1
     const db = b[b.length - n + i] ?? 1
     if (da !== db && da !== 1 && db !== 1) {
-      throw new PurediffError('ShapeError', `shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast`, {
+      throw new PurediffError('ShapeError', `shapes do not broadcast (axis ${i - n} has ${da} vs ${db})`, {
         op,
         shapes: [a, b],
       })

@@ -1,0 +1,325 @@
+/**
+ * The AD core: levels, tracers and the one dispatch every op goes through.
+ *
+ * Each transform (`jvp`, `vjp`, `grad`, ...) opens a *main trace* at the next level of a
+ * stack. A forward level wraps values as dual tensors (primal, tangent) — the tensor form of
+ * dual numbers a + bε with ε² = 0; a reverse level wraps them as tape nodes. `bind(prim,
+ * args, params)` finds the highest level among the arguments: that level handles the op,
+ * and every lower-level value (including tracers of outer transforms) is a constant to it.
+ * The level applies the primitive to the primals — a recursive `bind` that the outer levels
+ * see — and its rule, written with ops, so the rule itself is traced by the outer levels.
+ * This is what makes any nesting (forward-over-reverse, reverse-over-reverse, ...) correct
+ * to any order and free of perturbation confusion: an inner level's perturbation can never
+ * be mistaken for an outer one's, because each tracer carries its own level.
+ *
+ * With no tracer among the arguments, `bind` runs the kernel directly (the fast path: no
+ * tape, no tracer objects). Tangents and cotangents that are zero are never materialised:
+ * a missing tangent, or a `null` rule, is a symbolic zero.
+ *
+ * Purity: tracers are frozen. The only mutable state is the level stack and each reverse
+ * level's private tape, which no user value exposes.
+ */
+import { PurediffError } from '../errors.js'
+import * as P from '../primitives/table.js'
+import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
+import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
+import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** One open transform: a level of the stack. */
+export class MainTrace {
+  active = true
+  readonly tape: Node[] = []
+  constructor(
+    readonly depth: number,
+    readonly kind: 'jvp' | 'vjp',
+    readonly transform: string,
+  ) {}
+}
+
+/** A reverse-mode tape entry: how to send a cotangent of its output back to its inputs. */
+export interface Node {
+  readonly parents: ReadonlyArray<VjpTracer | null>
+  /** cotangent of the output → cotangents of the inputs (null: symbolic zero) */
+  readonly pullback: ((yBar: Tensor) => ReadonlyArray<Tensor | null>) | null
+}
+
+/** A value being traced by a transform. Its shape and dtype are its primal's. */
+export abstract class Tracer extends Tensor {
+  abstract readonly main: MainTrace
+  abstract readonly primal: Tensor
+  override concrete(): ConcreteTensor {
+    return this.primal.concrete()
+  }
+  override [Symbol.toPrimitive](hint: string): string | number {
+    if (hint === 'string') return this.toString()
+    throw new PurediffError(
+      'ConcretizationError',
+      'a traced value was used as a JS number, which would silently drop its derivative; use purediff ops, or toArray(x) to read the value on purpose',
+      { op: this.main.transform, shapes: [this.shape] },
+    )
+  }
+  override toString(): string {
+    return `Tracer<${this.main.transform}>(${this.primal.toString()})`
+  }
+}
+
+/** A dual tensor: primal and tangent, both values of lower levels. */
+export class JvpTracer extends Tracer {
+  readonly shape: Shape
+  readonly dtype: DType
+  constructor(
+    readonly main: MainTrace,
+    readonly primal: Tensor,
+    readonly tangent: Tensor,
+  ) {
+    super()
+    this.shape = primal.shape
+    this.dtype = primal.dtype
+    Object.freeze(this)
+  }
+}
+
+/** A value recorded on a reverse level's tape. */
+export class VjpTracer extends Tracer {
+  readonly shape: Shape
+  readonly dtype: DType
+  constructor(
+    readonly main: MainTrace,
+    readonly primal: Tensor,
+    readonly node: Node,
+  ) {
+    super()
+    this.shape = primal.shape
+    this.dtype = primal.dtype
+    Object.freeze(this)
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// the level stack
+// -------------------------------------------------------------------------------------
+
+const stack: MainTrace[] = []
+
+/** Run `body` inside a fresh level; the level closes (and its tracers expire) afterwards. */
+export const withMain = <A>(kind: 'jvp' | 'vjp', transform: string, body: (main: MainTrace) => A): A => {
+  const main = new MainTrace(stack.length + 1, kind, transform)
+  stack.push(main)
+  try {
+    return body(main)
+  } finally {
+    main.active = false
+    stack.pop()
+  }
+}
+
+const escaped = (t: Tracer): PurediffError =>
+  new PurediffError(
+    'EscapedTracer',
+    `escaped tracer: a value traced by '${t.main.transform}' was used after '${t.main.transform}' returned (it leaked out through a closure or a side effect)`,
+    { op: t.main.transform, shapes: [t.shape] },
+  )
+
+/** The highest active level among some values (null: all concrete). Throws on an escaped tracer. */
+export const topMain = (args: ReadonlyArray<Tensor>): MainTrace | null => {
+  let top: MainTrace | null = null
+  for (const a of args) {
+    if (a instanceof Tracer) {
+      if (!a.main.active) throw escaped(a)
+      if (top === null || a.main.depth > top.depth) top = a.main
+    }
+  }
+  return top
+}
+
+/** Check that a value holds no expired tracer (used on transform outputs). */
+export const checkLive = (t: Tensor): void => {
+  if (t instanceof Tracer && !t.main.active) throw escaped(t)
+}
+
+// -------------------------------------------------------------------------------------
+// dispatch
+// -------------------------------------------------------------------------------------
+
+const ruleAt = <P, F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null), i: number): F | null =>
+  typeof rules === 'function' ? rules(i) : (rules[i] ?? null)
+
+/**
+ * Apply a primitive: the one entry point of every op.
+ * @category dispatch
+ */
+export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
+  const main = topMain(args)
+  if (main === null) return prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
+  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : bindVjp(main, prim, args, params)
+}
+
+/** The primal a level sees for an argument: its own tracers unwrap, anything else is a constant. */
+const primalAt = (main: MainTrace, a: Tensor): Tensor => (a instanceof Tracer && a.main === main ? a.primal : a)
+
+const bindJvp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
+  const xs = args.map((a) => primalAt(main, a))
+  const y = bind(prim, xs, params)
+  let yDot: Tensor | null = null
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (!(a instanceof JvpTracer) || a.main !== main) continue
+    const rule = ruleAt<P, JvpRule<P>>(prim.jvp, i)
+    if (rule === null) continue
+    const c = rule(a.tangent, xs, y, params, R)
+    yDot = yDot === null ? c : R.add(yDot, c)
+  }
+  if (yDot === null) return y
+  if (!shapeEq(yDot.shape, y.shape)) yDot = R.broadcastTo(yDot, y.shape)
+  if (yDot.dtype !== y.dtype) yDot = R.cast(yDot, y.dtype)
+  return new JvpTracer(main, y, yDot)
+}
+
+const bindVjp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
+  const xs = args.map((a) => primalAt(main, a))
+  const y = bind(prim, xs, params)
+  const parents = args.map((a, i) =>
+    a instanceof VjpTracer && a.main === main && ruleAt<P, VjpRule<P>>(prim.vjp, i) !== null ? a : null,
+  )
+  if (parents.every((p) => p === null)) return y
+  const pullback = (yBar: Tensor): Array<Tensor | null> =>
+    parents.map((p, i) => {
+      if (p === null) return null
+      const rule = ruleAt<P, VjpRule<P>>(prim.vjp, i) as VjpRule<P>
+      let xBar = rule(yBar, xs, y, params, R)
+      const x = xs[i] as Tensor
+      if (!shapeEq(xBar.shape, x.shape)) xBar = R.unbroadcast(xBar, x.shape)
+      if (xBar.dtype !== x.dtype) xBar = R.cast(xBar, x.dtype)
+      return xBar
+    })
+  const node: Node = { parents, pullback }
+  main.tape.push(node)
+  return new VjpTracer(main, y, node)
+}
+
+// -------------------------------------------------------------------------------------
+// reverse sweep
+// -------------------------------------------------------------------------------------
+
+/**
+ * Propagate output cotangents back through a closed level's tape (in reverse creation
+ * order, which is a topological order). Returns the cotangent of each requested input node
+ * (null: symbolic zero). The sweep uses ops only, so outer levels trace it.
+ */
+export const backward = (
+  main: MainTrace,
+  seeds: ReadonlyArray<readonly [Tensor, Tensor]>,
+  inputs: ReadonlyArray<Node>,
+): Array<Tensor | null> => {
+  const cts = new Map<Node, Tensor>()
+  const accumulate = (node: Node, g: Tensor): void => {
+    const prev = cts.get(node)
+    cts.set(node, prev === undefined ? g : R.add(prev, g))
+  }
+  for (const [out, yBar] of seeds) {
+    if (out instanceof VjpTracer && out.main === main) accumulate(out.node, yBar)
+  }
+  const inputSet = new Set(inputs)
+  for (let k = main.tape.length - 1; k >= 0; k--) {
+    const node = main.tape[k] as Node
+    const g = cts.get(node)
+    if (g === undefined || node.pullback === null) continue
+    if (!inputSet.has(node)) cts.delete(node)
+    const xBars = node.pullback(g)
+    node.parents.forEach((p, i) => {
+      const xBar = xBars[i]
+      if (p !== null && xBar !== null && xBar !== undefined) accumulate(p.node, xBar)
+    })
+  }
+  return inputs.map((n) => cts.get(n) ?? null)
+}
+
+/** A leaf node for a transform input. */
+export const inputNode = (): Node => ({ parents: [], pullback: null })
+
+/** Record a node whose pullback is given directly (custom rules). */
+export const recordCustom = (
+  main: MainTrace,
+  y: Tensor,
+  parents: ReadonlyArray<VjpTracer | null>,
+  pullback: (yBar: Tensor) => ReadonlyArray<Tensor | null>,
+): VjpTracer => {
+  const node: Node = { parents, pullback }
+  main.tape.push(node)
+  return new VjpTracer(main, y, node)
+}
+
+export type { AnyPrimitive }
+
+// -------------------------------------------------------------------------------------
+// the ops rules are written with
+// -------------------------------------------------------------------------------------
+
+const none = Object.freeze({}) as Record<string, never>
+
+/** Common dtype of some operands: tensors decide; numbers are weakly typed (they follow). */
+export const resultDType = (xs: ReadonlyArray<TensorLike>): DType => {
+  const ds = xs.filter((x): x is Tensor => typeof x !== 'number').map((t) => t.dtype)
+  return ds.length === 0 ? 'float64' : promoteDTypes(...ds)
+}
+
+/** Numbers become scalars of `dtype`; tensors of another dtype are cast (float32 → float64). */
+export const liftTo = (x: TensorLike, dtype: DType): Tensor =>
+  typeof x === 'number' ? scalar(x, dtype) : x.dtype === dtype ? x : bind(P.cast, [x], { dtype })
+
+const bin = (prim: Primitive<Record<string, never>>) => (a: TensorLike, b: TensorLike): Tensor => {
+  const dt = resultDType([a, b])
+  return bind(prim, [liftTo(a, dt), liftTo(b, dt)], none)
+}
+const un = (prim: Primitive<Record<string, never>>) => (x: Tensor): Tensor => bind(prim, [x], none)
+
+/** Sum a broadcast value back to `shape`: over leading axes and over axes where `shape` has 1. */
+export const unbroadcast = (x: Tensor, shape: Shape): Tensor => {
+  if (shapeEq(x.shape, shape)) return x
+  const lead = x.shape.length - shape.length
+  const axes: number[] = []
+  for (let i = 0; i < x.shape.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i)
+  }
+  const summed = axes.length > 0 ? bind(P.sum, [x], { axes }) : x
+  return shapeEq(summed.shape, shape) ? summed : bind(P.reshape, [summed], { shape })
+}
+
+/** The differentiable ops handed to every rule. */
+export const R: RuleOps = {
+  add: bin(P.add),
+  sub: bin(P.sub),
+  mul: bin(P.mul),
+  div: bin(P.div),
+  neg: un(P.neg),
+  mulNoNan: bin(P.mulNoNan),
+  divNoNan: bin(P.divNoNan),
+  pow: bin(P.pow),
+  exp: un(P.exp),
+  log: un(P.log),
+  sin: un(P.sin),
+  cos: un(P.cos),
+  sign: un(P.sign),
+  greater: bin(P.greater),
+  less: bin(P.less),
+  equal: bin(P.equal),
+  where: (c, a, b) => {
+    const dt = resultDType([a, b])
+    return bind(P.where, [c, liftTo(a, dt), liftTo(b, dt)], none)
+  },
+  sum: (x, axes) => bind(P.sum, [x], { axes }),
+  reshape: (x, shape) => (shapeEq(x.shape, shape) ? x : bind(P.reshape, [x], { shape })),
+  broadcastTo: (x, shape) => (shapeEq(x.shape, shape) ? x : bind(P.broadcastTo, [x], { shape })),
+  unbroadcast,
+  transpose: (x, perm) => bind(P.transpose, [x], { perm }),
+  matmul: (a, b) => bind(P.matmul, [a, b], none),
+  slice: (x, begin, size) => bind(P.slice, [x], { begin, size }),
+  pad: (x, before, shape) => bind(P.pad, [x], { before, shape }),
+  gather: (x, indices, axis) => bind(P.gather, [x], { indices, axis }),
+  scatterAdd: (x, indices, axis, shape) => bind(P.scatterAdd, [x], { indices, axis, shape }),
+  cast: (x, dtype) => (x.dtype === dtype ? x : bind(P.cast, [x], { dtype })),
+}

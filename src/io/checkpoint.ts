@@ -1,0 +1,413 @@
+/**
+ * Checkpoints: `save` and `load` of any parameter tree as JSON or as safetensors.
+ *
+ * A JSON checkpoint is the object `{ "format": "purediff", "version": 1, "metadata": {...},
+ * "tree": <TreeJSON> }` (see `tree.ts`: NaN, ±Infinity and -0 survive, empty arrays and
+ * records too). A safetensors checkpoint is what `encodeSafetensors` writes; loading
+ * rebuilds the tree from the key-path names (`layers[0].w`), or returns the tensors by name
+ * with `flat: true` (for files written elsewhere, whose names are not key paths). Number
+ * leaves come back from safetensors as rank-0 tensors, and empty arrays or records are not
+ * stored at all, unless a schema says otherwise.
+ *
+ * Writes are atomic: the bytes go to a fresh temporary file in the target's directory,
+ * which is flushed to disk and then renamed over the target, so a crash or an exception
+ * mid-write leaves the old file (or no file) and never half a file; the temporary file is
+ * removed on failure. Loading never throws on bad data: it returns `Either<LoadError, _>`
+ * whose `errors` name what is wrong and where, and a failed load returns nothing partial.
+ *
+ * Purity: `save` and `load` perform I/O (they are the only effectful functions in io/);
+ * everything they return is frozen.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type * as t from 'io-ts'
+import * as fs from 'node:fs'
+import * as fsp from 'node:fs/promises'
+import * as nodePath from 'node:path'
+import { PurediffError } from '../errors.js'
+import type { ConcreteTensor } from '../tensor/Tensor.js'
+import type { Tree } from '../tree/Tree.js'
+import { describe, formatErrors } from './report.js'
+import { decodeSafetensors, leafBytes, prepare } from './safetensors.js'
+import type { Metadata } from './safetensors.js'
+import { TreeCodec, toJSON, treeFromPaths } from './tree.js'
+import type { TreeJSON } from './tree.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** @category model @since 0.1.0 */
+export type Format = 'json' | 'safetensors'
+
+/**
+ * Why a checkpoint could not be loaded: the file could not be read (`ReadError`), its bytes
+ * are not a well-formed checkpoint (`FormatError`), or its tree does not match the schema
+ * (`DecodeError`). `errors` has one line per problem; `message` joins them.
+ * @category model
+ * @since 0.1.0
+ */
+export interface LoadError {
+  readonly _tag: 'ReadError' | 'FormatError' | 'DecodeError'
+  readonly file: string
+  readonly format: Format | undefined
+  readonly errors: ReadonlyArray<string>
+  readonly message: string
+}
+
+/** @category model @since 0.1.0 */
+export interface SaveOptions {
+  /** Default: from the extension (`.safetensors`), else JSON. */
+  readonly format?: Format
+  /** Free-form strings stored with the tree (`__metadata__` in safetensors). */
+  readonly metadata?: Metadata
+}
+
+/** Anything with an io-ts codec, e.g. a parameter schema (`schema.record({...})`). */
+export interface HasCodec<A> {
+  readonly codec: t.Decoder<unknown, A>
+}
+
+/** @category model @since 0.1.0 */
+export interface LoadOptions {
+  /** Default: from the extension, else sniffed from the first bytes. */
+  readonly format?: Format
+  /** safetensors only: return the tensors by name instead of rebuilding the tree from key paths. */
+  readonly flat?: boolean
+}
+
+/** @category model @since 0.1.0 */
+export interface LoadSchemaOptions<A> extends LoadOptions {
+  /** Decode the loaded tree against this schema (shapes, dtypes, NaN, missing and extra keys). */
+  readonly schema: HasCodec<A>
+}
+
+/** A loaded checkpoint with its metadata. @category model @since 0.1.0 */
+export interface Loaded<A> {
+  readonly tree: A
+  readonly metadata: Metadata | undefined
+}
+
+/** The JSON checkpoint envelope. @category model @since 0.1.0 */
+export interface CheckpointJSON {
+  readonly format: 'purediff'
+  readonly version: 1
+  readonly metadata?: Metadata
+  readonly tree: TreeJSON
+}
+
+// -------------------------------------------------------------------------------------
+// utils (atomic writes)
+// -------------------------------------------------------------------------------------
+
+let tmpCounter = 0
+const tmpName = (file: string): string =>
+  nodePath.join(nodePath.dirname(file), `.${nodePath.basename(file)}.${process.pid}.${++tmpCounter}.tmp`)
+
+const isCode = (e: unknown, code: string): boolean => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
+
+/**
+ * Write chunks to `file` atomically: to a new temporary file in the same directory, flushed,
+ * then renamed over `file`. If producing or writing a chunk throws, the temporary file is
+ * removed, `file` is untouched and the error is rethrown.
+ * @category utils
+ * @since 0.1.0
+ */
+export const writeFileAtomic = async (file: string, chunks: Iterable<Uint8Array>): Promise<void> => {
+  let tmp = tmpName(file)
+  let fh: fsp.FileHandle
+  for (;;) {
+    try {
+      fh = await fsp.open(tmp, 'wx')
+      break
+    } catch (e) {
+      if (!isCode(e, 'EEXIST')) throw e
+      tmp = tmpName(file)
+    }
+  }
+  try {
+    for (const chunk of chunks) {
+      let off = 0
+      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten
+    }
+    await fh.sync()
+    await fh.close()
+    await fsp.rename(tmp, file)
+  } catch (e) {
+    await fh.close().catch(() => undefined)
+    await fsp.unlink(tmp).catch(() => undefined)
+    throw e
+  }
+  await syncDir(nodePath.dirname(file))
+}
+
+/** The synchronous twin of `writeFileAtomic`. @category utils @since 0.1.0 */
+export const writeFileAtomicSync = (file: string, chunks: Iterable<Uint8Array>): void => {
+  let tmp = tmpName(file)
+  let fd: number
+  for (;;) {
+    try {
+      fd = fs.openSync(tmp, 'wx')
+      break
+    } catch (e) {
+      if (!isCode(e, 'EEXIST')) throw e
+      tmp = tmpName(file)
+    }
+  }
+  try {
+    for (const chunk of chunks) {
+      let off = 0
+      while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off)
+    }
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    fd = -1
+    fs.renameSync(tmp, file)
+  } catch (e) {
+    if (fd >= 0) {
+      try {
+        fs.closeSync(fd)
+      } catch {
+        // already failing; the original error is the one to report
+      }
+    }
+    try {
+      fs.unlinkSync(tmp)
+    } catch {
+      // the temporary file may not exist any more
+    }
+    throw e
+  }
+  try {
+    const dfd = fs.openSync(nodePath.dirname(file), 'r')
+    try {
+      fs.fsyncSync(dfd)
+    } finally {
+      fs.closeSync(dfd)
+    }
+  } catch {
+    // Directory fsync is not possible everywhere (e.g. Windows); the rename is still atomic.
+  }
+}
+
+/** Make the rename durable where the platform allows it. */
+const syncDir = async (dir: string): Promise<void> => {
+  try {
+    const d = await fsp.open(dir, 'r')
+    try {
+      await d.sync()
+    } finally {
+      await d.close()
+    }
+  } catch {
+    // Directory fsync is not possible everywhere (e.g. Windows); the rename is still atomic.
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// constructors (encoding)
+// -------------------------------------------------------------------------------------
+
+const formatOf = (file: string): Format | undefined => {
+  const ext = nodePath.extname(file).toLowerCase()
+  return ext === '.safetensors' ? 'safetensors' : ext === '.json' ? 'json' : undefined
+}
+
+/**
+ * A JSON checkpoint as a string (the envelope `{ format, version, metadata?, tree }`).
+ * @category constructors
+ * @since 0.1.0
+ */
+export const stringifyCheckpoint = (tree: Tree, metadata?: Metadata): string => {
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') {
+        throw new PurediffError('ValueError', `metadata values must be strings; ${JSON.stringify(k)} is ${typeof v}`, { op: 'save' })
+      }
+    }
+  }
+  const doc: CheckpointJSON =
+    metadata === undefined ? { format: 'purediff', version: 1, tree: toJSON(tree) } : { format: 'purediff', version: 1, metadata, tree: toJSON(tree) }
+  return JSON.stringify(doc)
+}
+
+/** The bytes of a checkpoint, as chunks, computed lazily after the layout has been checked. */
+const chunksOf = (tree: Tree, format: Format, metadata: Metadata | undefined): Iterable<Uint8Array> => {
+  if (format === 'json') return [new TextEncoder().encode(stringifyCheckpoint(tree, metadata))]
+  const p = prepare(tree, metadata)
+  return (function* () {
+    yield p.header
+    for (const e of p.entries) yield leafBytes(e)
+  })()
+}
+
+/**
+ * Save a parameter tree to `file` atomically (temporary file + rename), as JSON or
+ * safetensors. Throws a `PurediffError` for a value that is not a tree; rejects with the
+ * system error if the file cannot be written (the old file is then untouched).
+ * @example
+ * await save('params.safetensors', params, { metadata: { step: '1000' } })
+ * @category constructors
+ * @since 0.1.0
+ */
+export const save = async (file: string, tree: Tree, options: SaveOptions = {}): Promise<void> => {
+  const format = options.format ?? formatOf(file) ?? 'json'
+  const chunks = chunksOf(tree, format, options.metadata)
+  await writeFileAtomic(file, chunks)
+}
+
+/** The synchronous twin of `save`. @category constructors @since 0.1.0 */
+export const saveSync = (file: string, tree: Tree, options: SaveOptions = {}): void => {
+  const format = options.format ?? formatOf(file) ?? 'json'
+  writeFileAtomicSync(file, chunksOf(tree, format, options.metadata))
+}
+
+// -------------------------------------------------------------------------------------
+// constructors (decoding)
+// -------------------------------------------------------------------------------------
+
+type Result<A> = E.Either<LoadError, A>
+
+const loadError = (_tag: LoadError['_tag'], file: string, format: Format | undefined, errors: ReadonlyArray<string>): LoadError =>
+  Object.freeze({ _tag, file, format, errors: Object.freeze([...errors]), message: `${file}: ${errors.join('; ')}` })
+
+/** Guess the format from the first bytes: a safetensors file starts with a plausible length and then '{'. */
+const sniff = (bytes: Uint8Array): Format => {
+  if (bytes.length >= 9) {
+    const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)
+    if (n > 0n && n <= BigInt(bytes.length - 8) && bytes[8] === 0x7b) return 'safetensors'
+  }
+  return 'json'
+}
+
+const ENVELOPE_KEYS = new Set(['format', 'version', 'metadata', 'tree'])
+
+/**
+ * Parse a JSON checkpoint's text into its tree and metadata, or the problems found.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const parseCheckpoint = (text: string): E.Either<ReadonlyArray<string>, Loaded<Tree>> => {
+  if (text.trim() === '') return E.left(['the file is empty'])
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (e) {
+    return E.left([`not valid JSON: ${e instanceof Error ? e.message : String(e)}`])
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    return E.left([`expected a purediff checkpoint object { "format": "purediff", "version": 1, "tree": ... }, got ${describe(doc)}`])
+  }
+  const o = doc as Record<string, unknown>
+  const errors: string[] = []
+  if (o['format'] !== 'purediff') errors.push(`"format" must be "purediff", got ${describe(o['format'])}`)
+  if (o['version'] !== 1) errors.push(`unsupported checkpoint version ${describe(o['version'])} (this purediff reads version 1)`)
+  for (const k of Object.keys(o)) if (!ENVELOPE_KEYS.has(k)) errors.push(`unexpected key ${JSON.stringify(k)} in the checkpoint`)
+  if (!('tree' in o)) errors.push('missing "tree"')
+  const md = o['metadata']
+  if (md !== undefined && (typeof md !== 'object' || md === null || Array.isArray(md) || Object.values(md).some((v) => typeof v !== 'string'))) {
+    errors.push(`"metadata" must be an object of strings, got ${describe(md)}`)
+  }
+  if (errors.length > 0) return E.left(errors)
+  const tree = TreeCodec.decode(o['tree'])
+  if (E.isLeft(tree)) return E.left(formatErrors(tree.left).map((l) => `in "tree": ${l}`))
+  return E.right(Object.freeze({ tree: tree.right, metadata: md === undefined ? undefined : (Object.freeze({ ...md }) as Metadata) }))
+}
+
+function decodeBytes(file: string, bytes: Uint8Array, options: AnyOptions): Result<Loaded<unknown>> {
+  const format = options.format ?? formatOf(file) ?? sniff(bytes)
+  let loaded: Loaded<Tree>
+  if (format === 'json') {
+    let text: string
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    } catch {
+      return E.left(loadError('FormatError', file, format, ['the file is not valid UTF-8']))
+    }
+    const r = parseCheckpoint(text)
+    if (E.isLeft(r)) return E.left(loadError('FormatError', file, format, r.left))
+    loaded = r.right
+  } else {
+    const r = decodeSafetensors(bytes)
+    if (E.isLeft(r)) return E.left(loadError('FormatError', file, format, r.left))
+    const { tensors, metadata } = r.right
+    if (options.flat === true) loaded = { tree: tensors, metadata }
+    else {
+      const t = treeFromPaths(Object.entries(tensors) as Array<[string, ConcreteTensor]>)
+      if (E.isLeft(t)) {
+        return E.left(loadError('FormatError', file, format, [...t.left, 'to read tensors by name, load with { flat: true }']))
+      }
+      loaded = { tree: t.right, metadata }
+    }
+  }
+  if (options.schema === undefined) return E.right(Object.freeze(loaded))
+  const d = options.schema.codec.decode(loaded.tree)
+  if (E.isLeft(d)) return E.left(loadError('DecodeError', file, format, formatErrors(d.left)))
+  return E.right(Object.freeze({ tree: d.right, metadata: loaded.metadata }))
+}
+
+const readError = (file: string, format: Format | undefined, e: unknown): LoadError =>
+  loadError('ReadError', file, format, [`cannot read the file: ${e instanceof Error ? e.message : String(e)}`])
+
+type AnyOptions = LoadOptions & { readonly schema?: HasCodec<unknown> }
+
+const loadAny = async (file: string, options: AnyOptions): Promise<Result<Loaded<unknown>>> => {
+  let bytes: Uint8Array
+  try {
+    bytes = await fsp.readFile(file)
+  } catch (e) {
+    return E.left(readError(file, options.format, e))
+  }
+  return decodeBytes(file, bytes, options)
+}
+
+const loadAnySync = (file: string, options: AnyOptions): Result<Loaded<unknown>> => {
+  let bytes: Uint8Array
+  try {
+    bytes = fs.readFileSync(file)
+  } catch (e) {
+    return E.left(readError(file, options.format, e))
+  }
+  return decodeBytes(file, bytes, options)
+}
+
+const treeOf = E.map((l: Loaded<unknown>) => l.tree)
+
+/**
+ * Load a checkpoint with its metadata; never throws on bad data.
+ * @category constructors
+ * @since 0.1.0
+ */
+export function loadWithMetadata<A>(file: string, options: LoadSchemaOptions<A>): Promise<Result<Loaded<A>>>
+export function loadWithMetadata(file: string, options?: LoadOptions): Promise<Result<Loaded<Tree>>>
+export function loadWithMetadata(file: string, options: AnyOptions = {}): Promise<Result<Loaded<unknown>>> {
+  return loadAny(file, options)
+}
+
+/** The synchronous twin of `loadWithMetadata`. @category constructors @since 0.1.0 */
+export function loadWithMetadataSync<A>(file: string, options: LoadSchemaOptions<A>): Result<Loaded<A>>
+export function loadWithMetadataSync(file: string, options?: LoadOptions): Result<Loaded<Tree>>
+export function loadWithMetadataSync(file: string, options: AnyOptions = {}): Result<Loaded<unknown>> {
+  return loadAnySync(file, options)
+}
+
+/**
+ * Load a checkpoint: `Right(tree)` or `Left(LoadError)` naming every problem and where.
+ * With `schema`, the tree is decoded against it (shapes, dtypes, NaN, missing and extra keys).
+ * @example
+ * const r = await load('params.safetensors', { schema: params })
+ * if (isRight(r)) train(r.right)
+ * @category constructors
+ * @since 0.1.0
+ */
+export function load<A>(file: string, options: LoadSchemaOptions<A>): Promise<Result<A>>
+export function load(file: string, options?: LoadOptions): Promise<Result<Tree>>
+export async function load(file: string, options: AnyOptions = {}): Promise<Result<unknown>> {
+  return treeOf(await loadAny(file, options))
+}
+
+/** The synchronous twin of `load`. @category constructors @since 0.1.0 */
+export function loadSync<A>(file: string, options: LoadSchemaOptions<A>): Result<A>
+export function loadSync(file: string, options?: LoadOptions): Result<Tree>
+export function loadSync(file: string, options: AnyOptions = {}): Result<unknown> {
+  return treeOf(loadAnySync(file, options))
+}

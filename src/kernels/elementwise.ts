@@ -1,0 +1,183 @@
+/**
+ * Elementwise kernels: unary maps, NumPy-broadcasting binary maps and a three-way select.
+ * Each kernel is a plain loop over typed arrays with no AD, no validation (the op layer
+ * validates) and no per-element closure: the loops are specialised once, at module load,
+ * from a one-line scalar expression, so every kernel gets its own monomorphic loop that the
+ * JIT compiles like hand-written code.
+ *
+ * Purity contract ("local mutation, global purity"): a kernel writes only into the output
+ * array it is handed, which its caller has just allocated; inputs are never written.
+ */
+import type { Data, Shape } from '../tensor/Tensor.js'
+import { sizeOf, stridesOf } from '../tensor/Tensor.js'
+
+// -------------------------------------------------------------------------------------
+// broadcasting plans
+// -------------------------------------------------------------------------------------
+
+/** How two (or three) operands map onto the output. mode 0: same shapes; 1: second scalar; 2: first scalar; 3: index arrays. */
+export interface BroadcastPlan {
+  readonly mode: 0 | 1 | 2 | 3
+  readonly ai: Int32Array | null
+  readonly bi: Int32Array | null
+}
+
+/**
+ * For every output position, the flat index of the input element broadcast onto it;
+ * `null` when the input already has the output's shape.
+ */
+export const broadcastIndex = (inShape: Shape, outShape: Shape): Int32Array | null => {
+  const n = sizeOf(outShape)
+  if (inShape.length === outShape.length && inShape.every((d, i) => d === outShape[i])) return null
+  const idx = new Int32Array(n)
+  if (sizeOf(inShape) === 1) return idx
+  const r = outShape.length
+  const off = r - inShape.length
+  const inStrides = stridesOf(inShape)
+  // stride of each output axis in the input (0 on broadcast axes)
+  const st = new Array<number>(r).fill(0)
+  for (let ax = 0; ax < inShape.length; ax++) st[ax + off] = inShape[ax] === 1 ? 0 : (inStrides[ax] as number)
+  const counter = new Array<number>(r).fill(0)
+  let pos = 0
+  for (let i = 0; i < n; i++) {
+    idx[i] = pos
+    for (let ax = r - 1; ax >= 0; ax--) {
+      counter[ax]!++
+      pos += st[ax] as number
+      if ((counter[ax] as number) < (outShape[ax] as number)) break
+      pos -= (st[ax] as number) * (counter[ax] as number)
+      counter[ax] = 0
+    }
+  }
+  return idx
+}
+
+/** Plan a binary broadcast onto `outShape`. */
+export const planBinary = (aShape: Shape, bShape: Shape, outShape: Shape): BroadcastPlan => {
+  const ai = broadcastIndex(aShape, outShape)
+  const bi = broadcastIndex(bShape, outShape)
+  if (ai === null && bi === null) return { mode: 0, ai, bi }
+  if (ai === null && sizeOf(bShape) === 1) return { mode: 1, ai, bi }
+  if (bi === null && sizeOf(aShape) === 1) return { mode: 2, ai, bi }
+  return { mode: 3, ai: ai ?? identity(sizeOf(outShape)), bi: bi ?? identity(sizeOf(outShape)) }
+}
+
+const identity = (n: number): Int32Array => {
+  const r = new Int32Array(n)
+  for (let i = 0; i < n; i++) r[i] = i
+  return r
+}
+
+// -------------------------------------------------------------------------------------
+// kernel specialisation
+// -------------------------------------------------------------------------------------
+
+export type UnaryKernel = (x: Data, out: Data) => void
+export type BinaryKernel = (a: Data, b: Data, plan: BroadcastPlan, out: Data) => void
+
+// The scalar helpers the expressions may use, bound once per kernel (not per element).
+const helpers = { sigmoid: (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))) }
+
+const unary = (name: string, expr: string): UnaryKernel =>
+  new Function(
+    'h',
+    `"use strict"; const sigmoid = h.sigmoid;
+     return function ${name}Kernel(xs, out) {
+       const n = out.length;
+       for (let i = 0; i < n; i++) { const x = xs[i]; out[i] = ${expr}; }
+     }
+     //# sourceURL=purediff/kernels/${name}`,
+  )(helpers) as UnaryKernel
+
+const binary = (name: string, expr: string): BinaryKernel =>
+  new Function(
+    `"use strict";
+     return function ${name}Kernel(as, bs, p, out) {
+       const n = out.length;
+       switch (p.mode) {
+         case 0: for (let i = 0; i < n; i++) { const x = as[i], y = bs[i]; out[i] = ${expr}; } return;
+         case 1: { const y = bs[0]; for (let i = 0; i < n; i++) { const x = as[i]; out[i] = ${expr}; } return; }
+         case 2: { const x = as[0]; for (let i = 0; i < n; i++) { const y = bs[i]; out[i] = ${expr}; } return; }
+         default: { const ai = p.ai, bi = p.bi;
+           for (let i = 0; i < n; i++) { const x = as[ai[i]], y = bs[bi[i]]; out[i] = ${expr}; } }
+       }
+     }
+     //# sourceURL=purediff/kernels/${name}`,
+  )() as BinaryKernel
+
+// -------------------------------------------------------------------------------------
+// unary kernels
+// -------------------------------------------------------------------------------------
+
+export const negKernel = unary('neg', '-x')
+export const expKernel = unary('exp', 'Math.exp(x)')
+export const logKernel = unary('log', 'Math.log(x)')
+export const sinKernel = unary('sin', 'Math.sin(x)')
+export const cosKernel = unary('cos', 'Math.cos(x)')
+export const tanKernel = unary('tan', 'Math.tan(x)')
+export const tanhKernel = unary('tanh', 'Math.tanh(x)')
+export const sigmoidKernel = unary('sigmoid', 'sigmoid(x)')
+// NOTE relu(NaN) is NaN, as in NumPy's maximum(x, 0).
+export const reluKernel = unary('relu', 'x > 0 ? x : (x === x ? 0 : x)')
+export const absKernel = unary('abs', 'Math.abs(x)')
+export const sqrtKernel = unary('sqrt', 'Math.sqrt(x)')
+export const log1pKernel = unary('log1p', 'Math.log1p(x)')
+export const expm1Kernel = unary('expm1', 'Math.expm1(x)')
+// NOTE sign(0) = 0 and sign(-0) = 0; sign(NaN) = NaN.
+export const signKernel = unary('sign', 'x > 0 ? 1 : x < 0 ? -1 : (x === x ? 0 : x)')
+export const floorKernel = unary('floor', 'Math.floor(x)')
+export const ceilKernel = unary('ceil', 'Math.ceil(x)')
+export const roundKernel = unary('round', 'Math.round(x)')
+export const isFiniteKernel = unary('isFinite', 'Number.isFinite(x) ? 1 : 0')
+export const copyKernel = unary('copy', 'x')
+
+// -------------------------------------------------------------------------------------
+// binary kernels
+// -------------------------------------------------------------------------------------
+
+export const addKernel = binary('add', 'x + y')
+export const subKernel = binary('sub', 'x - y')
+export const mulKernel = binary('mul', 'x * y')
+export const divKernel = binary('div', 'x / y')
+export const powKernel = binary('pow', 'Math.pow(x, y)')
+// NaN propagates through maximum/minimum, as in NumPy.
+export const maximumKernel = binary('maximum', 'x > y ? x : (x <= y ? y : x + y)')
+export const minimumKernel = binary('minimum', 'x < y ? x : (x >= y ? y : x + y)')
+// x · y, but 0 wherever x is 0 even if y is ±inf or NaN: how cotangents meet partials.
+export const mulNoNanKernel = binary('mulNoNan', 'x === 0 ? 0 : x * y')
+export const greaterKernel = binary('greater', 'x > y ? 1 : 0')
+export const greaterEqualKernel = binary('greaterEqual', 'x >= y ? 1 : 0')
+export const lessKernel = binary('less', 'x < y ? 1 : 0')
+export const lessEqualKernel = binary('lessEqual', 'x <= y ? 1 : 0')
+export const equalKernel = binary('equal', 'x === y ? 1 : 0')
+export const notEqualKernel = binary('notEqual', 'x !== y ? 1 : 0')
+export const atan2Kernel = binary('atan2', 'Math.atan2(x, y)')
+
+// -------------------------------------------------------------------------------------
+// select
+// -------------------------------------------------------------------------------------
+
+/** out = cond ≠ 0 ? a : b, each operand broadcast onto `outShape`. */
+export const whereKernel = (
+  c: Data,
+  cShape: Shape,
+  a: Data,
+  aShape: Shape,
+  b: Data,
+  bShape: Shape,
+  outShape: Shape,
+  out: Data,
+): void => {
+  const n = out.length
+  const ci = broadcastIndex(cShape, outShape)
+  const ai = broadcastIndex(aShape, outShape)
+  const bi = broadcastIndex(bShape, outShape)
+  if (ci === null && ai === null && bi === null) {
+    for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? (a[i] as number) : (b[i] as number)
+    return
+  }
+  for (let i = 0; i < n; i++) {
+    const cv = c[ci === null ? i : (ci[i] as number)] as number
+    out[i] = cv !== 0 ? (a[ai === null ? i : (ai[i] as number)] as number) : (b[bi === null ? i : (bi[i] as number)] as number)
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Reduction kernels: sum and max over any set of axes of a row-major array. The output
+ * drops the reduced axes (the op layer restores them for `keepDims`). Three loops cover
+ * the cases: all axes, trailing axes (contiguous rows) and leading axes (the bias-gradient
+ * pattern, summing a batch); anything else walks the input once with an odometer.
+ *
+ * Purity contract: a kernel writes only the output array it returns, freshly allocated.
+ */
+import type { Data, DType, Shape } from '../tensor/Tensor.js'
+import { alloc, sizeOf, stridesOf } from '../tensor/Tensor.js'
+
+const isTrailing = (axes: ReadonlyArray<number>, rank: number): boolean =>
+  axes.every((a, i) => a === rank - axes.length + i)
+const isLeading = (axes: ReadonlyArray<number>): boolean => axes.every((a, i) => a === i)
+
+/** Map each input flat index to its output flat index (reduced axes collapse). */
+const outIndexWalk = (
+  shape: Shape,
+  axes: ReadonlyArray<number>,
+  visit: (i: number, o: number) => void,
+): void => {
+  const r = shape.length
+  const keptShape = shape.filter((_, ax) => !axes.includes(ax))
+  const keptStrides = stridesOf(keptShape)
+  const st = new Array<number>(r).fill(0)
+  let k = 0
+  for (let ax = 0; ax < r; ax++) if (!axes.includes(ax)) st[ax] = keptStrides[k++] as number
+  const counter = new Array<number>(r).fill(0)
+  const n = sizeOf(shape)
+  let o = 0
+  for (let i = 0; i < n; i++) {
+    visit(i, o)
+    for (let ax = r - 1; ax >= 0; ax--) {
+      counter[ax]!++
+      o += st[ax] as number
+      if ((counter[ax] as number) < (shape[ax] as number)) break
+      o -= (st[ax] as number) * (counter[ax] as number)
+      counter[ax] = 0
+    }
+  }
+}
+
+/** Sum over `axes` (sorted, unique). */
+export const sumKernel = (x: Data, shape: Shape, axes: ReadonlyArray<number>, dtype: DType): Data => {
+  const n = x.length
+  const outSize = sizeOf(shape.filter((_, ax) => !axes.includes(ax)))
+  const out = alloc(dtype, outSize)
+  if (axes.length === 0) {
+    out.set(x)
+    return out
+  }
+  if (outSize === 0 || n === 0) return out
+  const inner = n / outSize
+  if (isTrailing(axes, shape.length)) {
+    for (let o = 0; o < outSize; o++) {
+      let s = 0
+      const base = o * inner
+      for (let j = 0; j < inner; j++) s += x[base + j] as number
+      out[o] = s
+    }
+    return out
+  }
+  if (isLeading(axes)) {
+    // accumulate in float64 even for float32 outputs
+    const acc = new Float64Array(outSize)
+    for (let b = 0; b < inner; b++) {
+      const base = b * outSize
+      for (let j = 0; j < outSize; j++) acc[j] = (acc[j] as number) + (x[base + j] as number)
+    }
+    out.set(acc)
+    return out
+  }
+  const acc = new Float64Array(outSize)
+  outIndexWalk(shape, axes, (i, o) => {
+    acc[o] = (acc[o] as number) + (x[i] as number)
+  })
+  out.set(acc)
+  return out
+}
+
+/** Max over `axes` (sorted, unique); NaN propagates; an empty reduction gives -Infinity. */
+export const maxKernel = (x: Data, shape: Shape, axes: ReadonlyArray<number>, dtype: DType): Data => {
+  const n = x.length
+  const outSize = sizeOf(shape.filter((_, ax) => !axes.includes(ax)))
+  const out = alloc(dtype, outSize)
+  out.fill(-Infinity)
+  if (axes.length === 0) {
+    out.set(x)
+    return out
+  }
+  if (outSize === 0 || n === 0) return out
+  const inner = n / outSize
+  if (isTrailing(axes, shape.length)) {
+    for (let o = 0; o < outSize; o++) {
+      let m = -Infinity
+      const base = o * inner
+      for (let j = 0; j < inner; j++) {
+        const v = x[base + j] as number
+        if (v > m || v !== v) m = v
+        if (m !== m) break
+      }
+      out[o] = m
+    }
+    return out
+  }
+  outIndexWalk(shape, axes, (i, o) => {
+    const v = x[i] as number
+    const m = out[o] as number
+    if (v > m || (v !== v && m === m)) out[o] = v
+  })
+  return out
+}

@@ -1,0 +1,2 @@
+/** The public ops: primitives bound through the AD dispatch, and ops derived from them. */
+export * from './ops.js'

@@ -1,0 +1,93 @@
+/**
+ * The shape of a primitive record. A primitive is the unit of differentiation: one typed
+ * record holds its kernel (`impl`), its forward rule (`jvp`, one linear map per input) and
+ * its reverse rule (`vjp`, the transpose of that map, per input), the input domain the
+ * table-driven tests draw from, and its convention at kinks. A missing rule is a compile
+ * error; `null` says, explicitly, that the output does not depend differentiably on that
+ * input (its tangent and cotangent are symbolic zeros).
+ *
+ * Rules are written against `RuleOps`, the differentiable ops, which the AD layer hands in
+ * when it applies a rule. Rules therefore never touch kernels directly: every rule of one
+ * level is itself traced by the levels outside it, which is what makes nesting work.
+ */
+import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** A tensor or a number (numbers take the dtype of the tensors they meet). */
+export type TensorLike = Tensor | number
+
+/** The ops a rule may use. Numbers are accepted where a scalar is. */
+export interface RuleOps {
+  add(a: TensorLike, b: TensorLike): Tensor
+  sub(a: TensorLike, b: TensorLike): Tensor
+  mul(a: TensorLike, b: TensorLike): Tensor
+  div(a: TensorLike, b: TensorLike): Tensor
+  neg(a: Tensor): Tensor
+  /** a · b, with 0 wherever a = 0 (even if b is ±inf or NaN). */
+  mulNoNan(a: TensorLike, b: TensorLike): Tensor
+  /** a / b, with 0 wherever a = 0 (even if b = 0). */
+  divNoNan(a: TensorLike, b: TensorLike): Tensor
+  pow(a: TensorLike, b: TensorLike): Tensor
+  exp(x: Tensor): Tensor
+  log(x: Tensor): Tensor
+  sin(x: Tensor): Tensor
+  cos(x: Tensor): Tensor
+  sign(x: Tensor): Tensor
+  greater(a: TensorLike, b: TensorLike): Tensor
+  less(a: TensorLike, b: TensorLike): Tensor
+  equal(a: TensorLike, b: TensorLike): Tensor
+  where(c: Tensor, a: TensorLike, b: TensorLike): Tensor
+  sum(x: Tensor, axes: ReadonlyArray<number>): Tensor
+  reshape(x: Tensor, shape: Shape): Tensor
+  broadcastTo(x: Tensor, shape: Shape): Tensor
+  /** Sum a broadcast value back down to `shape` (the transpose of broadcasting). */
+  unbroadcast(x: Tensor, shape: Shape): Tensor
+  transpose(x: Tensor, perm: ReadonlyArray<number>): Tensor
+  matmul(a: Tensor, b: Tensor): Tensor
+  slice(x: Tensor, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): Tensor
+  pad(x: Tensor, before: ReadonlyArray<number>, shape: Shape): Tensor
+  gather(x: Tensor, indices: Int32Array, axis: number): Tensor
+  scatterAdd(x: Tensor, indices: Int32Array, axis: number, shape: Shape): Tensor
+  cast(x: Tensor, dtype: DType): Tensor
+}
+
+/** Forward rule for one input: the tangent contribution ∂y/∂x_i · xDot (linear in xDot). */
+export type JvpRule<P> = (xDot: Tensor, xs: ReadonlyArray<Tensor>, y: Tensor, p: P, R: RuleOps) => Tensor
+/** Reverse rule for one input: the cotangent yBar · ∂y/∂x_i (the transpose of the JVP). */
+export type VjpRule<P> = (yBar: Tensor, xs: ReadonlyArray<Tensor>, y: Tensor, p: P, R: RuleOps) => Tensor
+
+/** A test case for the table-driven laws: input shapes and params. */
+export interface DomainCase<P> {
+  readonly shapes: ReadonlyArray<Shape>
+  readonly params: P
+}
+
+/** Where the laws may sample a primitive's inputs. */
+export interface Domain<P> {
+  /** value range per input */
+  readonly ranges: ReadonlyArray<readonly [number, number]>
+  readonly cases: ReadonlyArray<DomainCase<P>>
+  /** inputs within this distance of a kink are redrawn (finite differences straddle it) */
+  readonly kinks?: (xs: ReadonlyArray<number>) => number
+}
+
+/** One primitive: kernel, forward rule, reverse rule, domain, kink convention. */
+export interface Primitive<P = unknown> {
+  readonly name: string
+  /** number of inputs; -1 for variadic (concat) */
+  readonly arity: number
+  readonly impl: (xs: ReadonlyArray<ConcreteTensor>, p: P) => ConcreteTensor
+  readonly jvp: ReadonlyArray<JvpRule<P> | null> | ((i: number) => JvpRule<P> | null)
+  readonly vjp: ReadonlyArray<VjpRule<P> | null> | ((i: number) => VjpRule<P> | null)
+  /** null: not differentiable anywhere (masks, integer-valued ops); not sampled by the laws */
+  readonly domain: Domain<P> | null
+  /** the convention at non-smooth points, documented and tested */
+  readonly kinks?: string
+  /** Binary elementwise primitives broadcast their inputs; the AD layer unbroadcasts cotangents. */
+  readonly broadcasts: boolean
+}
+
+export type AnyPrimitive = Primitive<any>

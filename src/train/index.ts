@@ -1,0 +1,1 @@
+export * as Stream from './Stream.js'

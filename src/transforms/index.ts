@@ -1,0 +1,3 @@
+/** The transforms: grad, valueAndGrad, jvp, vjp, jacfwd, jacrev, hessian, hvp, derivative, custom rules. */
+export * from './transforms.js'
+export { stopGradient } from '../ops/ops.js'

@@ -1,0 +1,2 @@
+/** Parameter records: structure (flatten, unflatten, map, zipWith, key paths). */
+export * from './Tree.js'
