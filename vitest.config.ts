@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // the default console report, plus a machine-readable one that .ci/run summarises
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
   },
 })
