@@ -22,8 +22,8 @@ import { Tensor, broadcastShapes, scalar, shapeEq, sizeOf, tensor } from '../ten
 // model
 // -------------------------------------------------------------------------------------
 
-/** A tensor, or a number standing for a scalar. @category model */
-export type TensorLike = Tensor | number
+/** A tensor, a number standing for a scalar, or nested arrays of numbers (read as float64). @category model */
+export type TensorLike = Tensor | number | ReadonlyArray<NestedArray>
 /** An axis or a list of axes (negative axes count from the end). @category model */
 export type Axis = number | ReadonlyArray<number>
 /** Reduction options. @category model */
@@ -46,19 +46,30 @@ const describe = (x: unknown): string =>
 export const asTensor = (x: unknown, op: string, dtype: DType = 'float64'): Tensor => {
   if (x instanceof Tensor) return x
   if (typeof x === 'number') return scalar(x, dtype)
+  if (Array.isArray(x)) return tensorOf(x, op)
   throw new PurediffError('ValueError', `expected a Tensor or a number, got ${describe(x)}`, { op })
 }
 
-const checkArg = (x: unknown, op: string): TensorLike => {
+/** Nested arrays become float64 tensors; a ragged array is an error naming the op. */
+const tensorOf = (x: ReadonlyArray<NestedArray>, op: string): Tensor => {
+  try {
+    return tensor(x)
+  } catch (e) {
+    throw new PurediffError('ValueError', e instanceof Error ? e.message : String(e), { op })
+  }
+}
+
+const checkArg = (x: unknown, op: string): Tensor | number => {
   if (x instanceof Tensor || typeof x === 'number') return x
+  if (Array.isArray(x)) return tensorOf(x, op)
   throw new PurediffError('ValueError', `expected a Tensor or a number, got ${describe(x)}`, { op })
 }
 
 const unaryOp = (prim: Primitive<NoParams>) => (x: TensorLike): Tensor => bind(prim, [asTensor(checkArg(x, prim.name), prim.name)], none)
 
-const binaryOp = (prim: Primitive<NoParams>) => (a: TensorLike, b: TensorLike): Tensor => {
-  checkArg(a, prim.name)
-  checkArg(b, prim.name)
+const binaryOp = (prim: Primitive<NoParams>) => (a0: TensorLike, b0: TensorLike): Tensor => {
+  const a = checkArg(a0, prim.name)
+  const b = checkArg(b0, prim.name)
   const dt = resultDType([a, b])
   const at = liftTo(a, dt)
   const bt = liftTo(b, dt)
@@ -212,10 +223,10 @@ export const notEqual = binaryOp(P.notEqual)
  * @category comparison
  * @since 0.1.0
  */
-export const where = (cond: TensorLike, a: TensorLike, b: TensorLike): Tensor => {
+export const where = (cond: TensorLike, a0: TensorLike, b0: TensorLike): Tensor => {
   const c = asTensor(checkArg(cond, 'where'), 'where')
-  checkArg(a, 'where')
-  checkArg(b, 'where')
+  const a = checkArg(a0, 'where')
+  const b = checkArg(b0, 'where')
   const dt = resultDType([a, b])
   const at = liftTo(a, dt)
   const bt = liftTo(b, dt)
@@ -480,8 +491,9 @@ export const pad = (x: TensorLike, pads: ReadonlyArray<readonly [number, number]
 /** Join tensors along an existing axis. @category shapes @since 0.1.0 */
 export const concat = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
   if (!Array.isArray(xs) || xs.length === 0) throw new PurediffError('ValueError', 'needs a non-empty array of tensors', { op: 'concat' })
-  const dt = resultDType(xs)
-  const ts = xs.map((x) => liftTo(checkArg(x, 'concat'), dt))
+  const args = xs.map((x) => checkArg(x, 'concat'))
+  const dt = resultDType(args)
+  const ts = args.map((x) => liftTo(x, dt))
   const first = ts[0] as Tensor
   const r = first.rank
   if (r === 0) throw new PurediffError('ShapeError', 'cannot concatenate scalars; use stack', { op: 'concat', shapes: ts.map((t) => t.shape) })
@@ -584,9 +596,9 @@ export const cast = (x: TensorLike, dtype: DType): Tensor => {
  * @category linear algebra
  * @since 0.1.0
  */
-export const matmul = (a: TensorLike, b: TensorLike): Tensor => {
-  checkArg(a, 'matmul')
-  checkArg(b, 'matmul')
+export const matmul = (a0: TensorLike, b0: TensorLike): Tensor => {
+  const a = checkArg(a0, 'matmul')
+  const b = checkArg(b0, 'matmul')
   const dt = resultDType([a, b])
   let at = liftTo(a, dt)
   let bt = liftTo(b, dt)
