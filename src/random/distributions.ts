@@ -311,8 +311,9 @@ export const truncatedNormal = (
       z[i] = p <= 0.5 ? normalQuantile(p) : -normalQuantile(1 - p)
     }
   }
-  const lo = mean + std * lower
-  const hi = mean + std * upper
+  // An infinite bound stays infinite (std may be 0, and 0 · ∞ would be NaN).
+  const lo = lower === -Infinity ? -Infinity : mean + std * lower
+  const hi = upper === Infinity ? Infinity : mean + std * upper
   const out = alloc(dtype, n)
   for (let i = 0; i < n; i++) {
     const zi = Math.min(upper, Math.max(lower, z[i] as number))

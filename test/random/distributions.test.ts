@@ -283,6 +283,13 @@ describe('truncatedNormal', () => {
     expect(t.every((x) => x >= 0.1 && x <= 0.3)).toBe(true)
   })
 
+  it('std = 0 collapses to the mean, even with infinite bounds', () => {
+    const w = values(truncatedNormal(key(37), [100], -Infinity, Infinity, { mean: 2, std: 0 }))
+    expect(w.every((x) => x === 2)).toBe(true)
+    const h = values(truncatedNormal(key(38), [100], -Infinity, 0, { mean: -1, std: 0 }))
+    expect(h.every((x) => x === -1)).toBe(true)
+  })
+
   it('validates its bounds', () => {
     expectError(() => truncatedNormal(key(0), [2], 1, 1), 'ValueError', 'truncatedNormal: need lower < upper')
     expectError(() => truncatedNormal(key(0), [2], Number.NaN, 1), 'ValueError', 'need lower < upper')
