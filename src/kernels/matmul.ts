@@ -10,8 +10,12 @@
 import type { Data, DType } from '../tensor/Tensor.js'
 import { alloc } from '../tensor/Tensor.js'
 
-export const matmulKernel = (a: Data, b: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data => {
+export const matmulKernel = (a0: Data, b0: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data => {
   const out = alloc(dtype, batch * m * n)
+  // Read float32 operands through float64 copies: the hot loops then see one array type
+  // (monomorphic, so the JIT keeps them tight) and accumulate in float64 either way.
+  const a = a0 instanceof Float64Array ? a0 : Float64Array.from(a0)
+  const b = b0 instanceof Float64Array ? b0 : Float64Array.from(b0)
   const nPanels = n >> 2
   const packed = new Float64Array(nPanels * k * 4)
   for (let bb = 0; bb < batch; bb++) {
