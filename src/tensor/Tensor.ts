@@ -121,9 +121,8 @@ export class ConcreteTensor extends Tensor {
     return this.#data[0] as number
   }
   override toString(): string {
-    const body = JSON.stringify(this.toArray(), (_k, v: unknown) =>
-      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-    )
+    const fmt = (v: NestedArray): string => (typeof v === 'number' ? String(v) : `[${v.map(fmt).join(', ')}]`)
+    const body = fmt(this.toArray())
     return `Tensor(${body}, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`
   }
 }
