@@ -1,2 +1,3 @@
 /** Parameter records: structure (flatten, unflatten, map, zipWith, key paths). */
 export * from './Tree.js'
+export * from './vector.js'
