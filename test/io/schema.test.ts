@@ -1,0 +1,210 @@
+import * as E from 'fp-ts/lib/Either.js'
+import * as fc from 'fast-check'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import {
+  constant,
+  fans,
+  glorotNormal,
+  glorotUniform,
+  heNormal,
+  heUniform,
+  normalInit,
+  schema,
+  uniformInit,
+  type ShapeOf,
+  type TypeOf,
+} from '../../src/io/index.js'
+import { key, split } from '../../src/random/index.js'
+import type { Key } from '../../src/random/index.js'
+import { Tensor, tensor } from '../../src/tensor/Tensor.js'
+import { deepFrozen, treeDiff } from './helpers.js'
+
+const mlp = schema.record({
+  layers: schema.tuple(
+    schema.record({ w: schema.tensor([4, 3], { init: 'glorotUniform' }), b: schema.tensor([3]) }),
+    schema.record({ w: schema.tensor([3, 2], { init: 'heNormal', dtype: 'float32' }), b: schema.tensor([2], { init: 'ones' }) }),
+  ),
+  scale: schema.number({ init: constant(0.5) }),
+  blocks: schema.array(schema.record({ g: schema.tensor([2], { init: 'ones', allowNaN: true }) }), 2),
+})
+type Params = TypeOf<typeof mlp>
+
+const viaText = (u: unknown): unknown => JSON.parse(JSON.stringify(u))
+
+describe('schema types', () => {
+  it('TypeOf gives the record type, tuples as tuples', () => {
+    expectTypeOf<Params['layers'][0]['w']>().toEqualTypeOf<Tensor>()
+    expectTypeOf<Params['layers']>().toMatchTypeOf<readonly [unknown, unknown]>()
+    expectTypeOf<Params['scale']>().toEqualTypeOf<number>()
+    expectTypeOf<Params['blocks']>().toEqualTypeOf<ReadonlyArray<{ readonly g: Tensor }>>()
+    expectTypeOf(mlp.init).returns.toEqualTypeOf<Params>()
+    expectTypeOf(mlp.shapeOf).toEqualTypeOf<ShapeOf<Params>>()
+    expectTypeOf<ShapeOf<Params>['layers'][1]['w']>().toEqualTypeOf<ReadonlyArray<number>>()
+  })
+})
+
+describe('schema.shapeOf', () => {
+  it('is the tree of shapes', () => {
+    expect(mlp.shapeOf).toEqual({
+      blocks: [{ g: [2] }, { g: [2] }],
+      layers: [
+        { b: [3], w: [4, 3] },
+        { b: [2], w: [3, 2] },
+      ],
+      scale: [],
+    })
+    expect(deepFrozen(mlp.shapeOf)).toBe(true)
+  })
+})
+
+describe('schema.init', () => {
+  it('gives frozen parameters of the declared shapes and dtypes, deterministically', () => {
+    const p = mlp.init(key(0))
+    expect(deepFrozen(p)).toBe(true)
+    expect(p.layers[0].w.shape).toEqual([4, 3])
+    expect(p.layers[1].w.dtype).toBe('float32')
+    expect(p.layers[1].b.toArray()).toEqual([1, 1])
+    expect(p.layers[0].b.toArray()).toEqual([0, 0, 0])
+    expect(p.scale).toBe(0.5)
+    expect(treeDiff(mlp.init(key(0)), p)).toBeUndefined()
+    expect(treeDiff(mlp.init(key(1)), p)).toBeDefined()
+    expect(mlp.codec.is(p)).toBe(true)
+  })
+
+  it('splits the key once per child, in sorted key order', () => {
+    // keys of the root: blocks, layers, scale → layers gets split(k, 3)[1]; its tuple splits
+    // in two; the first layer's keys b, w → w gets the second subkey.
+    const k = key(7)
+    const kLayers = split(k, 3)[1] as Key
+    const kLayer0 = split(kLayers, 2)[0] as Key
+    const kW = split(kLayer0, 2)[1] as Key
+    const expected = glorotUniform(kW, [4, 3], 'float64')
+    expect(treeDiff(mlp.init(k).layers[0].w, expected)).toBeUndefined()
+  })
+
+  it('rejects an initializer that returns the wrong shape', () => {
+    const s = schema.tensor([2], { init: () => tensor([1, 2, 3]) })
+    expect(() => s.init(key(0))).toThrow(/initializer returned \[3\] float64, expected \[2\] float64/)
+  })
+})
+
+describe('initializers', () => {
+  it('fans follow the [in, out] (and receptive-field) convention', () => {
+    expect(fans([784, 128])).toEqual([784, 128])
+    // 3·3 receptive field: fanIn = 9·16, fanOut = 9·32.
+    expect(fans([3, 3, 16, 32])).toEqual([144, 288])
+    expect(fans([5])).toEqual([5, 5])
+    expect(fans([])).toEqual([1, 1])
+  })
+
+  // Sample moments over n = 400·300 = 120000 values. The relative standard error of a sample
+  // variance is √((κ − 1)/n), κ the kurtosis: 9/5 for a uniform (0.26%), below 3 for a
+  // truncated normal (< 0.41%). The tolerance 2.5% is over 6 standard errors.
+  const n = [400, 300] as const
+  const moments = (x: Tensor): [number, number, number] => {
+    const d = x.toTypedArray()
+    let s = 0
+    let s2 = 0
+    let m = 0
+    for (const v of d) {
+      s += v
+      s2 += v * v
+      m = Math.max(m, Math.abs(v))
+    }
+    const mean = s / d.length
+    return [mean, s2 / d.length - mean * mean, m]
+  }
+  const cases = [
+    ['glorotUniform', glorotUniform, 2 / 700, Math.sqrt(6 / 700)],
+    ['heUniform', heUniform, 2 / 400, Math.sqrt(6 / 400)],
+    // truncated at ±2σ with σ = √(scale/n)/0.8796…, so |x| ≤ 2σ
+    ['glorotNormal', glorotNormal, 2 / 700, (2 * Math.sqrt(2 / 700)) / 0.87962566103423978],
+    ['heNormal', heNormal, 2 / 400, (2 * Math.sqrt(2 / 400)) / 0.87962566103423978],
+  ] as const
+  for (const [name, init, variance, bound] of cases) {
+    it(`${name}: variance ${name.startsWith('glorot') ? '2/(fanIn+fanOut)' : '2/fanIn'} and values within the bound`, () => {
+      const [mean, v, max] = moments(init(key(3), n, 'float64'))
+      expect(Math.abs(v / variance - 1)).toBeLessThan(0.025)
+      // mean: standard error √(variance/n) ≈ 2e-4 at most; 6 of them.
+      expect(Math.abs(mean)).toBeLessThan(6 * Math.sqrt(variance / 120000))
+      expect(max).toBeLessThanOrEqual(bound)
+      // and close to it (the largest of 120000 draws reaches within 1% of the edge).
+      expect(max).toBeGreaterThan(0.99 * bound)
+    })
+  }
+
+  it('uniform, normal and constant', () => {
+    const [, , mu] = moments(uniformInit(-0.1, 0.3)(key(1), [1000], 'float64'))
+    expect(mu).toBeLessThanOrEqual(0.3)
+    const [m, v] = moments(normalInit(2, 5)(key(2), [100000], 'float64'))
+    // std error of the mean 2/√1e5 ≈ 0.0063; of the variance 4·√(2/1e5) ≈ 0.018.
+    expect(Math.abs(m - 5)).toBeLessThan(0.04)
+    expect(Math.abs(v - 4)).toBeLessThan(0.11)
+    expect(constant(3)(key(0), [2], 'float32').toArray()).toEqual([3, 3])
+  })
+
+  it('an unknown initializer name is an error at schema construction', () => {
+    expect(() => schema.tensor([2], { init: 'xavier' as never })).toThrow(/unknown initializer "xavier"/)
+  })
+})
+
+describe('schema.codec', () => {
+  it('decode ∘ JSON text ∘ encode = identity on arbitrary parameters', () => {
+    fc.assert(
+      fc.property(mlp.arbitrary({ specials: true }), (p) => {
+        const r = mlp.decode(viaText(mlp.codec.encode(p)))
+        if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+        expect(treeDiff(r.right, p)).toBeUndefined()
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('arbitrary respects shapes, dtypes, ranges and allowNaN', () => {
+    fc.assert(
+      fc.property(mlp.arbitrary({ min: -3, max: 3 }), (p) => {
+        expect(mlp.codec.is(p)).toBe(true)
+        expect(p.layers[1].w.dtype).toBe('float32')
+        for (const v of p.layers[0].w.toTypedArray()) expect(Math.abs(v)).toBeLessThanOrEqual(3)
+      }),
+      { numRuns: 50 },
+    )
+    // With specials, NaN appears only where the schema allows it (blocks[i].g).
+    const samples = fc.sample(mlp.arbitrary({ specials: true }), { numRuns: 200, seed: 1 })
+    const hasNaN = (t: Tensor): boolean => [...t.toTypedArray()].some(Number.isNaN)
+    expect(samples.some((p) => hasNaN(p.blocks[0]!.g))).toBe(true)
+    expect(samples.some((p) => hasNaN(p.layers[0].w) || Number.isNaN(p.scale))).toBe(false)
+  })
+
+  it('decodes an in-memory tree, and a rank-0 tensor where a number is declared', () => {
+    const p = mlp.init(key(0))
+    const asStored = { ...p, scale: tensor(0.5) }
+    const r = mlp.decode(asStored)
+    expect(E.isRight(r) && r.right.scale).toBe(0.5)
+  })
+
+  it('a rank-0 tensor schema accepts a bare number', () => {
+    const s = schema.tensor([], { dtype: 'float32' })
+    const r = s.decode('-Infinity')
+    expect(E.isRight(r) && r.right.dtype === 'float32' && r.right.item() === -Infinity).toBe(true)
+  })
+
+  it('reports each problem at its key path, all at once', () => {
+    const good = viaText(mlp.codec.encode(mlp.init(key(0)))) as Record<string, unknown>
+    const bad = viaText(good) as { layers: Array<{ w: { data: unknown[]; shape: number[] } }>; blocks: unknown[]; scale?: unknown; extra?: unknown }
+    ;(bad.layers[0] as { w: { data: unknown[] } }).w.data[5] = 'NaN'
+    ;(bad.layers[1] as { w: { shape: number[] } }).w.shape = [2, 3]
+    delete bad.scale
+    bad.extra = 1
+    bad.blocks.pop()
+    expect(mlp.decode(bad)).toEqual(
+      E.left([
+        "at 'blocks': expected an array of length 2, got length 1",
+        "at 'layers[0].w.data[5]': NaN is not allowed here (the schema sets allowNaN: false)",
+        "at 'layers[1].w.shape': expected shape [3, 2], got [2, 3]",
+        `at 'scale': missing key "scale"`,
+        `at 'extra': unexpected key "extra" (the schema has keys blocks, layers, scale)`,
+      ]),
+    )
+  })
+})
