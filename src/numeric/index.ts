@@ -1,0 +1,2 @@
+/** Numeric twins of the transforms: extrapolated central differences with the AD transforms' signatures. */
+export * from './numeric.js'
