@@ -4,12 +4,16 @@
  *   (when IEEE arithmetic makes the law exact) or within a rounding bound derived below;
  * - every elementary function's tangent against a central difference of its own primal;
  * - the chain rule;
- * - and, for every law, a deliberately broken rule that the same check rejects.
+ * - and, for every law, a deliberately broken rule that the same check rejects;
+ * - agreement with purediff's tensor forward mode (`derivative` in `src/transforms/`).
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Dual } from '../../src/dual/index.js'
 import * as D from '../../src/dual/index.js'
+import * as ops from '../../src/ops/index.js'
+import type { Tensor } from '../../src/tensor/Tensor.js'
+import { derivative } from '../../src/transforms/index.js'
 
 // -------------------------------------------------------------------------------------
 // arbitraries and tolerances
@@ -527,4 +531,45 @@ describe('purity', () => {
     D.mul(a, D.exp(a))
     expect(a).toEqual({ primal: 2, tangent: 3 })
   })
+})
+
+// -------------------------------------------------------------------------------------
+// agreement with purediff's own forward mode
+// -------------------------------------------------------------------------------------
+
+describe("agreement with purediff's derivative (src/transforms)", () => {
+  type Scalar = Tensor | number
+  const num = (t: Scalar): number => (typeof t === 'number' ? t : t.item())
+  // The same function written twice: with the teaching Dual, and with purediff's ops.
+  const pairs: ReadonlyArray<readonly [string, (x: Dual) => Dual, (x: Scalar) => Scalar, ReadonlyArray<number>]> = [
+    ['sin(x)·exp(x)', (x) => D.mul(D.sin(x), D.exp(x)), (x) => ops.mul(ops.sin(x), ops.exp(x)), [-2, -0.3, 0.5, 1, 2.5]],
+    ['x³ − 2x', (x) => D.sub(D.pow(x, 3), D.mul(2, x)), (x) => ops.sub(ops.pow(x, 3), ops.mul(2, x)), [-3, -1.5, 0, 1.5, 4]],
+    [
+      'sigmoid(tanh(x))·sqrt(x)',
+      (x) => D.mul(D.sigmoid(D.tanh(x)), D.sqrt(x)),
+      (x) => ops.mul(ops.sigmoid(ops.tanh(x)), ops.sqrt(x)),
+      [0.1, 0.5, 2, 7],
+    ],
+    [
+      'log1p(x²) / (1 + eˣ − 1)',
+      (x) => D.div(D.log1p(D.mul(x, x)), D.add(1, D.expm1(x))),
+      (x) => ops.div(ops.log1p(ops.mul(x, x)), ops.add(1, ops.expm1(x))),
+      [-1.5, 0.3, 2],
+    ],
+    ['abs(x) + relu(x) (kink at 0)', (x) => D.add(D.abs(x), D.relu(x)), (x) => ops.add(ops.abs(x), ops.relu(x)), [-2, 0, 3]],
+  ]
+
+  // Both compute the same chain of float64 rules, possibly in a different order (e.g.
+  // 1 − y² against (1 − y)(1 + y)). At these points no step cancels by more than a factor
+  // of about 10, so each side is within ~100 roundings (≈ 1e-14) of the exact derivative;
+  // 1e-12 relative leaves a margin of 100 and still catches any wrong rule.
+  for (const [name, fDual, fOps, points] of pairs) {
+    it(`${name}: Dual derivative = derivative at 1e-12 relative`, () => {
+      for (const x of points) {
+        const mine = D.derivative(fDual)(x)
+        const theirs = num(derivative(fOps)(x))
+        expect(Math.abs(mine - theirs)).toBeLessThanOrEqual(1e-12 * Math.abs(theirs))
+      }
+    })
+  }
 })
