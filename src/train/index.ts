@@ -1,1 +1,5 @@
 export * as Stream from './Stream.js'
+export * from './batches.js'
+export * from './train.js'
+export * from './stop.js'
+export * from './checkpoint.js'

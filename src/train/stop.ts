@@ -1,0 +1,202 @@
+/**
+ * Step 6 of the seven steps, "stop or go back to 2", as stream combinators over training
+ * states: a step budget (`untilStep`), a target loss (`untilLoss`), a target accuracy on a
+ * validation set (`untilAccuracy`), and early stopping (`patience`). Each is a function
+ * `Stream<A> -> Stream<A>` for `pipe`, and each keeps the state that met the condition (it is
+ * the last one emitted), like `takeUntil`. `everyEpoch` thins a run to the state at the end
+ * of each epoch, and `withMetric` evaluates a function of the weights and records it in the
+ * state's metrics, so expensive evaluations run once per epoch when placed after
+ * `everyEpoch`. `evaluate` averages a per-batch measurement over a whole data set.
+ *
+ * Laziness: no combinator pulls an element it does not need, so a stop condition never
+ * computes a training step past the one that stops the run (`untilStep(n)` pulls exactly
+ * the states up to step n). `patience` counts within one iteration: resuming a run starts
+ * its count afresh.
+ *
+ * Purity: the combinators call only the functions given to them; `withMetric` returns new
+ * frozen states and leaves the originals untouched.
+ */
+import { PurediffError } from '../errors.js'
+import { Tensor } from '../tensor/Tensor.js'
+import type { Dataset } from './batches.js'
+import { filter, fromGenerator, map, takeUntil } from './Stream.js'
+import type { Stream } from './Stream.js'
+import type { Metrics } from './train.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** The fields the stop conditions read; every `TrainState` has them. @category model @since 0.1.0 */
+export interface Progress {
+  readonly step: number
+  readonly epoch: number
+  readonly epochEnd: boolean
+  readonly loss: number
+  readonly metrics: Metrics
+}
+
+/** A measurement of a state: a metric's name or a function. @category model @since 0.1.0 */
+export type Measure<A> = string | ((a: A) => number)
+
+/** Options of `patience`. @category model @since 0.1.0 */
+export interface PatienceOptions {
+  /** 'min' (default: losses) or 'max' (accuracies). */
+  readonly mode?: 'min' | 'max'
+  /** An improvement must beat the best value by more than this; default 0. */
+  readonly minDelta?: number
+}
+
+const valueError = (op: string, message: string): PurediffError => new PurediffError('ValueError', message, { op })
+
+const measureOf = <A extends Progress>(m: Measure<A>, op: string): ((a: A) => number) => {
+  if (typeof m === 'function') return m
+  return (a) => {
+    const v = a.metrics[m]
+    if (typeof v !== 'number') {
+      throw valueError(op, `the state at step ${a.step} has no metric ${JSON.stringify(m)} (it has ${Object.keys(a.metrics).join(', ') || 'none'}); add it with withMetric`)
+    }
+    return v
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// combinators
+// -------------------------------------------------------------------------------------
+
+/**
+ * The states up to and including step `n`. Stops without computing step n + 1, and yields
+ * nothing when the stream starts past step n (a resumed run that is already done).
+ * @example
+ * pipe(train(config), untilStep(100), last) // some(state at step 100)
+ * @category combinators
+ * @since 0.1.0
+ */
+export const untilStep = (n: number): (<A extends { readonly step: number }>(self: Stream<A>) => Stream<A>) => {
+  if (!(Number.isSafeInteger(n) && n >= 0)) throw valueError('untilStep', `expected a non-negative integer step, got ${n}`)
+  return (self) =>
+    fromGenerator(function* () {
+      for (const a of self) {
+        if (a.step > n) return
+        yield a
+        if (a.step >= n) return
+      }
+    })
+}
+
+/**
+ * The states up to and including the first whose loss is at most `target` (the minibatch
+ * loss of that step; with full-batch training, the training loss).
+ * @example
+ * pipe(train(config), untilLoss(1e-3), untilStep(10_000), last)
+ * @category combinators
+ * @since 0.1.0
+ */
+export const untilLoss =
+  (target: number) =>
+  <A extends { readonly loss: number }>(self: Stream<A>): Stream<A> =>
+    takeUntil((a: A) => a.loss <= target)(self)
+
+/**
+ * Record `f(state)` in each state's metrics under `name` (new frozen states).
+ * @example
+ * pipe(train(config), everyEpoch, withMetric('valAccuracy', (s) => evalAccuracy(s.params)))
+ * @category combinators
+ * @since 0.1.0
+ */
+export const withMetric =
+  <A extends Progress>(name: string, f: (a: A) => number) =>
+  (self: Stream<A>): Stream<A> =>
+    map((a: A): A => Object.freeze({ ...a, metrics: Object.freeze({ ...a.metrics, [name]: f(a) }) }))(self)
+
+/**
+ * Evaluate `evaluate(params)` (an accuracy on a validation set) on every state that passes,
+ * record it as `metrics[name]` (default `'accuracy'`), and stop after the first state where
+ * it reaches `target`. Place it after `everyEpoch` (or `every(k)`) to evaluate less often.
+ * @example
+ * pipe(train(config), everyEpoch, untilAccuracy(0.95, (p) => accuracyOn(validation)(p)), untilStep(5000))
+ * @category combinators
+ * @since 0.1.0
+ */
+export const untilAccuracy =
+  <P>(target: number, evaluate: (params: P) => number, name = 'accuracy') =>
+  <A extends Progress & { readonly params: P }>(self: Stream<A>): Stream<A> =>
+    takeUntil((a: A) => (a.metrics[name] as number) >= target)(withMetric<A>(name, (a) => evaluate(a.params))(self))
+
+/**
+ * Early stopping: stop after `k` consecutive states that do not improve on the best value
+ * of `metric` seen so far (the k-th of them is the last emitted). `mode: 'max'` for
+ * accuracies; `minDelta` is the smallest change that counts as an improvement. A NaN never
+ * improves.
+ * @example
+ * pipe(train(config), everyEpoch, withMetric('valLoss', valLoss), patience(3, 'valLoss'))
+ * @category combinators
+ * @since 0.1.0
+ */
+export const patience = <A extends Progress>(
+  k: number,
+  metric: Measure<A>,
+  options: PatienceOptions = {},
+): ((self: Stream<A>) => Stream<A>) => {
+  if (!(Number.isSafeInteger(k) && k >= 1)) throw valueError('patience', `expected a positive integer patience, got ${k}`)
+  const mode = options.mode ?? 'min'
+  const minDelta = options.minDelta ?? 0
+  if (mode !== 'min' && mode !== 'max') throw valueError('patience', `mode must be 'min' or 'max', got ${String(mode)}`)
+  if (!(minDelta >= 0)) throw valueError('patience', `minDelta must be a non-negative number, got ${minDelta}`)
+  const measure = measureOf(metric, 'patience')
+  const sign = mode === 'min' ? 1 : -1
+  return (self) =>
+    fromGenerator(function* () {
+      let best = Infinity // in "smaller is better" units: sign · value
+      let bad = 0
+      for (const a of self) {
+        const v = sign * measure(a)
+        if (v < best - minDelta) {
+          best = v
+          bad = 0
+        } else bad++
+        yield a
+        if (bad >= k) return
+      }
+    })
+}
+
+/**
+ * Only the states at the end of an epoch (after its last batch).
+ * @example
+ * pipe(train(config), everyEpoch, take(10)) // ten epochs
+ * @category combinators
+ * @since 0.1.0
+ */
+export const everyEpoch = <A extends { readonly epochEnd: boolean }>(self: Stream<A>): Stream<A> =>
+  filter((a: A) => a.epochEnd)(self)
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/**
+ * The mean of a per-example measurement over a whole data set, in batches of `batchSize`
+ * taken in order: `f(params, batch)` returns the batch's mean (a number or scalar tensor),
+ * and batches are weighted by their size. Use it for a validation accuracy or loss.
+ * @example
+ * const valAccuracy = evaluate((p, b) => accuracy(model.apply(p, b.x), b.y), fromTensors(validation), 1000)
+ * valAccuracy(state.params) // 0.97...
+ * @category utils
+ * @since 0.1.0
+ */
+export const evaluate =
+  <P, B>(f: (params: P, batch: B) => Tensor | number, data: Dataset<B>, batchSize = data.size) =>
+  (params: P): number => {
+    if (!(Number.isSafeInteger(batchSize) && batchSize >= 1)) throw valueError('evaluate', `batchSize must be a positive integer, got ${batchSize}`)
+    let total = 0
+    for (let start = 0; start < data.size; start += batchSize) {
+      const end = Math.min(start + batchSize, data.size)
+      const idx = Array.from({ length: end - start }, (_, i) => start + i)
+      const v = f(params, data.batch(idx))
+      const x = typeof v === 'number' ? v : v instanceof Tensor && v.size === 1 ? v.item() : undefined
+      if (x === undefined) throw valueError('evaluate', 'the measurement must return a number or a scalar tensor')
+      total += x * (end - start)
+    }
+    return total / data.size
+  }
