@@ -118,13 +118,13 @@ describe('leafwise arithmetic', () => {
 
 describe('errors name the key path', () => {
   it('a structure mismatch is a TreeError at the first differing path', () => {
-    const bad = { layers: [p.layers[0], { w: tensor([[1], [1]]) }], s: 1 }
+    const bad = { layers: [p.layers[0] as P['layers'][0], { w: tensor([[1], [1]]) }], s: 1 }
     expectError(() => add(p, bad as unknown as P), 'TreeError', ['tree.add', 'layers[1]', 'missing: b'])
-    expectError(() => dot(p, { ...q, layers: [q.layers[0]] }), 'TreeError', ['tree.dot', 'layers', 'length'])
+    expectError(() => dot(p, { ...q, layers: [q.layers[0] as P['layers'][0]] }), 'TreeError', ['tree.dot', 'layers', 'length'])
   })
 
   it('a shape mismatch between leaves is a ShapeError with both shapes and the path', () => {
-    const bad = { ...q, layers: [q.layers[0], { w: tensor([[4, 1]]), b: tensor([1]) }] }
+    const bad = { ...q, layers: [q.layers[0] as P['layers'][0], { w: tensor([[4, 1]]), b: tensor([1]) }] }
     expectError(() => sub(p, bad), 'ShapeError', ['tree.sub', '[2, 1]', '[1, 2]', "'layers[1].w'"])
   })
 
@@ -146,7 +146,7 @@ describe('differentiability', () => {
     const n = Math.sqrt(49.25)
     const expected = leaves(p).map((l) => (typeof l === 'number' ? l / n : (l.toTypedArray() as Float64Array).map((v) => v / n)))
     leaves(g).forEach((l, i) => {
-      const e = expected[i]
+      const e = expected[i] as number | Float64Array
       if (typeof e === 'number') expect(l as number).toBeCloseTo(e, 14)
       else Array.from((l as Tensor).toTypedArray()).forEach((v, j) => expect(v).toBeCloseTo(e[j] as number, 14))
     })
