@@ -142,6 +142,16 @@ const safe =
     }
   }
 
+/** Name tensors (in memory or as JSON) as tensors with their shape in messages. */
+const describeLeaf = (u: unknown): string => {
+  if (u instanceof Tensor) return `a tensor of shape ${fmtShape(u.shape)}`
+  if (isPlainObject(u) && typeof u['dtype'] === 'string') {
+    const sh = u['shape']
+    return Array.isArray(sh) && sh.every((d) => typeof d === 'number') ? `a tensor of shape ${fmtShape(sh as number[])}` : 'a tensor'
+  }
+  return describe(u)
+}
+
 const NAN_REASON = 'the schema sets allowNaN: false'
 
 const scalarArbitrary = (dtype: DType, allowNaN: boolean, allowInfinity: boolean, o: ArbitraryOptions): fc.Arbitrary<number> => {
@@ -229,7 +239,7 @@ export const number = (options: NumberOptions = {}): Schema<number> => {
     (u): u is number => typeof u === 'number' && (allowNaN || !Number.isNaN(u)) && (allowInfinity || !(u === Infinity || u === -Infinity)),
     safe((u, c) => {
       const v = u instanceof Tensor && u.shape.length === 0 ? u.item() : decodeNumber(u)
-      if (v === undefined) return failAt(u, c, `expected a number, got ${u instanceof Tensor ? `a tensor of shape ${fmtShape(u.shape)}` : describe(u)}`)
+      if (v === undefined) return failAt(u, c, `expected a number, got ${describeLeaf(u)}`)
       if (!allowNaN && Number.isNaN(v)) return failAt(u, c, `NaN is not allowed here (${NAN_REASON})`)
       if (!allowInfinity && (v === Infinity || v === -Infinity)) return failAt(u, c, `${v} is not allowed here (the schema sets allowInfinity: false)`)
       return E.right(v)
@@ -272,7 +282,7 @@ export const record = <P extends Readonly<Record<string, AnySchema>>>(props: P):
     name,
     (u): u is A => isPlainObject(u) && Object.keys(u).length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(u, k) && (kids[k] as Schema<unknown>).codec.is(u[k])),
     safe((u, c) => {
-      if (!isPlainObject(u)) return failAt(u, c, `expected a record with keys ${keys.join(', ')}, got ${u instanceof Tensor ? 'a tensor' : describe(u)}`)
+      if (!isPlainObject(u) || typeof u['dtype'] === 'string') return failAt(u, c, `expected a record with keys ${keys.join(', ')}, got ${describeLeaf(u)}`)
       const errors: t.ValidationError[] = []
       const out: Array<[string, unknown]> = []
       for (const k of keys) {
@@ -315,7 +325,7 @@ const sequence = <A>(tag: 'array' | 'tuple', items: ReadonlyArray<Schema<unknown
     name,
     (u): u is A => Array.isArray(u) && u.length === n && items.every((s, i) => s.codec.is(u[i])),
     safe((u, c) => {
-      if (!Array.isArray(u)) return failAt(u, c, `expected an array of length ${n}, got ${u instanceof Tensor ? 'a tensor' : describe(u)}`)
+      if (!Array.isArray(u)) return failAt(u, c, `expected an array of length ${n}, got ${describeLeaf(u)}`)
       const errors: t.ValidationError[] = []
       if (u.length !== n) {
         const r = failAt<never>(u, c, `expected an array of length ${n}, got length ${u.length}`)
