@@ -7,22 +7,7 @@
 export { type JSONNumber, type TensorJSON, type TensorConstraints, TensorCodec, tensorCodec, encodeTensor, encodeNumber, decodeNumber } from './tensor.js'
 export { type TreeJSON, type PathSegment, TreeCodec, toJSON, fromJSON, parseKeyPath, treeFromPaths } from './tree.js'
 export { formatErrors, decodeWith, pathOf, joinKey } from './report.js'
-export {
-  type Initializer,
-  type InitName,
-  type Init,
-  fans,
-  zerosInit,
-  onesInit,
-  constant,
-  uniformInit,
-  normalInit,
-  glorotUniform,
-  glorotNormal,
-  heUniform,
-  heNormal,
-  initializer,
-} from './initializers.js'
+export { type InitName, type Init, uniformInit, normalInit, initializer } from './initializers.js'
 export type { Schema, AnySchema, TypeOf, ShapeOf, SchemaTag, ArbitraryOptions, TensorOptions, NumberOptions } from './schema.js'
 export * as schema from './schema.js'
 export { type Metadata, type Safetensors, MAX_HEADER_BYTES, encodeSafetensors, decodeSafetensors } from './safetensors.js'
