@@ -117,6 +117,18 @@ const nonDiff = (name: string, kernel: UnaryKernel): Primitive<NoParams> =>
 /** Distance of the inputs from the nearest tie (for maximum/minimum). */
 const tieDistance = (xs: ReadonlyArray<number>): number => Math.abs((xs[0] as number) - (xs[1] as number))
 const zeroDistance = (xs: ReadonlyArray<number>): number => Math.abs(xs[0] as number)
+/** Distance of a reduced group from a tie for its maximum: the gap between its two largest values. */
+const runnerUpGap = (xs: ReadonlyArray<number>): number => {
+  let first = -Infinity
+  let second = -Infinity
+  for (const x of xs) {
+    if (x > first) {
+      second = first
+      first = x
+    } else if (x > second) second = x
+  }
+  return first - second
+}
 
 // -------------------------------------------------------------------------------------
 // elementwise primitives
@@ -339,6 +351,7 @@ export const max: Primitive<AxesParams> = {
       { shapes: [[2, 3]], params: { axes: [1] } },
       { shapes: [[3, 2]], params: { axes: [0] } },
     ],
+    kinks: runnerUpGap,
   },
   kinks: 'ties share the derivative equally',
   broadcasts: false,

@@ -70,7 +70,11 @@ export interface Domain<P> {
   /** value range per input */
   readonly ranges: ReadonlyArray<readonly [number, number]>
   readonly cases: ReadonlyArray<DomainCase<P>>
-  /** inputs within this distance of a kink are redrawn (finite differences straddle it) */
+  /**
+   * inputs within this distance of a kink are redrawn (finite differences straddle it);
+   * `xs` are the values one output element depends on: one per input for elementwise
+   * primitives (after broadcasting), the reduced values for reductions
+   */
   readonly kinks?: (xs: ReadonlyArray<number>) => number
 }
 

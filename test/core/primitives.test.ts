@@ -26,7 +26,7 @@ import { bind } from '../../src/ad/trace.js'
 import * as P from '../../src/primitives/table.js'
 import type { AnyPrimitive, DomainCase, JvpRule, Primitive, VjpRule } from '../../src/primitives/types.js'
 import { allClose } from '../helpers/allClose.js'
-import { directions, domainInputs } from '../helpers/arbitraries.js'
+import { KINK_MARGIN, directions, domainInputs, kinkDistance } from '../helpers/arbitraries.js'
 import type { Vec } from '../helpers/fd.js'
 import type { Fn, LawReport } from '../helpers/laws.js'
 import {
@@ -122,6 +122,18 @@ describe('the primitive table', () => {
     expect(untested.map((p: AnyPrimitive) => p.name)).toEqual([])
     for (const p of tabled) if (p.domain?.kinks !== undefined) expect(p.kinks, p.name).toBeTypeOf('string')
     expect(tabled.length).toBeGreaterThanOrEqual(30)
+  })
+
+  it('the max reduction reports its near-ties, so the laws redraw them (regression: its domain had no kink distance)', () => {
+    const d = P.max.domain as NonNullable<typeof P.max.domain>
+    // groups are the reduced values of one output element: the gap between the two largest
+    const near = kinkDistance(d, { shapes: [[4]], params: { axes: [0] } }, [Float64Array.of(1, 1.01, 0, -1)])
+    expect(near).toBeCloseTo(0.01, 12)
+    expect(near).toBeLessThan(KINK_MARGIN)
+    const rows = kinkDistance(d, { shapes: [[2, 3]], params: { axes: [1] } }, [Float64Array.of(0, 2, 1, 5, 5.02, -1)])
+    expect(rows).toBeCloseTo(0.02, 12)
+    const cols = kinkDistance(d, { shapes: [[3, 2]], params: { axes: [0] } }, [Float64Array.of(0, 3, 1, 0, 2, 1)])
+    expect(cols).toBeCloseTo(1, 12)
   })
 })
 
