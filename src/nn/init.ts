@@ -19,8 +19,7 @@
  *   s₂ = √(1 − 4φ(2)/(Φ(2) − Φ(−2))) ≈ 0.87962566,
  * so the variance is exactly `scale / n` and no entry exceeds 2σ/s₂ in magnitude.
  *
- * `src/io/initializers.ts` holds a parallel set for io's parameter schemas (same fans,
- * same formulas); this module is the canonical one for models.
+ * This module is the canonical set: io's parameter schemas resolve their `init` names here.
  *
  * Purity: an initializer reads only its key, shape and dtype, and returns a fresh frozen
  * tensor.

@@ -14,7 +14,7 @@
  * record returned is frozen.
  */
 import { PurediffError } from '../errors.js'
-import { add, concat, div, gather, matmul, mul, pad as padOp, reshape, slice, where } from '../ops/ops.js'
+import { add, asTensor, concat, div, gather, matmul, mul, pad as padOp, reshape, slice, where } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import { bernoulli, split } from '../random/index.js'
 import type { Key } from '../random/index.js'
@@ -299,7 +299,7 @@ export const dropout = (key: Key, rate: number, x: TensorLike, training: boolean
   if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
     throw new PurediffError('ValueError', `rate must be in [0, 1], got ${String(rate)}`, { op })
   }
-  const xt = x instanceof Tensor ? x : typeof x === 'number' ? (mul(x, 1) as Tensor) : checkTensor(x, 'x', op)
+  const xt = asTensor(x, op)
   if (!training || rate === 0) return xt
   if (rate === 1) return mul(xt, 0)
   const keep: ConcreteTensor = bernoulli(key, 1 - rate, xt.shape, { dtype: xt.dtype })

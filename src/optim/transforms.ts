@@ -170,10 +170,17 @@ export const scaleByAdam = (opts: AdamOptions = {}): GradientTransformation<Scal
       // (1 − 0.999² keeps only ~13 of 16)
       const c1 = -Math.expm1(count * Math.log(b1))
       const c2 = -Math.expm1(count * Math.log(b2))
+      // m̂/(√(v̂ + ε_root) + ε) with the bias corrections folded into scalars when ε_root = 0:
+      // (m/c₁)/(√v/√c₂ + ε) = (m / (√v + ε√c₂)) · (√c₂/c₁), four tensor ops instead of six
+      const rc2 = Math.sqrt(c2)
       const [u, mu, nu] = multiMap(op, [grads, state.mu, state.nu], 3, ([g, m0, v0]) => {
         const m = add(mul(b1, m0 as TensorLike), mul(1 - b1, g as TensorLike))
         const v = add(mul(b2, v0 as TensorLike), mul(1 - b2, square(g as TensorLike)))
-        return [div(div(m, c1), add(sqrt(add(div(v, c2), epsRoot)), eps)), m, v]
+        const u =
+          epsRoot === 0
+            ? mul(div(m, add(sqrt(v), eps * rc2)), rc2 / c1)
+            : div(div(m, c1), add(sqrt(add(div(v, c2), epsRoot)), eps))
+        return [u, m, v]
       })
       return result(u as P, Object.freeze({ count, mu: asTree(mu), nu: asTree(nu) }))
     },
@@ -243,8 +250,11 @@ export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<EmptyS
   // c / max(‖g‖, c) is 1 inside the ball and c/‖g‖ outside; never a division by zero
   return stateless((g) => {
     const f = div(c, maximum(norm(g), c))
-    // a concrete factor as a number, so number leaves stay numbers
-    return scaleTree(g, f instanceof ConcreteTensor ? f.item() : f)
+    if (!(f instanceof ConcreteTensor)) return scaleTree(g, f)
+    // a concrete factor as a number, so number leaves stay numbers; inside the ball it is
+    // exactly 1 and the tree passes through as it is
+    const k = f.item()
+    return k === 1 ? g : scaleTree(g, k)
   })
 }
 
