@@ -204,14 +204,18 @@ export type Expr =
   | { readonly kind: 'binary'; readonly op: string; readonly a: Expr; readonly b: Expr }
 
 type T = Tensor | number
-interface UnaryOp {
-  readonly apply: (a: T) => Tensor
+/** A unary op of random programs: how to apply it and how to print it. @category model @since 0.1.0 */
+export interface ProgramUnaryOp {
+  readonly apply: (a: Tensor | number) => Tensor
   readonly show: (a: string) => string
 }
-interface BinaryOp {
-  readonly apply: (a: T, b: T) => Tensor
+/** A binary op of random programs. @category model @since 0.1.0 */
+export interface ProgramBinaryOp {
+  readonly apply: (a: Tensor | number, b: Tensor | number) => Tensor
   readonly show: (a: string, b: string) => string
 }
+type UnaryOp = ProgramUnaryOp
+type BinaryOp = ProgramBinaryOp
 
 const onePlusSq = (a: T): Tensor => add(1, mul(a, a))
 const sq = (a: string): string => `add(1, mul(${a}, ${a}))`
@@ -282,6 +286,11 @@ export interface ProgramOptions {
   readonly ops?: ReadonlyArray<string>
   /** also use relu, abs, maximum and minimum */
   readonly kinks?: boolean
+  /** your own ops (e.g. functions with custom rules), to check them inside random programs */
+  readonly extra?: {
+    readonly unary?: Readonly<Record<string, ProgramUnaryOp>>
+    readonly binary?: Readonly<Record<string, ProgramBinaryOp>>
+  }
 }
 
 const evalExpr = (e: Expr, p: ProgramInputs, un: Record<string, UnaryOp>, bin: Record<string, BinaryOp>): T => {
@@ -330,8 +339,8 @@ export const arbProgram = (o: ProgramOptions = {}): fc.Arbitrary<Program> => {
   const names = Object.keys(inputs)
   const pick = <R>(all: Readonly<Record<string, R>>): Record<string, R> =>
     Object.fromEntries(Object.entries(all).filter(([k]) => o.ops === undefined || o.ops.includes(k)))
-  const un = { ...pick(programUnaryOps), ...(o.kinks === true ? pick(programKinkOps.unary) : {}) }
-  const bin = { ...pick(programBinaryOps), ...(o.kinks === true ? pick(programKinkOps.binary) : {}) }
+  const un = { ...pick(programUnaryOps), ...(o.kinks === true ? pick(programKinkOps.unary) : {}), ...(o.extra?.unary ?? {}) }
+  const bin = { ...pick(programBinaryOps), ...(o.kinks === true ? pick(programKinkOps.binary) : {}), ...(o.extra?.binary ?? {}) }
   const unNames = Object.keys(un)
   const binNames = Object.keys(bin)
   const leaf: fc.Arbitrary<Expr> = fc.oneof(
