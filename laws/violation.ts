@@ -67,7 +67,8 @@ export type LawSuite = { readonly [law: string]: fc.IProperty<unknown> }
 
 /**
  * Run every law of a suite with `fc.check`; `Left` holds the report of each failing law
- * (fast-check's message: the shrunk counterexample, the seed and the violation).
+ * (fast-check's message: the shrunk counterexample, the seed and the violation, which is
+ * included in the report unless `includeErrorInReport: false` is passed).
  * @category utils
  * @since 0.1.0
  */
@@ -77,7 +78,7 @@ export const checkSuite = (
 ): Either<Readonly<Record<string, string>>, ReadonlyArray<string>> => {
   const failures: Record<string, string> = {}
   for (const [name, prop] of Object.entries(suite)) {
-    const details = fc.check(prop, params)
+    const details = fc.check(prop, { includeErrorInReport: true, ...params })
     if (details.failed) failures[name] = fc.defaultReportMessage(details) ?? `${name} failed`
   }
   return Object.keys(failures).length > 0 ? E.left(Object.freeze(failures)) : E.right(Object.freeze(Object.keys(suite)))
