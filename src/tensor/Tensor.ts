@@ -100,6 +100,14 @@ export class ConcreteTensor extends Tensor {
   override toArray(): NestedArray {
     const d = this.#data
     if (this.shape.length === 0) return d[0] as number
+    if (d.length === 0) {
+      // an empty tensor: nest empty arrays only as far as the first zero extent
+      const zeroAt = this.shape.indexOf(0)
+      const build0 = (axis: number): NestedArray[] =>
+        axis === zeroAt ? [] : Array.from({ length: this.shape[axis] as number }, () => build0(axis + 1))
+      if (sizeOf(this.shape.slice(0, zeroAt)) > 1e6) return []
+      return build0(0)
+    }
     const build = (axis: number, offset: number): NestedArray[] => {
       const n = this.shape[axis] as number
       const stride = sizeOf(this.shape.slice(axis + 1))
@@ -218,10 +226,18 @@ const fill = (data: unknown, shape: number[], axis: number, out: Data, offset: n
 export const tensor = (data: NestedArray | ArrayLike<number>, dtype: DType = 'float64'): ConcreteTensor => {
   const dt = checkDType(dtype, 'tensor')
   if (data instanceof Tensor) return castTo(data.concrete(), dt)
-  const shape = inferShape(data, '', 'tensor')
-  const out = alloc(dt, sizeOf(shape))
-  fill(data, shape, 0, out, 0, '', 'tensor')
-  return wrap(out, shape)
+  try {
+    const shape = inferShape(data, '', 'tensor')
+    const out = alloc(dt, sizeOf(shape))
+    fill(data, shape, 0, out, 0, '', 'tensor')
+    return wrap(out, shape)
+  } catch (e) {
+    // nesting so deep (or cyclic) that it exhausts the stack is bad input, not a crash
+    if (e instanceof RangeError) {
+      throw new PurediffError('ValueError', `data is nested too deeply or is cyclic (${e.message})`, { op: 'tensor' })
+    }
+    throw e
+  }
 }
 
 /**

@@ -87,13 +87,9 @@ export const unflatten = <T = Tree>(def: TreeDef, leaves: ReadonlyArray<unknown>
         return leaves[i++]
       case 'array':
         return Object.freeze(d.children.map(go))
-      case 'record': {
-        const out: Record<string, unknown> = {}
-        d.keys.forEach((k, j) => {
-          out[k] = go(d.children[j] as TreeDef)
-        })
-        return Object.freeze(out)
-      }
+      case 'record':
+        // fromEntries defines own properties, so even a key named __proto__ stays a key
+        return Object.freeze(Object.fromEntries(d.keys.map((k, j) => [k, go(d.children[j] as TreeDef)])))
     }
   }
   const out = go(def)
