@@ -17,7 +17,7 @@ import { PurediffError } from '../errors.js'
 import { add, cast } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import { Tensor } from '../tensor/Tensor.js'
-import { multiMap } from './internal.js'
+import { multiMap, stateless } from './internal.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -49,24 +49,6 @@ export type ChainState<Ts extends ReadonlyArray<GradientTransformation<unknown>>
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
-
-/** @internal */
-export const EMPTY: EmptyState = Object.freeze({}) as EmptyState
-
-/** @internal the [updates, state] pair, frozen */
-export const result = <P, S>(updates: P, state: S): readonly [P, S] => Object.freeze([updates, state] as const)
-
-/**
- * A stateless transformation from a leafwise map of the gradients.
- * @internal
- */
-export const stateless = (
-  update: <P>(grads: P, params: P | undefined) => P,
-): GradientTransformation<EmptyState> =>
-  Object.freeze({
-    init: <P>(_params: P): EmptyState => EMPTY,
-    update: <P>(grads: P, state: EmptyState, params?: P): readonly [P, EmptyState] => result(update(grads, params), state),
-  })
 
 /**
  * The transformation that passes gradients through unchanged.
@@ -111,7 +93,7 @@ export const chain = <Ts extends ReadonlyArray<GradientTransformation<unknown>>>
         u = ui
         next.push(si)
       })
-      return result(u, Object.freeze(next) as unknown as ChainState<Ts>)
+      return Object.freeze([u, Object.freeze(next) as unknown as ChainState<Ts>] as const)
     },
   })
 }

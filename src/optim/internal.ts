@@ -6,12 +6,16 @@
  * when every input at a leaf is a number and the result is a concrete scalar, the number
  * is kept, so a parameter record with number leaves keeps them through an optimizer.
  *
+ * `stateless` builds a transformation with the frozen empty state from a map of the
+ * gradients; `result` freezes an [updates, state] pair.
+ *
  * Purity: inputs are read, never modified; results are frozen trees.
  */
 import { PurediffError } from '../errors.js'
 import type { TensorLike } from '../ops/ops.js'
 import { ConcreteTensor, Tensor, shapeEq } from '../tensor/Tensor.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
+import type { EmptyState, GradientTransformation } from './GradientTransformation.js'
 import { assertSameStructure, flatten, keyPaths, unflatten } from '../tree/Tree.js'
 
 const shapeOf = (l: Leaf): ReadonlyArray<number> => (typeof l === 'number' ? [] : l.shape)
@@ -77,3 +81,20 @@ export const checkNumber = (
   }
   return x as number
 }
+
+/** The state of a stateless transformation. */
+export const EMPTY: EmptyState = Object.freeze({}) as EmptyState
+
+/** The [updates, state] pair, frozen. */
+export const result = <P, S>(updates: P, state: S): readonly [P, S] => Object.freeze([updates, state] as const)
+
+/**
+ * A stateless transformation from a leafwise map of the gradients.
+ */
+export const stateless = (
+  update: <P>(grads: P, params: P | undefined) => P,
+): GradientTransformation<EmptyState> =>
+  Object.freeze({
+    init: <P>(_params: P): EmptyState => EMPTY,
+    update: <P>(grads: P, state: EmptyState, params?: P): readonly [P, EmptyState] => result(update(grads, params), state),
+  })

@@ -28,8 +28,7 @@ import { ConcreteTensor } from '../tensor/Tensor.js'
 import type { Tree } from '../tree/Tree.js'
 import { fullLike, norm, scale as scaleTree, zerosLike } from '../tree/vector.js'
 import type { EmptyState, GradientTransformation } from './GradientTransformation.js'
-import { result, stateless } from './GradientTransformation.js'
-import { checkNumber, multiMap } from './internal.js'
+import { checkNumber, multiMap, result, stateless } from './internal.js'
 import type { ScalarOrSchedule, Schedule } from './schedules.js'
 
 // -------------------------------------------------------------------------------------

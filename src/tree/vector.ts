@@ -21,7 +21,6 @@ import { PurediffError } from '../errors.js'
 import { add as addOp, greater, mul as mulOp, sqrt, sub as subOp, sum, where } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import { Tensor, full, scalar, shapeEq } from '../tensor/Tensor.js'
-import type { DType } from '../tensor/Tensor.js'
 import type { Leaf } from './Tree.js'
 import { flatten, map, zipWith } from './Tree.js'
 
@@ -173,7 +172,7 @@ export const norm = <T>(tree: T): Tensor => {
 export const fullLike = <T>(tree: T, value: number): T =>
   map(tree, (x, path) => {
     const l = checkLeaf(x, 'tree.fullLike', path)
-    return typeof l === 'number' ? value : full(l.shape, value, l.dtype as DType)
+    return typeof l === 'number' ? value : full(l.shape, value, l.dtype)
   })
 
 /** A tree of zeros with the same structure, shapes and dtypes. @category constructors @since 0.1.0 */
