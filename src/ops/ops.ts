@@ -190,8 +190,16 @@ export const reciprocal = (x: TensorLike): Tensor => div(1, x)
 export const sinh = (x: TensorLike): Tensor => mul(0.5, sub(exp(x), exp(neg(x))))
 /** @category elementwise @since 0.1.0 */
 export const cosh = (x: TensorLike): Tensor => mul(0.5, add(exp(x), exp(neg(x))))
-/** log(1 + eˣ), stable for large |x|. @category elementwise @since 0.1.0 */
-export const softplus = (x: TensorLike): Tensor => add(relu(x), log1p(exp(neg(abs(x)))))
+/**
+ * log(1 + eˣ), stable for large |x|: each side of 0 uses the form that cannot overflow, and
+ * both are smooth at 0, so softplus'(0) = σ(0) = 1/2 exactly (a relu + abs form would give 0).
+ * @category elementwise
+ * @since 0.1.0
+ */
+export const softplus = (x: TensorLike): Tensor => {
+  const t = asTensor(checkArg(x, 'softplus'), 'softplus')
+  return where(greater(t, 0), add(t, log1p(exp(neg(t)))), log1p(exp(t)))
+}
 /** log σ(x) = −softplus(−x). @category elementwise @since 0.1.0 */
 export const logSigmoid = (x: TensorLike): Tensor => neg(softplus(neg(x)))
 /** x where x > 0, αx otherwise. @category elementwise @since 0.1.0 */
