@@ -90,7 +90,7 @@ export const jvp = <X, Y>(f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
         tan.push(zerosLike(y))
       }
     }
-    return [unflatten<Y>(ydef, prim), unflatten<Y>(ydef, tan)]
+    return Object.freeze([unflatten<Y>(ydef, prim), unflatten<Y>(ydef, tan)]) as [Y, Y]
   })
 }
 
@@ -156,7 +156,7 @@ export const vjp = <X, Y>(f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
       }),
     )
   }
-  return [unflatten<Y>(ydef, yPrimal), pullback]
+  return Object.freeze([unflatten<Y>(ydef, yPrimal), pullback]) as [Y, (yBar: Y) => X]
 }
 
 /** Options of `valueAndGrad`. @category model */
@@ -231,9 +231,9 @@ export function valueAndGrad<P, A extends unknown[]>(
     if (options.hasAux === true) {
       const [auxLeaves, auxDef] = flatten(aux, op)
       const auxOut = unflatten(auxDef, auxLeaves.map((l) => (l instanceof Tensor ? unwrapAt(main, l) : l)))
-      return [Object.freeze([value, auxOut]), g]
+      return Object.freeze([Object.freeze([value, auxOut]), g])
     }
-    return [value, g]
+    return Object.freeze([value, g])
   }
 }
 
@@ -260,7 +260,7 @@ export function grad<P, A extends unknown[]>(
     const vg = valueAndGrad(f as (p: P, ...rest: A) => readonly [Tensor, unknown], { hasAux: true, name: 'grad' } as { hasAux: true })
     return (p: P, ...rest: A) => {
       const [[, aux], g] = vg(p, ...rest)
-      return [g, aux]
+      return Object.freeze([g, aux])
     }
   }
   const vg = valueAndGrad(f as (p: P, ...rest: A) => Tensor, { name: 'grad' } as { hasAux?: false })
@@ -349,7 +349,9 @@ export const hessian = <X extends Tensor | number>(f: (x: X) => Tensor | number)
  */
 export const hvp = <X, A extends unknown[] = []>(f: (x: X, ...rest: A) => Tensor | number) => (x: X, v: X, ...rest: A): X => {
   const g = grad((u: X) => f(u, ...rest))
-  return jvp(g, x, v)[1]
+  const [, def, origLeaves] = flattenArgs(x, 'hvp')
+  const [hs] = flatten(jvp(g, x, v)[1], 'hvp')
+  return unflatten<X>(def, hs.map((h, i) => likeLeaf(origLeaves[i] as Leaf, leafTensor(h, 'hvp', ''))))
 }
 
 // -------------------------------------------------------------------------------------
