@@ -2,8 +2,11 @@
  * purediff: functional, immutable automatic differentiation for TypeScript.
  *
  * Models are pure functions of parameter records; `grad(loss)` returns a function with
- * the same record shape; `jvp`, `vjp`, `hessian` and friends compose to any order.
+ * the same record shape; `jvp`, `vjp`, `hessian` and friends compose to any order; training
+ * is a lazy, replayable stream of frozen states. This is the package's one public entry
+ * (with `purediff/laws` for property tests); the layers below it are internal.
  */
+// values
 export { PurediffError } from './errors.js'
 export type { ErrorTag } from './errors.js'
 export {
@@ -11,8 +14,26 @@ export {
   sizeOf, broadcastShapes,
 } from './tensor/Tensor.js'
 export type { DType, Shape, NestedArray, Data } from './tensor/Tensor.js'
+export { Tracer } from './ad/trace.js'
+
+// ops and transforms
 export * from './ops/index.js'
 export * from './transforms/index.js'
+
+// parameter records
 export * as tree from './tree/index.js'
 export type { Tree, Leaf, TreeDef } from './tree/Tree.js'
-export { Tracer } from './ad/trace.js'
+
+// numeric twins of the transforms (central differences + Richardson)
+export * from './numeric/index.js'
+
+// randomness, models, optimizers, training, io
+export * as random from './random/index.js'
+export type { Key } from './random/index.js'
+export * as nn from './nn/index.js'
+export * as optim from './optim/index.js'
+export * from './train/index.js'
+export * as io from './io/index.js'
+
+// dual numbers for teaching forward mode
+export * as dual from './dual/index.js'
