@@ -152,6 +152,8 @@ export type ParamSpec = LeafSpec | ReadonlyArray<ParamSpec> | { readonly [key: s
 /** The parameter type a spec describes. @category model @since 0.1.0 */
 export type ParamsOf<S> = S extends fc.Arbitrary<infer T>
   ? T
+  : S extends { readonly shapeOf: infer Sh }
+    ? ParamsOf<Sh>
   : S extends 'number'
     ? number
     : S extends ReadonlyArray<number>
@@ -171,8 +173,7 @@ const isShape = (s: unknown): s is ReadonlyArray<number> => Array.isArray(s) && 
  * @category constructors
  * @since 0.1.0
  */
-export function arbParams<S extends ParamSpec>(spec: S, o?: Omit<TensorOptions, 'shape'>): fc.Arbitrary<ParamsOf<S>>
-export function arbParams(spec: { readonly shapeOf: unknown }, o?: Omit<TensorOptions, 'shape'>): fc.Arbitrary<unknown>
+export function arbParams<S extends ParamSpec | { readonly shapeOf: unknown }>(spec: S, o?: Omit<TensorOptions, 'shape'>): fc.Arbitrary<ParamsOf<S>>
 export function arbParams(spec: unknown, o: Omit<TensorOptions, 'shape'> = {}): fc.Arbitrary<unknown> {
   const base = { min: o.min ?? -1, max: o.max ?? 1, ...(o.dtype !== undefined ? { dtype: o.dtype } : {}), ...(o.wellConditioned !== undefined ? { wellConditioned: o.wellConditioned } : {}) }
   const go = (s: unknown): fc.Arbitrary<unknown> => {

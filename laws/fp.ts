@@ -59,7 +59,7 @@ export const arbNumberEndo: fc.Arbitrary<(a: number) => number> = fc.constantFro
  * @category laws
  * @since 0.1.0
  */
-export const functorLaws = <A, FA>(F: FunctorLike<A, FA>, arb: fc.Arbitrary<FA>, eq: Eq<FA>, fn: fc.Arbitrary<(a: A) => A>): LawSuite =>
+export const functorLaws = <A, FA>(F: FunctorLike<NoInfer<A>, NoInfer<FA>>, arb: fc.Arbitrary<FA>, eq: Eq<FA>, fn: fc.Arbitrary<(a: A) => A>): LawSuite =>
   Object.freeze({
     identity: fc.property(arb, (fa) => check('functor identity', eq, fa, F.map(fa, (a) => a))),
     composition: fc.property(arb, fn, fn, (fa, f, g) => check('functor composition', eq, F.map(F.map(fa, f), g), F.map(fa, (a) => g(f(a))))),
@@ -72,7 +72,7 @@ export const functorLaws = <A, FA>(F: FunctorLike<A, FA>, arb: fc.Arbitrary<FA>,
  * @since 0.1.0
  */
 export const monadLaws = <A, FA>(
-  M: MonadLike<A, FA>,
+  M: MonadLike<NoInfer<A>, NoInfer<FA>>,
   arbA: fc.Arbitrary<A>,
   arb: fc.Arbitrary<FA>,
   eq: Eq<FA>,
