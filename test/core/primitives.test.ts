@@ -66,15 +66,19 @@ const lawProperty = (law: Law, prim: AnyPrimitive, dcase: DomainCase<unknown>): 
   const yShape = outShape(prim, dcase)
   const f: Fn = primFn(prim as Primitive<unknown>, dcase.params)
   // inputs the primitive does not differentiate (where's mask) get zero tangents: the laws
-  // concern the differentiable inputs, and the function is piecewise constant in the others
+  // concern the differentiable inputs, and the function is piecewise constant in the others.
+  // Their values are rounded to integers so that the discrete cases all occur (a mask drawn
+  // from [−1, 1] would otherwise never be exactly 0, and where's second branch never taken).
   const live = shapes.map((_, i) => ruleAt(prim.jvp, i) !== null)
   const mask = (ds: Vec[]): Vec[] => ds.map((d, i) => (live[i] ? d : new Float64Array(d.length)))
+  const discrete = (xs: Vec[]): Vec[] => xs.map((x, i) => (live[i] ? x : x.map(Math.round)))
   return fc.property(
     domainInputs(domain, dcase),
     directions(shapes),
     directions(shapes),
     directions([yShape]),
-    (xv, vv0, uv0, [yb]) => {
+    (xv0, vv0, uv0, [yb]) => {
+      const xv = discrete(xv0)
       const vv = mask(vv0)
       const uv = mask(uv0)
       const xs = tensorsOf(xv, shapes)
@@ -218,6 +222,15 @@ describe('every law fails on a deliberately broken rule', () => {
     }
     expect(holds('jvp-fd', widening)).toBe(true)
     expect(fails('float32', widening)).toBe(true)
+  })
+
+  it('the where NaN-safety check fails on a where whose reverse rule does not mask the cotangent', () => {
+    const leaky: AnyPrimitive = { ...P.where, name: 'leakyWhere', vjp: [null, (yBar) => yBar, (yBar) => yBar] }
+    const c = tensor([1, 0])
+    const g = grad((x: Tensor) => sum(bind(leaky, [c, log(x), tensor(0)], {})))(tensor([1, 0]))
+    expect(allClose(g, [1, 0], 0, 0).ok).toBe(false)
+    const good = grad((x: Tensor) => sum(bind(P.where, [c, log(x), tensor(0)], {})))(tensor([1, 0]))
+    expect(allClose(good, [1, 0], 0, 0).ok).toBe(true)
   })
 
   it('the laws also catch a broken broadcasting rule (mul whose db forgets the a factor)', () => {
