@@ -4,9 +4,10 @@
  * validation set (`untilAccuracy`), and early stopping (`patience`). Each is a function
  * `Stream<A> -> Stream<A>` for `pipe`, and each keeps the state that met the condition (it is
  * the last one emitted), like `takeUntil`. `everyEpoch` thins a run to the state at the end
- * of each epoch, and `withMetric` evaluates a function of the weights and records it in the
- * state's metrics, so expensive evaluations run once per epoch when placed after
- * `everyEpoch`. `evaluate` averages a per-batch measurement over a whole data set.
+ * of each epoch, and `withMetric`/`withMetrics` evaluate functions of the state and record
+ * them in its metrics, so expensive evaluations run once per epoch when placed after
+ * `everyEpoch`; `withEpochLoss` records the running mean loss of the epoch. `evaluate`
+ * averages a per-batch measurement over a whole data set.
  *
  * Laziness: no combinator pulls an element it does not need, so a stop condition never
  * computes a training step past the one that stops the run (`untilStep(n)` pulls exactly
@@ -98,16 +99,27 @@ export const untilLoss =
     takeUntil((a: A) => a.loss <= target)(self)
 
 /**
+ * Add the measurements `f(state)` (a record of numbers) to each state's metrics (new frozen
+ * states; a name already present is overwritten).
+ * @example
+ * pipe(train(config), everyEpoch, withMetrics((s) => ({ valLoss: valLoss(s.params), valAccuracy: valAcc(s.params) })))
+ * @category combinators
+ * @since 0.1.0
+ */
+export const withMetrics =
+  <A extends Progress>(f: (a: A) => Metrics) =>
+  (self: Stream<A>): Stream<A> =>
+    map((a: A): A => Object.freeze({ ...a, metrics: Object.freeze({ ...a.metrics, ...f(a) }) }))(self)
+
+/**
  * Record `f(state)` in each state's metrics under `name` (new frozen states).
  * @example
  * pipe(train(config), everyEpoch, withMetric('valAccuracy', (s) => evalAccuracy(s.params)))
  * @category combinators
  * @since 0.1.0
  */
-export const withMetric =
-  <A extends Progress>(name: string, f: (a: A) => number) =>
-  (self: Stream<A>): Stream<A> =>
-    map((a: A): A => Object.freeze({ ...a, metrics: Object.freeze({ ...a.metrics, [name]: f(a) }) }))(self)
+export const withMetric = <A extends Progress>(name: string, f: (a: A) => number): ((self: Stream<A>) => Stream<A>) =>
+  withMetrics((a: A) => ({ [name]: f(a) }))
 
 /**
  * Evaluate `evaluate(params)` (an accuracy on a validation set) on every state that passes,
@@ -170,6 +182,33 @@ export const patience = <A extends Progress>(
  */
 export const everyEpoch = <A extends { readonly epochEnd: boolean }>(self: Stream<A>): Stream<A> =>
   filter((a: A) => a.epochEnd)(self)
+
+/**
+ * Record in each state's metrics (under `name`, default `'epochLoss'`) the mean of the step
+ * losses of its epoch so far, so at the end of an epoch it is that epoch's mean training
+ * loss (each step counts once, whatever its batch size). A stream that starts mid-epoch (a
+ * resumed run) averages from its first state.
+ * @example
+ * pipe(train(config), withEpochLoss(), everyEpoch) // one state per epoch, metrics.epochLoss
+ * @category combinators
+ * @since 0.1.0
+ */
+export const withEpochLoss =
+  (name = 'epochLoss') =>
+  <A extends Progress>(self: Stream<A>): Stream<A> =>
+    fromGenerator(function* () {
+      let sum = 0
+      let count = 0
+      for (const a of self) {
+        sum += a.loss
+        count++
+        yield Object.freeze({ ...a, metrics: Object.freeze({ ...a.metrics, [name]: sum / count }) })
+        if (a.epochEnd) {
+          sum = 0
+          count = 0
+        }
+      }
+    })
 
 // -------------------------------------------------------------------------------------
 // utils

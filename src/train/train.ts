@@ -104,7 +104,8 @@ export interface StepContext<P, B> {
 interface ConfigBase<P, B, S> {
   /** `(params, batch, key) => loss` or `[loss, aux]`. */
   readonly loss: LossFn<P, B>
-  readonly optimizer: Optimizer<P, S>
+  /** The weights' type is inferred from `init`/`params` and `loss`, never from a generic optimizer. */
+  readonly optimizer: Optimizer<NoInfer<P>, S>
   readonly data: Dataset<B>
   readonly batchSize: number
   /** The last partial batch of an epoch: 'keep' (default) or 'drop'; see `batches.ts`. */

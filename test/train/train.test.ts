@@ -14,7 +14,7 @@ import type { Key } from '../../src/random/index.js'
 import {
   batchAt, batchPlan, batches, decodeState, encodeState, evaluate, everyEpoch, fromTensors, initialState, loadState,
   loadStateSync, parseState, patience, resume, saveState, saveStateSync, stepKeyAt, stringifyState, train, trainStep,
-  untilAccuracy, untilLoss, untilStep, withMetric,
+  untilAccuracy, untilLoss, untilStep, withEpochLoss, withMetric, withMetrics,
 } from '../../src/train/index.js'
 import type { Optimizer, TrainConfig, TrainState } from '../../src/train/index.js'
 import * as S from '../../src/train/Stream.js'
@@ -490,6 +490,24 @@ describe('stop conditions', () => {
     const w = S.toArray(withMetric('double', (s: { loss: number }) => 2 * s.loss)(fake([0.25])))
     expect(w[0]?.metrics).toEqual({ acc: 0.75, double: 0.5 })
     expect(Object.isFrozen(w[0]) && Object.isFrozen(w[0]?.metrics)).toBe(true)
+  })
+
+  it('withMetrics merges a record of measurements; withEpochLoss is the running mean of each epoch', () => {
+    const w = S.toArray(withMetrics((s: { loss: number }) => ({ half: s.loss / 2, acc: 0 }))(fake([0.5])))
+    // a name already present (acc) is overwritten, others are kept
+    expect(w[0]?.metrics).toEqual({ acc: 0, half: 0.25 })
+    expect(Object.isFrozen(w[0]) && Object.isFrozen(w[0]?.metrics)).toBe(true)
+    // three steps per epoch: the mean restarts after each epoch end
+    const losses = [3, 6, 9, 1, 2, 6, 10]
+    const e = S.toArray(withEpochLoss()(fake(losses, 3)))
+    expect(e.map((s) => s.metrics['epochLoss'])).toEqual([3, 4.5, 6, 1, 1.5, 3, 10])
+    // the per-epoch means, computed by hand from the losses: (3+6+9)/3 and (1+2+6)/3
+    expect(S.toArray(everyEpoch(withEpochLoss('mean')(fake(losses, 3)))).map((s) => s.metrics['mean'])).toEqual([6, 3])
+    // the source states are untouched
+    expect(S.toArray(fake(losses, 3))[0]?.metrics).toEqual({ acc: -2 })
+    // replay: iterating the combined stream twice gives the same values
+    const twice = withEpochLoss()(fake(losses, 3))
+    expect(S.toArray(twice).map((s) => s.metrics['epochLoss'])).toEqual(S.toArray(twice).map((s) => s.metrics['epochLoss']))
   })
 
   it('a real run stops on a target loss long before the step budget', () => {
