@@ -8,7 +8,7 @@
  * the range (Heckbert, "Nice numbers for graph labels", Graphics Gems, 1990); on a log scale
  * ticks are 1, 2, 5 × 10ᵏ, thinned to whole decades when the range is wide.
  *
- * Bad points never reach the picture: a non-finite x or y (and y ≤ 0 on a log scale) is
+ * Bad points never reach the picture: a non-finite x or y (and a value ≤ 0 on a log axis) is
  * skipped and breaks the line there; a lone point is drawn as a dot; a constant series gets
  * a padded range. A series keeps its colour in every panel, matched by name.
  *
@@ -37,6 +37,8 @@ export interface Series {
   readonly dashed?: boolean
   /** Draw a dot at every point; by default only for series of at most 30 points. */
   readonly markers?: boolean
+  /** Join the points with a line (default true); `false` draws a scatter of dots. */
+  readonly line?: boolean
 }
 
 /**
@@ -61,6 +63,8 @@ export interface Panel {
 export interface PanelsSpec {
   readonly title?: string
   readonly xLabel?: string
+  /** A logarithmic x axis (points with x ≤ 0 are skipped), for runs of very different lengths. */
+  readonly xLog?: boolean
   readonly panels: ReadonlyArray<Panel>
   readonly width?: number
   readonly height?: number
@@ -78,6 +82,7 @@ export interface ChartSpec {
   readonly yLabel?: string
   readonly width?: number
   readonly height?: number
+  readonly xLog?: boolean
   readonly yLog?: boolean
   readonly yMin?: number
   readonly yMax?: number
@@ -231,9 +236,9 @@ const finiteRange = (values: ReadonlyArray<number>): [number, number] | undefine
 
 const yUsable = (log: boolean) => (y: number): boolean => Number.isFinite(y) && (!log || y > 0)
 
-const yTicksFor = (panel: Panel, log: boolean): Ticks => {
+const yTicksFor = (panel: Panel, log: boolean, xOk: (x: number) => boolean): Ticks => {
   const ok = yUsable(log)
-  const ys = panel.series.flatMap((s) => s.points.filter(([x, y]) => Number.isFinite(x) && ok(y)).map(([, y]) => y))
+  const ys = panel.series.flatMap((s) => s.points.filter(([x, y]) => xOk(x) && ok(y)).map(([, y]) => y))
   const data = finiteRange(ys)
   let lo = panel.yMin !== undefined && ok(panel.yMin) ? panel.yMin : data?.[0] ?? (log ? 1 : 0)
   let hi = panel.yMax !== undefined && ok(panel.yMax) ? panel.yMax : data?.[1] ?? (log ? 10 : 1)
@@ -254,12 +259,19 @@ const yTicksFor = (panel: Panel, log: boolean): Ticks => {
   return linearTicks(lo, hi, true)
 }
 
-const xTicksFor = (panels: ReadonlyArray<Panel>): Ticks => {
+const xTicksFor = (panels: ReadonlyArray<Panel>, log: boolean): Ticks => {
+  const xOk = yUsable(log)
   const xs = panels.flatMap((p) => {
     const ok = yUsable(p.yLog ?? false)
-    return p.series.flatMap((s) => s.points.filter(([x, y]) => Number.isFinite(x) && ok(y)).map(([x]) => x))
+    return p.series.flatMap((s) => s.points.filter(([x, y]) => xOk(x) && ok(y)).map(([x]) => x))
   })
-  let [lo, hi] = finiteRange(xs) ?? [0, 1]
+  let [lo, hi] = finiteRange(xs) ?? (log ? [1, 10] : [0, 1])
+  if (log) {
+    if (hi / lo < 10) [lo, hi] = [lo / 2, hi * 2]
+    // 2 % margins in log space
+    const pad = (hi / lo) ** 0.02
+    return logTicks(lo / pad, hi * pad)
+  }
   if (hi - lo <= Math.abs(hi) * 1e-12) {
     const pad = Math.abs(lo) > 0 ? Math.abs(lo) * 0.1 : 1
     ;[lo, hi] = [lo - pad, hi + pad]
@@ -312,8 +324,11 @@ export const panelsSVG = (spec: PanelsSpec): string => {
   const plotH = (height - fixed) / panels.length
   const left = MARGIN_L
   const right = width - MARGIN_R
-  const xt = xTicksFor(panels)
-  const xOf = (x: number): number => left + ((x - xt.lo) / (xt.hi - xt.lo)) * (right - left)
+  const xLog = spec.xLog ?? false
+  const xOk = yUsable(xLog)
+  const xt = xTicksFor(panels, xLog)
+  const xTr = (v: number): number => (xLog ? Math.log10(v) : v)
+  const xOf = (x: number): number => left + ((xTr(x) - xTr(xt.lo)) / (xTr(xt.hi) - xTr(xt.lo))) * (right - left)
   const colours = colourMap(panels)
 
   const out: string[] = []
@@ -330,7 +345,7 @@ export const panelsSVG = (spec: PanelsSpec): string => {
   panels.forEach((panel, pi) => {
     const log = panel.yLog ?? false
     const ok = yUsable(log)
-    const yt = yTicksFor(panel, log)
+    const yt = yTicksFor(panel, log, xOk)
     const pTop = top + pi * (perPanelFixed + plotH + GAP_H) + HEADER_H
     const pBot = pTop + plotH
     const tr = (v: number): number => (log ? Math.log10(v) : v)
@@ -381,15 +396,16 @@ export const panelsSVG = (spec: PanelsSpec): string => {
       const dots: string[] = []
       let nFinite = 0
       for (const [x, y] of s.points) {
-        if (!Number.isFinite(x) || !ok(y)) {
+        if (!xOk(x) || !ok(y)) {
           if (segments[segments.length - 1]!.length > 0) segments.push([])
           continue
         }
         nFinite++
         segments[segments.length - 1]!.push(`${px(xOf(x))} ${px(yOf(y))}`)
       }
-      const markers = s.markers ?? nFinite <= 30
-      const d = segments
+      const line = s.line ?? true
+      const markers = !line || (s.markers ?? nFinite <= 30)
+      const d = !line ? '' : segments
         .filter((seg) => seg.length > 1)
         .map((seg) => `M${seg.join('L')}`)
         .join('')
@@ -419,7 +435,9 @@ export const panelsSVG = (spec: PanelsSpec): string => {
       lx -= 24
       const dash = s.dashed === true ? ' stroke-dasharray="4 3"' : ''
       items.push(
-        `<path d="M${px(lx)} ${px(ly)}H${px(lx + 18)}" stroke="${colour}" stroke-width="2.5"${dash} stroke-linecap="round"/>`,
+        s.line === false
+          ? `<circle cx="${px(lx + 9)}" cy="${px(ly)}" r="3.2" fill="${colour}"/>`
+          : `<path d="M${px(lx)} ${px(ly)}H${px(lx + 18)}" stroke="${colour}" stroke-width="2.5"${dash} stroke-linecap="round"/>`,
       )
       lx -= 14
     }
@@ -456,6 +474,7 @@ export const lineChartSVG = (spec: ChartSpec): string => {
     panels: [panel],
     ...(spec.title !== undefined ? { title: spec.title } : {}),
     ...(spec.xLabel !== undefined ? { xLabel: spec.xLabel } : {}),
+    ...(spec.xLog !== undefined ? { xLog: spec.xLog } : {}),
     ...(spec.width !== undefined ? { width: spec.width } : {}),
     height: spec.height ?? 420,
   })

@@ -122,6 +122,26 @@ describe('lineChartSVG', () => {
     expect(one).not.toMatch(/NaN|Infinity/)
   })
 
+  it('draws a scatter (line: false) as one dot per point and no line, with a dot in the legend', () => {
+    const pts = Array.from({ length: 50 }, (_, i) => [i, Math.sin(i)] as const)
+    const s = lineChartSVG({ series: [{ name: 'measured', points: pts, line: false }, { name: 'fit', points: pts }] })
+    checkWellFormed(s)
+    expect(seriesPaths(s).get('measured')).toBe('')
+    expect(coords(seriesPaths(s).get('fit')!).length).toBe(50)
+    // 50 scatter dots + 1 legend dot; the 50-point line has no markers by default
+    expect(s.match(/<circle /g)?.length).toBe(51)
+  })
+
+  it('on a logarithmic x axis, maps decades to equal widths and skips x ≤ 0', () => {
+    const s = lineChartSVG({ xLog: true, series: [{ name: 'd', points: [[0, 5], [1, 1], [10, 2], [100, 3], [1000, 4]] }] })
+    checkWellFormed(s)
+    expect(s).not.toMatch(/NaN|Infinity/)
+    const xs = coords(seriesPaths(s).get('d')!).map(([x]) => x!)
+    expect(xs.length).toBe(4) // x = 0 has no place on a log axis
+    const widths = xs.slice(1).map((x, i) => x - xs[i]!)
+    for (const w of widths) expect(w).toBeCloseTo(widths[0]!, 0)
+  })
+
   it('gives a constant series a real range, with the line strictly inside it', () => {
     const flat = lineChartSVG({ series: [{ name: 'c', points: [[0, 5], [1, 5], [2, 5]] }], height: 300 })
     checkWellFormed(flat)

@@ -1,0 +1,293 @@
+/**
+ * A multilayer perceptron on the real handwritten digits of the `mnist` package (8495
+ * training and 1505 test digits of 28 × 28 pixels, ten classes; see `lib/mnist.ts` for the
+ * fixed split), trained with the pure training stream: Adam with a cosine learning-rate
+ * decay, dropout drawn from each step's key, one progress line per epoch, and the curves of
+ * loss and accuracy written as an SVG file. The last line printed is `test accuracy: 0.9xxx`.
+ *
+ *   npm run demo                     (this file at full size)
+ *   npx tsx examples/mnist.ts --epochs 5 --hidden 64 --plot out/small.svg
+ *
+ * Preprocessing: every image is deskewed (LeCun et al. 1998 use it for their k-NN and SVM
+ * rows): it is moved so its centre of mass is the image centre and sheared so its principal
+ * axis is vertical, the shear estimated from its own second moments. The same pure function
+ * of one image is applied to training and test digits. On this split it lifts 1-nearest-
+ * neighbour accuracy from 0.93 to 0.96, and it lets a small MLP clear 0.95 in a few epochs.
+ *
+ * The test digits are used only to report accuracy after each epoch; no choice (epochs,
+ * stopping) is made from them.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { fromData, relu, type DType, type Tensor } from '../src/index.js'
+import { accuracy, dense, dropout, mlp, softmaxCrossEntropy, type MlpParams } from '../src/nn/index.js'
+import { adam, cosineDecay } from '../src/optim/index.js'
+import type { Key } from '../src/random/index.js'
+import { key } from '../src/random/index.js'
+import { everyEpoch, fromTensors, train, untilStep, withEpochLoss, withMetrics } from '../src/train/index.js'
+import { map, tap, toArray } from '../src/train/Stream.js'
+import { IMAGE_SIZE, loadMnist, N_CLASSES, N_PIXELS } from './lib/mnist.js'
+import { panelsSVG, writeFileAtomic } from './lib/plot.js'
+import { createProgress, type TextSink } from './lib/progress.js'
+
+// -------------------------------------------------------------------------------------
+// options
+// -------------------------------------------------------------------------------------
+
+/** Options of `main`; the defaults are the full-size demo. */
+export interface MnistOptions {
+  /** Training digits (default: all 8495). A class-balanced prefix of the split. */
+  readonly trainSize?: number
+  /** Test digits (default: all 1505). */
+  readonly testSize?: number
+  readonly epochs?: number
+  readonly hidden?: number
+  readonly batchSize?: number
+  /** Peak learning rate of Adam, decayed to 0 along half a cosine over the run. */
+  readonly learningRate?: number
+  /** Dropout rate on the hidden layer while training. */
+  readonly dropout?: number
+  readonly dtype?: DType
+  readonly deskew?: boolean
+  readonly seed?: number
+  /** Where to write the SVG curves (default `out/mnist-curve.svg`). */
+  readonly plot?: string
+  /** Where progress lines go (default stdout). */
+  readonly sink?: TextSink
+}
+
+/** One epoch of the run. */
+export interface EpochRecord {
+  readonly epoch: number
+  readonly step: number
+  /** Mean minibatch loss over the epoch (with dropout). */
+  readonly trainLoss: number
+  readonly testLoss: number
+  readonly testAccuracy: number
+  /** Wall-clock seconds this epoch took, evaluation included. */
+  readonly seconds: number
+}
+
+/** What `main` returns. */
+export interface MnistResult {
+  readonly epochs: ReadonlyArray<EpochRecord>
+  readonly testAccuracy: number
+  readonly plotPath: string
+  readonly seconds: number
+}
+
+export const DEFAULTS = Object.freeze({
+  epochs: 20,
+  hidden: 128,
+  batchSize: 128,
+  learningRate: 2e-3,
+  dropout: 0.2,
+  dtype: 'float32' as DType,
+  deskew: true,
+  seed: 0,
+  plot: 'out/mnist-curve.svg',
+})
+
+// -------------------------------------------------------------------------------------
+// preprocessing
+// -------------------------------------------------------------------------------------
+
+/**
+ * Deskew n row-major 28 × 28 images: output pixel (i, j) samples the input, bilinearly, at
+ * row i − c + ī and column j − c + j̄ + α(i − c), where (ī, j̄) is the image's centre of mass,
+ * c = 13.5 the centre of the grid and α = cov(i, j) / var(i) its shear.
+ */
+export const deskew = (images: Float32Array | Float64Array, n: number): Float64Array => {
+  const S = IMAGE_SIZE
+  const c = (S - 1) / 2
+  const out = new Float64Array(n * N_PIXELS)
+  const at = (o: number, r: number, q: number): number => (r >= 0 && r < S && q >= 0 && q < S ? (images[o + r * S + q] as number) : 0)
+  for (let e = 0; e < n; e++) {
+    const o = e * N_PIXELS
+    let m = 0
+    let mi = 0
+    let mj = 0
+    for (let i = 0; i < S; i++) {
+      for (let j = 0; j < S; j++) {
+        const v = images[o + i * S + j] as number
+        m += v
+        mi += i * v
+        mj += j * v
+      }
+    }
+    if (m === 0) continue // a blank image stays blank
+    mi /= m
+    mj /= m
+    let vii = 0
+    let vij = 0
+    for (let i = 0; i < S; i++) {
+      for (let j = 0; j < S; j++) {
+        const v = images[o + i * S + j] as number
+        vii += (i - mi) * (i - mi) * v
+        vij += (i - mi) * (j - mj) * v
+      }
+    }
+    const alpha = vii > 0 ? vij / vii : 0
+    for (let i = 0; i < S; i++) {
+      for (let j = 0; j < S; j++) {
+        const r = i - c + mi
+        const q = j - c + mj + alpha * (i - c)
+        const r0 = Math.floor(r)
+        const q0 = Math.floor(q)
+        const fr = r - r0
+        const fq = q - q0
+        out[o + i * S + j] =
+          (1 - fr) * ((1 - fq) * at(o, r0, q0) + fq * at(o, r0, q0 + 1)) + fr * ((1 - fq) * at(o, r0 + 1, q0) + fq * at(o, r0 + 1, q0 + 1))
+      }
+    }
+  }
+  return out
+}
+
+// -------------------------------------------------------------------------------------
+// the program
+// -------------------------------------------------------------------------------------
+
+export const main = (opts: MnistOptions = {}): MnistResult => {
+  const o = { ...DEFAULTS, ...opts }
+  const sink = opts.sink ?? process.stdout
+  const started = performance.now()
+  const data = loadMnist({
+    dtype: 'float64',
+    ...(opts.trainSize !== undefined ? { trainSize: opts.trainSize } : {}),
+    ...(opts.testSize !== undefined ? { testSize: opts.testSize } : {}),
+  })
+  const pixels = (images: Float64Array, n: number): Tensor =>
+    fromData(o.deskew ? deskew(images, n) : images, [n, N_PIXELS], o.dtype)
+  const x = pixels(data.train.images, data.nTrain)
+  const xTest = pixels(data.test.images, data.nTest)
+  // Labels ride along as a tensor so `fromTensors` gathers them with the images.
+  const labels = fromData(Float64Array.from(data.train.labels), [data.nTrain])
+
+  // The model: 784 → hidden (relu, dropout while training) → 10 logits.
+  const model = mlp([N_PIXELS, o.hidden, N_CLASSES], { dtype: o.dtype })
+  const logits = (p: MlpParams, images: Tensor, k?: Key): Tensor => {
+    const [l1, l2] = p.layers as readonly [MlpParams['layers'][number], MlpParams['layers'][number]]
+    const h = relu(dense(l1, images))
+    return dense(l2, k === undefined ? h : dropout(k, o.dropout, h, true))
+  }
+  const loss = (p: MlpParams, b: { readonly x: Tensor; readonly y: Tensor }, k: Key): Tensor => softmaxCrossEntropy(logits(p, b.x, k), b.y)
+  const testMetrics = (p: MlpParams): { readonly loss: number; readonly accuracy: number } => {
+    const z = logits(p, xTest)
+    return { loss: softmaxCrossEntropy(z, data.test.labels).item(), accuracy: accuracy(z, data.test.labels) }
+  }
+
+  const stepsPerEpoch = Math.ceil(data.nTrain / o.batchSize)
+  const totalSteps = o.epochs * stepsPerEpoch
+  const config = {
+    init: model.init,
+    loss,
+    optimizer: adam(cosineDecay(o.learningRate, totalSteps)),
+    data: fromTensors({ x, y: labels }),
+    batchSize: o.batchSize,
+    key: key(o.seed),
+  }
+
+  sink.write(
+    `MNIST: ${data.nTrain} training and ${data.nTest} test digits; MLP ${N_PIXELS}-${o.hidden}-${N_CLASSES}, ` +
+      `${o.dtype}, Adam ${o.learningRate} (cosine decay), batch ${o.batchSize}, dropout ${o.dropout}, ${o.epochs} epochs\n`,
+  )
+  const progress = createProgress({ total: o.epochs, label: 'epoch', sink })
+  let epochStart = performance.now()
+  const records = pipe(
+    // steps 1 to 6: the training stream, stopped after the step budget
+    train(config),
+    untilStep(totalSteps),
+    withEpochLoss(),
+    // a transient line per step on a terminal (dropped in logs)
+    tap((s) => {
+      const done = s.step - (s.epoch - (s.epochEnd ? 1 : 0)) * stepsPerEpoch
+      progress.update(s.epoch + (s.epochEnd ? 0 : 1), { loss: s.metrics['epochLoss'] as number }, done / stepsPerEpoch)
+    }),
+    everyEpoch,
+    withMetrics((s) => {
+      const m = testMetrics(s.params)
+      return { testLoss: m.loss, testAccuracy: m.accuracy }
+    }),
+    map((s): EpochRecord => {
+      const now = performance.now()
+      const r = {
+        epoch: s.epoch,
+        step: s.step,
+        trainLoss: s.metrics['epochLoss'] as number,
+        testLoss: s.metrics['testLoss'] as number,
+        testAccuracy: s.metrics['testAccuracy'] as number,
+        seconds: (now - epochStart) / 1000,
+      }
+      epochStart = now
+      progress.line(r.epoch, { loss: r.trainLoss, 'test loss': r.testLoss, 'test acc': r.testAccuracy })
+      return r
+    }),
+    toArray,
+  )
+  progress.end()
+  const last = records[records.length - 1]
+  const testAccuracy = last === undefined ? testMetrics(model.init(key(o.seed))).accuracy : last.testAccuracy
+
+  const svg = panelsSVG({
+    title: `MLP ${N_PIXELS}-${o.hidden}-${N_CLASSES} on MNIST (${data.nTrain} training digits)`,
+    xLabel: 'epoch',
+    panels: [
+      {
+        yLabel: 'loss',
+        yLog: true,
+        series: [
+          { name: 'train (mean over the epoch, with dropout)', points: records.map((r) => [r.epoch, r.trainLoss] as const) },
+          { name: 'test', points: records.map((r) => [r.epoch, r.testLoss] as const), dashed: true },
+        ],
+      },
+      { yLabel: 'test accuracy', series: [{ name: 'test accuracy', points: records.map((r) => [r.epoch, r.testAccuracy] as const) }] },
+    ],
+  })
+  writeFileAtomic(o.plot, svg)
+  const seconds = (performance.now() - started) / 1000
+  sink.write(`wrote the loss and accuracy curves to ${o.plot} (${seconds.toFixed(1)} s in all)\n`)
+  sink.write(`test accuracy: ${testAccuracy.toFixed(4)}\n`)
+  return Object.freeze({ epochs: Object.freeze(records), testAccuracy, plotPath: o.plot, seconds })
+}
+
+// -------------------------------------------------------------------------------------
+// command line
+// -------------------------------------------------------------------------------------
+
+const cli = (argv: ReadonlyArray<string>): MnistOptions => {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      epochs: { type: 'string' },
+      hidden: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      dropout: { type: 'string' },
+      dtype: { type: 'string' },
+      seed: { type: 'string' },
+      'train-size': { type: 'string' },
+      'test-size': { type: 'string' },
+      plot: { type: 'string' },
+      'no-deskew': { type: 'boolean' },
+    },
+  })
+  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v))
+  const entries: Array<[keyof MnistOptions, unknown]> = [
+    ['epochs', num(values.epochs)],
+    ['hidden', num(values.hidden)],
+    ['batchSize', num(values.batch)],
+    ['learningRate', num(values.lr)],
+    ['dropout', num(values.dropout)],
+    ['dtype', values.dtype],
+    ['seed', num(values.seed)],
+    ['trainSize', num(values['train-size'])],
+    ['testSize', num(values['test-size'])],
+    ['plot', values.plot],
+    ['deskew', values['no-deskew'] === true ? false : undefined],
+  ]
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as MnistOptions
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main(cli(process.argv.slice(2)))
