@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { format } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import { Tensor } from '../src/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
@@ -59,7 +60,7 @@ const instrument = (code: string): string => {
 }
 
 const plain = (v: unknown): unknown => {
-  if (v !== null && typeof v === 'object' && 'toTypedArray' in v) return (v as { toArray(): unknown }).toArray()
+  if (v instanceof Tensor) return v.toArray()
   if (Array.isArray(v)) return v.map(plain)
   return v
 }

@@ -144,7 +144,7 @@ export const powKernel = binary('pow', 'Math.pow(x, y)')
 export const maximumKernel = binary('maximum', 'x > y ? x : (x <= y ? y : x + y)')
 export const minimumKernel = binary('minimum', 'x < y ? x : (x >= y ? y : x + y)')
 // x · y, but 0 wherever x is 0 even if y is ±inf or NaN: how cotangents meet partials.
-export const mulNoNanKernel = binary('mulNoNan', 'x === 0 ? 0 : x * y')
+export const mulNoNanKernel = binary('mulNoNan', 'x === 0 || y === 0 ? 0 : x * y')
 export const greaterKernel = binary('greater', 'x > y ? 1 : 0')
 export const greaterEqualKernel = binary('greaterEqual', 'x >= y ? 1 : 0')
 export const lessKernel = binary('less', 'x < y ? 1 : 0')

@@ -135,7 +135,7 @@ export const maximum = binaryOp(P.maximum)
 export const minimum = binaryOp(P.minimum)
 /** Elementwise atan2(a, b). @category elementwise @since 0.1.0 */
 export const atan2 = binaryOp(P.atan2)
-/** a · b, but 0 where a = 0 even if b is ±inf or NaN. @category elementwise @since 0.1.0 */
+/** a · b, but 0 where a = 0 or b = 0, even if the other is ±inf or NaN. @category elementwise @since 0.1.0 */
 export const mulNoNan = binaryOp(P.mulNoNan)
 /** a / b, but 0 where a = 0 even if b = 0. @category elementwise @since 0.1.0 */
 export const divNoNan = binaryOp(P.divNoNan)
@@ -518,7 +518,10 @@ export const concat = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
 /** Join tensors along a new axis. @category shapes @since 0.1.0 */
 export const stack = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
   if (!Array.isArray(xs) || xs.length === 0) throw new PurediffError('ValueError', 'needs a non-empty array of tensors', { op: 'stack' })
-  const ts = xs.map((x) => asTensor(checkArg(x, 'stack'), 'stack'))
+  // numbers take the dtype of the tensors they meet, as in every other op
+  const args = xs.map((x) => checkArg(x, 'stack'))
+  const dt = resultDType(args)
+  const ts = args.map((x) => liftTo(x, dt))
   const first = ts[0] as Tensor
   for (const t of ts) {
     if (!shapeEq(t.shape, first.shape)) throw new PurediffError('ShapeError', 'all tensors must have the same shape', { op: 'stack', shapes: ts.map((u) => u.shape) })
@@ -547,7 +550,8 @@ const toIndices = (indices: ReadonlyArray<number> | Tensor | number, extent: num
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i] as number
     const w = v < 0 ? v + extent : v
-    if (!Number.isInteger(v) || w < 0 || w >= extent) {
+    if (!Number.isInteger(v)) throw new PurediffError('ValueError', `index ${v} is not an integer`, { op })
+    if (w < 0 || w >= extent) {
       throw new PurediffError('ValueError', `index ${v} is out of range for an axis of extent ${extent}`, { op })
     }
     out[i] = w
@@ -624,7 +628,15 @@ export const matmul = (a0: TensorLike, b0: TensorLike): Tensor => {
       shapes: [asTensor(a, 'matmul').shape, asTensor(b, 'matmul').shape],
     })
   }
-  const batch = broadcastShapes('matmul', at.shape.slice(0, -2), bt.shape.slice(0, -2))
+  let batch: Shape
+  try {
+    batch = broadcastShapes('matmul', at.shape.slice(0, -2), bt.shape.slice(0, -2))
+  } catch {
+    throw new PurediffError('ShapeError', 'batch axes (all but the last two) do not broadcast', {
+      op: 'matmul',
+      shapes: [asTensor(a, 'matmul').shape, asTensor(b, 'matmul').shape],
+    })
+  }
   const m = at.shape[at.rank - 2] as number
   const n = bt.shape[bt.rank - 1] as number
   at = broadcastTo(at, [...batch, m, k])

@@ -28,7 +28,7 @@ import {
 } from '../kernels/layout.js'
 import { matmulKernel } from '../kernels/matmul.js'
 import { maxKernel, sumKernel } from '../kernels/reduce.js'
-import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
+import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
 import type { Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
 
@@ -200,13 +200,15 @@ export const div = binary(
   [(yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!), (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!))],
   binaryDomain([-3, 3], [0.3, 3]),
 )
-// d(a · b) masked: as mul, with 0 wherever a = 0.
+// d(a · b) masked: as mul, with 0 wherever a = 0 or b = 0.  NOTE 0 · ±inf = 0 · NaN = 0 here, so a
+// zero cotangent and a zero partial both annihilate: rules that multiply a cotangent into a
+// partial stay NaN-free when differentiated again (reverse-over-reverse through `where`).
 export const mulNoNan = binary(
   'mulNoNan', mulNoNanKernel,
   [(aDot, [, b], _y, _p, R) => R.mulNoNan(aDot, b!), (bDot, [a], _y, _p, R) => R.mulNoNan(a!, bDot)],
   [(yBar, [, b], _y, _p, R) => R.mulNoNan(yBar, b!), (yBar, [a], _y, _p, R) => R.mulNoNan(a!, yBar)],
   binaryDomain([-3, 3], [-3, 3]),
-  'where a = 0 the value is 0 whatever b is',
+  'where a = 0 or b = 0 the value is 0 whatever the other is',
 )
 // d(a / b) masked: as div, with 0 wherever a = 0.
 export const divNoNan = binary(
@@ -266,8 +268,8 @@ export const atan2 = binary(
     (bDot, [a, b], _y, _p, R) => R.neg(R.div(R.mul(bDot, a!), R.add(R.mul(a!, a!), R.mul(b!, b!)))),
   ],
   [
-    (yBar, [a, b], _y, _p, R) => R.divNoNan(R.mul(yBar, b!), R.add(R.mul(a!, a!), R.mul(b!, b!))),
-    (yBar, [a, b], _y, _p, R) => R.neg(R.divNoNan(R.mul(yBar, a!), R.add(R.mul(a!, a!), R.mul(b!, b!)))),
+    (yBar, [a, b], _y, _p, R) => R.divNoNan(R.mulNoNan(yBar, b!), R.add(R.mul(a!, a!), R.mul(b!, b!))),
+    (yBar, [a, b], _y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, a!), R.add(R.mul(a!, a!), R.mul(b!, b!)))),
   ],
   binaryDomain([0.3, 3], [0.3, 3]),
 )
@@ -490,7 +492,23 @@ const mT = (x: ConcreteTensorLikeT & Parameters<RuleOps['neg']>[0], R: RuleOps) 
   const r = x.shape.length
   return R.transpose(x, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2])
 }
+/** Whether every value behind a (possibly traced) tensor is finite. */
+const allFinite = (x: Tensor): boolean => {
+  const d = dataOf(x.concrete())
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i] as number)) return false
+  return true
+}
+/** x with a 1 inserted at `axis` (counted from the end when negative). */
+const expand = (x: Tensor, axis: number, R: RuleOps): Tensor => {
+  const s = [...x.shape]
+  s.splice(axis < 0 ? s.length + 1 + axis : axis, 0, 1)
+  return R.reshape(x, s)
+}
 // d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ.  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
+// NOTE where an operand holds ±inf or NaN (say, in the unselected branch of `where`), a zero
+// cotangent would meet it in the product as 0 · inf = NaN. Then the products are formed
+// elementwise with mulNoNan (0 · inf = 0, as every other reverse rule) and summed: k times
+// the memory of the plain product, paid only in that case.
 export const matmul: Primitive<NoParams> = {
   name: 'matmul',
   arity: 2,
@@ -506,7 +524,16 @@ export const matmul: Primitive<NoParams> = {
     return wrap(matmulKernel(dataOf(ac), dataOf(bc), batch, m, k, n, ac.dtype), [...batchShape, m, n])
   },
   jvp: [(aDot, [, b], _y, _p, R) => R.matmul(aDot, b!), (bDot, [a], _y, _p, R) => R.matmul(a!, bDot)],
-  vjp: [(yBar, [, b], _y, _p, R) => R.matmul(yBar, mT(b!, R)), (yBar, [a], _y, _p, R) => R.matmul(mT(a!, R), yBar)],
+  vjp: [
+    (yBar, [, b], _y, _p, R) =>
+      allFinite(yBar) && allFinite(b!)
+        ? R.matmul(yBar, mT(b!, R))
+        : R.sum(R.mulNoNan(expand(yBar, -2, R), expand(b!, -3, R)), [yBar.shape.length]), // Σ_j Ȳ_ij B_pj
+    (yBar, [a], _y, _p, R) =>
+      allFinite(yBar) && allFinite(a!)
+        ? R.matmul(mT(a!, R), yBar)
+        : R.sum(R.mulNoNan(expand(a!, -1, R), expand(yBar, -2, R)), [yBar.shape.length - 2]), // Σ_i A_ip Ȳ_ij
+  ],
   domain: {
     ranges: [[-2, 2], [-2, 2]],
     cases: [

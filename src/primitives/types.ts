@@ -26,7 +26,7 @@ export interface RuleOps {
   mul(a: TensorLike, b: TensorLike): Tensor
   div(a: TensorLike, b: TensorLike): Tensor
   neg(a: Tensor): Tensor
-  /** a · b, with 0 wherever a = 0 (even if b is ±inf or NaN). */
+  /** a · b, with 0 wherever a = 0 or b = 0 (even if the other is ±inf or NaN). */
   mulNoNan(a: TensorLike, b: TensorLike): Tensor
   /** a / b, with 0 wherever a = 0 (even if b = 0). */
   divNoNan(a: TensorLike, b: TensorLike): Tensor

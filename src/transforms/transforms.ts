@@ -69,18 +69,21 @@ const matchLeaf = (primal: Tensor, t: Tensor, op: string, path: string, what: st
  * @category transforms
  * @since 0.1.0
  */
-export const jvp = <X, Y>(f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
-  const [xs, def, , ps] = flattenArgs(x, 'jvp')
-  const [ts, tdef] = flattenArgs(xDot, 'jvp')
-  assertSameStructure(def, tdef, 'jvp')
-  return withMain('jvp', 'jvp', (main) => {
-    const duals = xs.map((xi, i) => new JvpTracer(main, xi, matchLeaf(xi, ts[i] as Tensor, 'jvp', ps[i] as string, 'tangent')))
+export const jvp = <X, Y>(f: (x: X) => Y, x: X, xDot: X): [Y, Y] => jvpAs('jvp', f, x, xDot)
+
+/** `jvp` under the name of the transform the user called (for errors). */
+const jvpAs = <X, Y>(op: string, f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
+  const [xs, def, , ps] = flattenArgs(x, op)
+  const [ts, tdef] = flattenArgs(xDot, op)
+  assertSameStructure(def, tdef, op)
+  return withMain('jvp', op, (main) => {
+    const duals = xs.map((xi, i) => new JvpTracer(main, xi, matchLeaf(xi, ts[i] as Tensor, op, ps[i] as string, 'tangent')))
     const out = f(unflatten<X>(def, duals))
-    const [ys, ydef] = flatten(out, 'jvp')
+    const [ys, ydef] = flatten(out, op)
     const prim: Leaf[] = []
     const tan: Leaf[] = []
     for (const l of ys) {
-      const y = leafTensor(l, 'jvp', '')
+      const y = leafTensor(l, op, '')
       checkLive(y)
       if (y instanceof JvpTracer && y.main === main) {
         prim.push(y.primal)
@@ -106,7 +109,7 @@ export const jvp = <X, Y>(f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
 export const derivative = <X extends Tensor | number>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X): X => {
   const t = leafTensor(x as Leaf, 'derivative', '')
   const one = broadcastTo(asTensor(1, 'derivative', t.dtype), t.shape)
-  const [, yDot] = jvp((u: Tensor) => f(u as X), t, one)
+  const [, yDot] = jvpAs('derivative', (u: Tensor) => f(u as X), t, one)
   const out = leafTensor(yDot as Leaf, 'derivative', '')
   return likeLeaf(x as Leaf, out) as X
 }
@@ -122,17 +125,20 @@ export const derivative = <X extends Tensor | number>(f: (x: X) => Tensor | numb
  * @category transforms
  * @since 0.1.0
  */
-export const vjp = <X, Y>(f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
-  const [xs, def, origLeaves] = flattenArgs(x, 'vjp')
+export const vjp = <X, Y>(f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => vjpAs('vjp', f, x)
+
+/** `vjp` under the name of the transform the user called (for errors). */
+const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
+  const [xs, def, origLeaves] = flattenArgs(x, op)
   let main!: MainTrace
   const tracers: VjpTracer[] = []
-  const out = withMain('vjp', 'vjp', (m) => {
+  const out = withMain('vjp', op, (m) => {
     main = m
     xs.forEach((xi) => tracers.push(new VjpTracer(m, xi, inputNode())))
     return f(unflatten<X>(def, tracers))
   })
-  const [ys, ydef] = flatten(out, 'vjp')
-  const yTensors = ys.map((l) => leafTensor(l, 'vjp', ''))
+  const [ys, ydef] = flatten(out, op)
+  const yTensors = ys.map((l) => leafTensor(l, op, ''))
   const yPrimal = ys.map((l, i) => {
     const t = yTensors[i] as Tensor
     if (t instanceof Tracer && t.main === main) return t.primal
@@ -141,17 +147,17 @@ export const vjp = <X, Y>(f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
   })
   const ps = keyPaths(def)
   const pullback = (yBar: Y): X => {
-    const [bs, bdef] = flattenArgs(yBar, 'vjp pullback')
-    assertSameStructure(ydef, bdef, 'vjp pullback')
+    const [bs, bdef] = flattenArgs(yBar, `${op} pullback`)
+    assertSameStructure(ydef, bdef, `${op} pullback`)
     const seeds = yTensors.map(
-      (y, i) => [y, matchLeaf(unwrapAt(main, y), bs[i] as Tensor, 'vjp pullback', '', 'cotangent')] as const,
+      (y, i) => [y, matchLeaf(unwrapAt(main, y), bs[i] as Tensor, `${op} pullback`, '', 'cotangent')] as const,
     )
     const cts = backward(main, seeds, tracers.map((t) => t.node))
     return unflatten<X>(
       def,
       cts.map((g, i) => {
         const xi = xs[i] as Tensor
-        const v = g === null ? zerosLike(xi) : matchLeaf(xi, g, 'vjp', ps[i] as string, 'cotangent')
+        const v = g === null ? zerosLike(xi) : matchLeaf(xi, g, op, ps[i] as string, 'cotangent')
         return likeLeaf(origLeaves[i] as Leaf, v)
       }),
     )
@@ -263,13 +269,22 @@ export function grad<P, A extends unknown[]>(
       return Object.freeze([g, aux])
     }
   }
-  const vg = valueAndGrad(f as (p: P, ...rest: A) => Tensor, { name: 'grad' } as { hasAux?: false })
+  return gradAs('grad', f as (p: P, ...rest: A) => Tensor)
+}
+
+/** `grad` under the name of the transform the user called (for errors). */
+const gradAs = <P, A extends unknown[]>(op: string, f: (p: P, ...rest: A) => Tensor | number): ((p: P, ...rest: A) => P) => {
+  const vg = valueAndGrad(f, { name: op } as { hasAux?: false })
   return (p: P, ...rest: A) => vg(p, ...rest)[1]
 }
 
 // -------------------------------------------------------------------------------------
 // Jacobians and Hessians
 // -------------------------------------------------------------------------------------
+
+/** A Jacobian block with no elements (an empty input or output). */
+const emptyBlock = (shape: ReadonlyArray<number>, dtype: Tensor['dtype']): ConcreteTensor =>
+  fromData(new Float64Array(0), shape, dtype)
 
 /** A one-hot tensor of a shape (1 at flat index j). */
 const basis = (like: Tensor, j: number): ConcreteTensor => {
@@ -284,21 +299,25 @@ const basis = (like: Tensor, j: number): ConcreteTensor => {
  * @category transforms
  * @since 0.1.0
  */
-export const jacfwd = <X>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X): X => {
-  const [xs, def, origLeaves] = flattenArgs(x, 'jacfwd')
+export const jacfwd = <X>(f: (x: X) => Tensor | number): ((x: X) => X) => jacfwdAs('jacfwd', f)
+
+/** `jacfwd` under the name of the transform the user called (for errors). */
+const jacfwdAs = <X>(op: string, f: (x: X) => Tensor | number) => (x: X): X => {
+  const [xs, def, origLeaves] = flattenArgs(x, op)
   const zeros = xs.map((xi) => zerosLike(xi))
   let outShape: ReadonlyArray<number> = []
   const blocks = xs.map((xi, li) => {
     const cols: Tensor[] = []
     for (let j = 0; j < xi.size; j++) {
       const tangents = zeros.map((z, k) => (k === li ? basis(xi, j) : z))
-      const [y, yDot] = jvp((u: X) => asTensor(f(u), 'jacfwd'), x, unflatten<X>(def, tangents))
+      const [y, yDot] = jvpAs(op, (u: X) => asTensor(f(u), op), x, unflatten<X>(def, tangents))
       outShape = (y as Tensor).shape
       cols.push(yDot as Tensor)
     }
     if (cols.length === 0) {
-      const y = asTensor(f(x), 'jacfwd')
-      return zerosLike(reshape(zerosLike(y), [...y.shape, 0]))
+      // an empty input: the block [...out, ...in] has no elements
+      const y = asTensor(f(x), op)
+      return emptyBlock([...y.shape, ...xi.shape], y.dtype)
     }
     return reshape(stack(cols, -1), [...outShape, ...xi.shape])
   })
@@ -312,7 +331,7 @@ export const jacfwd = <X>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X)
  */
 export const jacrev = <X>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X): X => {
   const [xs, def, origLeaves] = flattenArgs(x, 'jacrev')
-  const [y, pb] = vjp((u: X) => asTensor(f(u), 'jacrev'), x)
+  const [y, pb] = vjpAs('jacrev', (u: X) => asTensor(f(u), 'jacrev'), x)
   const rows: Tensor[][] = xs.map(() => [])
   for (let k = 0; k < y.size; k++) {
     const [gs] = flattenArgs(pb(basis(y, k)), 'jacrev')
@@ -320,7 +339,7 @@ export const jacrev = <X>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X)
   }
   const blocks = xs.map((xi, i) => {
     const r = rows[i] as Tensor[]
-    if (r.length === 0) return reshape(zerosLike(asTensor(0, 'jacrev', xi.dtype)), [...y.shape, ...xi.shape].map(() => 0))
+    if (r.length === 0) return emptyBlock([...y.shape, ...xi.shape], y.dtype) // an empty output
     return reshape(stack(r, 0), [...y.shape, ...xi.shape])
   })
   return unflatten<X>(def, blocks.map((b, i) => likeLeaf(origLeaves[i] as Leaf, b)))
@@ -336,8 +355,8 @@ export const jacrev = <X>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X)
  */
 export const hessian = <X extends Tensor | number>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X): X => {
   const t = leafTensor(x as Leaf, 'hessian', '')
-  const g = (u: Tensor): Tensor => grad((v: Tensor) => checkScalar(f(v as X), 'hessian'))(u)
-  const h = jacfwd(g)(t)
+  const g = (u: Tensor): Tensor => gradAs('hessian', (v: Tensor) => checkScalar(f(v as X), 'hessian'))(u)
+  const h = jacfwdAs('hessian', g)(t)
   return likeLeaf(x as Leaf, h) as X
 }
 
@@ -348,9 +367,9 @@ export const hessian = <X extends Tensor | number>(f: (x: X) => Tensor | number)
  * @since 0.1.0
  */
 export const hvp = <X, A extends unknown[] = []>(f: (x: X, ...rest: A) => Tensor | number) => (x: X, v: X, ...rest: A): X => {
-  const g = grad((u: X) => f(u, ...rest))
+  const g = gradAs('hvp', (u: X) => f(u, ...rest))
   const [, def, origLeaves] = flattenArgs(x, 'hvp')
-  const [hs] = flatten(jvp(g, x, v)[1], 'hvp')
+  const [hs] = flatten(jvpAs('hvp', g, x, v)[1], 'hvp')
   return unflatten<X>(def, hs.map((h, i) => likeLeaf(origLeaves[i] as Leaf, leafTensor(h, 'hvp', ''))))
 }
 
