@@ -227,15 +227,18 @@ export const divNoNan = binary(
   'where a = 0 the value is 0 whatever b is',
 )
 // d(aᵇ) = b·aᵇ⁻¹ · da + log(a)·aᵇ · db.  NOTE the da-term is 0 where b = 0 and the db-term is 0
-// where a = 0 (as JAX), so pow(0, 0) and pow(0, b) have finite derivatives.
+// where a = 0 (as JAX), so pow(0, 0) and pow(0, b) have finite derivatives. The da-term is
+// b ⊙ aᵇ⁻¹ with mulNoNan (0 at b = 0 even where aᵇ⁻¹ = inf), not a `where` on b = 0: a
+// constant branch would lose ∂/∂b (b·aᵇ⁻¹) = aᵇ⁻¹ and break the mixed second derivative.
+const powPartialA = (a: ConcreteTensorLike, b: ConcreteTensorLike, R: RuleOps) => R.mulNoNan(b, R.pow(a, R.sub(b, 1)))
 export const pow = binary(
   'pow', powKernel,
   [
-    (aDot, [a, b], _y, _p, R) => R.mul(aDot, R.where(R.equal(b!, 0), 0, R.mul(b!, R.pow(a!, R.sub(b!, 1))))),
+    (aDot, [a, b], _y, _p, R) => R.mul(aDot, powPartialA(a!, b!, R)),
     (bDot, [a], y, _p, R) => R.mul(bDot, R.mul(R.log(R.where(R.equal(a!, 0), 1, a!)), y)),
   ],
   [
-    (yBar, [a, b], _y, _p, R) => R.mulNoNan(yBar, R.where(R.equal(b!, 0), 0, R.mul(b!, R.pow(a!, R.sub(b!, 1))))),
+    (yBar, [a, b], _y, _p, R) => R.mulNoNan(yBar, powPartialA(a!, b!, R)),
     (yBar, [a], y, _p, R) => R.mulNoNan(yBar, R.mul(R.log(R.where(R.equal(a!, 0), 1, a!)), y)),
   ],
   binaryDomain([0.3, 3], [-2, 2]),

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   PurediffError, add, atan2, derivative, div, gather, grad, greater, hessian, hvp, jacfwd, jacrev, log, matmul, mul,
-  scalar, slice, sqrt, stack, sum, tensor, where, zeros, type Tensor,
+  pow, scalar, slice, sqrt, stack, sum, tensor, where, zeros, type Tensor,
 } from '../../src/index.js'
 
 const num = (x: Tensor | number): number => (typeof x === 'number' ? x : x.item())
@@ -91,6 +91,29 @@ describe('where stays NaN-free under every nesting', () => {
     expect(gA[0]![1]).toEqual([0, 0])
     expect(gA[1]![2]![0]).toBeCloseTo(wRowSums[0]!, 15)
     expect(gA[1]![2]![1]).toBeCloseTo(wRowSums[1]!, 15)
+  })
+})
+
+describe('pow at exponent 0: the mixed second derivative survives the b = 0 convention', () => {
+  // f = aᵇ: ∂f/∂a = b·aᵇ⁻¹, so ∂²f/∂b∂a = aᵇ⁻¹ + b·log(a)·aᵇ⁻¹ = 1/a at b = 0;
+  // ∂²f/∂a² = b(b−1)aᵇ⁻² = 0 and ∂²f/∂b² = log²(a)·aᵇ = log²a at b = 0.
+  it('∂/∂b ∂/∂a aᵇ at b = 0 is 1/a, in every nesting', () => {
+    for (const a of [2, 0.5, 3]) {
+      expect(num(derivative((b: Tensor | number) => derivative((u: Tensor | number) => pow(u, b))(a))(0))).toBeCloseTo(1 / a, 14)
+      expect(num(grad((b: Tensor) => grad((u: Tensor) => pow(u, b))(scalar(a)))(scalar(0)))).toBeCloseTo(1 / a, 14)
+    }
+  })
+  it('the Hessian of aᵇ at (2, 0) is symmetric and exact', () => {
+    const h = hessian((v: Tensor) => pow(gather(v, 0), gather(v, 1)))(tensor([2, 0])).toArray() as number[][]
+    expect(h[0]![0]).toBe(0)
+    expect(h[0]![1]).toBeCloseTo(0.5, 15)
+    expect(h[1]![0]).toBeCloseTo(0.5, 15)
+    expect(h[1]![1]).toBeCloseTo(Math.log(2) ** 2, 15)
+  })
+  it('the conventions at 0 still hold: ∇ pow at (0, 0) and (0, 2) is [0, 0]', () => {
+    const g = (a: number, b: number) => grad((v: Tensor) => pow(gather(v, 0), gather(v, 1)))(tensor([a, b])).toArray()
+    expect(g(0, 0)).toEqual([0, 0])
+    expect(g(0, 2)).toEqual([0, 0])
   })
 })
 
