@@ -12,8 +12,11 @@
  * Writes are atomic: the bytes go to a fresh temporary file in the target's directory,
  * which is flushed to disk and then renamed over the target, so a crash or an exception
  * mid-write leaves the old file (or no file) and never half a file; the temporary file is
- * removed on failure. Loading never throws on bad data: it returns `Either<LoadError, _>`
- * whose `errors` name what is wrong and where, and a failed load returns nothing partial.
+ * removed on failure. Writing through a symbolic link replaces the file it names (the link
+ * stays a link), and an existing file keeps its permission bits (a 0600 file stays 0600).
+ * Loading never throws on bad data: it returns `Either<LoadError, _>` whose `errors` name
+ * what is wrong and where, and a failed load returns nothing partial. A `format` option
+ * other than 'json' or 'safetensors' is a `PurediffError` from `save` and a `Left` from `load`.
  *
  * Purity: `save` and `load` perform I/O (they are the only effectful functions in io/);
  * everything they return is frozen.
@@ -41,8 +44,9 @@ export type Format = 'json' | 'safetensors'
 
 /**
  * Why a checkpoint could not be loaded: the file could not be read (`ReadError`), its bytes
- * are not a well-formed checkpoint (`FormatError`), or its tree does not match the schema
- * (`DecodeError`). `errors` has one line per problem; `message` joins them.
+ * are not a well-formed checkpoint or the `format` option names no format purediff knows
+ * (`FormatError`, in the latter case before the file is read), or its tree does not match
+ * the schema (`DecodeError`). `errors` has one line per problem; `message` joins them.
  * @category model
  * @since 0.1.0
  */
@@ -56,7 +60,7 @@ export interface LoadError {
 
 /** @category model @since 0.1.0 */
 export interface SaveOptions {
-  /** Default: from the extension (`.safetensors`), else JSON. */
+  /** Default: from the extension (`.safetensors`), else JSON. Any other value is a `PurediffError`. */
   readonly format?: Format
   /** Free-form strings stored with the tree (`__metadata__` in safetensors). */
   readonly metadata?: Metadata
@@ -69,7 +73,7 @@ export interface HasCodec<A> {
 
 /** @category model @since 0.1.0 */
 export interface LoadOptions {
-  /** Default: from the extension, else sniffed from the first bytes. */
+  /** Default: from the extension, else sniffed from the first bytes. Any other value is a `FormatError`. */
   readonly format?: Format
   /** safetensors only: return the tensors by name instead of rebuilding the tree from key paths. */
   readonly flat?: boolean
@@ -105,55 +109,163 @@ const tmpName = (file: string): string =>
 
 const isCode = (e: unknown, code: string): boolean => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
 
+/** How many symbolic links are followed before giving up (Linux's limit). */
+const MAX_SYMLINKS = 40
+
+const loopError = (file: string): Error =>
+  Object.assign(new Error(`ELOOP: too many symbolic links encountered, open '${file}'`), { code: 'ELOOP', syscall: 'open', path: file })
+
+/** What an existing target file had, to give to its replacement. */
+interface Keep {
+  readonly mode: number
+  readonly uid: number
+  readonly gid: number
+}
+
+/** Where to write, and what to keep of the file being replaced (undefined for a new file). */
+interface Target {
+  readonly file: string
+  readonly keep: Keep | undefined
+}
+
+const keepOf = (st: fs.Stats | undefined): Keep | undefined =>
+  st !== undefined && st.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined
+
+/**
+ * The file a write to `file` must replace: `file` itself, or, if it is a symbolic link, the
+ * file the link (chain) names, so the rename replaces the real file and the link stays a
+ * link. A dangling link names a file that does not exist yet; it is created, as
+ * `fs.writeFile` would. A link loop is an `ELOOP` error.
+ */
+const resolveTarget = async (file: string): Promise<Target> => {
+  let p = file
+  for (let i = 0; i <= MAX_SYMLINKS; i++) {
+    try {
+      const real = await fsp.realpath(p)
+      return { file: real, keep: keepOf(await fsp.stat(real).catch(() => undefined)) }
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw e
+    }
+    // Nothing at `p`, or a link to nothing: follow the link by hand.
+    let st: fs.Stats
+    try {
+      st = await fsp.lstat(p)
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return { file: p, keep: undefined }
+      throw e
+    }
+    if (!st.isSymbolicLink()) return { file: p, keep: undefined }
+    p = nodePath.resolve(await fsp.realpath(nodePath.dirname(p)), await fsp.readlink(p))
+  }
+  throw loopError(file)
+}
+
+/** The synchronous twin of `resolveTarget`. */
+const resolveTargetSync = (file: string): Target => {
+  let p = file
+  for (let i = 0; i <= MAX_SYMLINKS; i++) {
+    try {
+      const real = fs.realpathSync(p)
+      let st: fs.Stats | undefined
+      try {
+        st = fs.statSync(real)
+      } catch {
+        st = undefined
+      }
+      return { file: real, keep: keepOf(st) }
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw e
+    }
+    let st: fs.Stats
+    try {
+      st = fs.lstatSync(p)
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return { file: p, keep: undefined }
+      throw e
+    }
+    if (!st.isSymbolicLink()) return { file: p, keep: undefined }
+    p = nodePath.resolve(fs.realpathSync(nodePath.dirname(p)), fs.readlinkSync(p))
+  }
+  throw loopError(file)
+}
+
 /**
  * Write chunks to `file` atomically: to a new temporary file in the same directory, flushed,
  * then renamed over `file`. If producing or writing a chunk throws, the temporary file is
  * removed, `file` is untouched and the error is rethrown.
+ *
+ * The file replaced is the real one: if `file` is a symbolic link, the temporary file goes
+ * beside the file the link names and is renamed over it, so the link stays a link. An
+ * existing file keeps its permission bits (a 0600 checkpoint stays private; the temporary
+ * file is created with them, so its contents are never more visible than the old file's)
+ * and, where the process may set them, its owner and group. A new file gets the default
+ * mode 0666 less the umask, as `fs.writeFile` gives.
  * @category utils
  * @since 0.1.0
  */
 export const writeFileAtomic = async (file: string, chunks: Iterable<Uint8Array>): Promise<void> => {
-  let tmp = tmpName(file)
+  const target = await resolveTarget(file)
+  const keep = target.keep
+  let tmp = tmpName(target.file)
   let fh: fsp.FileHandle
   for (;;) {
     try {
-      fh = await fsp.open(tmp, 'wx')
+      fh = await fsp.open(tmp, 'wx', keep === undefined ? 0o666 : keep.mode & 0o777)
       break
     } catch (e) {
       if (!isCode(e, 'EEXIST')) throw e
-      tmp = tmpName(file)
+      tmp = tmpName(target.file)
     }
   }
   try {
+    if (keep !== undefined) {
+      const own = await fh.stat()
+      // Best effort: only a privileged process may give a file to another user.
+      if (own.uid !== keep.uid || own.gid !== keep.gid) await fh.chown(keep.uid, keep.gid).catch(() => undefined)
+      await fh.chmod(keep.mode)
+    }
     for (const chunk of chunks) {
       let off = 0
       while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten
     }
     await fh.sync()
     await fh.close()
-    await fsp.rename(tmp, file)
+    await fsp.rename(tmp, target.file)
   } catch (e) {
     await fh.close().catch(() => undefined)
     await fsp.unlink(tmp).catch(() => undefined)
     throw e
   }
-  await syncDir(nodePath.dirname(file))
+  await syncDir(nodePath.dirname(target.file))
 }
 
 /** The synchronous twin of `writeFileAtomic`. @category utils @since 0.1.0 */
 export const writeFileAtomicSync = (file: string, chunks: Iterable<Uint8Array>): void => {
-  let tmp = tmpName(file)
+  const target = resolveTargetSync(file)
+  const keep = target.keep
+  let tmp = tmpName(target.file)
   let fd: number
   for (;;) {
     try {
-      fd = fs.openSync(tmp, 'wx')
+      fd = fs.openSync(tmp, 'wx', keep === undefined ? 0o666 : keep.mode & 0o777)
       break
     } catch (e) {
       if (!isCode(e, 'EEXIST')) throw e
-      tmp = tmpName(file)
+      tmp = tmpName(target.file)
     }
   }
   try {
+    if (keep !== undefined) {
+      const own = fs.fstatSync(fd)
+      if (own.uid !== keep.uid || own.gid !== keep.gid) {
+        try {
+          fs.fchownSync(fd, keep.uid, keep.gid)
+        } catch {
+          // Best effort: only a privileged process may give a file to another user.
+        }
+      }
+      fs.fchmodSync(fd, keep.mode)
+    }
     for (const chunk of chunks) {
       let off = 0
       while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off)
@@ -161,7 +273,7 @@ export const writeFileAtomicSync = (file: string, chunks: Iterable<Uint8Array>):
     fs.fsyncSync(fd)
     fs.closeSync(fd)
     fd = -1
-    fs.renameSync(tmp, file)
+    fs.renameSync(tmp, target.file)
   } catch (e) {
     if (fd >= 0) {
       try {
@@ -178,7 +290,7 @@ export const writeFileAtomicSync = (file: string, chunks: Iterable<Uint8Array>):
     throw e
   }
   try {
-    const dfd = fs.openSync(nodePath.dirname(file), 'r')
+    const dfd = fs.openSync(nodePath.dirname(target.file), 'r')
     try {
       fs.fsyncSync(dfd)
     } finally {
@@ -212,6 +324,20 @@ const formatOf = (file: string): Format | undefined => {
   return ext === '.safetensors' ? 'safetensors' : ext === '.json' ? 'json' : undefined
 }
 
+const isFormat = (u: unknown): u is Format => u === 'json' || u === 'safetensors'
+
+/** The message for a `format` option that is neither 'json' nor 'safetensors'. */
+const unknownFormat = (u: unknown): string =>
+  `unknown format ${typeof u === 'string' ? JSON.stringify(u) : describe(u)}; the format option must be 'json' or 'safetensors'`
+
+/** The format to write: the option (checked), else from the extension, else JSON. */
+const saveFormat = (file: string, options: SaveOptions, op: string): Format => {
+  const f: unknown = options.format
+  if (f === undefined) return formatOf(file) ?? 'json'
+  if (!isFormat(f)) throw new PurediffError('ValueError', unknownFormat(f), { op })
+  return f
+}
+
 /**
  * A JSON checkpoint as a string (the envelope `{ format, version, metadata?, tree }`).
  * @category constructors
@@ -242,22 +368,23 @@ const chunksOf = (tree: Tree, format: Format, metadata: Metadata | undefined): I
 
 /**
  * Save a parameter tree to `file` atomically (temporary file + rename), as JSON or
- * safetensors. Throws a `PurediffError` for a value that is not a tree; rejects with the
- * system error if the file cannot be written (the old file is then untouched).
+ * safetensors. Throws a `PurediffError` for a value that is not a tree or an unknown `format`
+ * option (before touching the disk); rejects with the system error if the file cannot be
+ * written (the old file is then untouched).
  * @example
  * await save('params.safetensors', params, { metadata: { step: '1000' } })
  * @category constructors
  * @since 0.1.0
  */
 export const save = async (file: string, tree: Tree, options: SaveOptions = {}): Promise<void> => {
-  const format = options.format ?? formatOf(file) ?? 'json'
+  const format = saveFormat(file, options, 'save')
   const chunks = chunksOf(tree, format, options.metadata)
   await writeFileAtomic(file, chunks)
 }
 
 /** The synchronous twin of `save`. @category constructors @since 0.1.0 */
 export const saveSync = (file: string, tree: Tree, options: SaveOptions = {}): void => {
-  const format = options.format ?? formatOf(file) ?? 'json'
+  const format = saveFormat(file, options, 'saveSync')
   writeFileAtomicSync(file, chunksOf(tree, format, options.metadata))
 }
 
@@ -350,7 +477,13 @@ const readError = (file: string, format: Format | undefined, e: unknown): LoadEr
 
 type AnyOptions = LoadOptions & { readonly schema?: HasCodec<unknown> }
 
+/** A `format` option that is neither 'json' nor 'safetensors' is a Left before the file is read. */
+const checkFormatOption = (file: string, options: AnyOptions): LoadError | undefined =>
+  options.format === undefined || isFormat(options.format) ? undefined : loadError('FormatError', file, undefined, [unknownFormat(options.format)])
+
 const loadAny = async (file: string, options: AnyOptions): Promise<Result<Loaded<unknown>>> => {
+  const bad = checkFormatOption(file, options)
+  if (bad !== undefined) return E.left(bad)
   let bytes: Uint8Array
   try {
     bytes = await fsp.readFile(file)
@@ -361,6 +494,8 @@ const loadAny = async (file: string, options: AnyOptions): Promise<Result<Loaded
 }
 
 const loadAnySync = (file: string, options: AnyOptions): Result<Loaded<unknown>> => {
+  const bad = checkFormatOption(file, options)
+  if (bad !== undefined) return E.left(bad)
   let bytes: Uint8Array
   try {
     bytes = fs.readFileSync(file)

@@ -34,7 +34,7 @@ import type { Key } from '../random/index.js'
 import { initializer } from './initializers.js'
 import type { Init } from './initializers.js'
 import { child, decodeWith, describe, failAt } from './report.js'
-import { decodeNumber, encodeNumber, tensorCodec } from './tensor.js'
+import { decodeNumber, encodeNumber, isTensorJSON, tensorCodec } from './tensor.js'
 import type { TreeJSON } from './tree.js'
 
 // -------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ const safe =
 /** Name tensors (in memory or as JSON) as tensors with their shape in messages. */
 const describeLeaf = (u: unknown): string => {
   if (u instanceof Tensor) return `a tensor of shape ${fmtShape(u.shape)}`
-  if (isPlainObject(u) && typeof u['dtype'] === 'string') {
+  if (isTensorJSON(u)) {
     const sh = u['shape']
     return Array.isArray(sh) && sh.every((d) => typeof d === 'number') ? `a tensor of shape ${fmtShape(sh as number[])}` : 'a tensor'
   }
@@ -153,6 +153,9 @@ const describeLeaf = (u: unknown): string => {
 }
 
 const NAN_REASON = 'the schema sets allowNaN: false'
+
+/** A rank-0 tensor of either dtype (what `schema.number` accepts besides a number). */
+const rank0 = tensorCodec({ shape: [] })
 
 const scalarArbitrary = (dtype: DType, allowNaN: boolean, allowInfinity: boolean, o: ArbitraryOptions): fc.Arbitrary<number> => {
   const min = o.min ?? -1
@@ -223,8 +226,9 @@ export const tensor = (shape: Shape, options: TensorOptions = {}): Schema<Tensor
 }
 
 /**
- * A number leaf (a scalar hyperparameter, say). Also decodes from a rank-0 tensor, which is
- * how safetensors stores numbers.
+ * A number leaf (a scalar hyperparameter, say). Also decodes from a rank-0 tensor of either
+ * dtype, in memory or as JSON (`{ dtype, shape: [], data: [x] }`), which is how safetensors
+ * stores numbers; it always encodes as a number.
  * @example
  * schema.number({ init: constant(0.01) })
  * @category constructors
@@ -238,7 +242,18 @@ export const number = (options: NumberOptions = {}): Schema<number> => {
     'number',
     (u): u is number => typeof u === 'number' && (allowNaN || !Number.isNaN(u)) && (allowInfinity || !(u === Infinity || u === -Infinity)),
     safe((u, c) => {
-      const v = u instanceof Tensor && u.shape.length === 0 ? u.item() : decodeNumber(u)
+      let v: number | undefined
+      if (u instanceof Tensor) v = u.shape.length === 0 ? u.item() : undefined
+      else if (isTensorJSON(u)) {
+        // The JSON form of a rank-0 tensor, as a tree loaded from safetensors encodes: the same
+        // value as the in-memory rank-0 tensor above, so it is accepted the same way.
+        const sh = u['shape']
+        if (Array.isArray(sh) && sh.length === 0) {
+          const r = rank0.validate(u, c)
+          if (E.isLeft(r)) return r
+          v = r.right.item()
+        }
+      } else v = decodeNumber(u)
       if (v === undefined) return failAt(u, c, `expected a number, got ${describeLeaf(u)}`)
       if (!allowNaN && Number.isNaN(v)) return failAt(u, c, `NaN is not allowed here (${NAN_REASON})`)
       if (!allowInfinity && (v === Infinity || v === -Infinity)) return failAt(u, c, `${v} is not allowed here (the schema sets allowInfinity: false)`)
@@ -282,7 +297,7 @@ export const record = <P extends Readonly<Record<string, AnySchema>>>(props: P):
     name,
     (u): u is A => isPlainObject(u) && Object.keys(u).length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(u, k) && (kids[k] as Schema<unknown>).codec.is(u[k])),
     safe((u, c) => {
-      if (!isPlainObject(u) || typeof u['dtype'] === 'string') return failAt(u, c, `expected a record with keys ${keys.join(', ')}, got ${describeLeaf(u)}`)
+      if (!isPlainObject(u) || isTensorJSON(u)) return failAt(u, c, `expected a record with keys ${keys.join(', ')}, got ${describeLeaf(u)}`)
       const errors: t.ValidationError[] = []
       const out: Array<[string, unknown]> = []
       for (const k of keys) {

@@ -15,6 +15,15 @@
  * of the four strings, and that finite float32 data does not overflow float32. `tensorCodec`
  * adds constraints (an exact shape, a dtype, no NaN, no ±Infinity) used by parameter schemas.
  *
+ * float32 overflow, deliberately different in memory and in JSON: the constructors round
+ * to float32 as IEEE 754, `Float32Array` and NumPy do, so `tensor([1e40], 'float32')` holds
+ * Infinity (NumPy's `np.float32(1e40)` is `inf` too, with a warning). The decoder instead
+ * rejects a finite JSON number that rounds to ±Infinity in float32 ("1e+40 overflows
+ * float32"): the encoder never writes one (a float32 Infinity is written as 'Infinity'),
+ * so such a value comes from a file written elsewhere or edited, and turning it silently
+ * into Infinity would hide that. Values that round to the largest finite float32 (such as
+ * the usual printed FLT_MAX, 3.4028235e38) are accepted.
+ *
  * Purity: decoding allocates a fresh array for each tensor and wraps it; encoding copies
  * values out. Every returned record and array is frozen.
  */
@@ -102,6 +111,24 @@ export const decodeNumber = (u: unknown): number | undefined => {
 
 const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === 'object' && u !== null && !Array.isArray(u) && !ArrayBuffer.isView(u) && !(u instanceof Tensor)
+
+/** The four strings that stand for NaN, ±Infinity and -0 in JSON. */
+const SPECIAL_SPELLINGS: ReadonlySet<unknown> = new Set(['NaN', 'Infinity', '-Infinity', '-0'])
+
+/**
+ * Is this JSON value meant as a tensor? An object whose `dtype` is a string other than the
+ * four special-number spellings ('NaN', 'Infinity', '-Infinity', '-0'). A record can have a
+ * key named `dtype`, but its value is a tree, so in JSON it is an object, an array, a number
+ * or one of those four strings: never any other string. So `{ dtype: 'NaN' }` is the record
+ * `{ dtype: NaN }`, while `{ dtype: 'int8', ... }` is a tensor with an unknown dtype (and is
+ * reported as such). Reading `dtype` may throw (a hostile getter); callers catch that.
+ * @internal
+ */
+export const isTensorJSON = (u: unknown): u is Readonly<Record<string, unknown>> => {
+  if (!isPlainObject(u)) return false
+  const d = u['dtype']
+  return typeof d === 'string' && !SPECIAL_SPELLINGS.has(d)
+}
 
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
 

@@ -3,10 +3,13 @@
  * and the key-path language that names their leaves.
  *
  * JSON form (`TreeJSON`): a tensor is its `TensorJSON` (`{ dtype, shape, data }`), a number is
- * a `JSONNumber` (NaN, ±Infinity and -0 as strings), arrays are arrays and records are
- * objects. The form is unambiguous: a record's values are trees, never strings, so an
- * object whose `dtype` is a string is a tensor and every other object is a record. Empty
- * arrays and records survive the round trip.
+ * a `JSONNumber` (NaN, ±Infinity and -0 as the strings 'NaN', 'Infinity', '-Infinity',
+ * '-0'), arrays are arrays and records are objects. The form is unambiguous: a tensor's
+ * `dtype` is a dtype name, while a record's values are trees, so the only strings a record
+ * can hold are those four spellings. Hence an object whose `dtype` is a string other than
+ * the four spellings is a tensor (an unknown name such as "int8" is reported as a bad
+ * tensor dtype), and every other object is a record: `{ "dtype": "NaN" }` is the record
+ * `{ dtype: NaN }`. Empty arrays and records survive the round trip.
  *
  * Key paths are written as `src/tree/` writes them: `layers[0].w`, with bracketed JSON
  * strings for keys that are not identifiers (`["my key"]`). `treeFromPaths` rebuilds a tree
@@ -23,7 +26,7 @@ import { PurediffError } from '../errors.js'
 import { ConcreteTensor, Tensor } from '../tensor/Tensor.js'
 import type { Leaf, Tree } from '../tree/Tree.js'
 import { child, decodeWith, describe, failAt, joinKey } from './report.js'
-import { TensorCodec, decodeNumber, encodeNumber, encodeTensor } from './tensor.js'
+import { TensorCodec, decodeNumber, encodeNumber, encodeTensor, isTensorJSON } from './tensor.js'
 import type { JSONNumber, TensorJSON } from './tensor.js'
 
 // -------------------------------------------------------------------------------------
@@ -75,8 +78,8 @@ const validateTree = (u: unknown, c: t.Context, depth: number, self: t.Decoder<u
     return errors.length > 0 ? E.left(errors) : E.right(Object.freeze(out))
   }
   if (isPlainObject(u)) {
-    // A record's values are trees, never strings: a string `dtype` marks a tensor.
-    if (typeof u['dtype'] === 'string') return TensorCodec.validate(u, c)
+    // A string `dtype` other than the four special-number spellings marks a tensor (see isTensorJSON).
+    if (isTensorJSON(u)) return TensorCodec.validate(u, c)
     const errors: t.ValidationError[] = []
     const entries: Array<[string, Tree]> = []
     for (const key of Object.keys(u)) {
@@ -122,7 +125,7 @@ const isTree = (u: unknown, depth = 0): u is Tree => {
   if (depth > MAX_DEPTH) return false
   if (u instanceof ConcreteTensor || typeof u === 'number') return true
   if (Array.isArray(u)) return u.every((x: unknown) => isTree(x, depth + 1))
-  if (isPlainObject(u)) return typeof u['dtype'] !== 'string' && Object.keys(u).every((k) => isTree(u[k], depth + 1))
+  if (isPlainObject(u)) return Object.keys(u).every((k) => isTree(u[k], depth + 1))
   return false
 }
 

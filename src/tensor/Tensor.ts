@@ -162,19 +162,52 @@ const checkDType = (dtype: unknown, op: string): DType => {
   })
 }
 
-/** Validate a shape: non-negative integers. @internal */
+const MAX_SIZE = 2 ** 31 - 1
+/** An extent as the caller wrote it, for error messages. */
+const show = (d: unknown): string =>
+  typeof d === 'number'
+    ? Object.is(d, -0) ? '-0' : String(d)
+    : typeof d === 'string'
+      ? JSON.stringify(d)
+      : typeof d === 'bigint'
+        ? `${d}n`
+        : d === null || d === undefined || typeof d === 'boolean'
+          ? String(d)
+          : Array.isArray(d)
+            ? 'an array'
+            : typeof d === 'object'
+              ? 'an object'
+              : `a ${typeof d}`
+/**
+ * Validate a shape: non-negative integers, at most 2^31 − 1 elements in all (kernels index
+ * elements with 32-bit integers, e.g. broadcast plans are `Int32Array`s), and no extent
+ * larger than that. Every failure is a `PurediffError` that shows the offending shape as
+ * given (a string extent quoted: `["2"]`), never a bare `RangeError` from allocation.
+ * @internal
+ */
 export const checkShape = (shape: unknown, op: string): number[] => {
   if (!Array.isArray(shape)) {
-    throw new PurediffError('ValueError', `shape must be an array of non-negative integers, got ${String(shape)}`, { op })
+    throw new PurediffError('ValueError', `shape must be an array of non-negative integers, got ${show(shape)}`, { op })
   }
+  const shown = (): string => `[${Array.from(shape as ArrayLike<unknown>, show).join(', ')}]`
+  let n = 1
+  let largest = 0
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new PurediffError(
         'ValueError',
-        `shape must be an array of non-negative integers, got [${shape.map(String).join(', ')}]`,
+        `shape must be an array of non-negative integers, got ${shown()}`,
         { op },
       )
     }
+    n *= d
+    largest = Math.max(largest, d)
+  }
+  if (n > MAX_SIZE) {
+    throw new PurediffError('ValueError', `shape ${shown()} has ${n} elements; a tensor holds at most ${MAX_SIZE} (2^31 - 1)`, { op })
+  }
+  if (largest > MAX_SIZE) {
+    throw new PurediffError('ValueError', `shape ${shown()} has an axis of length ${largest}; an axis holds at most ${MAX_SIZE} (2^31 - 1)`, { op })
   }
   return shape.slice() as number[]
 }

@@ -12,11 +12,14 @@
  * states: it turns number leaves into tensors and drops empty records, which would break
  * the bit-identical continuation.
  *
- * Errors: `decodeState` and `loadState` never throw on bad data; they return an fp-ts
- * `Either` whose left side lists every problem with its key path. `encodeState` throws a
- * `PurediffError` (naming the key path) only for a state holding something that is not a
- * tree (a programming error, e.g. an optimizer state with a string in it). Writes are
- * atomic (temporary file + rename), so a crash never leaves half a checkpoint.
+ * Errors: `decodeState`, `parseState` and `loadState` never throw on bad data; they return
+ * an fp-ts `Either` whose left side lists every problem with its key path. All of them take
+ * optional `StateSchemas` (e.g. io parameter schemas for the weights and the optimizer
+ * state), so shapes, dtypes and the optimizer state's structure are checked while loading.
+ * `encodeState` throws a `PurediffError` (naming the key path) only for a state holding
+ * something that is not a tree (a programming error, e.g. an optimizer state with a string
+ * in it). Writes are atomic (temporary file + rename), so a crash never leaves half a
+ * checkpoint.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -229,18 +232,21 @@ export function decodeState(u: unknown, schemas: StateSchemas<unknown, unknown> 
 export const stringifyState = <P, S>(state: TrainState<P, S>): string => JSON.stringify(encodeState(state))
 
 /**
- * Parse and decode JSON text; never throws.
+ * Parse and decode JSON text; never throws. With schemas (as for `decodeState`), the weights
+ * and optimizer state are also decoded against them.
  * @category constructors
  * @since 0.1.0
  */
-export const parseState = (text: string): E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>> => {
+export function parseState(text: string): E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>>
+export function parseState<P, S>(text: string, schemas: StateSchemas<P, S>): E.Either<ReadonlyArray<string>, TrainState<P, S>>
+export function parseState(text: string, schemas: StateSchemas<unknown, unknown> = {}): E.Either<ReadonlyArray<string>, TrainState<unknown, unknown>> {
   let doc: unknown
   try {
     doc = JSON.parse(text)
   } catch (e) {
     return E.left([`not valid JSON: ${e instanceof Error ? e.message : String(e)}`])
   }
-  return decodeState(doc)
+  return decodeState(doc, schemas)
 }
 
 /**
@@ -264,30 +270,40 @@ const inFile = (file: string) => E.mapLeft((errors: ReadonlyArray<string>) => Ob
 
 /**
  * Load a training state saved by `saveState`; never throws (a missing or malformed file is
- * a `Left` listing the problems).
+ * a `Left` listing the problems, each prefixed with the file name). With schemas (the same
+ * `StateSchemas` as `decodeState` takes), the weights and the optimizer state are decoded
+ * against them while loading, so a file whose optimizer state has the wrong structure (say,
+ * one state where a `chain` of two expects a pair) is a `Left` naming the key path now,
+ * rather than an exception from `resume` later.
  * @example
- * const r = await loadState('out/step-1000.json')
+ * const params = schema.record({ w: schema.tensor([3, 1]), b: schema.tensor([1]) })
+ * const optState = schema.tuple(schema.record({ count: schema.number(), mu: params, nu: params }), schema.record({})) // adam(η)
+ * const r = await loadState('out/step-1000.json', { params, optState })
  * if (isRight(r)) pipe(resume(r.right, config), untilStep(2000), last)
  * @category constructors
  * @since 0.1.0
  */
-export const loadState = async (file: string): Promise<E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>>> => {
+export function loadState(file: string): Promise<E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>>>
+export function loadState<P, S>(file: string, schemas: StateSchemas<P, S>): Promise<E.Either<ReadonlyArray<string>, TrainState<P, S>>>
+export async function loadState(file: string, schemas: StateSchemas<unknown, unknown> = {}): Promise<E.Either<ReadonlyArray<string>, TrainState<unknown, unknown>>> {
   let text: string
   try {
     text = await fsp.readFile(file, 'utf8')
   } catch (e) {
     return readFailed(file, e)
   }
-  return inFile(file)(parseState(text))
+  return inFile(file)(parseState(text, schemas))
 }
 
-/** The synchronous twin of `loadState`. @category constructors @since 0.1.0 */
-export const loadStateSync = (file: string): E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>> => {
+/** The synchronous twin of `loadState` (the same schema options). @category constructors @since 0.1.0 */
+export function loadStateSync(file: string): E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>>
+export function loadStateSync<P, S>(file: string, schemas: StateSchemas<P, S>): E.Either<ReadonlyArray<string>, TrainState<P, S>>
+export function loadStateSync(file: string, schemas: StateSchemas<unknown, unknown> = {}): E.Either<ReadonlyArray<string>, TrainState<unknown, unknown>> {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (e) {
     return readFailed(file, e)
   }
-  return inFile(file)(parseState(text))
+  return inFile(file)(parseState(text, schemas))
 }

@@ -12,7 +12,7 @@ import { PurediffError } from '../../src/errors.js'
 import { TreeCodec, decodeSafetensors, encodeSafetensors, loadSync, schema } from '../../src/io/index.js'
 import type { HasCodec, LoadError, LoadOptions } from '../../src/io/index.js'
 import { key } from '../../src/random/index.js'
-import { fromData, tensor } from '../../src/tensor/Tensor.js'
+import { fromData, ones, tensor, zeros } from '../../src/tensor/Tensor.js'
 import { tempDir } from './helpers.js'
 
 let tmp: ReturnType<typeof tempDir>
@@ -276,6 +276,21 @@ const constructorCases: ReadonlyArray<readonly [string, () => unknown, RegExp]> 
   ['fromData: negative shape', () => fromData([], [-1]), /fromData: shape must be an array of non-negative integers, got \[-1\]/],
   ['fromData: fractional shape', () => fromData([1], [0.5]), /got \[0.5\]/],
   ['fromData: a non-number value', () => fromData(['a'] as never, [1]), /fromData: non-numeric value at index 0/],
+  // Regressions (audit item 7): a shape too large to allocate used to escape as a bare
+  // RangeError, and a string extent was printed as a number ("got [2]").
+  ['zeros: 2^31 elements', () => zeros([2 ** 31]), /ValueError: full: shape \[2147483648\] has 2147483648 elements; a tensor holds at most 2147483647/],
+  ['zeros: 2^31 elements over three axes', () => zeros([2 ** 11, 2 ** 10, 2 ** 10], 'float32'), /shape \[2048, 1024, 1024\] has 2147483648 elements; a tensor holds at most 2147483647/],
+  ['zeros: an extent of 1e300', () => zeros([1e300]), /shape \[1e\+300\] has 1e\+300 elements; a tensor holds at most 2147483647/],
+  ['ones: elements past 2^53', () => ones([2 ** 30, 2 ** 30, 2 ** 30]), /full: shape \[1073741824, 1073741824, 1073741824\] has 1\.2379400392853803e\+27 elements/],
+  ['zeros: no elements, but an axis of 2^40', () => zeros([0, 2 ** 40]), /shape \[0, 1099511627776\] has an axis of length 1099511627776; an axis holds at most 2147483647/],
+  ['fromData: 2^31 elements', () => fromData([], [2 ** 16, 2 ** 15]), /fromData: shape \[65536, 32768\] has 2147483648 elements/],
+  ['zeros: a string extent', () => zeros(['2'] as never), /full: shape must be an array of non-negative integers, got \["2"\]$/],
+  ['zeros: strings and numbers', () => zeros([2, '3', null, undefined, true, 1n, [1], {}] as never), /got \[2, "3", null, undefined, true, 1n, an array, an object\]$/],
+  ['zeros: a string shape', () => zeros('2' as never), /full: shape must be an array of non-negative integers, got "2"$/],
+  ['zeros: an object with no prototype', () => zeros([Object.create(null)] as never), /got \[an object\]$/],
+  ['zeros: a hole in a sparse shape', () => zeros([, 2] as never), /got \[undefined, 2\]$/],
+  ['zeros: NaN and Infinity', () => zeros([NaN, Infinity, -0.5] as never), /got \[NaN, Infinity, -0\.5\]$/],
+  ['schema.tensor: a string extent', () => schema.tensor(['2'] as never), /schema\.tensor: shape must be an array of non-negative integers, got \["2"\]$/],
 ]
 
 describe(`tensor constructor (${constructorCases.length} cases)`, () => {

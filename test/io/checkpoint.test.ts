@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { PurediffError } from '../../src/errors.js'
 import {
   load,
   loadSync,
@@ -9,12 +10,14 @@ import {
   save,
   saveSync,
   schema,
+  toJSON,
   writeFileAtomic,
   writeFileAtomicSync,
 } from '../../src/io/index.js'
 import { key } from '../../src/random/index.js'
 import { ConcreteTensor, Tensor, tensor } from '../../src/tensor/Tensor.js'
 import type { DType, Shape } from '../../src/tensor/Tensor.js'
+import type { Tree } from '../../src/tree/Tree.js'
 import { arbTensorTree, arbTree, deepFrozen, tempDir, treeDiff } from './helpers.js'
 
 let tmp: ReturnType<typeof tempDir>
@@ -178,5 +181,120 @@ describe('atomic writes', () => {
   it('a missing directory is a rejected save, with nothing created', async () => {
     await expect(save(tmp.path('missing/p.json'), 1)).rejects.toThrow(/ENOENT/)
     expect(listDir()).toEqual([])
+  })
+})
+
+// Regression (audit item 4): an unknown `format` used to write and read safetensors silently.
+describe('the format option', () => {
+  it('save and saveSync refuse an unknown format with a PurediffError naming the option, writing nothing', async () => {
+    const f = tmp.path('x.bin')
+    for (const format of ['xml', 'JSON', '', 'safetensor', 1, null]) {
+      await expect(save(f, { w: tensor([1]) }, { format: format as never })).rejects.toSatisfy(
+        (e: unknown) => e instanceof PurediffError && /save: unknown format .*; the format option must be 'json' or 'safetensors'/.test(e.message),
+      )
+      expect(() => saveSync(f, { w: tensor([1]) }, { format: format as never })).toThrow(PurediffError)
+      expect(() => saveSync(f, { w: tensor([1]) }, { format: format as never })).toThrow(/format option/)
+    }
+    expect(readdirSync(tmp.dir)).toEqual([])
+  })
+
+  it('load and loadSync give a Left for an unknown format, even for a readable file', async () => {
+    const f = tmp.path('x.safetensors')
+    await save(f, { w: tensor([1]) })
+    for (const r of [await load(f, { format: 'xml' as never }), loadSync(f, { format: 'xml' as never }), await loadWithMetadata(f, { format: 'xml' as never })]) {
+      expect(E.isLeft(r) && r.left._tag).toBe('FormatError')
+      expect(E.isLeft(r) && r.left.errors).toEqual([`unknown format "xml"; the format option must be 'json' or 'safetensors'`])
+    }
+    const withSchema = loadSync(f, { format: 'xml' as never, schema: schema.record({ w: schema.tensor([1]) }) })
+    expect(E.isLeft(withSchema) && withSchema.left._tag).toBe('FormatError')
+    // The valid spellings still work.
+    expect(E.isRight(await load(f, { format: 'safetensors' }))).toBe(true)
+    await save(tmp.path('y.bin'), { w: tensor([1]) }, { format: 'json' })
+    expect(E.isRight(loadSync(tmp.path('y.bin'), { format: 'json' }))).toBe(true)
+  })
+})
+
+// Regression (audit item 5): the rename used to replace a symlink with a regular file and
+// give a 0600 checkpoint the default 0644 mode.
+describe.skipIf(process.platform === 'win32')('atomic writes keep the target file', () => {
+  const modeOf = (f: string): number => statSync(f).mode & 0o7777
+
+  it('an existing file keeps its mode (0600 stays private, 0640 and 0755 too), async and sync', async () => {
+    for (const mode of [0o600, 0o640, 0o755]) {
+      for (const name of ['p.json', 'p.safetensors']) {
+        const f = tmp.path(name)
+        writeFileSync(f, 'old')
+        chmodSync(f, mode)
+        await save(f, { w: tensor([1, 2]) })
+        expect(modeOf(f)).toBe(mode)
+        chmodSync(f, mode)
+        saveSync(f, { w: tensor([3, 4]) })
+        expect(modeOf(f)).toBe(mode)
+        const r = loadSync(f)
+        expect(E.isRight(r) && treeDiff(r.right, { w: tensor([3, 4]) })).toBeUndefined()
+        writeFileAtomicSync(f, [new Uint8Array([1])])
+        expect(modeOf(f)).toBe(mode)
+        await writeFileAtomic(f, [new Uint8Array([2])])
+        expect(modeOf(f)).toBe(mode)
+        rmSync(f)
+      }
+    }
+  })
+
+  it('a new file gets the default mode (0666 less the umask), as fs.writeFile gives', async () => {
+    writeFileSync(tmp.path('ref'), 'x')
+    await save(tmp.path('new.json'), 1)
+    saveSync(tmp.path('new2.json'), 1)
+    expect(modeOf(tmp.path('new.json'))).toBe(modeOf(tmp.path('ref')))
+    expect(modeOf(tmp.path('new2.json'))).toBe(modeOf(tmp.path('ref')))
+  })
+
+  it('saving through a symlink writes the real target and leaves the link a link', async () => {
+    mkdirSync(tmp.path('real'))
+    mkdirSync(tmp.path('links'))
+    const target = tmp.path('real/p.json')
+    writeFileSync(target, 'old')
+    chmodSync(target, 0o600)
+    // a relative link in another directory, and a link to that link
+    symlinkSync('../real/p.json', tmp.path('links/p.json'))
+    symlinkSync('p.json', tmp.path('links/q.json'))
+    const writes: ReadonlyArray<readonly [string, (f: string, t: Tree) => Promise<void> | void]> = [
+      ['links/p.json', save],
+      ['links/q.json', saveSync],
+      ['links/p.json', (f, t) => writeFileAtomicSync(f, [new TextEncoder().encode(JSON.stringify({ format: 'purediff', version: 1, tree: toJSON(t) }))])],
+      ['links/q.json', (f, t) => writeFileAtomic(f, [new TextEncoder().encode(JSON.stringify({ format: 'purediff', version: 1, tree: toJSON(t) }))])],
+    ]
+    let i = 0
+    for (const [link, write] of writes) {
+      const t = { step: ++i }
+      await write(tmp.path(link), t)
+      expect(lstatSync(tmp.path('links/p.json')).isSymbolicLink()).toBe(true)
+      expect(lstatSync(tmp.path('links/q.json')).isSymbolicLink()).toBe(true)
+      expect(readlinkSync(tmp.path('links/p.json'))).toBe('../real/p.json')
+      expect(lstatSync(target).isFile()).toBe(true)
+      expect(modeOf(target)).toBe(0o600)
+      const r = loadSync(target)
+      expect(E.isRight(r) && r.right).toEqual(t)
+      // no temporary file left anywhere
+      expect(readdirSync(tmp.path('real'))).toEqual(['p.json'])
+      expect(readdirSync(tmp.path('links')).sort()).toEqual(['p.json', 'q.json'])
+    }
+  })
+
+  it('a dangling symlink is written through (the target is created), as fs.writeFile does', async () => {
+    mkdirSync(tmp.path('real'))
+    symlinkSync('real/new.json', tmp.path('link.json'))
+    await save(tmp.path('link.json'), { a: 1 })
+    expect(lstatSync(tmp.path('link.json')).isSymbolicLink()).toBe(true)
+    const r = loadSync(tmp.path('real/new.json'))
+    expect(E.isRight(r) && r.right).toEqual({ a: 1 })
+  })
+
+  it('a symlink loop is a rejected save, with nothing written', async () => {
+    symlinkSync('b.json', tmp.path('a.json'))
+    symlinkSync('a.json', tmp.path('b.json'))
+    await expect(save(tmp.path('a.json'), 1)).rejects.toThrow(/ELOOP/)
+    expect(() => saveSync(tmp.path('a.json'), 1)).toThrow(/ELOOP/)
+    expect(readdirSync(tmp.dir).sort()).toEqual(['a.json', 'b.json'])
   })
 })

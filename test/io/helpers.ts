@@ -66,9 +66,9 @@ export const arbTensor: fc.Arbitrary<ConcreteTensor> = fc
     return fc.array(value(dtype), { minLength: n, maxLength: n }).map((xs) => fromData(xs, shape, dtype))
   })
 
-/** Record keys, including ones that are not identifiers and `__proto__`. */
+/** Record keys, including ones that are not identifiers, `__proto__`, and the tensor field names. */
 export const arbKey = fc.oneof(
-  fc.constantFrom('w', 'b', 'layers', 'a b', '0', '__proto__', 'x.y', '["q"]', 'é', ''),
+  fc.constantFrom('w', 'b', 'layers', 'a b', '0', '__proto__', 'x.y', '["q"]', 'é', '', 'dtype', 'shape', 'data'),
   fc.string({ maxLength: 5 }),
 )
 

@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { initializer, normalInit, schema, uniformInit, type ShapeOf, type TypeOf } from '../../src/io/index.js'
+import { assertSuite, codecLaws } from '../../laws/index.js'
+import { TensorCodec, TreeCodec, initializer, normalInit, schema, uniformInit, type ShapeOf, type TypeOf } from '../../src/io/index.js'
 import * as nn from '../../src/nn/index.js'
 import { key, split } from '../../src/random/index.js'
 import type { Key } from '../../src/random/index.js'
@@ -186,5 +187,76 @@ describe('schema.codec', () => {
         `at 'extra': unexpected key "extra" (the schema has keys blocks, layers, scale)`,
       ]),
     )
+  })
+})
+
+// Regression (audit item 1): a record key named `dtype` holding -0, ±Infinity or NaN is
+// written as a string ('-0', ...), and the codec used to take the record for a tensor.
+describe('schema.record with keys named dtype, shape and data', () => {
+  const s = schema.record({ dtype: schema.number({ allowNaN: true }), shape: schema.number(), data: schema.tensor([2], { allowNaN: true }) })
+  const specials = [NaN, Infinity, -Infinity, -0, 0] as const
+
+  it.each(specials.map((x) => [Object.is(x, -0) ? '-0' : String(x), x] as const))('dtype: %s round-trips through JSON text', (_name, x) => {
+    const one = schema.record({ dtype: schema.number({ allowNaN: true }) })
+    const r1 = one.decode(viaText(one.codec.encode({ dtype: x })))
+    expect(E.isRight(r1) && Object.is(r1.right.dtype, x)).toBe(true)
+    const p = { dtype: x, shape: Number.isNaN(x) ? 1 : x, data: tensor([x, 1]) }
+    const r = s.decode(viaText(s.codec.encode(p)))
+    if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+    expect(treeDiff(r.right, p)).toBeUndefined()
+  })
+
+  it('nested records too, and codecLaws hold with specials', () => {
+    const nested = schema.record({ dtype: schema.record({ dtype: schema.number(), data: schema.tuple(schema.number()) }) })
+    const p = { dtype: { dtype: -Infinity, data: [-0] as const } }
+    const r = nested.decode(viaText(nested.codec.encode(p)))
+    expect(E.isRight(r) && treeDiff(r.right, p)).toBeUndefined()
+    assertSuite(codecLaws(s.codec, s.arbitrary({ specials: true })), { numRuns: 200, seed: 3 })
+    assertSuite(codecLaws(nested.codec, nested.arbitrary({ specials: true })), { numRuns: 200, seed: 3 })
+  })
+
+  it('a real tensor where the record is declared is still reported as a tensor', () => {
+    const r = s.decode({ dtype: 'float64', shape: [2], data: [1, 2] })
+    expect(r).toEqual(E.left(['expected a record with keys data, dtype, shape, got a tensor of shape [2]']))
+  })
+})
+
+// Regression (audit item 2): schema.number() accepted an in-memory rank-0 tensor but not the
+// same value written as JSON.
+describe('schema.number and rank-0 tensors', () => {
+  const n = schema.number()
+  it('accepts a rank-0 tensor in memory and as JSON, in either dtype', () => {
+    for (const x of [tensor(1.5), tensor(-0), tensor(2.5, 'float32'), tensor(-Infinity)]) {
+      for (const u of [x, viaText(TensorCodec.encode(x))]) {
+        const r = n.decode(u)
+        expect(E.isRight(r) && Object.is(r.right, x.item())).toBe(true)
+      }
+    }
+    expect(n.decode({ dtype: 'float64', shape: [], data: [1] })).toEqual(E.right(1))
+  })
+
+  it('applies its constraints and the tensor checks to a JSON rank-0 tensor, with the key path', () => {
+    const s = schema.record({ lr: schema.number() })
+    expect(s.decode({ lr: { dtype: 'float64', shape: [], data: ['NaN'] } })).toEqual(
+      E.left(["at 'lr': NaN is not allowed here (the schema sets allowNaN: false)"]),
+    )
+    expect(schema.record({ lr: schema.number({ allowInfinity: false }) }).decode({ lr: { dtype: 'float32', shape: [], data: ['Infinity'] } })).toEqual(
+      E.left(["at 'lr': Infinity is not allowed here (the schema sets allowInfinity: false)"]),
+    )
+    expect(s.decode({ lr: { dtype: 'float32', shape: [], data: [1e300] } })).toEqual(E.left(["at 'lr.data[0]': 1e+300 overflows float32"]))
+    expect(s.decode({ lr: { dtype: 'float64', shape: [], data: [] } })).toEqual(E.left(["at 'lr.data': 0 values do not fill shape [] (1 elements)"]))
+    expect(s.decode({ lr: { dtype: 'float64', shape: [1], data: [1] } })).toEqual(E.left(["at 'lr': expected a number, got a tensor of shape [1]"]))
+    expect(s.decode({ lr: tensor([1]) })).toEqual(E.left(["at 'lr': expected a number, got a tensor of shape [1]"]))
+  })
+
+  it('a checkpoint saved with safetensors and decoded from its JSON form agree', () => {
+    const p = { lr: 0.25, w: tensor([1, 2]) }
+    const s = schema.record({ lr: schema.number(), w: schema.tensor([2]) })
+    const asLoaded = { lr: tensor(0.25), w: tensor([1, 2]) }
+    const viaJson = viaText(TreeCodec.encode(asLoaded))
+    for (const u of [asLoaded, viaJson]) {
+      const r = s.decode(u)
+      expect(E.isRight(r) && treeDiff(r.right, p)).toBeUndefined()
+    }
   })
 })

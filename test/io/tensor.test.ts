@@ -140,3 +140,29 @@ describe('TensorCodec errors', () => {
     expect(lines(c.decode(tensor([NaN, 1], 'float32')))).toEqual(["at 'data[0]': NaN is not allowed here"])
   })
 })
+
+// Audit item 6 (kept on purpose, see the module doc of src/io/tensor.ts): in memory a float32
+// overflow rounds to Infinity as in NumPy; in JSON a finite value that overflows is an error.
+describe('float32 overflow', () => {
+  it('the constructor rounds to ±Infinity, the decoder rejects the same finite value', () => {
+    expect(tensor([1e40, -1e40], 'float32').toArray()).toEqual([Infinity, -Infinity])
+    expect(lines(TensorCodec.decode({ dtype: 'float32', shape: [2], data: [1e40, -1e40] }))).toEqual([
+      "at 'data[0]': 1e+40 overflows float32",
+      "at 'data[1]': -1e+40 overflows float32",
+    ])
+    // What the encoder writes for that tensor decodes to it.
+    const back = TensorCodec.decode(viaText(TensorCodec.encode(tensor([1e40], 'float32'))))
+    expect(E.isRight(back) && back.right.toArray()).toEqual([Infinity])
+  })
+
+  it('values that round to the largest finite float32 are accepted; the first that rounds up is not', () => {
+    const fltMax = 3.4028234663852886e38
+    const r = TensorCodec.decode({ dtype: 'float32', shape: [2], data: [3.4028235e38, -3.4028235e38] })
+    expect(E.isRight(r) && r.right.toArray()).toEqual([fltMax, -fltMax])
+    // 2^128 - 2^103 is the midpoint between FLT_MAX and 2^128: it rounds (to even) to Infinity.
+    const mid = 2 ** 128 - 2 ** 103
+    expect(lines(TensorCodec.decode({ dtype: 'float32', shape: [1], data: [mid] }))).toEqual([`at 'data[0]': ${mid} overflows float32`])
+    const below = TensorCodec.decode({ dtype: 'float32', shape: [1], data: [mid - 2 ** 76] })
+    expect(E.isRight(below) && below.right.toArray()).toEqual([fltMax])
+  })
+})

@@ -1,11 +1,13 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { TreeCodec, formatErrors, fromJSON, parseKeyPath, toJSON, treeFromPaths } from '../../src/io/index.js'
+import { assertSuite, codecLaws } from '../../laws/index.js'
+import { TreeCodec, formatErrors, fromJSON, load, loadSync, parseKeyPath, save, saveSync, toJSON, treeFromPaths } from '../../src/io/index.js'
 import { tensor } from '../../src/tensor/Tensor.js'
+import type { Tree } from '../../src/tree/Tree.js'
 import { flatten, keyPaths } from '../../src/tree/Tree.js'
 import type { Leaf } from '../../src/tree/Tree.js'
-import { arbKey, arbTensorTree, arbTree, deepFrozen, treeDiff } from './helpers.js'
+import { arbKey, arbTensor, arbTensorTree, arbTree, deepFrozen, tempDir, treeDiff } from './helpers.js'
 
 const viaText = (u: unknown): unknown => JSON.parse(JSON.stringify(u))
 
@@ -44,6 +46,15 @@ describe('TreeCodec', () => {
   it('an object whose dtype is a string is a tensor, so errors inside it are tensor errors', () => {
     const r = TreeCodec.decode({ a: [{ dtype: 'float64', shape: [2], data: [1] }] })
     expect(E.isLeft(r) && formatErrors(r.left)).toEqual(["at 'a[0].data': 1 values do not fill shape [2] (2 elements)"])
+  })
+
+  it('an unknown dtype name is still a tensor with a bad dtype, not a record', () => {
+    for (const dtype of ['int8', 'nan', 'infinity', '+Infinity', '0', '']) {
+      const r = TreeCodec.decode({ w: { dtype, shape: [1], data: [1] } })
+      expect(E.isLeft(r) && formatErrors(r.left)).toEqual([`at 'w.dtype': unknown dtype ${JSON.stringify(dtype)}; expected 'float64' or 'float32'`])
+    }
+    const bare = TreeCodec.decode({ dtype: 'int8' })
+    expect(E.isLeft(bare) && formatErrors(bare.left)).toEqual(["missing key 'shape' in a tensor", "missing key 'data' in a tensor"])
   })
 
   it('toJSON refuses a value that is not a tree, naming the key path', () => {
@@ -94,5 +105,74 @@ describe('key paths', () => {
     ] as const) {
       expect(parseKeyPath(p)).toEqual(E.left(`cannot parse key path ${JSON.stringify(p)}: ${why}`))
     }
+  })
+})
+
+// Regression (audit item 1): NaN, ±Infinity and -0 are written as strings, so a record key
+// named `dtype` holding one of them used to read back as a (broken) tensor.
+describe('records with keys named dtype, shape and data', () => {
+  const specials = [NaN, Infinity, -Infinity, -0] as const
+  const cases: ReadonlyArray<readonly [string, Tree]> = specials.flatMap((x) => {
+    const s = Object.is(x, -0) ? '-0' : String(x)
+    return [
+      [`{ dtype: ${s} }`, { dtype: x }],
+      [`{ dtype: ${s}, shape: [2], data: [1, 2] } (looks like a tensor)`, { dtype: x, shape: [2], data: [1, 2] }],
+      [`{ dtype: ${s}, shape: ${s}, data: ${s} }`, { dtype: x, shape: x, data: x }],
+      [`nested: { a: [{ dtype: ${s} }], b: { dtype: { dtype: ${s} } } }`, { a: [{ dtype: x }], b: { dtype: { dtype: x } } }],
+      [`a record holding a tensor under dtype, next to ${s}`, { dtype: tensor([x, 1]), shape: x }],
+    ] as const
+  })
+
+  it.each(cases)('%s round-trips through JSON text', (_name, t) => {
+    const r = fromJSON(viaText(toJSON(t)))
+    if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+    expect(treeDiff(r.right, t)).toBeUndefined()
+    expect(TreeCodec.is(r.right)).toBe(true)
+  })
+
+  it('io.save then io.load gives { dtype: NaN } back (JSON, async and sync)', async () => {
+    const tmp = tempDir()
+    try {
+      for (const t of cases.map(([, t]) => t)) {
+        await save(tmp.path('x.json'), t)
+        const a = await load(tmp.path('x.json'))
+        if (E.isLeft(a)) throw new Error(a.left.message)
+        expect(treeDiff(a.right, t)).toBeUndefined()
+        saveSync(tmp.path('y.json'), t)
+        const b = loadSync(tmp.path('y.json'))
+        if (E.isLeft(b)) throw new Error(b.left.message)
+        expect(treeDiff(b.right, t)).toBeUndefined()
+      }
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
+  /** Trees whose records use the tensor field names as keys and hold the special numbers often. */
+  const arbTricky: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
+    tree: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom<Tree>(NaN, Infinity, -Infinity, -0, 0, 1.5),
+      arbTensor,
+      fc.array(tie('tree'), { maxLength: 3 }),
+      fc
+        .uniqueArray(fc.tuple(fc.constantFrom('dtype', 'shape', 'data', 'w'), tie('tree')), { selector: ([k]) => k, maxLength: 4 })
+        .map((es): Tree => Object.fromEntries(es)),
+    ),
+  })).tree
+
+  it('decode ∘ JSON text ∘ encode = identity on such trees', () => {
+    fc.assert(
+      fc.property(arbTricky, (t) => {
+        const r = fromJSON(viaText(toJSON(t)))
+        if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+        expect(treeDiff(r.right, t)).toBeUndefined()
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('TreeCodec satisfies codecLaws on such trees', () => {
+    assertSuite(codecLaws(TreeCodec, arbTricky), { numRuns: 300, seed: 11 })
   })
 })
