@@ -18,24 +18,38 @@
  *   central difference of φ;
  * - customRuleLaws: a suite of the above for a function built with `customJvp`/`customVjp`.
  *
- * Tolerances. Laws that compare automatic with numeric derivatives use `checkGrads`'s
- * defaults. Laws that compare two automatic derivatives differ only by rounding: their
- * defaults are atol = rtol = 1e-9 in float64 and 1e-4 in float32, relative to the sum of
- * absolute values of the terms compared (so cancellation cannot make them flaky).
+ * Tolerances. There are two kinds of comparison, and each has its own tolerance, whichever
+ * law or suite makes it:
+ * - automatic vs numeric derivatives (jvp/vjp/gradsMatchNumeric, the nested-derivative
+ *   check of perturbationConfusionFree): `atol`/`rtol` of `CheckGradsOptions`, defaults
+ *   `defaultTolerances` (1e-6 in float64, 1e-3 in float32), never tighter than the numeric
+ *   side's rounding-noise floor (see `checkGrads`);
+ * - two computations that agree up to rounding: two automatic derivatives (vjpJvpAdjoint,
+ *   forwardEqualsReverse, jvpLinearInTangent, hessianSymmetric, chainRule, the exactness
+ *   checks of perturbationConfusionFree) and a custom function's value against its
+ *   reference (customRuleLaws): defaults `adTolerances` (1e-9 in float64, 1e-4 in float32).
+ * A law that only compares automatic derivatives takes these as its `atol`/`rtol`
+ * (`LawTolerance`). Laws and suites that make both kinds of comparison
+ * (perturbationConfusionFree, customRuleLaws, derivativeLaws) take `LawOptions`: `atol`/`rtol`
+ * for the numeric comparisons, as in `checkGrads`, and `ad: { atol, rtol }` for the others.
+ * Relative tolerances of inner products are relative to the sum of absolute values of their
+ * terms (so cancellation cannot make a law flaky). Invalid options throw a `RangeError`
+ * when the law is built.
  *
  * Purity: the laws never modify their inputs.
  */
 import * as fc from 'fast-check'
 import { Tensor, derivative, grad, hvp, jacfwd, jacrev, jvp, mul, tree, vjp } from '../src/index.js'
 import type { DType } from '../src/index.js'
-import { numDerivative } from '../src/numeric/index.js'
 import type { CheckGradsOptions } from './checkGrads.js'
-import { assertGrads } from './checkGrads.js'
+import { assertGrads, defaultTolerances } from './checkGrads.js'
 import { eqTree } from './eq.js'
 import type { Flat } from './flat.js'
 import { absDotV, dotV, dtypeOfFlat, elementPath, fromFlat, leafAt, toFlat, unravel } from './flat.js'
 import type { Measure, Tol } from './localize.js'
 import { fails, localize, tolOf } from './localize.js'
+import { numericSide } from './numeric.js'
+import { checkTolerance, validateCheckGradsOptions } from './options.js'
 import { normals, subSeed } from './prng.js'
 import type { LawSuite } from './violation.js'
 import { violate } from './violation.js'
@@ -44,13 +58,45 @@ import { violate } from './violation.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** Tolerance options of the AD-vs-AD laws. @category model @since 0.1.0 */
+/**
+ * Tolerance of comparisons that agree up to rounding (two automatic derivatives, or a value
+ * and its reference); defaults `adTolerances`. @category model @since 0.1.0
+ */
 export interface LawTolerance {
   readonly atol?: number
   readonly rtol?: number
 }
 
-/** Default tolerances of the laws that compare two automatic derivatives. @category model @since 0.1.0 */
+/**
+ * Options of the laws and suites that make both kinds of comparison (see the module header):
+ * `CheckGradsOptions` for the comparisons with numeric derivatives, `ad` for those that
+ * agree up to rounding.
+ * @category model
+ * @since 0.1.0
+ */
+export interface LawOptions extends CheckGradsOptions {
+  /** tolerance of the comparisons between automatic derivatives (and of values against a reference); default `adTolerances` */
+  readonly ad?: LawTolerance
+}
+
+const validateTolerance = (law: string, o: LawTolerance): void => {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${law}: options must be an object, got ${String(o)}`)
+  checkTolerance(law, 'atol', o.atol)
+  checkTolerance(law, 'rtol', o.rtol)
+}
+
+const validateLawOptions = (law: string, o: LawOptions): void => {
+  validateCheckGradsOptions(law, o)
+  if (o.ad !== undefined) validateTolerance(`${law}: ad`, o.ad)
+}
+
+/** `CheckGradsOptions` without `ad` (what `checkGrads` gets). */
+const numericPart = (o: LawOptions): CheckGradsOptions => {
+  const { ad: _ad, ...rest } = o
+  return rest
+}
+
+/** Default tolerances of the comparisons that agree up to rounding (two automatic derivatives, a value and its reference). @category model @since 0.1.0 */
 export const adTolerances: Readonly<Record<DType, Tol>> = Object.freeze({
   float64: Object.freeze({ atol: 1e-9, rtol: 1e-9 }),
   float32: Object.freeze({ atol: 1e-4, rtol: 1e-4 }),
@@ -96,22 +142,28 @@ const cotangentFor = (yf: Flat, seed: number): Float64Array => (yf.values.length
  * @category laws
  * @since 0.1.0
  */
-export const jvpMatchesNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) =>
-  fc.property(arb, arbSeed, (x, seed) => {
-    assertGrads(f, x, { ...o, modes: ['fwd'], seed })
-  })
+export const jvpMatchesNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) => {
+  validateCheckGradsOptions('jvpMatchesNumeric', o)
+  return fc.property(arb, arbSeed, (x, seed) => {
+  assertGrads(f, x, { ...o, modes: ['fwd'], seed })
+})
+}
 
 /** Reverse mode agrees with central differences: `checkGrads` with `modes: ['rev']`. @category laws @since 0.1.0 */
-export const vjpMatchesNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) =>
-  fc.property(arb, arbSeed, (x, seed) => {
-    assertGrads(f, x, { ...o, modes: ['rev'], seed })
-  })
+export const vjpMatchesNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) => {
+  validateCheckGradsOptions('vjpMatchesNumeric', o)
+  return fc.property(arb, arbSeed, (x, seed) => {
+  assertGrads(f, x, { ...o, modes: ['rev'], seed })
+})
+}
 
 /** `checkGrads` with the given modes and order (default both modes, order 1). @category laws @since 0.1.0 */
-export const gradsMatchNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) =>
-  fc.property(arb, arbSeed, (x, seed) => {
-    assertGrads(f, x, { ...o, seed })
-  })
+export const gradsMatchNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) => {
+  validateCheckGradsOptions('gradsMatchNumeric', o)
+  return fc.property(arb, arbSeed, (x, seed) => {
+  assertGrads(f, x, { ...o, seed })
+})
+}
 
 // -------------------------------------------------------------------------------------
 // laws between automatic derivatives
@@ -123,8 +175,9 @@ export const gradsMatchNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o:
  * @category laws
  * @since 0.1.0
  */
-export const vjpJvpAdjoint = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: LawTolerance = {}) =>
-  fc.property(arb, arbSeed, (x, seed) => {
+export const vjpJvpAdjoint = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: LawTolerance = {}) => {
+  validateTolerance('vjpJvpAdjoint', o)
+  return fc.property(arb, arbSeed, (x, seed) => {
     const xf = flatOf(x)
     if (xf.values.length === 0) return
     const [y, pullback] = vjp(f, x)
@@ -151,6 +204,7 @@ export const vjpJvpAdjoint = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: Law
       })
     }
   })
+}
 
 /**
  * jacfwd(f)(x) = jacrev(f)(x) element by element, for `f` returning one tensor or number;
@@ -158,8 +212,9 @@ export const vjpJvpAdjoint = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: Law
  * @category laws
  * @since 0.1.0
  */
-export const forwardEqualsReverse = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: LawTolerance = {}) =>
-  fc.property(arb, (x) => {
+export const forwardEqualsReverse = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: LawTolerance = {}) => {
+  validateTolerance('forwardEqualsReverse', o)
+  return fc.property(arb, (x) => {
     const xf = flatOf(x)
     const y = f(x)
     const yShape = typeof y === 'number' ? [] : y.shape
@@ -188,14 +243,16 @@ export const forwardEqualsReverse = <X>(f: (x: X) => Tensor | number, arb: fc.Ar
       }
     }
   })
+}
 
 /**
  * jvp(f, x, a·v + b·w) = a·jvp(f, x, v) + b·jvp(f, x, w): the tangent map is linear.
  * @category laws
  * @since 0.1.0
  */
-export const jvpLinearInTangent = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: LawTolerance = {}) =>
-  fc.property(arb, arbSeed, (x, seed) => {
+export const jvpLinearInTangent = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: LawTolerance = {}) => {
+  validateTolerance('jvpLinearInTangent', o)
+  return fc.property(arb, arbSeed, (x, seed) => {
     const xf = flatOf(x)
     const n = xf.values.length
     const [a, b] = normals(subSeed(seed, 2), 2) as unknown as [number, number]
@@ -220,6 +277,7 @@ export const jvpLinearInTangent = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o
       [`a = ${a}, b = ${b}; expected = a·jvp(v) + b·jvp(w), actual = jvp(a·v + b·w)`],
     )
   })
+}
 
 /**
  * ⟨w, H·v⟩ = ⟨v, H·w⟩ for a scalar `f` (H·v by `hvp`, forward-over-reverse); a violation
@@ -227,8 +285,9 @@ export const jvpLinearInTangent = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o
  * @category laws
  * @since 0.1.0
  */
-export const hessianSymmetric = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: LawTolerance = {}) =>
-  fc.property(arb, arbSeed, (x, seed) => {
+export const hessianSymmetric = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: LawTolerance = {}) => {
+  validateTolerance('hessianSymmetric', o)
+  return fc.property(arb, arbSeed, (x, seed) => {
     const xf = flatOf(x)
     const n = xf.values.length
     if (n === 0) return
@@ -253,6 +312,7 @@ export const hessianSymmetric = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitr
       })
     }
   })
+}
 
 /**
  * The chain rule for `g ∘ f`: forward, jvp(g∘f, x, v) = jvp(g, f(x), jvp(f, x, v)); reverse,
@@ -261,8 +321,9 @@ export const hessianSymmetric = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitr
  * @category laws
  * @since 0.1.0
  */
-export const chainRule = <X, Y, Z>(f: (x: X) => Y, g: (y: Y) => Z, arb: fc.Arbitrary<X>, o: LawTolerance = {}) =>
-  fc.property(arb, arbSeed, (x, seed) => {
+export const chainRule = <X, Y, Z>(f: (x: X) => Y, g: (y: Y) => Z, arb: fc.Arbitrary<X>, o: LawTolerance = {}) => {
+  validateTolerance('chainRule', o)
+  return fc.property(arb, arbSeed, (x, seed) => {
     const h = (u: X): Z => g(f(u))
     const xf = flatOf(x)
     const v = fromFlat<X>(xf, normals(seed, xf.values.length))
@@ -284,15 +345,19 @@ export const chainRule = <X, Y, Z>(f: (x: X) => Y, g: (y: Y) => Z, arb: fc.Arbit
       'expected = vjp(f, x)(vjp(g, f(x))(ȳ)), actual = vjp(g∘f, x)(ȳ)',
     ])
   })
+}
 
 /**
  * Nested derivatives that close over an outer variable are not confused (Siskind and
- * Pearlmutter's perturbation confusion): see the module header.
+ * Pearlmutter's perturbation confusion): see the module header. The exactness checks use
+ * `ad` (default `adTolerances`), the nested-vs-numeric check `atol`/`rtol` (default
+ * `defaultTolerances`, never below the numeric side's noise floor) and `eps`/`richardson`.
  * @category laws
  * @since 0.1.0
  */
-export const perturbationConfusionFree = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) =>
-  fc.property(arb, arbSeed, (x, seed) => {
+export const perturbationConfusionFree = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: LawOptions = {}) => {
+  validateLawOptions('perturbationConfusionFree', o)
+  return fc.property(arb, arbSeed, (x, seed) => {
     const xf = flatOf(x)
     const n = xf.values.length
     if (n === 0) return
@@ -303,8 +368,9 @@ export const perturbationConfusionFree = <X>(f: (x: X) => Tensor | number, arb: 
       const d = jvp(f, tree.axpy(s, w, x), v)[1]
       return typeof d === 'number' ? (mul(d, 1) as Tensor) : d
     }
-    const phi0 = phi(0).item()
-    const t = tolFor(o, xf)
+    const phiAt0 = phi(0)
+    const phi0 = phiAt0.item()
+    const t = tolFor(o.ad ?? {}, xf)
     const exact = (label: string, got: number): void => {
       const m: Measure = { expected: phi0, actual: got, scale: Math.abs(phi0) }
       if (fails(m, t)) {
@@ -322,9 +388,13 @@ export const perturbationConfusionFree = <X>(f: (x: X) => Tensor | number, arb: 
     exact('reverse over forward', toNumber(grad((s: number) => mul(s, phi(s)))(0)))
     // the nested second derivative D²f[w, v] against a central difference of φ
     const nested = toNumber(derivative((s: number) => phi(s))(0))
-    const numeric = toNumber(numDerivative((s: number) => phi(s), o.eps !== undefined ? { step: o.eps } : {})(0))
-    const nt = { atol: o.atol ?? (dtypeOfFlat(xf) === 'float32' ? 1e-3 : 1e-6), rtol: o.rtol ?? (dtypeOfFlat(xf) === 'float32' ? 1e-3 : 1e-6) }
-    const m: Measure = { expected: numeric, actual: nested, scale: Math.abs(numeric) }
+    const yf = flatOf(phiAt0)
+    const num = numericSide((s) => phi(s as number), 0, flatOf(0), yf, o.eps, o.richardson)
+    const { values, h } = num.directional(Float64Array.of(1))
+    const numeric = values[0] as number
+    const d = defaultTolerances[dtypeOfFlat(xf, yf)]
+    const nt: Tol = { atol: o.atol ?? d.atol, rtol: o.rtol ?? d.rtol }
+    const m: Measure = { expected: numeric, actual: nested, scale: Math.abs(numeric), noise: num.noise(h, Math.abs(phi0)) }
     if (fails(m, nt)) {
       violate({
         law: 'perturbationConfusionFree',
@@ -332,10 +402,11 @@ export const perturbationConfusionFree = <X>(f: (x: X) => Tensor | number, arb: 
         expected: numeric,
         actual: nested,
         tolerance: tolOf(m, nt),
-        details: ['φ(s) = jvp(f, x + s·w, v)[1]; expected = numDerivative(φ)(0), actual = derivative(φ)(0)'],
+        details: ['φ(s) = jvp(f, x + s·w, v)[1]; expected = central difference of φ at 0, actual = derivative(φ)(0)'],
       })
     }
   })
+}
 
 const toNumber = (t: Tensor | number): number => (typeof t === 'number' ? t : t.item())
 
@@ -344,32 +415,41 @@ const toNumber = (t: Tensor | number): number => (typeof t === 'number' ? t : t.
 // -------------------------------------------------------------------------------------
 
 /** Options of `customRuleLaws`. @category model @since 0.1.0 */
-export interface CustomRuleOptions<X> extends CheckGradsOptions {
-  /** the plain function the rule stands for: the custom function must give the same values */
+export interface CustomRuleOptions<X> extends LawOptions {
+  /** the plain function the rule stands for: the custom function must give the same values (within `ad`) */
   readonly reference?: (x: X) => Tensor
 }
 
 /**
  * The laws a function with a custom rule (`customJvp` / `customVjp`) must obey: its value
- * matches the reference (when given), its forward and reverse derivatives match central
- * differences (up to `order`), and its pullback is the transpose of its pushforward.
+ * matches the reference (when given, within the `ad` tolerance), its forward and reverse
+ * derivatives match central differences (up to `order`, within `atol`/`rtol`), and its
+ * pullback is the transpose of its pushforward (within `ad`).
  * @category laws
  * @since 0.1.0
  */
 export const customRuleLaws = <X>(custom: (x: X) => Tensor, arb: fc.Arbitrary<X>, o: CustomRuleOptions<X> = {}): LawSuite => {
-  const { reference, ...check } = o
+  const { reference, ad = {}, ...check } = o
+  validateLawOptions('customRuleLaws', o)
   const suite: Record<string, fc.IProperty<unknown>> = {
     jvpMatchesNumeric: jvpMatchesNumeric(custom, arb, check),
     vjpMatchesNumeric: vjpMatchesNumeric(custom, arb, check),
-    vjpJvpAdjoint: vjpJvpAdjoint(custom, arb, check),
+    vjpJvpAdjoint: vjpJvpAdjoint(custom, arb, ad),
   }
   if (reference !== undefined) {
-    const eq = eqTree<Tensor>(o.atol ?? 1e-12, o.rtol ?? 1e-12)
     suite['valueMatchesReference'] = fc.property(arb, (x) => {
       const a = custom(x)
       const b = reference(x)
-      if (!eq.equals(a, b)) {
-        violate({ law: 'valueMatchesReference', message: 'the custom function does not compute the reference value', where: 'value', expected: String(b), actual: String(a) })
+      const t = tolFor(ad, flatOf(a), flatOf(b))
+      if (!eqTree<Tensor>(t.atol, t.rtol).equals(a, b)) {
+        violate({
+          law: 'valueMatchesReference',
+          message: 'the custom function does not compute the reference value',
+          where: 'value',
+          expected: String(b),
+          actual: String(a),
+          details: [`elements compared within atol ${t.atol} + rtol ${t.rtol}·max(|a|, |b|) (the ad tolerance)`],
+        })
       }
     })
   }
@@ -378,17 +458,20 @@ export const customRuleLaws = <X>(custom: (x: X) => Tensor, arb: fc.Arbitrary<X>
 
 /**
  * Every derivative law for a scalar-valued function: numeric agreement in both modes (at
- * `order`), adjointness, forward = reverse, linearity, Hessian symmetry and freedom from
- * perturbation confusion.
+ * `order`, within `atol`/`rtol`), adjointness, forward = reverse, linearity, Hessian symmetry
+ * (within `ad`) and freedom from perturbation confusion (both).
  * @category laws
  * @since 0.1.0
  */
-export const derivativeLaws = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}): LawSuite =>
-  Object.freeze({
-    gradsMatchNumeric: gradsMatchNumeric(f, arb, o),
-    vjpJvpAdjoint: vjpJvpAdjoint(f, arb),
-    forwardEqualsReverse: forwardEqualsReverse(f, arb),
-    jvpLinearInTangent: jvpLinearInTangent(f, arb),
-    hessianSymmetric: hessianSymmetric(f, arb),
+export const derivativeLaws = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: LawOptions = {}): LawSuite => {
+  validateLawOptions('derivativeLaws', o)
+  const ad = o.ad ?? {}
+  return Object.freeze({
+    gradsMatchNumeric: gradsMatchNumeric(f, arb, numericPart(o)),
+    vjpJvpAdjoint: vjpJvpAdjoint(f, arb, ad),
+    forwardEqualsReverse: forwardEqualsReverse(f, arb, ad),
+    jvpLinearInTangent: jvpLinearInTangent(f, arb, ad),
+    hessianSymmetric: hessianSymmetric(f, arb, ad),
     perturbationConfusionFree: perturbationConfusionFree(f, arb, o),
   })
+}

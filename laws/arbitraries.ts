@@ -1,7 +1,7 @@
 /**
  * fast-check arbitraries for differentiable code: shapes, tensors (with a dtype, a value
  * range and an optional well-conditioned mode), broadcastable shape pairs, parameter
- * records from a schema-like spec, and random programs over the primitive table.
+ * records from a spec or a parameter schema, and random programs over the primitive table.
  *
  * Random programs are expression trees built with `fc.letrec` (`depthSize: 'small'`): every
  * node is a unary or binary primitive applied within its domain. Ops whose domain is not
@@ -146,12 +146,24 @@ export type LeafSpec =
   | { readonly shape: Shape; readonly min?: number; readonly max?: number; readonly dtype?: DType; readonly wellConditioned?: boolean }
   | fc.Arbitrary<unknown>
 
-/** A parameter spec: leaf specs nested in records and arrays, or a schema with `shapeOf`. @category model @since 0.1.0 */
-export type ParamSpec = LeafSpec | ReadonlyArray<ParamSpec> | { readonly [key: string]: ParamSpec }
+/**
+ * A parameter schema from `purediff`'s io, structurally: it draws its own parameters (with
+ * its own shapes, dtypes and number leaves) from `arbitrary({ min, max })`.
+ * @category model
+ * @since 0.1.0
+ */
+export interface SchemaLike<A = unknown> {
+  readonly arbitrary: (options?: { readonly min?: number; readonly max?: number }) => fc.Arbitrary<A>
+}
+
+/** A parameter spec: leaf specs nested in records and arrays, a schema, or a tree of shapes under `shapeOf`. @category model @since 0.1.0 */
+export type ParamSpec = LeafSpec | SchemaLike | ReadonlyArray<ParamSpec> | { readonly [key: string]: ParamSpec }
 
 /** The parameter type a spec describes. @category model @since 0.1.0 */
 export type ParamsOf<S> = S extends fc.Arbitrary<infer T>
   ? T
+  : S extends { readonly arbitrary: (options?: never) => fc.Arbitrary<infer A> }
+    ? A
   : S extends { readonly shapeOf: infer Sh }
     ? ParamsOf<Sh>
   : S extends 'number'
@@ -164,10 +176,31 @@ export type ParamsOf<S> = S extends fc.Arbitrary<infer T>
 
 const isShape = (s: unknown): s is ReadonlyArray<number> => Array.isArray(s) && s.every((d) => typeof d === 'number')
 
+const isSchemaLike = (s: unknown): s is SchemaLike =>
+  typeof s === 'object' && s !== null && !(s instanceof fc.Arbitrary) && typeof (s as { arbitrary?: unknown }).arbitrary === 'function'
+
+/** Make a schema's sample well conditioned (as `arbTensor`'s option), keeping its dtypes. */
+const conditionTree = (x: unknown, min: number, max: number): unknown => {
+  if (typeof x === 'number') return awayFromZero(x, min, max)
+  if (x instanceof Tensor) {
+    const vs = dominate(Array.from(x.toTypedArray(), (v) => awayFromZero(v, min, max)), x.shape)
+    return fromData(vs.map((v) => (x.dtype === 'float32' ? Math.fround(v) : v)), x.shape, x.dtype)
+  }
+  if (Array.isArray(x)) return Object.freeze(x.map((c) => conditionTree(c, min, max)))
+  if (typeof x === 'object' && x !== null) {
+    return Object.freeze(Object.fromEntries(Object.entries(x).map(([k, c]) => [k, conditionTree(c, min, max)])))
+  }
+  return x
+}
+
 /**
  * Parameter records: every tensor leaf of the spec drawn with `arbTensor` (default range
  * [-1, 1], float64), `'number'` leaves as numbers. A schema from `purediff`'s io (anything
- * with a `shapeOf` tree of shapes) works as a spec too.
+ * with an `arbitrary` method), anywhere in the spec, draws from its own arbitrary with the
+ * range [min, max]: its shapes, dtypes and number leaves are kept, so every sample decodes
+ * with the schema's codec (`dtype` is then an error: the schema fixes its dtypes;
+ * `wellConditioned` applies to its samples too). A value with only a `shapeOf` tree of shapes
+ * is read as that tree.
  * @example
  * arbParams({ l1: { w: [3, 4], b: [4] }, l2: { w: [4, 2], b: [2] } })
  * @category constructors
@@ -178,6 +211,11 @@ export function arbParams(spec: unknown, o: Omit<TensorOptions, 'shape'> = {}): 
   const base = { min: o.min ?? -1, max: o.max ?? 1, ...(o.dtype !== undefined ? { dtype: o.dtype } : {}), ...(o.wellConditioned !== undefined ? { wellConditioned: o.wellConditioned } : {}) }
   const go = (s: unknown): fc.Arbitrary<unknown> => {
     if (s instanceof fc.Arbitrary) return s
+    if (isSchemaLike(s)) {
+      if (o.dtype !== undefined) throw new TypeError(`arbParams: a schema fixes its own dtypes; drop the dtype option (got '${o.dtype}')`)
+      const arb = s.arbitrary({ min: base.min, max: base.max })
+      return o.wellConditioned === true ? arb.map((x) => conditionTree(x, base.min, base.max)) : arb
+    }
     if (s === 'number') return fc.double({ min: base.min, max: base.max, noNaN: true }).map((v) => (Object.is(v, -0) ? 0 : v))
     if (isShape(s)) return arbTensor({ ...base, shape: s })
     if (Array.isArray(s)) return fc.tuple(...s.map(go)).map((xs) => Object.freeze(xs))

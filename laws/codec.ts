@@ -50,7 +50,7 @@ const describeLeft = (l: unknown): string => {
 /**
  * decode ∘ encode = identity and encode ∘ decode = identity on valid input.
  * @example
- * assertSuite(codecLaws(tensorCodec, arbTensor()))
+ * assertSuite(codecLaws(tensorCodec<Tensor>(), arbTensor())) // tensorCodec is a factory: call it
  * @category laws
  * @since 0.1.0
  */

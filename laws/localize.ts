@@ -6,6 +6,12 @@
  * the last element alone along its basis vector: O(log n) measurements to name the key path
  * of the parameter element responsible.
  *
+ * What it reports is always a measurement that fails (error > tolerance): the basis vector
+ * of that element if it fails alone; otherwise the smallest piece of v that still fails
+ * (errors of several elements added up); and if no piece fails on its own (the error is
+ * spread over several leaves, each within tolerance), the whole of v, under the path of the
+ * element the bisection ends at (the largest contributor it found).
+ *
  * Purity: every measurement gets a fresh direction vector.
  */
 import type { Flat } from './flat.js'
@@ -15,14 +21,21 @@ import { elementPath } from './flat.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** Two values to compare and the magnitude their rounding is relative to. @category model @since 0.1.0 */
+/**
+ * Two values to compare, the magnitude their rounding is relative to, and (for a numeric
+ * side) the rounding-noise floor below which the two cannot be told apart.
+ * @category model
+ * @since 0.1.0
+ */
 export interface Measure {
   readonly expected: number
   readonly actual: number
   readonly scale: number
+  /** the numeric side's rounding-noise floor (see `checkGrads`); 0 or absent for two automatic values */
+  readonly noise?: number
 }
 
-/** A tolerance: |actual − expected| ≤ atol + rtol·scale. @category model @since 0.1.0 */
+/** A tolerance: |actual − expected| ≤ max(atol + rtol·scale, noise). @category model @since 0.1.0 */
 export interface Tol {
   readonly atol: number
   readonly rtol: number
@@ -32,7 +45,10 @@ export interface Tol {
 export interface Located {
   readonly path: string
   readonly index: number
+  /** `basis`: along e[index]; `random`: along a piece of the random direction (or all of it) */
   readonly direction: 'basis' | 'random'
+  /** how many elements the direction moves: 1 for a basis vector, n for the whole direction */
+  readonly span: number
   readonly dir: Float64Array
   readonly m: Measure
 }
@@ -41,8 +57,16 @@ export interface Located {
 // utils
 // -------------------------------------------------------------------------------------
 
-/** atol + rtol·scale. @category utils @since 0.1.0 */
-export const tolOf = (m: Measure, t: Tol): number => t.atol + t.rtol * m.scale
+/** The tolerance a measure asks for: atol + rtol·scale. @category utils @since 0.1.0 */
+export const requestedTolOf = (m: Measure, t: Tol): number => t.atol + t.rtol * m.scale
+
+/**
+ * The tolerance a measure is held to: atol + rtol·scale, or the numeric side's noise floor
+ * if that is larger (below it, central differences cannot tell right from wrong).
+ * @category utils
+ * @since 0.1.0
+ */
+export const tolOf = (m: Measure, t: Tol): number => Math.max(requestedTolOf(m, t), m.noise ?? 0)
 
 /** error / tolerance; NaN or an infinite disagreement counts as infinitely bad (equal values, NaN included, as 0). @category utils @since 0.1.0 */
 export const ratioOf = (expected: number, actual: number, tol: number): number => {
@@ -69,7 +93,7 @@ export const basis = (n: number, j: number): Float64Array => {
 
 /**
  * Find the input element responsible for a disagreement of `measure` along `v` (see the
- * module header).
+ * module header). When `measure(v)` fails, the measurement returned fails too.
  * @category utils
  * @since 0.1.0
  */
@@ -94,8 +118,15 @@ export const localize = (xf: Flat, v: Float64Array, measure: (dir: Float64Array)
     if (best.s.r > 1) lastFailing = best
   }
   const e = score(basis(v.length, best.lo))
-  if (e.r > 1 || lastFailing === null) return { path: elementPath(xf, best.lo), index: best.lo, direction: 'basis', dir: e.dir, m: e.m }
+  if (e.r > 1) return { path: elementPath(xf, best.lo), index: best.lo, direction: 'basis', span: 1, dir: e.dir, m: e.m }
   // the element alone is within tolerance (errors of several elements added up): report
   // the smallest random piece that still fails, under the path of its first element
-  return { path: elementPath(xf, lastFailing.lo), index: lastFailing.lo, direction: 'random', dir: lastFailing.s.dir, m: lastFailing.s.m }
+  if (lastFailing !== null) {
+    const { lo, hi, s } = lastFailing
+    return { path: elementPath(xf, lo), index: lo, direction: 'random', span: hi - lo, dir: s.dir, m: s.m }
+  }
+  // no piece fails alone (each leaf is within tolerance, together they are not): the whole
+  // direction, under the path of the element the bisection ended at
+  const whole = score(Float64Array.from(v))
+  return { path: elementPath(xf, best.lo), index: best.lo, direction: 'random', span: v.length, dir: whole.dir, m: whole.m }
 }

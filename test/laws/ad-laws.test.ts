@@ -143,3 +143,63 @@ describe('derivative laws fail on broken code, naming the key path', () => {
     expect(sub).toBeDefined()
   })
 })
+
+// -------------------------------------------------------------------------------------
+// tolerances: numeric comparisons take atol/rtol, rounding-level ones take ad (module header)
+// -------------------------------------------------------------------------------------
+
+describe('tolerance semantics are the same in every law and suite', () => {
+  const failing = (s: ReturnType<typeof derivativeLaws>): string[] => {
+    const r = checkSuite(s, run)
+    return r._tag === 'Left' ? Object.keys(r.left).sort() : []
+  }
+  // tangent = cos(x)·xDot + 1e-7: within 1e-6 of central differences, but 1e-7 away from
+  // linear, so the laws between automatic derivatives (default 1e-9) see it
+  const slightlyAffine = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), add(mul(xDot, cos(x)), 1e-7)])
+  const g = (p: { readonly x: Tensor }) => sum(slightlyAffine(p.x))
+  const arbX = arbParams({ x: [3] })
+  const adLaws = ['forwardEqualsReverse', 'jvpLinearInTangent', 'vjpJvpAdjoint']
+  it('derivativeLaws: ad sets the tolerance of the laws between automatic derivatives', () => {
+    expect(failing(derivativeLaws(g, arbX))).toEqual(adLaws)
+    expect(failing(derivativeLaws(g, arbX, { ad: { atol: 1e-5, rtol: 1e-5 } }))).toEqual([])
+  })
+  it('derivativeLaws: atol/rtol (numeric comparisons) do not loosen the laws between automatic derivatives', () => {
+    expect(failing(derivativeLaws(g, arbX, { atol: 1e-3, rtol: 1e-3 }))).toEqual(adLaws)
+  })
+  it('customRuleLaws: vjpJvpAdjoint takes ad, not the numeric atol/rtol', () => {
+    expect(failing(customRuleLaws(g, arbX, { atol: 1e-3, rtol: 1e-3 }))).toEqual(['vjpJvpAdjoint'])
+    expect(failing(customRuleLaws(g, arbX, { ad: { atol: 1e-5, rtol: 1e-5 } }))).toEqual([])
+  })
+  it('customRuleLaws: the value is compared with the ad tolerance of its dtype (float32 rounding passes, a 1e-3 error does not)', () => {
+    const goodSin = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), mul(xDot, cos(x))])
+    const arb32 = arbParams({ x: [4] }, { dtype: 'float32' })
+    // sin x = 2·sin(x/2)·cos(x/2): equal up to a few float32 roundings
+    const reference = (p: { readonly x: Tensor }) => sum(mul(mul(2, sin(mul(p.x, 0.5))), cos(mul(p.x, 0.5))))
+    const custom = (p: { readonly x: Tensor }) => sum(goodSin(p.x))
+    expect(failing(customRuleLaws(custom, arb32, { reference }))).toEqual([])
+    const off = (p: { readonly x: Tensor }) => add(sum(goodSin(p.x)), 1e-3)
+    expect(failing(customRuleLaws(off, arb32, { reference }))).toEqual(['valueMatchesReference'])
+    // and ad: { atol: 0, rtol: 0 } asks for bit-for-bit equality, of the value and of the
+    // two automatic derivatives alike
+    expect(failing(customRuleLaws(custom, arb32, { reference, ad: { atol: 0, rtol: 0 } }))).toEqual(['valueMatchesReference', 'vjpJvpAdjoint'])
+  })
+  it('perturbationConfusionFree: the exactness checks take ad, the nested-vs-numeric check atol/rtol', () => {
+    // a function with hidden state that drifts by 1e-8 relative at each call: φ inside the
+    // outer derivative is not the φ(0) computed before it, which the exactness checks see
+    let calls = 0
+    const drifting = (p: { readonly x: Tensor }) => mul(sum(sin(p.x)), 1 + 1e-8 * ++calls)
+    expect(failureOf(perturbationConfusionFree(drifting, arbX))).toContain('d/ds [s·φ(s)] at s = 0 must equal φ(0)')
+    // a loose numeric tolerance does not loosen the exactness checks
+    expect(failureOf(perturbationConfusionFree(drifting, arbX, { atol: 1e-3, rtol: 1e-3 }))).toContain('d/ds [s·φ(s)] at s = 0 must equal φ(0)')
+    // a loose ad tolerance does, and then the numeric check (1e-6 by default) sees the drift
+    expect(failureOf(perturbationConfusionFree(drifting, arbX, { ad: { atol: 1e-3, rtol: 1e-3 } }))).toContain('disagrees with a central difference')
+    expect(fc.check(perturbationConfusionFree(drifting, arbX, { atol: 1e-3, rtol: 1e-3, ad: { atol: 1e-3, rtol: 1e-3 } }), run).failed).toBe(false)
+  })
+  it('invalid tolerances are errors when a law is built, naming the law and the option', () => {
+    expect(() => vjpJvpAdjoint(g, arbX, { atol: -1 })).toThrow('vjpJvpAdjoint: atol must be a finite number ≥ 0, got -1')
+    expect(() => hessianSymmetric(g, arbX, { rtol: NaN })).toThrow(RangeError)
+    expect(() => derivativeLaws(g, arbX, { ad: { rtol: -1 } })).toThrow('derivativeLaws: ad: rtol must be')
+    expect(() => jvpMatchesNumeric(g, arbX, { directions: 0 })).toThrow('jvpMatchesNumeric: directions must be a positive integer, got 0')
+    expect(() => customRuleLaws(g, arbX, { atol: NaN })).toThrow(RangeError)
+  })
+})

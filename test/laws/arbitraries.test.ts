@@ -8,7 +8,7 @@ import * as fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import * as ops from '../../src/index.js'
-import { Tensor, broadcastShapes, cos, customJvp, mul, sin } from '../../src/index.js'
+import { Tensor, broadcastShapes, cos, customJvp, io, mul, sin } from '../../src/index.js'
 import type { Expr } from '../../laws/index.js'
 import {
   arbBroadcastablePair, arbParams, arbProgram, arbProgramCase, arbShape, arbTensor, checkGrads, formatFailure, keyPathsOf,
@@ -78,6 +78,40 @@ describe('arbParams', () => {
       expect(Array.from(p.g.toTypedArray()).every((v) => v >= 5 && v <= 6)).toBe(true)
       expect(Object.isFrozen(p)).toBe(true)
     }), { numRuns: 20 })
+  })
+  describe('with a parameter schema (src/io/schema.ts) as the spec', () => {
+    const { schema } = io
+    const s = schema.record({
+      w: schema.tensor([2, 3], { dtype: 'float32' }),
+      lr: schema.number(),
+      layers: schema.tuple(schema.tensor([2], { dtype: 'float32' }), schema.tensor([1, 1])),
+    })
+    it('every sample decodes with the schema codec: float32 stays float32, number leaves are numbers', () => {
+      fc.assert(fc.property(arbParams(s, { min: -3, max: 3 }), (p) => {
+        expect(E.isRight(s.codec.decode(p))).toBe(true)
+        expect(p.w.dtype).toBe('float32')
+        expect(p.layers[0].dtype).toBe('float32')
+        expect(p.layers[1].dtype).toBe('float64')
+        expect(typeof p.lr).toBe('number')
+        expect(p.lr >= -3 && p.lr <= 3).toBe(true)
+        for (const v of p.w.toTypedArray()) expect(v >= -3 && v <= 3).toBe(true)
+      }), { numRuns: 50, seed: 1 })
+    })
+    it('a schema nested in a plain spec is drawn from its own arbitrary too', () => {
+      const [p] = fc.sample(arbParams({ head: s, extra: [2] }), { numRuns: 1, seed: 3 })
+      expect(E.isRight(s.codec.decode(p?.head))).toBe(true)
+      expect(p?.extra.shape).toEqual([2])
+    })
+    it('wellConditioned applies to its samples and keeps them decodable', () => {
+      fc.assert(fc.property(arbParams(s, { wellConditioned: true }), (p) => {
+        expect(E.isRight(s.codec.decode(p))).toBe(true)
+        expect(Array.from(p.w.toTypedArray()).every((v) => Math.abs(v) >= 0.1 - 1e-7)).toBe(true)
+        expect(Math.abs(p.lr)).toBeGreaterThanOrEqual(0.1)
+      }), { numRuns: 30, seed: 2 })
+    })
+    it('a dtype option is an error: the schema fixes its dtypes', () => {
+      expect(() => arbParams(s, { dtype: 'float64' })).toThrow(TypeError)
+    })
   })
   it('accepts a schema-like value with a shapeOf tree', () => {
     const [p] = fc.sample(arbParams({ shapeOf: { w: [2, 2], b: [] } }), { numRuns: 1, seed: 2 })
