@@ -4,23 +4,15 @@
  * where the function is constant along a direction).
  */
 import { describe, expect, it } from 'vitest'
+import { throwsPurediff } from '../helpers/errors.js'
 import {
-  PurediffError, add, atan2, derivative, div, gather, grad, greater, hessian, hvp, jacfwd, jacrev, log, matmul, mul,
+  add, atan2, derivative, div, gather, grad, greater, hessian, hvp, jacfwd, jacrev, log, matmul, mul,
   pow, scalar, slice, sqrt, stack, sum, tensor, where, zeros, type Tensor,
 } from '../../src/index.js'
 
 const num = (x: Tensor | number): number => (typeof x === 'number' ? x : x.item())
 /** Exactly zero, of either sign (neg(0) is −0 in IEEE arithmetic; both are the number 0). */
 const zero = (x: Tensor | number): void => expect(num(x) === 0, `expected 0, got ${num(x)}`).toBe(true)
-const errorOf = (f: () => unknown): PurediffError => {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(PurediffError)
-    return e as PurediffError
-  }
-  throw new Error('expected a PurediffError')
-}
 
 describe('where stays NaN-free under every nesting', () => {
   // At y = 0 the mask selects the constant 0, so f ≡ 0 near 0 and every derivative is 0.
@@ -144,19 +136,19 @@ describe('errors name the transform the user called', () => {
     ]
     for (const [name, run] of cases) {
       run()
-      const e = errorOf(() => mul(leak!, 2))
+      const e = throwsPurediff(() => mul(leak!, 2))
       expect(e.tag).toBe('EscapedTracer')
       expect(e.message).toContain(`'${name}'`)
     }
   })
 
   it('hvp reports its own name for a mismatched v and a non-scalar f', () => {
-    expect(errorOf(() => hvp((x: Tensor) => sum(mul(x, x)))(tensor([1, 2]), tensor([1, 2, 3]))).message).toMatch(/^ShapeError: hvp: .*\[2\].*\[3\]/)
-    expect(errorOf(() => hvp((x: Tensor) => mul(x, x))(tensor([1, 2]), tensor([1, 2]))).message).toMatch(/^NonScalarOutput: hvp:/)
+    expect(throwsPurediff(() => hvp((x: Tensor) => sum(mul(x, x)))(tensor([1, 2]), tensor([1, 2, 3]))).message).toMatch(/^ShapeError: hvp: .*\[2\].*\[3\]/)
+    expect(throwsPurediff(() => hvp((x: Tensor) => mul(x, x))(tensor([1, 2]), tensor([1, 2]))).message).toMatch(/^NonScalarOutput: hvp:/)
   })
 
   it('a JS number operation on a traced value names derivative', () => {
-    expect(errorOf(() => derivative((x: number) => x * x)(3)).message).toMatch(/^ConcretizationError: derivative:/)
+    expect(throwsPurediff(() => derivative((x: number) => x * x)(3)).message).toMatch(/^ConcretizationError: derivative:/)
   })
 })
 
@@ -166,10 +158,10 @@ describe('ops', () => {
     expect(stack([1, 2]).dtype).toBe('float64')
   })
   it('matmul: a batch mismatch names both operand shapes', () => {
-    expect(errorOf(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 1]))).message).toContain('(shapes [2, 2, 3] and [3, 3, 1])')
+    expect(throwsPurediff(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 1]))).message).toContain('(shapes [2, 2, 3] and [3, 3, 1])')
   })
   it('gather: a fractional index is reported as such', () => {
-    expect(errorOf(() => gather(tensor([1, 2]), [1.5])).message).toContain('index 1.5 is not an integer')
-    expect(errorOf(() => gather(tensor([1, 2]), [2])).message).toContain('index 2 is out of range for an axis of extent 2')
+    expect(throwsPurediff(() => gather(tensor([1, 2]), [1.5])).message).toContain('index 1.5 is not an integer')
+    expect(throwsPurediff(() => gather(tensor([1, 2]), [2])).message).toContain('index 2 is out of range for an axis of extent 2')
   })
 })

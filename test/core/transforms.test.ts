@@ -14,11 +14,12 @@
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  PurediffError, Tracer, add, concat, cos, cosh, customJvp, customVjp, derivative, div, exp, grad, hessian, hvp,
+  Tracer, add, concat, cos, cosh, customJvp, customVjp, derivative, div, exp, grad, hessian, hvp,
   jacfwd, jacrev, jvp, log, logSoftmax, logsumexp, matmul, maximum, mean, mul, neg, ones, reshape, round, scalar, sigmoid,
   sin, softmax, sqrt, stopGradient, sub, sum, tanh, tensor, valueAndGrad, vjp, where, zeros,
 } from '../../src/index.js'
 import { allClose } from '../helpers/allClose.js'
+import { throwsPurediff } from '../helpers/errors.js'
 import * as S from '../helpers/taylor.js'
 
 // -------------------------------------------------------------------------------------
@@ -42,15 +43,6 @@ const jsSoftmax = (z: number[]): number[] => {
 }
 /** diag(s) − s·sᵀ: the Hessian of logsumexp at z with s = softmax(z). */
 const lseHessian = (s: number[]): number[][] => s.map((si, i) => s.map((sj, j) => (i === j ? si : 0) - si * sj))
-const throwsPurediff = (f: () => unknown): PurediffError => {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(PurediffError)
-    return e as PurediffError
-  }
-  throw new Error('expected a PurediffError, nothing was thrown')
-}
 
 // -------------------------------------------------------------------------------------
 // perturbation confusion
