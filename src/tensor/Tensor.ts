@@ -178,6 +178,8 @@ const show = (d: unknown): string =>
             : typeof d === 'object'
               ? 'an object'
               : `a ${typeof d}`
+const showShape = (shape: ArrayLike<unknown>): string => `[${Array.from(shape, show).join(', ')}]`
+
 /**
  * Validate a shape: non-negative integers, at most 2^31 − 1 elements in all (kernels index
  * elements with 32-bit integers, e.g. broadcast plans are `Int32Array`s), and no extent
@@ -189,14 +191,13 @@ export const checkShape = (shape: unknown, op: string): number[] => {
   if (!Array.isArray(shape)) {
     throw new PurediffError('ValueError', `shape must be an array of non-negative integers, got ${show(shape)}`, { op })
   }
-  const shown = (): string => `[${Array.from(shape as ArrayLike<unknown>, show).join(', ')}]`
   let n = 1
   let largest = 0
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new PurediffError(
         'ValueError',
-        `shape must be an array of non-negative integers, got ${shown()}`,
+        `shape must be an array of non-negative integers, got ${showShape(shape)}`,
         { op },
       )
     }
@@ -204,10 +205,10 @@ export const checkShape = (shape: unknown, op: string): number[] => {
     largest = Math.max(largest, d)
   }
   if (n > MAX_SIZE) {
-    throw new PurediffError('ValueError', `shape ${shown()} has ${n} elements; a tensor holds at most ${MAX_SIZE} (2^31 - 1)`, { op })
+    throw new PurediffError('ValueError', `shape ${showShape(shape)} has ${n} elements; a tensor holds at most ${MAX_SIZE} (2^31 - 1)`, { op })
   }
   if (largest > MAX_SIZE) {
-    throw new PurediffError('ValueError', `shape ${shown()} has an axis of length ${largest}; an axis holds at most ${MAX_SIZE} (2^31 - 1)`, { op })
+    throw new PurediffError('ValueError', `shape ${showShape(shape)} has an axis of length ${largest}; an axis holds at most ${MAX_SIZE} (2^31 - 1)`, { op })
   }
   return shape.slice() as number[]
 }
