@@ -271,14 +271,14 @@ const constructorCases: ReadonlyArray<readonly [string, () => unknown, RegExp]> 
   ['a boolean', () => tensor([true] as never), /got boolean at data\[0\]/],
   ['a bigint', () => tensor([1n] as never), /got bigint at data\[0\]/],
   ['an object', () => tensor({} as never), /got object at data/],
-  ['an unknown dtype', () => tensor([1], 'int8' as never), /DTypeError: tensor: unknown dtype "int8"/],
+  ['an unknown dtype', () => tensor([1], 'int8' as never), /^tensor: unknown dtype "int8"/],
   ['fromData: too few values', () => fromData([1, 2], [3]), /fromData: 2 values do not fill shape \[3\]/],
   ['fromData: negative shape', () => fromData([], [-1]), /fromData: shape must be an array of non-negative integers, got \[-1\]/],
   ['fromData: fractional shape', () => fromData([1], [0.5]), /got \[0.5\]/],
   ['fromData: a non-number value', () => fromData(['a'] as never, [1]), /fromData: non-numeric value at index 0/],
   // Regressions (audit item 7): a shape too large to allocate used to escape as a bare
   // RangeError, and a string extent was printed as a number ("got [2]").
-  ['zeros: 2^31 elements', () => zeros([2 ** 31]), /ValueError: full: shape \[2147483648\] has 2147483648 elements; a tensor holds at most 2147483647/],
+  ['zeros: 2^31 elements', () => zeros([2 ** 31]), /^full: shape \[2147483648\] has 2147483648 elements; a tensor holds at most 2147483647/],
   ['zeros: 2^31 elements over three axes', () => zeros([2 ** 11, 2 ** 10, 2 ** 10], 'float32'), /shape \[2048, 1024, 1024\] has 2147483648 elements; a tensor holds at most 2147483647/],
   ['zeros: an extent of 1e300', () => zeros([1e300]), /shape \[1e\+300\] has 1e\+300 elements; a tensor holds at most 2147483647/],
   ['ones: elements past 2^53', () => ones([2 ** 30, 2 ** 30, 2 ** 30]), /full: shape \[1073741824, 1073741824, 1073741824\] has 1\.2379400392853803e\+27 elements/],

@@ -155,7 +155,7 @@ describe('atomic writes', () => {
 
   it('save of a value that is not a tree throws before touching the disk', async () => {
     const f = tmp.path('p.json')
-    await expect(save(f, { a: null } as never)).rejects.toThrow(/TreeError/)
+    await expect(save(f, { a: null } as never)).rejects.toMatchObject({ tag: 'TreeError' })
     expect(listDir()).toEqual([])
   })
 
