@@ -270,6 +270,7 @@ export class FuncBuilder {
   i32GtS(): this { return this.op(0x4a) }
   i32LeS(): this { return this.op(0x4c) }
   i32GeS(): this { return this.op(0x4e) }
+  i32GeU(): this { return this.op(0x4f) }
   i32Add(): this { return this.op(0x6a) }
   i32Sub(): this { return this.op(0x6b) }
   i32Mul(): this { return this.op(0x6c) }

@@ -41,14 +41,26 @@ interface Geometry {
   readonly mc: number
 }
 
-const geometry = (dtype: DType): Geometry =>
-  dtype === 'float64'
-    ? { es: 8, lanes: 2, mr: 4, nrv: 2, nr: 4, kc: 256, mc: 64 }
-    : { es: 4, lanes: 4, mr: 4, nrv: 2, nr: 8, kc: 256, mc: 64 }
+const geometries: Record<DType, Geometry> = {
+  float64: { es: 8, lanes: 2, mr: 4, nrv: 2, nr: 4, kc: 256, mc: 64 },
+  float32: { es: 4, lanes: 4, mr: 4, nrv: 2, nr: 8, kc: 256, mc: 64 },
+}
+const geometry = (dtype: DType): Geometry => geometries[dtype]
+
+/** Internal, for tuning in bench/: replace a dtype's blocking (the module is rebuilt). */
+export const retuneGemm = (dtype: DType, g: { mr: number; nrv: number; kc: number; mc: number }): void => {
+  const lanes = dtype === 'float64' ? 2 : 4
+  geometries[dtype] = { es: 16 / lanes, lanes, ...g, nr: g.nrv * lanes }
+  compiled = null
+  arena = null
+}
 
 // -------------------------------------------------------------------------------------
 // code generation
 // -------------------------------------------------------------------------------------
+
+/** Steps of k per trip of the micro-kernel's main loop (a power of two). */
+const UNROLL = 1
 
 /**
  * Emit the three functions of one dtype: `packA`, `packB` and `macro` (all register blocks of
@@ -114,6 +126,7 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
     const pa = f.local(i32)
     const pb = f.local(i32)
     const pend = f.local(i32)
+    const pend4 = f.local(i32)
     const cx = f.local(i32)
     const acc: Local[][] = Array.from({ length: mr }, () => Array.from({ length: nrv }, () => f.local(v128)))
     const bv: Local[] = Array.from({ length: nrv }, () => f.local(v128))
@@ -143,12 +156,13 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
         f.get(ap).get(ir).get(kc).i32Mul().i32Const(es).i32Mul().i32Add().set(pa)
         f.get(bp).get(jr).get(kc).i32Mul().i32Const(es).i32Mul().i32Add().set(pb)
         f.get(pa).get(kc).i32Const(mr * es).i32Mul().i32Add().set(pend)
-        f.loop(() => {
-          for (let v = 0; v < nrv; v++) f.get(pb).v128Load({ offset: v * 16 }).set(bv[v]!)
+        // one step of k at immediate offset u (in steps) from pa, pb
+        const step = (u: number): void => {
+          for (let v = 0; v < nrv; v++) f.get(pb).v128Load({ offset: u * nr * es + v * 16 }).set(bv[v]!)
           for (let r = 0; r < mr; r++) {
             f.get(pa)
-            if (f64) f.v128Load64Splat({ offset: r * es })
-            else f.v128Load32Splat({ offset: r * es })
+            if (f64) f.v128Load64Splat({ offset: (u * mr + r) * es })
+            else f.v128Load32Splat({ offset: (u * mr + r) * es })
             f.set(av)
             for (let v = 0; v < nrv; v++) {
               f.get(acc[r]![v]!).get(av).get(bv[v]!)
@@ -157,9 +171,27 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
               f.set(acc[r]![v]!)
             }
           }
-          f.get(pa).i32Const(mr * es).i32Add().set(pa)
-          f.get(pb).i32Const(nr * es).i32Add().set(pb)
-          f.get(pa).get(pend).i32LtU().brIf(0)
+        }
+        const advance = (steps: number): void => {
+          f.get(pa).i32Const(steps * mr * es).i32Add().set(pa)
+          f.get(pb).i32Const(steps * nr * es).i32Add().set(pb)
+        }
+        // UNROLL steps per trip while they fit (pend4 = pa + ⌊kc/UNROLL⌋·UNROLL steps), then single steps
+        f.get(pa).get(kc).i32Const(-UNROLL).i32And().i32Const(mr * es).i32Mul().i32Add().set(pend4)
+        f.get(pa).get(pend4).i32LtU().if_(() => {
+          f.loop(() => {
+            for (let u = 0; u < UNROLL; u++) step(u)
+            advance(UNROLL)
+            f.get(pa).get(pend4).i32LtU().brIf(0)
+          })
+        })
+        f.block(() => {
+          f.loop(() => {
+            f.get(pa).get(pend).i32GeU().brIf(1)
+            step(0)
+            advance(1)
+            f.br(0)
+          })
         })
         for (let r = 0; r < mr; r++) {
           for (let v = 0; v < nrv; v++) {
@@ -258,8 +290,11 @@ export const gemmWasm = (
   const kc = Math.min(g.kc, k)
   const mPad = roundUp(m, mr)
   const nPad = roundUp(n, nr)
+  // C's row stride in the arena: nPad, plus a cache line where rows would sit a multiple of
+  // 1 KiB apart (the rows of a register block would then share L1 sets: 4K aliasing)
+  const ldc = (nPad * es) % 1024 === 0 ? nPad + 64 / es : nPad
   const mcMax = Math.min(g.mc, mPad)
-  const fixed = align(mcMax * kc * es) + align(kc * nPad * es) + align(mPad * nPad * es)
+  const fixed = align(mcMax * kc * es) + align(kc * nPad * es) + align(mPad * ldc * es)
   const perItem = align(m * k * es) + align(k * n * es)
   // all batch items at once when they fit, else one at a time
   const chunk = fixed + batch * perItem <= ARENA_CAP_BYTES ? batch : fixed + perItem <= ARENA_CAP_BYTES ? 1 : 0
@@ -290,13 +325,13 @@ export const gemmWasm = (
         for (let ic = 0; ic < m; ic += mcMax) {
           const mb = Math.min(mcMax, m - ic)
           pack.A(aBase + ic * rsA + pc * csA, rsA, csA, mb, kb, apOff)
-          pack.macro(apOff, bpOff, cOff + ic * nPad * es, roundUp(mb, mr), nPad, kb, nPad * es, pc === 0 ? 1 : 0)
+          pack.macro(apOff, bpOff, cOff + ic * ldc * es, roundUp(mb, mr), nPad, kb, ldc * es, pc === 0 ? 1 : 0)
         }
       }
       const o = (b0 + t) * m * n
       const c0 = cOff / es
-      if (nPad === n) out.set(view.subarray(c0, c0 + m * n), o)
-      else for (let i = 0; i < m; i++) out.set(view.subarray(c0 + i * nPad, c0 + i * nPad + n), o + i * n)
+      if (ldc === n) out.set(view.subarray(c0, c0 + m * n), o)
+      else for (let i = 0; i < m; i++) out.set(view.subarray(c0 + i * ldc, c0 + i * ldc + n), o + i * n)
     }
   }
   if (need > ARENA_KEEP_BYTES) arena = null
