@@ -22,3 +22,12 @@ export {
 export type {
   Metrics, ProgressFields, TextSink, ProgressWriter, ProgressState, WithProgressOptions,
 } from './progress.js'
+
+// explain: a derivative being computed, forward and reverse
+export { explain, explainGraph } from './explain.js'
+export type { Explanation, ExplainNode, ExplainOptions, ChainTerm } from './explain.js'
+export { recordGraph } from './graph.js'
+export type { Graph, GraphVar } from './graph.js'
+export { RULES } from './rules.js'
+export type { RuleText } from './rules.js'
+export { formatValue, summarize } from './render.js'
