@@ -321,6 +321,13 @@ export const explainGraph = (g: Graph, options: ExplainOptions = {}): Explanatio
 }
 
 /**
+ * The arguments `explain(f)` takes: `f`'s, where a number may stand for a tensor argument.
+ * @category model
+ * @since 0.2.0
+ */
+export type ExplainArgs<A extends unknown[]> = { [K in keyof A]: A[K] extends Tensor ? Tensor | number : A[K] }
+
+/**
  * Explain how `f` computes its derivative at `args`: every node's primal, its tangent in the
  * forward sweep (along `options.direction`) and its adjoint in the reverse sweep (seeded
  * with 1 at a scalar output), with the rule and the chain-rule product at each step.
@@ -333,6 +340,6 @@ export const explainGraph = (g: Graph, options: ExplainOptions = {}): Explanatio
  */
 export const explain =
   <A extends unknown[]>(f: (...args: A) => unknown, options: ExplainOptions = {}) =>
-  (...args: A): Explanation =>
+  (...args: ExplainArgs<A>): Explanation =>
     explainGraph(recordGraph(f as (...args: never[]) => unknown, args), options)
 

@@ -25,7 +25,7 @@ export type {
 
 // explain: a derivative being computed, forward and reverse
 export { explain, explainGraph } from './explain.js'
-export type { Explanation, ExplainNode, ExplainOptions, ChainTerm } from './explain.js'
+export type { Explanation, ExplainNode, ExplainOptions, ExplainArgs, ChainTerm } from './explain.js'
 export { recordGraph } from './graph.js'
 export type { Graph, GraphVar } from './graph.js'
 export { RULES } from './rules.js'
