@@ -55,8 +55,12 @@ export const summarize = (t: Tensor | null, maxEntries = 4): string => {
   return `[${t.shape.join('×')}] [${head.join(', ')}, …] ‖·‖ = ${formatValue(Math.sqrt(s))}`
 }
 
-const dot = (name: string): string => `${name}\u0307`
-const bar = (name: string): string => `${name}\u0304`
+/** A mark over a name's first letter, as v̇4 and v̄4 are written (Griewank's notation). */
+const mark = (name: string, m: string): string => (/^[A-Za-z]/.test(name) ? `${name.slice(0, 1)}${m}${name.slice(1)}` : `${name}${m}`)
+/** The tangent of a variable: ẋ, v̇4. */
+export const dot = (name: string): string => mark(name, '\u0307')
+/** The adjoint of a variable: x̄, v̄4. */
+export const bar = (name: string): string => mark(name, '\u0304')
 
 const nameOf = (e: Explanation, id: number): string => e.nodes[id]?.name ?? `#${id}`
 
@@ -238,7 +242,7 @@ const svgOf = (e: Explanation, extraAttrs: (n: ExplainNode) => string = () => ''
   )
   out.push(`<title>${htmlEscape(e.title)}</title>`)
   out.push(
-    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#777"/></marker></defs>`,
+    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#777"/></marker></defs>`,
   )
   out.push(`<rect class="background" x="0" y="0" width="${num1(width)}" height="${num1(height)}" fill="#ffffff"/>`)
   out.push(
