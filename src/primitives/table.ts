@@ -18,7 +18,7 @@
 import {
   absKernel, addKernel, ceilKernel, cosKernel, divKernel, equalKernel, expKernel, expm1Kernel, floorKernel,
   greaterEqualKernel, greaterKernel, isFiniteKernel, lessEqualKernel, lessKernel, log1pKernel, logKernel,
-  maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
+  divNoNanKernel, maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
   reluKernel, roundKernel, sigmoidKernel, signKernel, sinKernel, sqrtKernel, subKernel, tanhKernel, tanKernel,
   whereKernel, copyKernel, atan2Kernel,
 } from '../kernels/elementwise.js'
@@ -212,15 +212,7 @@ export const mulNoNan = binary(
 )
 // d(a / b) masked: as div, with 0 wherever a = 0.
 export const divNoNan = binary(
-  'divNoNan', (as, bs, p, out) => {
-    divKernel(as, bs, p, out)
-    // a = 0 → 0, even for b = 0 (0/0) — recomputed here rather than as a second kernel
-    const n = out.length
-    for (let i = 0; i < n; i++) {
-      const ai = p.mode === 0 || p.mode === 1 ? i : p.mode === 2 ? 0 : (p.ai as Int32Array)[i] as number
-      if (as[ai] === 0) out[i] = 0
-    }
-  },
+  'divNoNan', divNoNanKernel,
   [(aDot, [, b], _y, _p, R) => R.divNoNan(aDot, b!), (bDot, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(y, bDot), b!))],
   [(yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!), (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!))],
   binaryDomain([-3, 3], [0.3, 3]),
