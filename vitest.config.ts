@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 // The core suites (primitives, transforms, laws, layers) run three times: with the default
@@ -5,7 +6,19 @@ import { defineConfig } from 'vitest/config'
 // WebAssembly (threshold 0) and with the JS reference kernels forced. `npm test` runs all.
 const core = ['test/core/**/*.test.ts', 'test/laws/**/*.test.ts', 'test/nn/**/*.test.ts']
 
+// Examples import the package by its name, as users do; here the name resolves to the sources
+// (tsconfig.json's `paths` does the same for tsc and tsx). Exact matches only.
+const source = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^purediff$/, replacement: source('./src/index.ts') },
+      { find: /^purediff\/viz$/, replacement: source('./src/viz/index.ts') },
+      { find: /^purediff\/laws$/, replacement: source('./laws/index.ts') },
+      { find: /^purediff\/laws\/vitest$/, replacement: source('./laws/vitest.ts') },
+    ],
+  },
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
