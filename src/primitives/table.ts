@@ -576,11 +576,6 @@ export const cast: Primitive<{ readonly dtype: DType }> = {
 // matmul
 // -------------------------------------------------------------------------------------
 
-/** swap the last two axes */
-const mT = (x: ConcreteTensorLikeT & Parameters<RuleOps['neg']>[0], R: RuleOps) => {
-  const r = x.shape.length
-  return R.transpose(x, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2])
-}
 /** Whether every value behind a (possibly traced) tensor is finite. */
 const allFinite = (x: Tensor): boolean => {
   const d = dataOf(x.concrete())
@@ -593,7 +588,7 @@ const expand = (x: Tensor, axis: number, R: RuleOps): Tensor => {
   s.splice(axis < 0 ? s.length + 1 + axis : axis, 0, 1)
   return R.reshape(x, s)
 }
-// d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ.  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
+// d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (matmulT: no transpose copy).  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
 // NOTE where an operand holds ±inf or NaN (say, in the unselected branch of `where`), a zero
 // cotangent would meet it in the product as 0 · inf = NaN. Then the products are formed
 // elementwise with mulNoNan (0 · inf = 0, as every other reverse rule) and summed: k times
@@ -616,11 +611,11 @@ export const matmul: Primitive<NoParams> = {
   vjp: [
     (yBar, [, b], _y, _p, R) =>
       allFinite(yBar) && allFinite(b!)
-        ? R.matmul(yBar, mT(b!, R))
+        ? R.matmulT(yBar, b!, false, true)
         : R.sum(R.mulNoNan(expand(yBar, -2, R), expand(b!, -3, R)), [yBar.shape.length]), // Σ_j Ȳ_ij B_pj
     (yBar, [a], _y, _p, R) =>
       allFinite(yBar) && allFinite(a!)
-        ? R.matmul(mT(a!, R), yBar)
+        ? R.matmulT(a!, yBar, true, false)
         : R.sum(R.mulNoNan(expand(a!, -1, R), expand(yBar, -2, R)), [yBar.shape.length - 2]), // Σ_i A_ip Ȳ_ij
   ],
   // vmap of A·B: with B unbatched and a matrix, the batch folds into A's rows (one product
