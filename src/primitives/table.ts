@@ -412,7 +412,8 @@ export const max: Primitive<AxesParams> = {
 export const reshape: Primitive<{ readonly shape: Shape }> = {
   name: 'reshape',
   arity: 1,
-  impl: ([x], { shape }) => wrap(dataOf(x!).slice(), shape),
+  // NOTE the result shares x's buffer: buffers are never written after construction
+  impl: ([x], { shape }) => wrap(dataOf(x!), shape),
   jvp: [(xDot, _x, _y, { shape }, R) => R.reshape(xDot, shape)],
   vjp: [(yBar, [x], _y, _p, R) => R.reshape(yBar, x!.shape)],
   // batch first, then reshape the rest
