@@ -21,6 +21,13 @@ export type Leaf = Tensor | number
 /** A parameter record: leaves nested in arrays and plain records. @category model */
 export type Tree = Leaf | ReadonlyArray<Tree> | { readonly [key: string]: Tree }
 
+/**
+ * The Jacobian of `f: X → Y` as JAX returns it: `Y`'s structure, each leaf replaced by a
+ * tree of `X`'s structure whose leaves are blocks of shape `[...out, ...in]`. For a tensor
+ * (or number) output that is just `X`'s structure. @category model
+ */
+export type Jacobian<X, Y> = Y extends Tensor | number ? X : { readonly [K in keyof Y]: Jacobian<X, Y[K]> }
+
 /** The structure of a tree without its leaves. @category model */
 export type TreeDef =
   | { readonly kind: 'tensor' }
