@@ -156,6 +156,35 @@ export const checkLive = (t: Tensor): void => {
 }
 
 // -------------------------------------------------------------------------------------
+// observing concrete evaluation (internal)
+// -------------------------------------------------------------------------------------
+
+/**
+ * Sees each primitive applied to concrete values, with its output: every op of a
+ * computation, including the ops an open transform runs for its rules (its primal ops and,
+ * for `grad`, the backward pass). `purediff/viz`'s `explain` records a computation this way.
+ * @internal
+ */
+export type BindObserver = (prim: AnyPrimitive, args: ReadonlyArray<ConcreteTensor>, params: unknown, y: ConcreteTensor) => void
+
+let observer: BindObserver | null = null
+
+/**
+ * Run `body` with `obs` seeing every concrete primitive application (nested: the previous
+ * observer is restored afterwards). With no observer the fast path pays one comparison.
+ * @internal
+ */
+export const withBindObserver = <A>(obs: BindObserver, body: () => A): A => {
+  const prev = observer
+  observer = obs
+  try {
+    return body()
+  } finally {
+    observer = prev
+  }
+}
+
+// -------------------------------------------------------------------------------------
 // dispatch
 // -------------------------------------------------------------------------------------
 
@@ -168,7 +197,11 @@ const ruleAt = <P, F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null)
  */
 export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
   const main = topMain(args)
-  if (main === null) return prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
+  if (main === null) {
+    const y = prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
+    if (observer !== null) observer(prim as AnyPrimitive, args as ReadonlyArray<ConcreteTensor>, params, y)
+    return y
+  }
   return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : main.kind === 'vjp' ? bindVjp(main, prim, args, params) : otherBind(main.kind)(main, prim, args, params)
 }
 
