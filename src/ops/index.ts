@@ -1,2 +1,4 @@
 /** The public ops: primitives bound through the AD dispatch, and ops derived from them. */
 export * from './ops.js'
+/** Linear algebra: factorisations, solves, determinants, norms, einsum. */
+export * from './linalg.js'

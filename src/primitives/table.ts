@@ -31,6 +31,7 @@ import { maxKernel, sumKernel } from '../kernels/reduce.js'
 import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
 import type { Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
+import { linalgPrimitives } from './linalg.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -559,6 +560,7 @@ export const primitives = {
   add, sub, mul, div, mulNoNan, divNoNan, pow, maximum, minimum, atan2,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
+  ...linalgPrimitives,
 } as const
 
 export type PrimitiveName = keyof typeof primitives
