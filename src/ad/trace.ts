@@ -22,6 +22,7 @@
 import { PurediffError } from '../errors.js'
 import * as P from '../primitives/table.js'
 import * as LA from '../primitives/linalg.js'
+import * as SP from '../primitives/special.js'
 import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
 import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
@@ -325,4 +326,5 @@ export const R: RuleOps = {
   cast: (x, dtype) => (x.dtype === dtype ? x : bind(P.cast, [x], { dtype })),
   triangularSolve: (t, b, lower, transposeA) => bind(LA.triangularSolve, [t, b], { lower, transposeA }),
   solve: (a, b) => bind(LA.solve, [a, b], none),
+  polygamma: (n, x) => bind(SP.polygamma, [x], { n }),
 }

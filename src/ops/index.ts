@@ -2,3 +2,5 @@
 export * from './ops.js'
 /** Linear algebra: factorisations, solves, determinants, norms, einsum. */
 export * from './linalg.js'
+/** Special functions: erf family, log Γ, polygamma, inverse trigonometric and hyperbolic, logaddexp, xlogy, logit. */
+export * from './special.js'

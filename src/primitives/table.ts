@@ -32,6 +32,7 @@ import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
 import type { Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
 import { linalgPrimitives } from './linalg.js'
+import { specialPrimitives } from './special.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -561,6 +562,7 @@ export const primitives = {
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
   ...linalgPrimitives,
+  ...specialPrimitives,
 } as const
 
 export type PrimitiveName = keyof typeof primitives

@@ -56,6 +56,8 @@ export interface RuleOps {
   triangularSolve(t: Tensor, b: Tensor, lower: boolean, transposeA: boolean): Tensor
   /** X with A·X = B, A: [..., n, n], B: [..., n, m] (LU with partial pivoting). */
   solve(a: Tensor, b: Tensor): Tensor
+  /** ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n = 0: ψ itself). */
+  polygamma(n: number, x: Tensor): Tensor
 }
 
 /** Forward rule for one input: the tangent contribution ∂y/∂x_i · xDot (linear in xDot). */
