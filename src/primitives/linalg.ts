@@ -19,7 +19,7 @@
 import { choleskyKernel, detSignKernel, logAbsDetKernel, solveKernel, triangularSolveKernel } from '../kernels/linalg.js'
 import type { ConcreteTensor, DType, Tensor } from '../tensor/Tensor.js'
 import { dataOf, fromData, wrap } from '../tensor/Tensor.js'
-import type { DomainCase, Primitive, RuleOps } from './types.js'
+import type { BatchRule, DomainCase, Primitive, RuleOps } from './types.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -59,6 +59,19 @@ export const mask = (n: number, kind: MaskKind, dtype: DType): Tensor => {
 }
 
 const lastOf = (x: Tensor): number => x.shape[x.shape.length - 1] as number
+
+// vmap of a linear-algebra primitive: every input takes the batch axis first (unbatched ones
+// are broadcast), which the primitive already maps over as a leading batch axis.
+const leadingBatch: BatchRule<any> = (xs, dims, p, R, self) => {
+  const i = dims.findIndex((d) => d !== null)
+  const size = xs[i]!.shape[dims[i] as number] as number
+  const first = xs.map((x, k) => {
+    const d = dims[k] ?? null
+    if (d === null) return R.broadcastTo(x, [size, ...x.shape])
+    return d === 0 ? x : R.transpose(x, [d, ...Array.from({ length: x.rank }, (_, j) => j).filter((j) => j !== d)])
+  })
+  return [self(first, p), 0]
+}
 
 // -------------------------------------------------------------------------------------
 // domains: points that avoid the singular sets
@@ -129,6 +142,7 @@ export const cholesky: Primitive<NoParams> = {
       return sym(mT(R.triangularSolve(l, mT(w, R), true, true), R), R) // sym(W·L⁻¹)
     },
   ],
+  batch: leadingBatch,
   domain: {
     ranges: [[-1, 1]],
     cases: [{ shapes: [[1, 1]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 3, 3]], params: none }],
@@ -173,6 +187,7 @@ export const triangularSolve: Primitive<TriangularSolveParams> = {
     },
     (yBar, [t], _y, { lower, transposeA }, R) => R.triangularSolve(t!, yBar, lower, !transposeA),
   ],
+  batch: leadingBatch,
   domain: {
     ranges: [[-1, 1], [-2, 2]],
     cases: [
@@ -203,6 +218,7 @@ export const solve: Primitive<NoParams> = {
     (yBar, [a], y, _p, R) => R.neg(R.matmul(R.solve(mT(a!, R), yBar), mT(y, R))),
     (yBar, [a], _y, _p, R) => R.solve(mT(a!, R), yBar),
   ],
+  batch: leadingBatch,
   domain: {
     ranges: [[-1, 1], [-2, 2]],
     cases: [
@@ -242,6 +258,7 @@ export const logAbsDet: Primitive<NoParams> = {
       return R.mul(asMatrices(yBar, R), R.solve(mT(a!, R), eye))
     },
   ],
+  batch: leadingBatch,
   domain: {
     ranges: [[-1, 1]],
     cases: [{ shapes: [[1, 1]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 2, 2]], params: none }],
@@ -261,6 +278,7 @@ export const detSign: Primitive<NoParams> = {
   },
   jvp: [null],
   vjp: [null],
+  batch: leadingBatch,
   domain: null,
   kinks: 'the sign of a determinant is piecewise constant: its derivative is zero',
   broadcasts: false,

@@ -13,7 +13,7 @@ import {
 } from '../kernels/special.js'
 import type { ConcreteTensor, Data, Tensor } from '../tensor/Tensor.js'
 import { alloc, dataOf, wrap } from '../tensor/Tensor.js'
-import type { Domain, Primitive, RuleOps } from './types.js'
+import type { BatchRule, Domain, Primitive, RuleOps } from './types.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -48,10 +48,14 @@ const smooth = (
   impl: run(kernel),
   jvp: [(xDot, [x], y, _p, R) => R.mul(xDot, factor(x!, y, R))],
   vjp: [(yBar, [x], y, _p, R) => R.mulNoNan(yBar, factor(x!, y, R))],
+  batch: elementwiseBatch,
   domain: domainOf(lo, hi, none),
   broadcasts: false,
   ...(kinks !== undefined ? { kinks } : {}),
 })
+
+// vmap of an elementwise map is the map itself: the batch axis is carried along.
+const elementwiseBatch: BatchRule<any> = ([x], [d], p, _R, self) => [self([x!], p), d as number]
 
 const sq = (x: Tensor, R: RuleOps): Tensor => R.mul(x, x)
 
@@ -87,6 +91,7 @@ export const polygamma: Primitive<PolygammaParams> = {
   impl: ([x], { n }) => run(polygammaKernel(n))([x!]),
   jvp: [(xDot, [x], _y, { n }, R) => R.mul(xDot, R.polygamma(n + 1, x!))],
   vjp: [(yBar, [x], _y, { n }, R) => R.mulNoNan(yBar, R.polygamma(n + 1, x!))],
+  batch: elementwiseBatch,
   domain: {
     ranges: [[0.3, 5]],
     cases: [
