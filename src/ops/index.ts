@@ -4,3 +4,5 @@ export * from './ops.js'
 export * from './linalg.js'
 /** Special functions: erf family, log Γ, polygamma, inverse trigonometric and hyperbolic, logaddexp, xlogy, logit. */
 export * from './special.js'
+/** Array ops: scans, sorting, rearrangements, index updates. */
+export * from './array.js'

@@ -96,7 +96,7 @@ const unvector = (y: Tensor, vector: boolean): Tensor => (vector ? reshape(y, y.
  * The Cholesky factor: lower triangular L with L·Lᵀ = A, for symmetric positive definite A
  * (only the symmetric part (A + Aᵀ)/2 is read). Not positive definite: all NaN (as JAX).
  * @example
- * cholesky(tensor([[4, 2], [2, 2]])) // [[2, 0], [1, 1]]
+ * cholesky(tensor([[4, 2], [2, 2]])) // ≈ [[2, 0], [1, 1]]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -119,7 +119,7 @@ const checkOptions = (o: object, valid: ReadonlyArray<string>, op: string): void
 /**
  * X with T·X = B (or Tᵀ·X = B) for triangular T, by substitution. B is [..., n, m] or a vector [n].
  * @example
- * triangularSolve(tensor([[2, 0], [1, 1]]), tensor([2, 3])) // [1, 2]
+ * triangularSolve(tensor([[2, 0], [1, 1]]), tensor([2, 3])) // ≈ [1, 2]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -134,7 +134,7 @@ export const triangularSolve = (t: TensorLike, b: TensorLike, options: Triangula
  * X with A·X = B, by LU with partial pivoting. B is [..., n, m] or a vector [n].
  * Exactly singular A: all NaN (as JAX).
  * @example
- * solve(tensor([[2, 1], [1, 3]]), tensor([3, 5])) // [0.8, 1.4]
+ * solve(tensor([[2, 1], [1, 3]]), tensor([3, 5])) // ≈ [0.8, 1.4]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -146,7 +146,7 @@ export const solve = (a: TensorLike, b: TensorLike): Tensor => {
 /**
  * The inverse A⁻¹ = solve(A, I). Prefer `solve` for A⁻¹·B.
  * @example
- * inv(tensor([[2, 0], [0, 4]])) // [[0.5, 0], [0, 0.25]]
+ * inv(tensor([[2, 0], [0, 4]])) // ≈ [[0.5, 0], [0, 0.25]]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -160,7 +160,7 @@ export const inv = (a: TensorLike): Tensor => {
  * [sign det A, log|det A|] (each of the batch shape). The sign has derivative zero.
  * NOTE a singular A gives sign 0 and log|det A| = −∞.
  * @example
- * slogdet(tensor([[0, 2], [3, 0]])) // [-1, log 6]
+ * slogdet(tensor([[0, 2], [3, 0]])).map(toArray) // ≈ [-1, 1.791759469228055]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -172,7 +172,7 @@ export const slogdet = (a: TensorLike): [Tensor, Tensor] => {
 /**
  * det A = sign · exp(log|det A|). Its gradient is det(A)·A⁻ᵀ (NaN at a singular A).
  * @example
- * det(tensor([[1, 2], [3, 4]])) // -2
+ * det(tensor([[1, 2], [3, 4]])) // ≈ -2
  * @category linear algebra
  * @since 0.2.0
  */
@@ -185,7 +185,7 @@ export const det = (a: TensorLike): Tensor => {
  * log det A of a symmetric positive definite A, through Cholesky: 2 Σ log Lᵢᵢ.
  * Not positive definite: NaN.
  * @example
- * logdet(tensor([[4, 2], [2, 2]])) // log 4
+ * logdet(tensor([[4, 2], [2, 2]])) // ≈ 1.3862943611198906
  * @category linear algebra
  * @since 0.2.0
  */
@@ -198,7 +198,7 @@ export const logdet = (a: TensorLike): Tensor => mul(2, sum(log(diagonal(cholesk
 /**
  * The k-th diagonal of the last two axes, (A_{i,i+k})ᵢ: shape [..., len].
  * @example
- * diagonal(tensor([[1, 2], [3, 4]])) // [1, 4]
+ * diagonal(tensor([[1, 2], [3, 4]])) // ≈ [1, 4]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -217,7 +217,7 @@ export const diagonal = (a: TensorLike, k = 0): Tensor => {
 /**
  * A vector [..., n] as a diagonal matrix (on the k-th diagonal); a matrix gives its diagonal (NumPy's `diag`).
  * @example
- * diag(tensor([1, 2])) // [[1, 0], [0, 2]]
+ * diag(tensor([1, 2])) // ≈ [[1, 0], [0, 2]]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -240,7 +240,7 @@ const triMask = (n: number, m: number, k: number, lower: boolean, x: Tensor): Te
 /**
  * The lower triangle (entries with j − i ≤ k), zeros above.
  * @example
- * tril(tensor([[1, 2], [3, 4]])) // [[1, 0], [3, 4]]
+ * tril(tensor([[1, 2], [3, 4]])) // ≈ [[1, 0], [3, 4]]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -252,7 +252,7 @@ export const tril = (a: TensorLike, k = 0): Tensor => {
 /**
  * The upper triangle (entries with j − i ≥ k), zeros below.
  * @example
- * triu(tensor([[1, 2], [3, 4]])) // [[1, 2], [0, 4]]
+ * triu(tensor([[1, 2], [3, 4]])) // ≈ [[1, 2], [0, 4]]
  * @category linear algebra
  * @since 0.2.0
  */
@@ -264,7 +264,7 @@ export const triu = (a: TensorLike, k = 0): Tensor => {
 /**
  * Σᵢ Aᵢᵢ over the last two axes.
  * @example
- * trace(tensor([[1, 2], [3, 4]])) // 5
+ * trace(tensor([[1, 2], [3, 4]])) // ≈ 5
  * @category linear algebra
  * @since 0.2.0
  */
@@ -296,8 +296,8 @@ const safeSqrt = (s: Tensor): Tensor => {
  * Vector and matrix norms.
  * NOTE the 2-norm (and Frobenius norm) of a zero vector has gradient 0 (a subgradient), not NaN.
  * @example
- * norm(tensor([3, 4])) // 5
- * norm(tensor([[1, -2], [3, 4]]), { ord: 1 }) // 6 (largest column sum)
+ * norm(tensor([3, 4])) // ≈ 5
+ * norm(tensor([[1, -2], [3, 4]]), { ord: 1 }) // ≈ 6
  * @category linear algebra
  * @since 0.2.0
  */
@@ -362,8 +362,9 @@ interface Term {
  * `'...ij,...jk->...ik'`; without `->` the output is the letters used once, sorted.
  * Lowered onto sums, diagonals, transposes and matmuls (pairwise, left to right).
  * @example
- * einsum('ij,jk->ik', a, b) // matmul(a, b)
- * einsum('ii', a)           // trace(a)
+ * const a = tensor([[1, 2], [3, 4]])
+ * einsum('ij,jk->ik', a, a) // ≈ [[7, 10], [15, 22]]
+ * einsum('ii', a) // ≈ 5
  * @category linear algebra
  * @since 0.2.0
  */

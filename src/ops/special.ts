@@ -28,32 +28,92 @@ const none = Object.freeze({}) as NoParams
 
 const unary = (prim: Primitive<NoParams>) => (x: TensorLike): Tensor => bind(prim, [asTensor(x, prim.name)], none)
 
-/** The error function (2/√π)∫₀ˣ e^{−t²} dt; within 2 ulp on [−6, 6]. @example erf(0.5) // 0.5204998778130465 @category special functions @since 0.2.0 */
+/**
+ * The error function (2/√π)∫₀ˣ e^{−t²} dt; within 2 ulp on [−6, 6].
+ * @example
+ * erf(0.5) // ≈ 0.5204998778130465
+ * @category special functions
+ * @since 0.2.0
+ */
 export const erf = unary(SP.erf)
-/** 1 − erf(x), accurate in the upper tail (relative error within 4 ulp on [−6, 26]). @example erfc(3) // 2.209049699858544e-5 @category special functions @since 0.2.0 */
+/**
+ * 1 − erf(x), accurate in the upper tail (relative error within 4 ulp on [−6, 26]).
+ * @example
+ * erfc(3) // ≈ 2.209049699858544e-5
+ * @category special functions
+ * @since 0.2.0
+ */
 export const erfc = unary(SP.erfc)
-/** The inverse of erf on [−1, 1] (±∞ at ±1, NaN outside); within 4 ulp on [−1 + 1e-12, 1 − 1e-12]. @example erfinv(0.5) // 0.4769362762044699 @category special functions @since 0.2.0 */
+/**
+ * The inverse of erf on [−1, 1] (±∞ at ±1, NaN outside); within 4 ulp on [−1 + 1e-12, 1 − 1e-12].
+ * @example
+ * erfinv(0.5) // ≈ 0.4769362762044699
+ * @category special functions
+ * @since 0.2.0
+ */
 export const erfinv = unary(SP.erfinv)
-/** log|Γ(x)| (+∞ at the poles 0, −1, …); within 3 ulp for x > 0 (absolute 3e-16 near the zeros at 1 and 2). @example lgamma(0.5) // log √π = 0.5723649429247001 @category special functions @since 0.2.0 */
+/**
+ * log|Γ(x)| (+∞ at the poles 0, −1, …); within 3 ulp for x > 0 (absolute 3e-16 near the zeros at 1 and 2).
+ * @example
+ * lgamma(0.5) // ≈ 0.5723649429247001
+ * @category special functions
+ * @since 0.2.0
+ */
 export const lgamma = unary(SP.lgamma)
-/** sin⁻¹ x on [−1, 1]. @example asin(1) // π/2 @category special functions @since 0.2.0 */
+/**
+ * sin⁻¹ x on [−1, 1].
+ * @example
+ * asin(1) // ≈ 1.5707963267948966
+ * @category special functions
+ * @since 0.2.0
+ */
 export const asin = unary(SP.asin)
-/** cos⁻¹ x on [−1, 1]. @example acos(0) // π/2 @category special functions @since 0.2.0 */
+/**
+ * cos⁻¹ x on [−1, 1].
+ * @example
+ * acos(0) // ≈ 1.5707963267948966
+ * @category special functions
+ * @since 0.2.0
+ */
 export const acos = unary(SP.acos)
-/** tan⁻¹ x. @example atan(1) // π/4 @category special functions @since 0.2.0 */
+/**
+ * tan⁻¹ x.
+ * @example
+ * atan(1) // ≈ 0.7853981633974483
+ * @category special functions
+ * @since 0.2.0
+ */
 export const atan = unary(SP.atan)
-/** sinh⁻¹ x. @example asinh(0) // 0 @category special functions @since 0.2.0 */
+/**
+ * sinh⁻¹ x.
+ * @example
+ * asinh(0) // ≈ 0
+ * @category special functions
+ * @since 0.2.0
+ */
 export const asinh = unary(SP.asinh)
-/** cosh⁻¹ x for x ≥ 1. @example acosh(1) // 0 @category special functions @since 0.2.0 */
+/**
+ * cosh⁻¹ x for x ≥ 1.
+ * @example
+ * acosh(1) // ≈ 0
+ * @category special functions
+ * @since 0.2.0
+ */
 export const acosh = unary(SP.acosh)
-/** tanh⁻¹ x on (−1, 1). @example atanh(0) // 0 @category special functions @since 0.2.0 */
+/**
+ * tanh⁻¹ x on (−1, 1).
+ * @example
+ * atanh(0) // ≈ 0
+ * @category special functions
+ * @since 0.2.0
+ */
 export const atanh = unary(SP.atanh)
 
 /**
  * ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n = 0: ψ; NaN at the poles 0, −1, …);
  * within 3 ulp for n = 1 and 5 ulp for n = 3 on (0, 60].
  * @example
- * polygamma(1, 1) // π²/6
+ * polygamma(1, 1) // ≈ 1.6449340668482264
  * @category special functions
  * @since 0.2.0
  */
@@ -62,7 +122,13 @@ export const polygamma = (n: number, x: TensorLike): Tensor => {
   return bind(SP.polygamma, [asTensor(x, 'polygamma')], { n })
 }
 
-/** ψ(x) = d log Γ(x)/dx; within 3 ulp for x > 0 (relative, also near its root x₀ ≈ 1.4616). @example digamma(1) // −γ = −0.5772156649015329 @category special functions @since 0.2.0 */
+/**
+ * ψ(x) = d log Γ(x)/dx; within 3 ulp for x > 0 (relative, also near its root x₀ ≈ 1.4616).
+ * @example
+ * digamma(1) // ≈ -0.5772156649015329
+ * @category special functions
+ * @since 0.2.0
+ */
 export const digamma = (x: TensorLike): Tensor => polygamma(0, x)
 
 const pair = (a0: TensorLike, b0: TensorLike, op: string): [Tensor, Tensor] => {
@@ -78,7 +144,7 @@ const pair = (a0: TensorLike, b0: TensorLike, op: string): [Tensor, Tensor] => {
  * side, so the derivative there is ½ to each argument (and the second derivative ¼); a = b = ±∞
  * gives ±∞.
  * @example
- * logaddexp(1000, 1000) // 1000.6931471805599
+ * logaddexp(1000, 1000) // ≈ 1000.6931471805599
  * @category special functions
  * @since 0.2.0
  */
@@ -96,7 +162,7 @@ export const logaddexp = (a0: TensorLike, b0: TensorLike): Tensor => {
 /**
  * x·log(y), with 0 wherever x = 0 (even at y = 0), as JAX's `xlogy`.
  * @example
- * xlogy(0, 0) // 0
+ * xlogy(0, 0) // ≈ 0
  * @category special functions
  * @since 0.2.0
  */
@@ -108,7 +174,7 @@ export const xlogy = (x0: TensorLike, y0: TensorLike): Tensor => {
 /**
  * x·log(1 + y), with 0 wherever x = 0 (even at y = −1).
  * @example
- * xlog1py(0, -1) // 0
+ * xlog1py(0, -1) // ≈ 0
  * @category special functions
  * @since 0.2.0
  */
@@ -120,7 +186,7 @@ export const xlog1py = (x0: TensorLike, y0: TensorLike): Tensor => {
 /**
  * log(p / (1 − p)), the inverse of sigmoid; within 4 ulp on (0, 1).
  * @example
- * logit(0.5) // 0
+ * logit(0.5) // ≈ 0
  * @category special functions
  * @since 0.2.0
  */
