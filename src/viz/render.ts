@@ -123,7 +123,8 @@ export const renderText = (e: Explanation): string => {
   const head = ['node', 'primal', 'tangent (forward)', 'adjoint (reverse)']
   const widths = head.map((h, c) => Math.max([...h].length, ...rows.map((r) => [...(r[c] as string)].length)))
   const line = (r: ReadonlyArray<string>): string => r.map((s, c) => pad(s, widths[c] as number)).join('  ').trimEnd()
-  const out = [`${e.title}: ${e.nodes.length} nodes, ${e.nodes.filter((n) => n.kind === 'op').length} equations`, line(head)]
+  const nEq = e.nodes.filter((n) => n.kind === 'op').length
+  const out = [`${e.title}: ${e.nodes.length} nodes, ${nEq} equation${nEq === 1 ? '' : 's'}`, line(head)]
   out.push(widths.map((w) => '-'.repeat(w)).join('  '))
   rows.forEach((r) => out.push(line(r)))
   out.push('', 'rules:')
