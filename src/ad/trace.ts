@@ -29,13 +29,27 @@ import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
 // model
 // -------------------------------------------------------------------------------------
 
+/** The kinds of level: forward (dual tensors), reverse (tape), batching (`vmap`, src/ad/batching.ts). */
+export type LevelKind = 'jvp' | 'vjp' | 'batch'
+
+/** How a level kind defined in its own module applies a primitive (registered by that module). */
+export type LevelBind = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P) => Tensor
+/** Level kinds defined outside this module register their dispatch here when they load. */
+export const levelBinds: Partial<Record<LevelKind, LevelBind>> = {}
+
+const otherBind = (kind: LevelKind): LevelBind => {
+  const f = levelBinds[kind]
+  if (f === undefined) throw new PurediffError('ValueError', `no dispatch registered for levels of kind '${kind}'`, { op: 'bind' })
+  return f
+}
+
 /** One open transform: a level of the stack. */
 export class MainTrace {
   active = true
   readonly tape: Node[] = []
   constructor(
     readonly depth: number,
-    readonly kind: 'jvp' | 'vjp',
+    readonly kind: LevelKind,
     readonly transform: string,
   ) {}
 }
@@ -106,7 +120,7 @@ export class VjpTracer extends Tracer {
 const stack: MainTrace[] = []
 
 /** Run `body` inside a fresh level; the level closes (and its tracers expire) afterwards. */
-export const withMain = <A>(kind: 'jvp' | 'vjp', transform: string, body: (main: MainTrace) => A): A => {
+export const withMain = <A>(kind: LevelKind, transform: string, body: (main: MainTrace) => A): A => {
   const main = new MainTrace(stack.length + 1, kind, transform)
   stack.push(main)
   try {
@@ -188,7 +202,7 @@ export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params:
     if (observer !== null) observer(prim as AnyPrimitive, args as ReadonlyArray<ConcreteTensor>, params, y)
     return y
   }
-  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : bindVjp(main, prim, args, params)
+  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : main.kind === 'vjp' ? bindVjp(main, prim, args, params) : otherBind(main.kind)(main, prim, args, params)
 }
 
 /** The primal a level sees for an argument: its own tracers unwrap, anything else is a constant. */
