@@ -16,7 +16,7 @@ import { PurediffError, fmtShape } from '../errors.js'
 import * as P from '../primitives/table.js'
 import type { Primitive } from '../primitives/types.js'
 import type { DType, NestedArray, Shape } from '../tensor/Tensor.js'
-import { Tensor, broadcastShapes, scalar, shapeEq, sizeOf, tensor } from '../tensor/Tensor.js'
+import { Tensor, broadcastShapes, checkDType, checkShape, scalar, shapeEq, sizeOf, tensor } from '../tensor/Tensor.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -397,6 +397,7 @@ export const reshape = (x: TensorLike, shape: Shape): Tensor => {
     }
     target = shape.map((d) => (d === -1 ? t.size / known : d))
   }
+  checkShape(target, 'reshape') // no axis past 2^31 - 1, even with zero elements
   if (sizeOf(target) !== t.size) {
     throw new PurediffError('ShapeError', `cannot reshape ${t.size} elements into ${fmtShape(target)}`, { op: 'reshape', shapes: [t.shape, target] })
   }
@@ -592,6 +593,7 @@ export const oneHot = (indices: ReadonlyArray<number> | Tensor, depth: number, d
 
 /** Change dtype (differentiable; float32 rounds). @category shapes @since 0.1.0 */
 export const cast = (x: TensorLike, dtype: DType): Tensor => {
+  checkDType(dtype, 'cast')
   const t = asTensor(checkArg(x, 'cast'), 'cast', dtype)
   return t.dtype === dtype ? t : bind(P.cast, [t], { dtype })
 }

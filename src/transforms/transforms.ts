@@ -262,6 +262,7 @@ export function grad<P, A extends unknown[]>(
   f: (p: P, ...rest: A) => unknown,
   options: ValueAndGradOptions = {},
 ): (p: P, ...rest: A) => unknown {
+  if (typeof f !== 'function') throw new PurediffError('ValueError', `expected a function to differentiate, got ${f === null ? 'null' : typeof f}`, { op: 'grad' })
   if (options.hasAux === true) {
     const vg = valueAndGrad(f as (p: P, ...rest: A) => readonly [Tensor, unknown], { hasAux: true, name: 'grad' } as { hasAux: true })
     return (p: P, ...rest: A) => {
