@@ -37,3 +37,6 @@ export * as io from './io/index.js'
 
 // dual numbers for teaching forward mode
 export * as dual from './dual/index.js'
+
+// data-last, curried forms of the ops and of tree.* for pipe (also 'purediff/pipeable')
+export * as pipeable from './pipeable.js'

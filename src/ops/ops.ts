@@ -12,7 +12,7 @@
  * Purity: ops return new tensors and never modify their arguments.
  */
 import { bind, liftTo, resultDType, unbroadcast as unbroadcastAD } from '../ad/trace.js'
-import { PurediffError, fmtShape } from '../errors.js'
+import { PurediffError, fmtShape, missingArgument } from '../errors.js'
 import * as P from '../primitives/table.js'
 import type { Primitive } from '../primitives/types.js'
 import type { DType, NestedArray, Shape } from '../tensor/Tensor.js'
@@ -47,6 +47,7 @@ export const asTensor = (x: unknown, op: string, dtype: DType = 'float64'): Tens
   if (x instanceof Tensor) return x
   if (typeof x === 'number') return scalar(x, dtype)
   if (Array.isArray(x)) return tensorOf(x, op)
+  if (x === undefined) throw missingArgument(op)
   throw new PurediffError('ValueError', `expected a Tensor or a number, got ${describe(x)}`, { op })
 }
 
@@ -62,6 +63,7 @@ const tensorOf = (x: ReadonlyArray<NestedArray>, op: string): Tensor => {
 const checkArg = (x: unknown, op: string): Tensor | number => {
   if (x instanceof Tensor || typeof x === 'number') return x
   if (Array.isArray(x)) return tensorOf(x, op)
+  if (x === undefined) throw missingArgument(op)
   throw new PurediffError('ValueError', `expected a Tensor or a number, got ${describe(x)}`, { op })
 }
 
