@@ -37,3 +37,6 @@ export * as io from './io/index.js'
 
 // dual numbers for teaching forward mode
 export * as dual from './dual/index.js'
+
+// staged programs: trace, print, evaluate, compile (jit)
+export * from './staging/index.js'

@@ -35,7 +35,7 @@ export class MainTrace {
   readonly tape: Node[] = []
   constructor(
     readonly depth: number,
-    readonly kind: 'jvp' | 'vjp',
+    readonly kind: 'jvp' | 'vjp' | 'stage',
     readonly transform: string,
   ) {}
 }
@@ -106,7 +106,7 @@ export class VjpTracer extends Tracer {
 const stack: MainTrace[] = []
 
 /** Run `body` inside a fresh level; the level closes (and its tracers expire) afterwards. */
-export const withMain = <A>(kind: 'jvp' | 'vjp', transform: string, body: (main: MainTrace) => A): A => {
+export const withMain = <A>(kind: MainTrace['kind'], transform: string, body: (main: MainTrace) => A): A => {
   const main = new MainTrace(stack.length + 1, kind, transform)
   stack.push(main)
   try {
@@ -155,7 +155,18 @@ const ruleAt = <P, F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null)
 export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
   const main = topMain(args)
   if (main === null) return prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
-  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : bindVjp(main, prim, args, params)
+  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : main.kind === 'vjp' ? bindVjp(main, prim, args, params) : stageLevel.bind(main, prim, args, params)
+}
+
+/**
+ * The staging level's dispatch, installed by `src/ad/staging.ts` when it loads (that module
+ * extends `Tracer`, so it cannot be imported from here without an import cycle).
+ * @internal
+ */
+export const stageLevel: { bind: <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P) => Tensor } = {
+  bind: () => {
+    throw new PurediffError('ValueError', 'the staging level is not loaded')
+  },
 }
 
 /** The primal a level sees for an argument: its own tracers unwrap, anything else is a constant. */
@@ -263,7 +274,8 @@ const none = Object.freeze({}) as Record<string, never>
 
 /** Common dtype of some operands: tensors decide; numbers are weakly typed (they follow). */
 export const resultDType = (xs: ReadonlyArray<TensorLike>): DType => {
-  const ds = xs.filter((x): x is Tensor => typeof x !== 'number').map((t) => t.dtype)
+  // a staged number argument (`weak`) is weakly typed too, as the number it stands for
+  const ds = xs.filter((x): x is Tensor => typeof x !== 'number' && (x as { readonly weak?: boolean }).weak !== true).map((t) => t.dtype)
   return ds.length === 0 ? 'float64' : promoteDTypes(...ds)
 }
 
@@ -317,6 +329,7 @@ export const R: RuleOps = {
   unbroadcast,
   transpose: (x, perm) => bind(P.transpose, [x], { perm }),
   matmul: (a, b) => bind(P.matmul, [a, b], none),
+  matmulNoNan: (a, b) => bind(P.matmulNoNan, [a, b], none),
   slice: (x, begin, size) => bind(P.slice, [x], { begin, size }),
   pad: (x, before, shape) => bind(P.pad, [x], { before, shape }),
   gather: (x, indices, axis) => bind(P.gather, [x], { indices, axis }),

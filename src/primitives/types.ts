@@ -3,7 +3,7 @@
  * record holds its kernel (`impl`), its forward rule (`jvp`, one linear map per input) and
  * its reverse rule (`vjp`, the transpose of that map, per input), the input domain the
  * table-driven tests draw from, and its convention at kinks. A missing rule is a compile
- * error; `null` says, explicitly, that the output does not depend differentiably on that
+ * error; `abstract` gives the output's shape and dtype without data (staging); `null` says, explicitly, that the output does not depend differentiably on that
  * input (its tangent and cotangent are symbolic zeros).
  *
  * Rules are written against `RuleOps`, the differentiable ops, which the AD layer hands in
@@ -47,12 +47,23 @@ export interface RuleOps {
   unbroadcast(x: Tensor, shape: Shape): Tensor
   transpose(x: Tensor, perm: ReadonlyArray<number>): Tensor
   matmul(a: Tensor, b: Tensor): Tensor
+  /** the matrix product whose terms are 0 where either factor is 0 (Σ_p mulNoNan(a_ip, b_pj)) */
+  matmulNoNan(a: Tensor, b: Tensor): Tensor
   slice(x: Tensor, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): Tensor
   pad(x: Tensor, before: ReadonlyArray<number>, shape: Shape): Tensor
   gather(x: Tensor, indices: Int32Array, axis: number): Tensor
   scatterAdd(x: Tensor, indices: Int32Array, axis: number, shape: Shape): Tensor
   cast(x: Tensor, dtype: DType): Tensor
 }
+
+/** What staging knows of a value: its shape and dtype (JAX's `ShapedArray`). Tensors are abstract values too. */
+export interface AbstractValue {
+  readonly shape: Shape
+  readonly dtype: DType
+}
+
+/** Abstract evaluation: the output's shape and dtype from the inputs' (JAX's `abstract_eval`); reads no data. */
+export type AbstractRule<P> = (xs: ReadonlyArray<AbstractValue>, p: P) => AbstractValue
 
 /** Forward rule for one input: the tangent contribution ∂y/∂x_i · xDot (linear in xDot). */
 export type JvpRule<P> = (xDot: Tensor, xs: ReadonlyArray<Tensor>, y: Tensor, p: P, R: RuleOps) => Tensor
@@ -83,6 +94,8 @@ export interface Primitive<P = unknown> {
   readonly name: string
   /** number of inputs; -1 for variadic (concat) */
   readonly arity: number
+  /** the output's shape and dtype from the inputs' (what the staging level records) */
+  readonly abstract: AbstractRule<P>
   readonly impl: (xs: ReadonlyArray<ConcreteTensor>, p: P) => ConcreteTensor
   readonly jvp: ReadonlyArray<JvpRule<P> | null> | ((i: number) => JvpRule<P> | null)
   readonly vjp: ReadonlyArray<VjpRule<P> | null> | ((i: number) => VjpRule<P> | null)
