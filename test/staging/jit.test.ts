@@ -172,6 +172,20 @@ describe('the compiled program', () => {
     }
   })
 
+  it('a long scalar program runs on the register machine, equal to eager bit for bit (float64 and float32)', () => {
+    for (const dt of ['float64', 'float32'] as const) {
+      const f = (x: Tensor) => {
+        let y: Tensor = x
+        for (let i = 0; i < 300; i++) y = tanh(sin(add(mul(y, 0.5 + (i % 7) / 10), x)))
+        return y
+      }
+      const jf = jit(valueAndGrad(f))
+      same(jf(tensor(0.3, dt)), valueAndGrad(f)(tensor(0.3, dt)))
+      same(jf(tensor(-1.1, dt)), valueAndGrad(f)(tensor(-1.1, dt)))
+      expect(jf.entries()[0]!.mode).toBe('machine')
+    }
+  })
+
   it('fused loops equal eager bit for bit, and reused buffers are never seen', () => {
     const f = (x: Tensor, b: Tensor) => {
       const h = tanh(add(mul(x, 2), b))

@@ -74,6 +74,13 @@ describe('the law fails on a deliberately wrong fusion', () => {
       const b = checkJit(grad((x: Tensor) => sum(f(x))), [tensor([0.7, -0.2])])
       expect(E.isLeft(a) && a.left.message).toMatch(/differs/)
       expect(E.isLeft(b) && b.left.path).toBe('')
+      // a long scalar program (the register machine)
+      const long = (x: Tensor) => {
+        let y: Tensor = x
+        for (let i = 0; i < 300; i++) y = tanh(sub(sin(y), mul(x, 0.5)))
+        return y
+      }
+      expect(E.isLeft(checkJit(grad(long), [tensor(0.7)]))).toBe(true)
     })
   })
 
