@@ -23,11 +23,12 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
-  add, cosh, derivative, grad, hessian, hvp, logsumexp, mul, numHessian, ones, slice, softmax, square, sub, sum, tensor, toArray,
+  add, cosh, derivative, grad, hessian, hvp, logsumexp, mul, numHessian, ones, slice, softmax, square, Stream, sub, sum, tensor, toArray,
   type Tensor,
-} from '../src/index.js'
-import { iterate, map, take, toArray as streamToArray } from '../src/train/Stream.js'
-import { panelsSVG, writeFileAtomic } from './lib/plot.js'
+} from 'purediff'
+import { panelsSVG, writeFileAtomic } from 'purediff/viz'
+
+const { iterate, map, take, toArray: streamToArray } = Stream
 
 /** Options of `main`. */
 export interface CurvatureOptions {

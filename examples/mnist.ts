@@ -20,16 +20,18 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { fromData, relu, type DType, type Tensor } from '../src/index.js'
-import { accuracy, dense, dropout, mlp, softmaxCrossEntropy, type MlpParams } from '../src/nn/index.js'
-import { adam, cosineDecay } from '../src/optim/index.js'
-import type { Key } from '../src/random/index.js'
-import { key } from '../src/random/index.js'
-import { everyEpoch, fromTensors, train, untilStep, withEpochLoss, withMetrics } from '../src/train/index.js'
-import { map, tap, toArray } from '../src/train/Stream.js'
+import {
+  everyEpoch, fromData, fromTensors, nn, optim, random, relu, Stream, train, untilStep, withEpochLoss, withMetrics,
+  type DType, type Key, type Tensor,
+} from 'purediff'
+import { createProgress, panelsSVG, writeFileAtomic, type TextSink } from 'purediff/viz'
 import { IMAGE_SIZE, loadMnist, N_CLASSES, N_PIXELS } from './lib/mnist.js'
-import { panelsSVG, writeFileAtomic } from './lib/plot.js'
-import { createProgress, type TextSink } from './lib/progress.js'
+
+const { accuracy, dense, dropout, mlp, softmaxCrossEntropy } = nn
+type MlpParams = nn.MlpParams
+const { adam, cosineDecay } = optim
+const { key } = random
+const { map, tap, toArray } = Stream
 
 // -------------------------------------------------------------------------------------
 // options

@@ -13,8 +13,10 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { pathToFileURL } from 'node:url'
-import { add, cos, derivative, mul, pow, sin, sub, type Tensor } from '../src/index.js'
-import { iterate, take, type Stream } from '../src/train/Stream.js'
+import { add, cos, derivative, mul, pow, sin, Stream as S, sub, type Tensor } from 'purediff'
+
+type Stream<A> = S.Stream<A>
+const { iterate, take } = S
 
 /**
  * A scalar function written with purediff ops, so it can be differentiated: `derivative`

@@ -21,13 +21,13 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { add, linspace, mul, scalar, square, type Tensor } from '../src/index.js'
-import { mse } from '../src/nn/index.js'
-import { sgd } from '../src/optim/index.js'
-import { key, normal } from '../src/random/index.js'
-import { fromTensors, patience, train, untilStep } from '../src/train/index.js'
-import { last } from '../src/train/Stream.js'
-import { panelsSVG, writeFileAtomic } from './lib/plot.js'
+import { add, fromTensors, linspace, mul, nn, optim, patience, random, scalar, square, Stream, train, untilStep, type Tensor } from 'purediff'
+import { panelsSVG, writeFileAtomic } from 'purediff/viz'
+
+const { mse } = nn
+const { sgd } = optim
+const { key, normal } = random
+const { last } = Stream
 
 /** Options of `main`. */
 export interface QuadraticOptions {

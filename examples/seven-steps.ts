@@ -10,10 +10,11 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pathToFileURL } from 'node:url'
-import { add, fromData, grad, matmul, tree, type Tensor } from '../src/index.js'
-import { accuracy, softmaxCrossEntropy } from '../src/nn/index.js'
-import { key, normal } from '../src/random/index.js'
-import { iterate, last, take, takeUntil } from '../src/train/Stream.js'
+import { add, fromData, grad, matmul, nn, random, Stream, tree, type Tensor } from 'purediff'
+
+const { accuracy, softmaxCrossEntropy } = nn
+const { key, normal } = random
+const { iterate, last, take, takeUntil } = Stream
 import { loadIris } from './lib/iris.js'
 
 /** Options of `main`. */

@@ -1,5 +1,5 @@
 /**
- * Laws for codecs (io-ts `Type`s, or anything with `decode` returning an `Either` and
+ * Laws for codecs (io-ts `Type`s, purediff schemas' `decode`, or anything with `decode` returning an `Either` and
  * `encode`): decoding what was encoded gives the value back (decode ∘ encode = identity),
  * and encoding what was decoded from valid input gives that input back (encode ∘ decode =
  * identity on valid input; valid inputs are the codec's own encodings unless an arbitrary
@@ -33,6 +33,9 @@ export interface CodecLawOptions<A, O> {
 
 /** A short description of a decode failure (io-ts errors, an Error, or anything else). */
 const describeLeft = (l: unknown): string => {
+  // purediff's own decoders: a PurediffDecodeError with readable lines
+  const lines = (l as { _tag?: unknown; errors?: unknown } | null)?._tag === 'PurediffDecodeError' ? (l as { errors: ReadonlyArray<string> }).errors : undefined
+  if (lines !== undefined) return lines.slice(0, 3).join('; ')
   if (Array.isArray(l)) {
     return l
       .slice(0, 3)

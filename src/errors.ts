@@ -28,7 +28,10 @@ export interface ErrorDetails {
 const fmtShape = (s: ReadonlyArray<number>): string => `[${s.join(', ')}]`
 
 /**
- * The error every purediff programming error is thrown as.
+ * The error every purediff programming error is thrown as. `message` is the description
+ * alone (`hvp: expected a scalar output, got shape [2]`); the tag is a field, and
+ * `toString()` and the first line of `stack` show both once
+ * (`PurediffError [NonScalarOutput]: hvp: ...`), as Node shows its coded errors.
  * @example
  * try { add(zeros([2]), zeros([3])) } catch (e) { (e as PurediffError).tag === 'ShapeError' }
  * @category model
@@ -46,11 +49,24 @@ export class PurediffError extends Error {
       parts.push(` (shapes ${details.shapes.map(fmtShape).join(' and ')})`)
     }
     if (details.path !== undefined && details.path !== '') parts.push(` at key path '${details.path}'`)
-    super(`${tag}: ${parts.join('')}`)
+    const text = parts.join('')
+    super(text)
     this.tag = tag
     this.op = details.op
     this.shapes = details.shapes
     this.path = details.path
+    // The stack's first line names the class and the tag once (V8 formats it lazily from `name`).
+    const stack = this.stack
+    if (typeof stack === 'string') {
+      const head = `${this.name}: ${text}`
+      const i = stack.indexOf(head)
+      if (i >= 0) this.stack = `${stack.slice(0, i)}${this.toString()}${stack.slice(i + head.length)}`
+    }
+  }
+
+  /** `PurediffError [Tag]: message`. */
+  override toString(): string {
+    return `${this.name} [${this.tag}]: ${this.message}`
   }
 }
 

@@ -38,5 +38,9 @@ export * as io from './io/index.js'
 // dual numbers for teaching forward mode
 export * as dual from './dual/index.js'
 
+// kernels: which ones run (WebAssembly SIMD or the JS reference)
+export { backend, setBackend } from './kernels/backend.js'
+export type { BackendName } from './kernels/backend.js'
+
 // staged programs: trace, print, evaluate, compile (jit)
 export * from './staging/index.js'

@@ -22,7 +22,7 @@ import { PurediffError } from '../errors.js'
 import type { AbstractValue, AnyPrimitive, Primitive } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
 import { Tensor } from '../tensor/Tensor.js'
-import { MainTrace, Tracer, stageLevel, withMain } from './trace.js'
+import { MainTrace, Tracer, levelBinds, withMain } from './trace.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -145,7 +145,7 @@ const bindStage = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<T
   b.eqns.push(Object.freeze({ prim: prim as AnyPrimitive, inputs: Object.freeze(inputs), params, out }))
   return new StagingTracer(main, out)
 }
-stageLevel.bind = bindStage
+levelBinds.stage = bindStage
 
 // -------------------------------------------------------------------------------------
 // opening a level

@@ -29,13 +29,27 @@ import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
 // model
 // -------------------------------------------------------------------------------------
 
+/** The kinds of level: forward (dual tensors), reverse (tape), batching (`vmap`, src/ad/batching.ts), staging (`trace`, `jit`, src/ad/staging.ts). */
+export type LevelKind = 'jvp' | 'vjp' | 'batch' | 'stage'
+
+/** How a level kind defined in its own module applies a primitive (registered by that module). */
+export type LevelBind = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P) => Tensor
+/** Level kinds defined outside this module register their dispatch here when they load. */
+export const levelBinds: Partial<Record<LevelKind, LevelBind>> = {}
+
+const otherBind = (kind: LevelKind): LevelBind => {
+  const f = levelBinds[kind]
+  if (f === undefined) throw new PurediffError('ValueError', `no dispatch registered for levels of kind '${kind}'`, { op: 'bind' })
+  return f
+}
+
 /** One open transform: a level of the stack. */
 export class MainTrace {
   active = true
   readonly tape: Node[] = []
   constructor(
     readonly depth: number,
-    readonly kind: 'jvp' | 'vjp' | 'stage',
+    readonly kind: LevelKind,
     readonly transform: string,
   ) {}
 }
@@ -106,7 +120,7 @@ export class VjpTracer extends Tracer {
 const stack: MainTrace[] = []
 
 /** Run `body` inside a fresh level; the level closes (and its tracers expire) afterwards. */
-export const withMain = <A>(kind: MainTrace['kind'], transform: string, body: (main: MainTrace) => A): A => {
+export const withMain = <A>(kind: LevelKind, transform: string, body: (main: MainTrace) => A): A => {
   const main = new MainTrace(stack.length + 1, kind, transform)
   stack.push(main)
   try {
@@ -142,6 +156,35 @@ export const checkLive = (t: Tensor): void => {
 }
 
 // -------------------------------------------------------------------------------------
+// observing concrete evaluation (internal)
+// -------------------------------------------------------------------------------------
+
+/**
+ * Sees each primitive applied to concrete values, with its output: every op of a
+ * computation, including the ops an open transform runs for its rules (its primal ops and,
+ * for `grad`, the backward pass). `purediff/viz`'s `explain` records a computation this way.
+ * @internal
+ */
+export type BindObserver = (prim: AnyPrimitive, args: ReadonlyArray<ConcreteTensor>, params: unknown, y: ConcreteTensor) => void
+
+let observer: BindObserver | null = null
+
+/**
+ * Run `body` with `obs` seeing every concrete primitive application (nested: the previous
+ * observer is restored afterwards). With no observer the fast path pays one comparison.
+ * @internal
+ */
+export const withBindObserver = <A>(obs: BindObserver, body: () => A): A => {
+  const prev = observer
+  observer = obs
+  try {
+    return body()
+  } finally {
+    observer = prev
+  }
+}
+
+// -------------------------------------------------------------------------------------
 // dispatch
 // -------------------------------------------------------------------------------------
 
@@ -154,19 +197,12 @@ const ruleAt = <P, F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null)
  */
 export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
   const main = topMain(args)
-  if (main === null) return prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
-  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : main.kind === 'vjp' ? bindVjp(main, prim, args, params) : stageLevel.bind(main, prim, args, params)
-}
-
-/**
- * The staging level's dispatch, installed by `src/ad/staging.ts` when it loads (that module
- * extends `Tracer`, so it cannot be imported from here without an import cycle).
- * @internal
- */
-export const stageLevel: { bind: <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P) => Tensor } = {
-  bind: () => {
-    throw new PurediffError('ValueError', 'the staging level is not loaded')
-  },
+  if (main === null) {
+    const y = prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
+    if (observer !== null) observer(prim as AnyPrimitive, args as ReadonlyArray<ConcreteTensor>, params, y)
+    return y
+  }
+  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : main.kind === 'vjp' ? bindVjp(main, prim, args, params) : otherBind(main.kind)(main, prim, args, params)
 }
 
 /** The primal a level sees for an argument: its own tracers unwrap, anything else is a constant. */

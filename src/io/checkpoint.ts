@@ -29,8 +29,11 @@ import * as nodePath from 'node:path'
 import { PurediffError } from '../errors.js'
 import type { ConcreteTensor } from '../tensor/Tensor.js'
 import type { Tree } from '../tree/Tree.js'
-import { describe, formatErrors } from './report.js'
-import { decodeSafetensors, leafBytes, prepare } from './safetensors.js'
+import { decodeError, issuesOf } from './DecodeError.js'
+import type { DecodeErrorKind, DecodeIssue, PurediffDecodeError } from './DecodeError.js'
+import { parseJSON } from './json.js'
+import { describe, quote } from './report.js'
+import { checkHeaderLength, decodeHeader, leafBytes, prepare, readTensors } from './safetensors.js'
 import type { Metadata } from './safetensors.js'
 import { TreeCodec, toJSON, treeFromPaths } from './tree.js'
 import type { TreeJSON } from './tree.js'
@@ -43,20 +46,15 @@ import type { TreeJSON } from './tree.js'
 export type Format = 'json' | 'safetensors'
 
 /**
- * Why a checkpoint could not be loaded: the file could not be read (`ReadError`), its bytes
- * are not a well-formed checkpoint or the `format` option names no format purediff knows
- * (`FormatError`, in the latter case before the file is read), or its tree does not match
- * the schema (`DecodeError`). `errors` has one line per problem; `message` joins them.
+ * Why a checkpoint could not be loaded: the boundary's one error shape,
+ * `PurediffDecodeError`, with `kind` `ReadError` (the file could not be read), `FormatError`
+ * (its bytes are not a well-formed checkpoint, or the `format` option names no format
+ * purediff knows, in which case the file is not read) or `DecodeError` (its tree does not
+ * match the schema); `source` is the file, `issues` every problem with its key path.
  * @category model
  * @since 0.1.0
  */
-export interface LoadError {
-  readonly _tag: 'ReadError' | 'FormatError' | 'DecodeError'
-  readonly file: string
-  readonly format: Format | undefined
-  readonly errors: ReadonlyArray<string>
-  readonly message: string
-}
+export type LoadError = PurediffDecodeError
 
 /** @category model @since 0.1.0 */
 export interface SaveOptions {
@@ -106,6 +104,68 @@ export interface CheckpointJSON {
 let tmpCounter = 0
 const tmpName = (file: string): string =>
   nodePath.join(nodePath.dirname(file), `.${nodePath.basename(file)}.${process.pid}.${++tmpCounter}.tmp`)
+
+/** `.name.PID.N.tmp` beside `name`: the temporary files `tmpName` makes for it, with the writer's pid. */
+const tempPattern = (base: string): RegExp => new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.\\d+\\.tmp$`)
+
+/** Is process `pid` alive on this machine? (EPERM: alive, another user's.) */
+const alive = (pid: number): boolean => {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return !isCode(e, 'ESRCH')
+  }
+}
+
+/** The stale temporary files for `file`: written by a process that no longer runs. */
+const staleTemps = (file: string, names: ReadonlyArray<string>): string[] => {
+  const re = tempPattern(nodePath.basename(file))
+  const dir = nodePath.dirname(file)
+  const out: string[] = []
+  for (const n of names) {
+    const m = re.exec(n)
+    if (m !== null && !alive(Number(m[1]))) out.push(nodePath.join(dir, n))
+  }
+  return out
+}
+
+/**
+ * Remove the temporary files a killed writer left beside `file` (best effort: a file that
+ * cannot be listed or removed is left, and a writer that is still running keeps its own).
+ * @internal
+ */
+export const removeStaleTemps = async (file: string): Promise<void> => {
+  try {
+    const real = await fsp.realpath(file).catch(() => file)
+    const names = await fsp.readdir(nodePath.dirname(real))
+    await Promise.all(staleTemps(real, names).map((f) => fsp.unlink(f).catch(() => undefined)))
+  } catch {
+    // the directory cannot be listed: nothing to clean
+  }
+}
+
+/** The synchronous twin of `removeStaleTemps`. */
+export const removeStaleTempsSync = (file: string): void => {
+  try {
+    let real = file
+    try {
+      real = fs.realpathSync(file)
+    } catch {
+      // a new file: its directory is the one to clean
+    }
+    for (const f of staleTemps(real, fs.readdirSync(nodePath.dirname(real)))) {
+      try {
+        fs.unlinkSync(f)
+      } catch {
+        // removed meanwhile, or not ours to remove
+      }
+    }
+  } catch {
+    // the directory cannot be listed: nothing to clean
+  }
+}
 
 const isCode = (e: unknown, code: string): boolean => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
 
@@ -205,6 +265,7 @@ const resolveTargetSync = (file: string): Target => {
  */
 export const writeFileAtomic = async (file: string, chunks: Iterable<Uint8Array>): Promise<void> => {
   const target = await resolveTarget(file)
+  await removeStaleTemps(target.file)
   const keep = target.keep
   let tmp = tmpName(target.file)
   let fh: fsp.FileHandle
@@ -242,6 +303,7 @@ export const writeFileAtomic = async (file: string, chunks: Iterable<Uint8Array>
 /** The synchronous twin of `writeFileAtomic`. @category utils @since 0.1.0 */
 export const writeFileAtomicSync = (file: string, chunks: Iterable<Uint8Array>): void => {
   const target = resolveTargetSync(file)
+  removeStaleTempsSync(target.file)
   const keep = target.keep
   let tmp = tmpName(target.file)
   let fd: number
@@ -394,115 +456,200 @@ export const saveSync = (file: string, tree: Tree, options: SaveOptions = {}): v
 
 type Result<A> = E.Either<LoadError, A>
 
-const loadError = (_tag: LoadError['_tag'], file: string, format: Format | undefined, errors: ReadonlyArray<string>): LoadError =>
-  Object.freeze({ _tag, file, format, errors: Object.freeze([...errors]), message: `${file}: ${errors.join('; ')}` })
+const loadError = (kind: DecodeErrorKind, file: string, format: Format | undefined, issues: ReadonlyArray<DecodeIssue>): LoadError =>
+  decodeError(kind, issues, { source: file, format })
+
+const lines = (messages: ReadonlyArray<string>): ReadonlyArray<DecodeIssue> => messages.map((message) => ({ path: '', message }))
 
 /** Guess the format from the first bytes: a safetensors file starts with a plausible length and then '{'. */
-const sniff = (bytes: Uint8Array): Format => {
-  if (bytes.length >= 9) {
-    const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)
-    if (n > 0n && n <= BigInt(bytes.length - 8) && bytes[8] === 0x7b) return 'safetensors'
+const sniff = (first: Uint8Array, size: number): Format => {
+  if (first.length >= 9) {
+    const n = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true)
+    if (n > 0n && n <= BigInt(size - 8) && first[8] === 0x7b) return 'safetensors'
   }
   return 'json'
 }
 
 const ENVELOPE_KEYS = new Set(['format', 'version', 'metadata', 'tree'])
 
-/**
- * Parse a JSON checkpoint's text into its tree and metadata, or the problems found.
- * @category constructors
- * @since 0.1.0
- */
-export const parseCheckpoint = (text: string): E.Either<ReadonlyArray<string>, Loaded<Tree>> => {
-  if (text.trim() === '') return E.left(['the file is empty'])
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch (e) {
-    return E.left([`not valid JSON: ${e instanceof Error ? e.message : String(e)}`])
+/** `parseCheckpoint` with the problems as issues (paths relative to the tree). */
+const parseCheckpointIssues = (text: string): E.Either<ReadonlyArray<DecodeIssue>, Loaded<Tree>> => {
+  if (text.trim() === '') return E.left(lines(['the file is empty']))
+  const parsed = parseJSON(text)
+  if (E.isLeft(parsed)) {
+    // Overflow paths point into the document; the tree's own paths are what users know.
+    return E.left(parsed.left.map((i) => (i.path === 'tree' || i.path.startsWith('tree.') || i.path.startsWith('tree[') ? { ...i, path: i.path.slice(i.path.startsWith('tree.') ? 5 : 4) } : i)))
   }
+  const doc = parsed.right
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    return E.left([`expected a purediff checkpoint object { "format": "purediff", "version": 1, "tree": ... }, got ${describe(doc)}`])
+    return E.left(lines([`expected a purediff checkpoint object { "format": "purediff", "version": 1, "tree": ... }, got ${describe(doc)}`]))
   }
   const o = doc as Record<string, unknown>
   const errors: string[] = []
   if (o['format'] !== 'purediff') errors.push(`"format" must be "purediff", got ${describe(o['format'])}`)
   if (o['version'] !== 1) errors.push(`unsupported checkpoint version ${describe(o['version'])} (this purediff reads version 1)`)
-  for (const k of Object.keys(o)) if (!ENVELOPE_KEYS.has(k)) errors.push(`unexpected key ${JSON.stringify(k)} in the checkpoint`)
+  for (const k of Object.keys(o)) if (!ENVELOPE_KEYS.has(k)) errors.push(`unexpected key ${quote(k)} in the checkpoint`)
   if (!('tree' in o)) errors.push('missing "tree"')
   const md = o['metadata']
   if (md !== undefined && (typeof md !== 'object' || md === null || Array.isArray(md) || Object.values(md).some((v) => typeof v !== 'string'))) {
     errors.push(`"metadata" must be an object of strings, got ${describe(md)}`)
   }
-  if (errors.length > 0) return E.left(errors)
+  if (errors.length > 0) return E.left(lines(errors))
   const tree = TreeCodec.decode(o['tree'])
-  if (E.isLeft(tree)) return E.left(formatErrors(tree.left).map((l) => `in "tree": ${l}`))
+  if (E.isLeft(tree)) return E.left(issuesOf(tree.left))
   return E.right(Object.freeze({ tree: tree.right, metadata: md === undefined ? undefined : (Object.freeze({ ...md }) as Metadata) }))
 }
 
-function decodeBytes(file: string, bytes: Uint8Array, options: AnyOptions): Result<Loaded<unknown>> {
-  const format = options.format ?? formatOf(file) ?? sniff(bytes)
+/**
+ * Parse a JSON checkpoint's text into its tree and metadata, or a `PurediffDecodeError`
+ * (kind `FormatError`) whose issues name key paths in the tree. Number literals that
+ * overflow float64 (`1e400`) and documents nested deeper than 512 levels are refused.
+ * @example
+ * parseCheckpoint(stringifyCheckpoint({ w: tensor([1, 2]) })) // Right({ tree: { w }, metadata: undefined })
+ * @category constructors
+ * @since 0.1.0
+ */
+export const parseCheckpoint = (text: string): E.Either<PurediffDecodeError, Loaded<Tree>> =>
+  E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => decodeError('FormatError', issues, { format: 'json' }))(parseCheckpointIssues(text))
+
+type AnyOptions = LoadOptions & { readonly schema?: HasCodec<unknown> }
+
+/** A read of `length` bytes at `position` (fewer if the file is shorter). */
+interface ReadRequest {
+  readonly position: number
+  readonly length: number
+}
+
+/**
+ * Loading as a program of reads, run by an async or a sync driver (so `load` and `loadSync`
+ * share one decoder). It reads only what each check needs: the first bytes to learn the
+ * format and the header length, then the header, then (once the header fits the file) the
+ * tensor bytes. A safetensors file with an absurd or oversized header length is refused
+ * after reading 9 bytes.
+ */
+function* loadProgram(file: string, size: number, options: AnyOptions): Generator<ReadRequest, Result<Loaded<unknown>>, Uint8Array> {
+  let format: Format | undefined = options.format ?? formatOf(file)
+  if (format === undefined) format = sniff(yield { position: 0, length: Math.min(9, size) }, size)
   let loaded: Loaded<Tree>
   if (format === 'json') {
+    const bytes = yield { position: 0, length: size }
     let text: string
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
     } catch {
-      return E.left(loadError('FormatError', file, format, ['the file is not valid UTF-8']))
+      return E.left(loadError('FormatError', file, format, lines(['the file is not valid UTF-8'])))
     }
-    const r = parseCheckpoint(text)
+    const r = parseCheckpointIssues(text)
     if (E.isLeft(r)) return E.left(loadError('FormatError', file, format, r.left))
     loaded = r.right
   } else {
-    const r = decodeSafetensors(bytes)
-    if (E.isLeft(r)) return E.left(loadError('FormatError', file, format, r.left))
-    const { tensors, metadata } = r.right
+    const n = checkHeaderLength(yield { position: 0, length: Math.min(8, size) }, size)
+    if (E.isLeft(n)) return E.left(loadError('FormatError', file, format, lines(n.left)))
+    const start = 8 + n.right
+    const h = decodeHeader(yield { position: 8, length: n.right }, size - start)
+    if (E.isLeft(h)) return E.left(loadError('FormatError', file, format, lines(h.left)))
+    const { tensors, metadata } = readTensors(h.right, yield { position: start, length: size - start })
     if (options.flat === true) loaded = { tree: tensors, metadata }
     else {
       const t = treeFromPaths(Object.entries(tensors) as Array<[string, ConcreteTensor]>)
       if (E.isLeft(t)) {
-        return E.left(loadError('FormatError', file, format, [...t.left, 'to read tensors by name, load with { flat: true }']))
+        return E.left(loadError('FormatError', file, format, [...t.left.issues, { path: '', message: 'to read tensors by name, load with { flat: true }' }]))
       }
       loaded = { tree: t.right, metadata }
     }
   }
   if (options.schema === undefined) return E.right(Object.freeze(loaded))
-  const d = options.schema.codec.decode(loaded.tree)
-  if (E.isLeft(d)) return E.left(loadError('DecodeError', file, format, formatErrors(d.left)))
+  let d: t.Validation<unknown>
+  try {
+    d = options.schema.codec.decode(loaded.tree)
+  } catch (e) {
+    return E.left(loadError('DecodeError', file, format, lines([`could not decode the tree: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`])))
+  }
+  if (E.isLeft(d)) return E.left(loadError('DecodeError', file, format, issuesOf(d.left)))
   return E.right(Object.freeze({ tree: d.right, metadata: loaded.metadata }))
 }
 
 const readError = (file: string, format: Format | undefined, e: unknown): LoadError =>
-  loadError('ReadError', file, format, [`cannot read the file: ${e instanceof Error ? e.message : String(e)}`])
-
-type AnyOptions = LoadOptions & { readonly schema?: HasCodec<unknown> }
+  loadError('ReadError', file, format, lines([`cannot read the file: ${e instanceof Error ? e.message : String(e)}`]))
 
 /** A `format` option that is neither 'json' nor 'safetensors' is a Left before the file is read. */
 const checkFormatOption = (file: string, options: AnyOptions): LoadError | undefined =>
-  options.format === undefined || isFormat(options.format) ? undefined : loadError('FormatError', file, undefined, [unknownFormat(options.format)])
+  options.format === undefined || isFormat(options.format) ? undefined : loadError('FormatError', file, undefined, lines([unknownFormat(options.format)]))
+
+/** A file whose size changed while it was read: report, don't guess. */
+const shortRead = (file: string, format: Format | undefined): LoadError =>
+  loadError('ReadError', file, format, lines(['the file changed size while it was read']))
 
 const loadAny = async (file: string, options: AnyOptions): Promise<Result<Loaded<unknown>>> => {
   const bad = checkFormatOption(file, options)
   if (bad !== undefined) return E.left(bad)
-  let bytes: Uint8Array
+  await removeStaleTemps(file)
+  let fh: fsp.FileHandle
   try {
-    bytes = await fsp.readFile(file)
+    fh = await fsp.open(file, 'r')
   } catch (e) {
     return E.left(readError(file, options.format, e))
   }
-  return decodeBytes(file, bytes, options)
+  try {
+    const size = (await fh.stat()).size
+    const program = loadProgram(file, size, options)
+    let step = program.next()
+    while (step.done !== true) {
+      const { position, length } = step.value
+      const buf = new Uint8Array(length)
+      let got = 0
+      while (got < length) {
+        const r = await fh.read(buf, got, length - got, position + got)
+        if (r.bytesRead === 0) break
+        got += r.bytesRead
+      }
+      if (got < length) return E.left(shortRead(file, options.format))
+      step = program.next(buf)
+    }
+    return step.value
+  } catch (e) {
+    return E.left(readError(file, options.format, e))
+  } finally {
+    await fh.close().catch(() => undefined)
+  }
 }
 
 const loadAnySync = (file: string, options: AnyOptions): Result<Loaded<unknown>> => {
   const bad = checkFormatOption(file, options)
   if (bad !== undefined) return E.left(bad)
-  let bytes: Uint8Array
+  removeStaleTempsSync(file)
+  let fd: number
   try {
-    bytes = fs.readFileSync(file)
+    fd = fs.openSync(file, 'r')
   } catch (e) {
     return E.left(readError(file, options.format, e))
   }
-  return decodeBytes(file, bytes, options)
+  try {
+    const size = fs.fstatSync(fd).size
+    const program = loadProgram(file, size, options)
+    let step = program.next()
+    while (step.done !== true) {
+      const { position, length } = step.value
+      const buf = new Uint8Array(length)
+      let got = 0
+      while (got < length) {
+        const n = fs.readSync(fd, buf, got, length - got, position + got)
+        if (n === 0) break
+        got += n
+      }
+      if (got < length) return E.left(shortRead(file, options.format))
+      step = program.next(buf)
+    }
+    return step.value
+  } catch (e) {
+    return E.left(readError(file, options.format, e))
+  } finally {
+    try {
+      fs.closeSync(fd)
+    } catch {
+      // closing a read-only descriptor cannot lose data
+    }
+  }
 }
 
 const treeOf = E.map((l: Loaded<unknown>) => l.tree)

@@ -6,7 +6,18 @@
  */
 export { type JSONNumber, type TensorJSON, type TensorConstraints, TensorCodec, tensorCodec, encodeTensor, encodeNumber, decodeNumber } from './tensor.js'
 export { type TreeJSON, type PathSegment, TreeCodec, toJSON, fromJSON, parseKeyPath, treeFromPaths } from './tree.js'
-export { formatErrors, decodeWith, pathOf, joinKey } from './report.js'
+export { formatErrors, pathOf, joinKey } from './report.js'
+export {
+  type PurediffDecodeError,
+  type DecodeErrorKind,
+  type DecodeIssue,
+  type DecodeErrorContext,
+  decodeError,
+  decodeWith,
+  formatError,
+  fromIoTsErrors,
+  isPurediffDecodeError,
+} from './DecodeError.js'
 export { type InitName, type Init, uniformInit, normalInit, initializer } from './initializers.js'
 export type { Schema, AnySchema, TypeOf, ShapeOf, SchemaTag, ArbitraryOptions, TensorOptions, NumberOptions } from './schema.js'
 export * as schema from './schema.js'

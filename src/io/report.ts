@@ -66,6 +66,15 @@ export const describe = (u: unknown): string => {
   return typeof u
 }
 
+/**
+ * A name from untrusted data, quoted as JSON and cut to at most 60 characters, so a report
+ * stays short whatever the input holds. @internal
+ */
+export const quote = (s: string): string => {
+  const q = JSON.stringify(s.length > 60 ? s.slice(0, 57) : s)
+  return s.length > 60 ? `${q.slice(0, -1)}..."` : q
+}
+
 /** A failure whose message names the key path of `c`. @internal */
 export const failAt = <A>(u: unknown, c: t.Context, message: string): t.Validation<A> =>
   E.left([{ value: u, context: c, message: at(pathOf(c), message) }])
@@ -93,13 +102,3 @@ export const formatErrors = (errors: t.Errors): ReadonlyArray<string> => {
   })
   return Object.freeze([...new Set(lines)])
 }
-
-/**
- * Decode with a codec and report failures as readable lines.
- * @category utils
- * @since 0.1.0
- */
-export const decodeWith =
-  <A, O>(codec: t.Type<A, O, unknown>) =>
-  (u: unknown): E.Either<ReadonlyArray<string>, A> =>
-    E.mapLeft(formatErrors)(codec.decode(u))

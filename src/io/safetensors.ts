@@ -34,6 +34,10 @@ import { PurediffError, fmtShape } from '../errors.js'
 import { Tensor, dataOf, sizeOf, wrap } from '../tensor/Tensor.js'
 import type { ConcreteTensor, DType } from '../tensor/Tensor.js'
 import { flatten, keyPaths } from '../tree/Tree.js'
+import { decodeErrorOf } from './DecodeError.js'
+import type { PurediffDecodeError } from './DecodeError.js'
+import { nestingDepth } from './json.js'
+import { quote } from './report.js'
 import type { Tree } from '../tree/Tree.js'
 
 // -------------------------------------------------------------------------------------
@@ -197,8 +201,13 @@ export const encodeSafetensors = (tree: Tree, metadata?: Metadata): Uint8Array =
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
+/** A one-line description of a header value; never the value itself when it is a structure. */
 const describeJSON = (u: unknown): string =>
-  u === null ? 'null' : Array.isArray(u) ? 'an array' : typeof u === 'object' ? 'an object' : typeof u === 'string' ? `the string ${JSON.stringify(u)}` : `${typeof u} ${String(u)}`
+  u === null ? 'null' : Array.isArray(u) ? `an array of length ${u.length}` : typeof u === 'object' ? 'an object' : typeof u === 'string' ? `the string ${quote(u)}` : `${typeof u} ${String(u)}`
+
+/** A short list of numbers as written, or a description when it is anything else (never stringified whole). */
+const describeList = (u: unknown): string =>
+  Array.isArray(u) && u.length <= 8 && u.every((d: unknown) => typeof d === 'number') ? `[${u.join(', ')}]` : describeJSON(u)
 
 /**
  * Duplicate keys in a JSON text that `JSON.parse` has accepted (it silently keeps the
@@ -212,7 +221,7 @@ const duplicateKeys = (text: string): string[] => {
     const ch = text[i]
     const top = stack[stack.length - 1]
     if (ch === '{' || ch === '[') {
-      const where = top === undefined ? 'the header' : top.obj ? `header entry ${JSON.stringify(top.key)}` : top.where
+      const where = top === undefined ? 'the header' : top.obj ? `header entry ${quote(top.key)}` : top.where
       stack.push({ obj: ch === '{', keys: new Set(), expectKey: ch === '{', where, key: '' })
     } else if (ch === '}' || ch === ']') stack.pop()
     else if (ch === ',' && top?.obj === true) top.expectKey = true
@@ -221,7 +230,7 @@ const duplicateKeys = (text: string): string[] => {
       while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1
       if (top?.obj === true && top.expectKey) {
         const key = JSON.parse(text.slice(i, j + 1)) as string
-        if (top.keys.has(key)) found.push(`duplicate key ${JSON.stringify(key)} in ${top.where}`)
+        if (top.keys.has(key)) found.push(`duplicate key ${quote(key)} in ${top.where}`)
         top.keys.add(key)
         top.key = key
         top.expectKey = false
@@ -232,6 +241,9 @@ const duplicateKeys = (text: string): string[] => {
   return found
 }
 
+/** The header of a safetensors file nests at most this deep (object, entry, shape). */
+const MAX_HEADER_NESTING = 3
+
 interface Info {
   readonly name: string
   readonly dtype: STDType
@@ -241,14 +253,14 @@ interface Info {
 }
 
 const checkInfo = (name: string, u: unknown, errors: string[]): Info | undefined => {
-  const where = `tensor ${JSON.stringify(name)}`
+  const where = `tensor ${quote(name)}`
   if (!isObject(u)) {
     errors.push(`${where}: expected { dtype, shape, data_offsets }, got ${describeJSON(u)}`)
     return undefined
   }
   const before = errors.length
   for (const k of Object.keys(u)) {
-    if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') errors.push(`${where}: unexpected key ${JSON.stringify(k)}`)
+    if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') errors.push(`${where}: unexpected key ${quote(k)}`)
   }
   for (const k of ['dtype', 'shape', 'data_offsets']) if (!(k in u)) errors.push(`${where}: missing ${JSON.stringify(k)}`)
   if (errors.length > before) return undefined
@@ -257,16 +269,16 @@ const checkInfo = (name: string, u: unknown, errors: string[]): Info | undefined
     errors.push(
       typeof dtype === 'string' && OTHER_DTYPES.has(dtype)
         ? `${where}: dtype ${dtype} is not supported (purediff reads F64 and F32)`
-        : `${where}: unknown dtype ${typeof dtype === 'string' ? JSON.stringify(dtype) : describeJSON(dtype)} (purediff reads F64 and F32)`,
+        : `${where}: unknown dtype ${typeof dtype === 'string' ? quote(dtype) : describeJSON(dtype)} (purediff reads F64 and F32)`,
     )
   }
   const shape = u['shape']
   const okShape = Array.isArray(shape) && shape.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
-  if (!okShape) errors.push(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`)
+  if (!okShape) errors.push(`${where}: shape must be an array of non-negative integers, got ${describeList(shape)}`)
   const offs = u['data_offsets']
   const okOffs =
     Array.isArray(offs) && offs.length === 2 && offs.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
-  if (!okOffs) errors.push(`${where}: data_offsets must be two non-negative integers [begin, end], got ${JSON.stringify(offs)}`)
+  if (!okOffs) errors.push(`${where}: data_offsets must be two non-negative integers [begin, end], got ${describeList(offs)}`)
   if (errors.length > before) return undefined
   const [begin, end] = offs as [number, number]
   if (end < begin) {
@@ -278,12 +290,15 @@ const checkInfo = (name: string, u: unknown, errors: string[]): Info | undefined
   const need = n * bytesPer[st]
   if (!Number.isSafeInteger(need) || need !== end - begin) {
     errors.push(
-      `${where}: shape ${fmtShape(shape as number[])} of ${st} needs ${Number.isSafeInteger(need) ? need : 'more than 2^53'} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      `${where}: shape ${shapeText(shape as number[])} of ${st} needs ${Number.isSafeInteger(need) ? need : 'more than 2^53'} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`,
     )
     return undefined
   }
   return { name, dtype: st, shape: (shape as number[]).slice(), begin, end }
 }
+
+/** A shape for a message: long shapes are cut. */
+const shapeText = (shape: ReadonlyArray<number>): string => (shape.length <= 8 ? fmtShape(shape) : `${fmtShape(shape.slice(0, 8)).slice(0, -1)}, ...] (${shape.length} axes)`)
 
 const readTensor = (bytes: Uint8Array, start: number, info: Info): ConcreteTensor => {
   const n = info.end - info.begin
@@ -300,43 +315,56 @@ const readTensor = (bytes: Uint8Array, start: number, info: Info): ConcreteTenso
   return wrap(out, info.shape)
 }
 
+type Lines = ReadonlyArray<string>
+
 /**
- * Decode safetensors bytes into tensors by name and the metadata, or a `Left` listing every
- * problem found (never throws). Only F64 and F32 tensors are read.
- * @example
- * decodeSafetensors(encodeSafetensors({ w: tensor([1, 2]) })) // Right({ tensors: { w }, metadata: undefined })
- * @category constructors
- * @since 0.1.0
+ * Check the 8 length bytes against the file size, before anything else is read: the header
+ * length N, or the problem. `fileSize` is the whole file's size in bytes. @internal
  */
-export const decodeSafetensors = (bytes: Uint8Array): E.Either<ReadonlyArray<string>, Safetensors> => {
-  const left = (...lines: string[]): E.Either<ReadonlyArray<string>, never> => E.left(Object.freeze(lines))
-  if (!(bytes instanceof Uint8Array)) return left(`expected bytes (a Uint8Array), got ${describeJSON(bytes)}`)
-  if (bytes.length === 0) return left('the file is empty; a safetensors file starts with an 8-byte header length')
-  if (bytes.length < 8) {
-    return left(`the file is ${bytes.length} bytes, shorter than the 8-byte header length a safetensors file starts with`)
+export const checkHeaderLength = (first8: Uint8Array, fileSize: number): E.Either<Lines, number> => {
+  if (fileSize === 0) return E.left(['the file is empty; a safetensors file starts with an 8-byte header length'])
+  if (fileSize < 8 || first8.length < 8) {
+    return E.left([`the file is ${fileSize} bytes, shorter than the 8-byte header length a safetensors file starts with`])
   }
-  const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)
-  if (n64 === 0n) return left('the header length is 0; the header must be a JSON object')
+  const n64 = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true)
+  if (n64 === 0n) return E.left(['the header length is 0; the header must be a JSON object'])
   if (n64 > BigInt(MAX_HEADER_BYTES)) {
-    return left(`the header length ${n64} is larger than the ${MAX_HEADER_BYTES}-byte limit (the file is ${bytes.length} bytes)`)
+    return E.left([`the header length ${n64} is larger than the ${MAX_HEADER_BYTES}-byte limit (the file is ${fileSize} bytes)`])
   }
   const n = Number(n64)
-  if (8 + n > bytes.length) {
-    return left(`the header length ${n} runs past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8} are left for the header)`)
+  if (8 + n > fileSize) {
+    return E.left([`the header length ${n} runs past the end of the file (${fileSize} bytes, so at most ${fileSize - 8} are left for the header)`])
   }
+  return E.right(n)
+}
+
+/** A checked header: where each tensor lies in the byte buffer, and the metadata. @internal */
+export interface Header {
+  readonly infos: ReadonlyArray<Info>
+  readonly metadata: Metadata | undefined
+}
+
+/**
+ * Parse and check the header bytes (the N bytes after the length) against the size of the
+ * byte buffer that follows them, before any tensor byte is read. @internal
+ */
+export const decodeHeader = (headerBytes: Uint8Array, bufferLength: number): E.Either<Lines, Header> => {
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n))
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes)
   } catch {
-    return left('the header is not valid UTF-8')
+    return E.left(['the header is not valid UTF-8'])
+  }
+  if (nestingDepth(text, MAX_HEADER_NESTING) > MAX_HEADER_NESTING) {
+    return E.left([`the header nests deeper than ${MAX_HEADER_NESTING} levels (an object of { dtype, shape, data_offsets } entries)`])
   }
   let header: unknown
   try {
     header = JSON.parse(text)
   } catch (e) {
-    return left(`the header is not valid JSON: ${e instanceof Error ? e.message : String(e)}`)
+    return E.left([`the header is not valid JSON: ${e instanceof Error ? e.message.slice(0, 200) : 'parse error'}`])
   }
-  if (!isObject(header)) return left(`the header must be a JSON object, got ${describeJSON(header)}`)
+  if (!isObject(header)) return E.left([`the header must be a JSON object, got ${describeJSON(header)}`])
   const errors: string[] = duplicateKeys(text)
 
   let metadata: Metadata | undefined
@@ -349,30 +377,28 @@ export const decodeSafetensors = (bytes: Uint8Array): E.Either<ReadonlyArray<str
         continue
       }
       const bad = Object.keys(value).filter((k) => typeof value[k] !== 'string')
-      for (const k of bad) errors.push(`${METADATA_KEY}: value of ${JSON.stringify(k)} must be a string, got ${describeJSON(value[k])}`)
+      for (const k of bad) errors.push(`${METADATA_KEY}: value of ${quote(k)} must be a string, got ${describeJSON(value[k])}`)
       if (bad.length === 0) metadata = Object.freeze(Object.fromEntries(Object.entries(value))) as Metadata
       continue
     }
     const info = checkInfo(name, value, errors)
     if (info !== undefined) infos.push(info)
   }
-  if (errors.length > 0) return E.left(Object.freeze(errors))
+  if (errors.length > 0) return E.left(errors)
 
   // The offsets must tile the byte buffer exactly.
-  const start = 8 + n
-  const bufferLength = bytes.length - start
   infos.sort((a, b) => a.begin - b.begin || a.end - b.end)
   let at = 0
   let prev: Info | undefined
   for (const info of infos) {
     const span = `[${info.begin}, ${info.end}]`
     if (info.begin < at) {
-      errors.push(`tensor ${JSON.stringify(info.name)} at ${span} overlaps tensor ${JSON.stringify(prev?.name)} at [${prev?.begin}, ${prev?.end}]`)
+      errors.push(`tensor ${quote(info.name)} at ${span} overlaps tensor ${quote(prev?.name ?? '')} at [${prev?.begin}, ${prev?.end}]`)
     } else if (info.begin > at) {
-      errors.push(`gap of ${info.begin - at} bytes in the byte buffer before tensor ${JSON.stringify(info.name)} at ${span}`)
+      errors.push(`gap of ${info.begin - at} bytes in the byte buffer before tensor ${quote(info.name)} at ${span}`)
     }
     if (info.end > bufferLength) {
-      errors.push(`tensor ${JSON.stringify(info.name)} at ${span} runs past the end of the file (the byte buffer has ${bufferLength} bytes)`)
+      errors.push(`tensor ${quote(info.name)} at ${span} runs past the end of the file (the byte buffer has ${bufferLength} bytes)`)
     }
     at = Math.max(at, info.end)
     prev = info
@@ -380,8 +406,36 @@ export const decodeSafetensors = (bytes: Uint8Array): E.Either<ReadonlyArray<str
   if (errors.length === 0 && at < bufferLength) {
     errors.push(`${bufferLength - at} bytes after the last tensor are not described by the header`)
   }
-  if (errors.length > 0) return E.left(Object.freeze(errors))
-
-  const tensors = Object.freeze(Object.fromEntries(infos.map((info) => [info.name, readTensor(bytes, start, info)])))
-  return E.right(Object.freeze({ tensors, metadata }))
+  if (errors.length > 0) return E.left(errors)
+  return E.right({ infos, metadata })
 }
+
+/** The tensors of a checked header, copied out of the byte buffer. @internal */
+export const readTensors = (header: Header, buffer: Uint8Array): Safetensors =>
+  Object.freeze({
+    tensors: Object.freeze(Object.fromEntries(header.infos.map((info) => [info.name, readTensor(buffer, 0, info)]))),
+    metadata: header.metadata,
+  })
+
+/** `decodeSafetensors` with the problems as lines. @internal */
+export const decodeSafetensorsLines = (bytes: Uint8Array): E.Either<Lines, Safetensors> => {
+  if (!(bytes instanceof Uint8Array)) return E.left([`expected bytes (a Uint8Array), got ${describeJSON(bytes)}`])
+  const n = checkHeaderLength(bytes.subarray(0, 8), bytes.length)
+  if (E.isLeft(n)) return n
+  const start = 8 + n.right
+  const h = decodeHeader(bytes.subarray(8, start), bytes.length - start)
+  if (E.isLeft(h)) return h
+  return E.right(readTensors(h.right, bytes.subarray(start)))
+}
+
+/**
+ * Decode safetensors bytes into tensors by name and the metadata, or a `Left`
+ * (`PurediffDecodeError`, kind `FormatError`) listing every problem found; never throws.
+ * Only F64 and F32 tensors are read.
+ * @example
+ * decodeSafetensors(encodeSafetensors({ w: tensor([1, 2]) })) // Right({ tensors: { w }, metadata: undefined })
+ * @category constructors
+ * @since 0.1.0
+ */
+export const decodeSafetensors = (bytes: Uint8Array): E.Either<PurediffDecodeError, Safetensors> =>
+  E.mapLeft((lines: Lines) => decodeErrorOf('FormatError', lines, { format: 'safetensors' }))(decodeSafetensorsLines(bytes))

@@ -33,7 +33,9 @@ import { split } from '../random/index.js'
 import type { Key } from '../random/index.js'
 import { initializer } from './initializers.js'
 import type { Init } from './initializers.js'
-import { child, decodeWith, describe, failAt } from './report.js'
+import { decodeWith } from './DecodeError.js'
+import type { PurediffDecodeError } from './DecodeError.js'
+import { child, describe, failAt } from './report.js'
 import { decodeNumber, encodeNumber, isTensorJSON, tensorCodec } from './tensor.js'
 import type { TreeJSON } from './tree.js'
 
@@ -83,8 +85,8 @@ export interface AnySchema {
 export interface Schema<A> extends AnySchema {
   /** io-ts codec: JSON or in-memory trees ↔ `A`, every failure naming its key path. */
   readonly codec: t.Type<A, TreeJSON, unknown>
-  /** `codec.decode` with a readable report. */
-  readonly decode: (u: unknown) => E.Either<ReadonlyArray<string>, A>
+  /** `codec.decode` with the boundary's one error shape, a path-by-path `PurediffDecodeError`. */
+  readonly decode: (u: unknown) => E.Either<PurediffDecodeError, A>
   /** Fresh parameters from a PRNG key. */
   readonly init: (key: Key) => A
   /** A fast-check arbitrary of parameters. */

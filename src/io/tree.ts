@@ -25,7 +25,9 @@ import * as t from 'io-ts'
 import { PurediffError } from '../errors.js'
 import { ConcreteTensor, Tensor } from '../tensor/Tensor.js'
 import type { Leaf, Tree } from '../tree/Tree.js'
-import { child, decodeWith, describe, failAt, joinKey } from './report.js'
+import { decodeErrorOf, decodeWith } from './DecodeError.js'
+import type { PurediffDecodeError } from './DecodeError.js'
+import { child, describe, failAt, joinKey, quote } from './report.js'
 import { TensorCodec, decodeNumber, encodeNumber, encodeTensor, isTensorJSON } from './tensor.js'
 import type { JSONNumber, TensorJSON } from './tensor.js'
 
@@ -161,7 +163,7 @@ export const TreeCodec: t.Type<Tree, TreeJSON, unknown> = new t.Type<Tree, TreeJ
  * @category constructors
  * @since 0.1.0
  */
-export const fromJSON: (json: unknown) => E.Either<ReadonlyArray<string>, Tree> = decodeWith(TreeCodec)
+export const fromJSON: (json: unknown) => E.Either<PurediffDecodeError, Tree> = decodeWith(TreeCodec)
 
 // -------------------------------------------------------------------------------------
 // utils (key paths)
@@ -177,9 +179,10 @@ export const fromJSON: (json: unknown) => E.Either<ReadonlyArray<string>, Tree> 
 export const parseKeyPath = (path: string): E.Either<string, ReadonlyArray<PathSegment>> => {
   const segs: PathSegment[] = []
   let i = 0
-  const bad = (why: string): E.Either<string, never> => E.left(`cannot parse key path ${JSON.stringify(path)}: ${why} at character ${i}`)
+  const bad = (why: string): E.Either<string, never> => E.left(`cannot parse key path ${quote(path)}: ${why} at character ${i}`)
   const ident = /[A-Za-z_$][\w$]*/y
   while (i < path.length) {
+    if (segs.length >= MAX_DEPTH) return bad(`nested deeper than ${MAX_DEPTH} levels`)
     const ch = path[i]
     if (ch === '[') {
       const next = path[i + 1]
@@ -241,13 +244,13 @@ const firstLeafName = (n: Node): string => {
  * @category utils
  * @since 0.1.0
  */
-export const treeFromPaths = (entries: ReadonlyArray<readonly [string, Leaf]>): E.Either<ReadonlyArray<string>, Tree> => {
+export const treeFromPaths = (entries: ReadonlyArray<readonly [string, Leaf]>): E.Either<PurediffDecodeError, Tree> => {
   const errors: string[] = []
   let root: Node | undefined
   const place = (segs: ReadonlyArray<PathSegment>, name: string, value: Leaf): void => {
     const leaf: Node = { kind: 'leaf', name, value }
     if (segs.length === 0) {
-      if (root !== undefined) errors.push(`${JSON.stringify(name)} is the whole tree, but ${JSON.stringify(firstLeafName(root))} is also stored`)
+      if (root !== undefined) errors.push(`${quote(name)} is the whole tree, but ${quote(firstLeafName(root))} is also stored`)
       else root = leaf
       return
     }
@@ -258,12 +261,12 @@ export const treeFromPaths = (entries: ReadonlyArray<readonly [string, Leaf]>): 
     for (let k = 0; k < segs.length; k++) {
       const s = segs[k] as PathSegment
       if (node.kind === 'leaf') {
-        errors.push(`${JSON.stringify(node.name)} is a leaf, but ${JSON.stringify(name)} puts a value inside it`)
+        errors.push(`${quote(node.name)} is a leaf, but ${quote(name)} puts a value inside it`)
         return
       }
       if (node.kind !== kindFor(s)) {
         errors.push(
-          `${JSON.stringify(name)} uses ${typeof s === 'number' ? `index [${s}]` : `key ${JSON.stringify(s)}`} at ${where === '' ? 'the root' : `'${where}'`}, which other names use as ${node.kind === 'array' ? 'an array' : 'a record'}`,
+          `${quote(name)} uses ${typeof s === 'number' ? `index [${s}]` : `key ${quote(s)}`} at ${where === '' ? 'the root' : `'${where}'`}, which other names use as ${node.kind === 'array' ? 'an array' : 'a record'}`,
         )
         return
       }
@@ -273,8 +276,8 @@ export const treeFromPaths = (entries: ReadonlyArray<readonly [string, Leaf]>): 
       where = joinKey(where, s)
       if (last) {
         if (existing === undefined) children.set(s, leaf)
-        else if (existing.kind === 'leaf') errors.push(`${JSON.stringify(existing.name)} and ${JSON.stringify(name)} both name the key path '${where}'`)
-        else errors.push(`${JSON.stringify(name)} is a leaf, but ${JSON.stringify(firstLeafName(existing))} puts a value inside it`)
+        else if (existing.kind === 'leaf') errors.push(`${quote(existing.name)} and ${quote(name)} both name the key path '${where}'`)
+        else errors.push(`${quote(name)} is a leaf, but ${quote(firstLeafName(existing))} puts a value inside it`)
         return
       }
       if (existing === undefined) {
@@ -289,7 +292,7 @@ export const treeFromPaths = (entries: ReadonlyArray<readonly [string, Leaf]>): 
     if (E.isLeft(p)) errors.push(p.left)
     else place(p.right, name, value)
   }
-  if (errors.length > 0) return E.left(Object.freeze(errors))
+  if (errors.length > 0) return E.left(decodeErrorOf('FormatError', errors))
   if (root === undefined) return E.right(Object.freeze({}))
 
   const build = (n: Node, path: string): Tree => {
@@ -312,5 +315,5 @@ export const treeFromPaths = (entries: ReadonlyArray<readonly [string, Leaf]>): 
     return Object.freeze(out)
   }
   const tree = build(root, '')
-  return errors.length > 0 ? E.left(Object.freeze(errors)) : E.right(tree)
+  return errors.length > 0 ? E.left(decodeErrorOf('FormatError', errors)) : E.right(tree)
 }

@@ -70,6 +70,20 @@ export type JvpRule<P> = (xDot: Tensor, xs: ReadonlyArray<Tensor>, y: Tensor, p:
 /** Reverse rule for one input: the cotangent yBar · ∂y/∂x_i (the transpose of the JVP). */
 export type VjpRule<P> = (yBar: Tensor, xs: ReadonlyArray<Tensor>, y: Tensor, p: P, R: RuleOps) => Tensor
 
+/**
+ * Batching rule (for `vmap`): the inputs as batched values, where each input's batch axis
+ * is (`null`: that input is not batched; at least one is), and the params. It returns the
+ * output with its batch axis. `self` applies this same primitive (with any params) one
+ * level down, so a rule can rewrite itself as one batched call (JAX's batching rules).
+ */
+export type BatchRule<P> = (
+  xs: ReadonlyArray<Tensor>,
+  dims: ReadonlyArray<number | null>,
+  p: P,
+  R: RuleOps,
+  self: (xs: ReadonlyArray<Tensor>, p: P) => Tensor,
+) => readonly [Tensor, number]
+
 /** A test case for the table-driven laws: input shapes and params. */
 export interface DomainCase<P> {
   readonly shapes: ReadonlyArray<Shape>
@@ -89,7 +103,7 @@ export interface Domain<P> {
   readonly kinks?: (xs: ReadonlyArray<number>) => number
 }
 
-/** One primitive: kernel, forward rule, reverse rule, domain, kink convention. */
+/** One primitive: kernel, forward rule, reverse rule, batching rule, domain, kink convention. */
 export interface Primitive<P = unknown> {
   readonly name: string
   /** number of inputs; -1 for variadic (concat) */
@@ -99,6 +113,8 @@ export interface Primitive<P = unknown> {
   readonly impl: (xs: ReadonlyArray<ConcreteTensor>, p: P) => ConcreteTensor
   readonly jvp: ReadonlyArray<JvpRule<P> | null> | ((i: number) => JvpRule<P> | null)
   readonly vjp: ReadonlyArray<VjpRule<P> | null> | ((i: number) => VjpRule<P> | null)
+  /** how `vmap` maps this primitive over a batch axis */
+  readonly batch: BatchRule<P>
   /** null: not differentiable anywhere (masks, integer-valued ops); not sampled by the laws */
   readonly domain: Domain<P> | null
   /** the convention at non-smooth points, documented and tested */

@@ -13,7 +13,8 @@
  * the bit-identical continuation.
  *
  * Errors: `decodeState`, `parseState` and `loadState` never throw on bad data; they return
- * an fp-ts `Either` whose left side lists every problem with its key path. All of them take
+ * an fp-ts `Either` whose left side is a `PurediffDecodeError` (the boundary's one error
+ * shape) listing every problem with its key path in the state (`optState[0].count`). All of them take
  * optional `StateSchemas` (e.g. io parameter schemas for the weights and the optimizer
  * state), so shapes, dtypes and the optimizer state's structure are checked while loading.
  * `encodeState` throws a `PurediffError` (naming the key path) only for a state holding
@@ -26,8 +27,11 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import * as fs from 'node:fs'
 import * as fsp from 'node:fs/promises'
-import { TreeCodec, decodeNumber, encodeNumber, formatErrors, writeFileAtomic, writeFileAtomicSync } from '../io/index.js'
-import type { JSONNumber, TreeJSON } from '../io/index.js'
+import { TreeCodec, decodeError, decodeNumber, encodeNumber, writeFileAtomic, writeFileAtomicSync } from '../io/index.js'
+import type { DecodeIssue, JSONNumber, PurediffDecodeError, TreeJSON } from '../io/index.js'
+import { issuesOf } from '../io/DecodeError.js'
+import { parseJSON } from '../io/json.js'
+import { removeStaleTemps, removeStaleTempsSync } from '../io/checkpoint.js'
 import { describe, failAt } from '../io/report.js'
 import { isKey, keyFromData } from '../random/index.js'
 import type { Key } from '../random/index.js'
@@ -195,32 +199,36 @@ export const encodeState = <P, S>(state: TrainState<P, S>): TrainStateJSON =>
  * @category constructors
  * @since 0.1.0
  */
-export function decodeState(u: unknown): E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>>
-export function decodeState<P, S>(u: unknown, schemas: StateSchemas<P, S>): E.Either<ReadonlyArray<string>, TrainState<P, S>>
-export function decodeState(u: unknown, schemas: StateSchemas<unknown, unknown> = {}): E.Either<ReadonlyArray<string>, TrainState<unknown, unknown>> {
+export function decodeState(u: unknown): E.Either<PurediffDecodeError, TrainState<Tree, Tree>>
+export function decodeState<P, S>(u: unknown, schemas: StateSchemas<P, S>): E.Either<PurediffDecodeError, TrainState<P, S>>
+export function decodeState(u: unknown, schemas: StateSchemas<unknown, unknown> = {}): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
+  return E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => decodeError('DecodeError', issues, { format: 'json' }))(decodeStateIssues(u, schemas))
+}
+
+const decodeStateIssues = (u: unknown, schemas: StateSchemas<unknown, unknown>): E.Either<ReadonlyArray<DecodeIssue>, TrainState<unknown, unknown>> => {
   let r: t.Validation<TrainState<Tree, Tree>>
   try {
     r = TrainStateCodec.decode(u)
   } catch (e) {
     // Defensive: a getter that throws on a hostile object must not escape as an exception.
-    return E.left([`could not read the value: ${e instanceof Error ? e.message : String(e)}`])
+    return E.left([{ path: '', message: `could not read the value: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}` }])
   }
-  if (E.isLeft(r)) return E.left(formatErrors(r.left))
+  if (E.isLeft(r)) return E.left(issuesOf(r.left))
   const s = r.right
-  const errors: string[] = []
+  const issues: DecodeIssue[] = []
   let params: unknown = s.params
   let optState: unknown = s.optState
   if (schemas.params !== undefined) {
     const d = schemas.params.codec.decode(s.params)
-    if (E.isLeft(d)) errors.push(...formatErrors(d.left).map((l) => `in "params": ${l}`))
+    if (E.isLeft(d)) issues.push(...issuesOf(d.left, 'params'))
     else params = d.right
   }
   if (schemas.optState !== undefined) {
     const d = schemas.optState.codec.decode(s.optState)
-    if (E.isLeft(d)) errors.push(...formatErrors(d.left).map((l) => `in "optState": ${l}`))
+    if (E.isLeft(d)) issues.push(...issuesOf(d.left, 'optState'))
     else optState = d.right
   }
-  if (errors.length > 0) return E.left(Object.freeze(errors))
+  if (issues.length > 0) return E.left(issues)
   return E.right(Object.freeze({ ...s, params, optState }))
 }
 
@@ -237,16 +245,17 @@ export const stringifyState = <P, S>(state: TrainState<P, S>): string => JSON.st
  * @category constructors
  * @since 0.1.0
  */
-export function parseState(text: string): E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>>
-export function parseState<P, S>(text: string, schemas: StateSchemas<P, S>): E.Either<ReadonlyArray<string>, TrainState<P, S>>
-export function parseState(text: string, schemas: StateSchemas<unknown, unknown> = {}): E.Either<ReadonlyArray<string>, TrainState<unknown, unknown>> {
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch (e) {
-    return E.left([`not valid JSON: ${e instanceof Error ? e.message : String(e)}`])
-  }
-  return decodeState(doc, schemas)
+export function parseState(text: string): E.Either<PurediffDecodeError, TrainState<Tree, Tree>>
+export function parseState<P, S>(text: string, schemas: StateSchemas<P, S>): E.Either<PurediffDecodeError, TrainState<P, S>>
+export function parseState(text: string, schemas: StateSchemas<unknown, unknown> = {}): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
+  return parseIn(text, schemas, undefined)
+}
+
+/** Parse and decode; a problem with the text is a `FormatError`, with the state a `DecodeError`. */
+const parseIn = (text: string, schemas: StateSchemas<unknown, unknown>, source: string | undefined): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> => {
+  const doc = parseJSON(text)
+  if (E.isLeft(doc)) return E.left(decodeError('FormatError', doc.left, { source, format: 'json' }))
+  return E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => decodeError('DecodeError', issues, { source, format: 'json' }))(decodeStateIssues(doc.right, schemas))
 }
 
 /**
@@ -263,10 +272,8 @@ export const saveState = async <P, S>(file: string, state: TrainState<P, S>): Pr
 export const saveStateSync = <P, S>(file: string, state: TrainState<P, S>): void =>
   writeFileAtomicSync(file, [new TextEncoder().encode(stringifyState(state))])
 
-const readFailed = (file: string, e: unknown): E.Either<ReadonlyArray<string>, never> =>
-  E.left([`${file}: cannot read the file: ${e instanceof Error ? e.message : String(e)}`])
-
-const inFile = (file: string) => E.mapLeft((errors: ReadonlyArray<string>) => Object.freeze(errors.map((l) => `${file}: ${l}`)))
+const readFailed = (file: string, e: unknown): E.Either<PurediffDecodeError, never> =>
+  E.left(decodeError('ReadError', [{ path: '', message: `cannot read the file: ${e instanceof Error ? e.message : String(e)}` }], { source: file, format: 'json' }))
 
 /**
  * Load a training state saved by `saveState`; never throws (a missing or malformed file is
@@ -283,27 +290,29 @@ const inFile = (file: string) => E.mapLeft((errors: ReadonlyArray<string>) => Ob
  * @category constructors
  * @since 0.1.0
  */
-export function loadState(file: string): Promise<E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>>>
-export function loadState<P, S>(file: string, schemas: StateSchemas<P, S>): Promise<E.Either<ReadonlyArray<string>, TrainState<P, S>>>
-export async function loadState(file: string, schemas: StateSchemas<unknown, unknown> = {}): Promise<E.Either<ReadonlyArray<string>, TrainState<unknown, unknown>>> {
+export function loadState(file: string): Promise<E.Either<PurediffDecodeError, TrainState<Tree, Tree>>>
+export function loadState<P, S>(file: string, schemas: StateSchemas<P, S>): Promise<E.Either<PurediffDecodeError, TrainState<P, S>>>
+export async function loadState(file: string, schemas: StateSchemas<unknown, unknown> = {}): Promise<E.Either<PurediffDecodeError, TrainState<unknown, unknown>>> {
+  await removeStaleTemps(file)
   let text: string
   try {
     text = await fsp.readFile(file, 'utf8')
   } catch (e) {
     return readFailed(file, e)
   }
-  return inFile(file)(parseState(text, schemas))
+  return parseIn(text, schemas, file)
 }
 
 /** The synchronous twin of `loadState` (the same schema options). @category constructors @since 0.1.0 */
-export function loadStateSync(file: string): E.Either<ReadonlyArray<string>, TrainState<Tree, Tree>>
-export function loadStateSync<P, S>(file: string, schemas: StateSchemas<P, S>): E.Either<ReadonlyArray<string>, TrainState<P, S>>
-export function loadStateSync(file: string, schemas: StateSchemas<unknown, unknown> = {}): E.Either<ReadonlyArray<string>, TrainState<unknown, unknown>> {
+export function loadStateSync(file: string): E.Either<PurediffDecodeError, TrainState<Tree, Tree>>
+export function loadStateSync<P, S>(file: string, schemas: StateSchemas<P, S>): E.Either<PurediffDecodeError, TrainState<P, S>>
+export function loadStateSync(file: string, schemas: StateSchemas<unknown, unknown> = {}): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
+  removeStaleTempsSync(file)
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (e) {
     return readFailed(file, e)
   }
-  return inFile(file)(parseState(text, schemas))
+  return parseIn(text, schemas, file)
 }

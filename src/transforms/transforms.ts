@@ -15,6 +15,7 @@ import {
   JvpTracer, Tracer, VjpTracer, backward, checkLive, inputNode, recordCustom, topMain, withMain,
 } from '../ad/trace.js'
 import type { MainTrace } from '../ad/trace.js'
+import { BatchTracer, moveAxis } from '../ad/batching.js'
 import { markNumberResult } from '../ad/staging.js'
 import { PurediffError } from '../errors.js'
 import { asTensor, broadcastTo, cast, reshape, stack, zerosLike } from '../ops/ops.js'
@@ -22,6 +23,7 @@ import type { ConcreteTensor } from '../tensor/Tensor.js'
 import { Tensor, fromData, shapeEq } from '../tensor/Tensor.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
 import { assertSameStructure, flatten, keyPaths, unflatten } from '../tree/Tree.js'
+import { vmap } from './vmap.js'
 
 // -------------------------------------------------------------------------------------
 // helpers
@@ -384,6 +386,20 @@ export const hvp = <X, A extends unknown[] = []>(f: (x: X, ...rest: A) => Tensor
 const splitTop = (xs: ReadonlyArray<Tensor>): MainTrace | null => topMain(xs)
 
 /**
+ * A custom-rule function at a batching level: every input moves its batch axis to the
+ * front (unbatched ones are broadcast), `call` applies the custom function built from the
+ * vmapped pieces, and its output is batched along axis 0 (JAX batches custom rules so).
+ */
+const batchCustom = <X>(main: MainTrace, xs: ReadonlyArray<Tensor>, def: TreeDef, call: (xb: X) => Tensor): Tensor => {
+  const own = xs.find((t): t is BatchTracer => t instanceof BatchTracer && t.main === main) as BatchTracer
+  const size = own.primal.shape[own.bdim] as number
+  const xb = xs.map((t) =>
+    t instanceof BatchTracer && t.main === main ? moveAxis(t.primal, t.bdim, 0) : broadcastTo(reshape(t, [1, ...t.shape]), [size, ...t.shape]),
+  )
+  return new BatchTracer(main, call(unflatten<X>(def, xb)), 0)
+}
+
+/**
  * A function with a user-given forward rule: `rule(x, xDot)` returns `[y, yDot]` with
  * `yDot` linear in `xDot`. Under reverse mode the rule is transposed automatically (by
  * reverse-differentiating the linear map `xDot ↦ yDot`), so one rule serves every mode.
@@ -401,6 +417,11 @@ export const customJvp = <X>(
     const [xs, def] = flattenArgs(x, 'customJvp')
     const main = splitTop(xs)
     if (main === null) return f(x)
+    if (main.kind === 'batch') {
+      return batchCustom<X>(main, xs, def, (xb) =>
+        customJvp(vmap(f), (u: X, uDot: X) => vmap(rule)(u, uDot) as readonly [Tensor, Tensor])(xb),
+      )
+    }
     const primals = xs.map((t) => unwrapAt(main, t))
     const xP = unflatten<X>(def, primals)
     const y = g(xP)
@@ -442,6 +463,11 @@ export const customVjp = <X, Res>(
     const [xs, def] = flattenArgs(x, 'customVjp')
     const main = splitTop(xs)
     if (main === null) return f(x)
+    if (main.kind === 'batch') {
+      return batchCustom<X>(main, xs, def, (xb) =>
+        customVjp(vmap(f), (u: X) => vmap(fwd)(u), (res: Res, yBar: Tensor) => vmap(bwd)(res, yBar))(xb),
+      )
+    }
     const primals = xs.map((t) => unwrapAt(main, t))
     const xP = unflatten<X>(def, primals)
     if (main.kind === 'vjp') {

@@ -10,6 +10,7 @@
  */
 import { PurediffError } from '../errors.js'
 import { Tensor } from '../tensor/Tensor.js'
+import { joinPath } from './paths.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -29,9 +30,6 @@ export type TreeDef =
 
 const isRecord = (x: unknown): x is { readonly [k: string]: unknown } =>
   typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Tensor) && !ArrayBuffer.isView(x)
-
-const joinPath = (path: string, key: string | number): string =>
-  typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key)}]`
 
 // -------------------------------------------------------------------------------------
 // constructors

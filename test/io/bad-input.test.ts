@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PurediffError } from '../../src/errors.js'
 import { TreeCodec, decodeSafetensors, encodeSafetensors, loadSync, schema } from '../../src/io/index.js'
-import type { HasCodec, LoadError, LoadOptions } from '../../src/io/index.js'
+import type { HasCodec, LoadError, LoadOptions, PurediffDecodeError } from '../../src/io/index.js'
 import { key } from '../../src/random/index.js'
 import { fromData, ones, tensor, zeros } from '../../src/tensor/Tensor.js'
 import { tempDir } from './helpers.js'
@@ -42,13 +42,15 @@ const st = (header: unknown, data: number | Uint8Array = 0, length?: bigint): Ui
 const entry = (dtype: unknown, shape: unknown, offsets: unknown): Record<string, unknown> => ({ dtype, shape, data_offsets: offsets })
 const valid = encodeSafetensors({ b: tensor([1, 2]), w: tensor([[1, 2], [3, 4]], 'float32') }, { step: '1' })
 
-const expectLeft = <A>(r: E.Either<ReadonlyArray<string>, A>, pattern: RegExp): void => {
+const expectLeft = <A>(r: E.Either<PurediffDecodeError, A>, pattern: RegExp): void => {
   if (E.isRight(r)) throw new Error(`expected a Left matching ${pattern}, got a Right`)
-  expect(r.left.join('\n')).toMatch(pattern)
+  expect(r.left._tag).toBe('PurediffDecodeError')
+  expect(r.left.errors.join('\n')).toMatch(pattern)
 }
-const expectLoadError = (r: E.Either<LoadError, unknown>, tag: LoadError['_tag'], pattern: RegExp): void => {
-  if (E.isRight(r)) throw new Error(`expected a ${tag} matching ${pattern}, got a Right`)
-  expect(r.left._tag).toBe(tag)
+const expectLoadError = (r: E.Either<LoadError, unknown>, kind: LoadError['kind'], pattern: RegExp): void => {
+  if (E.isRight(r)) throw new Error(`expected a ${kind} matching ${pattern}, got a Right`)
+  expect(r.left._tag).toBe('PurediffDecodeError')
+  expect(r.left.kind).toBe(kind)
   expect(r.left.message).toMatch(pattern)
 }
 
@@ -79,7 +81,7 @@ const safetensorsCases: ReadonlyArray<readonly [string, () => Uint8Array, RegExp
   ['shape and offsets disagree', () => st({ w: entry('F32', [3], [0, 8]) }, 8), /tensor "w": shape \[3\] of F32 needs 12 bytes, but data_offsets \[0, 8\] span 8/],
   ['negative shape', () => st({ w: entry('F64', [-2], [0, 0]) }), /tensor "w": shape must be an array of non-negative integers, got \[-2\]/],
   ['fractional shape', () => st({ w: entry('F64', [1.5], [0, 12]) }, 12), /tensor "w": shape must be an array of non-negative integers, got \[1.5\]/],
-  ['shape not an array', () => st({ w: entry('F64', '2', [0, 16]) }, 16), /tensor "w": shape must be an array of non-negative integers, got "2"/],
+  ['shape not an array', () => st({ w: entry('F64', '2', [0, 16]) }, 16), /tensor "w": shape must be an array of non-negative integers, got the string "2"/],
   ['offsets end before they begin', () => st({ w: entry('F64', [1], [8, 0]) }, 8), /tensor "w": data_offsets \[8, 0\] end before they begin/],
   ['one offset', () => st({ w: entry('F64', [1], [8]) }, 8), /tensor "w": data_offsets must be two non-negative integers \[begin, end\], got \[8\]/],
   ['fractional offsets', () => st({ w: entry('F64', [1], [0, 7.5]) }, 8), /tensor "w": data_offsets must be two non-negative integers/],
@@ -149,7 +151,7 @@ const jsonCases: ReadonlyArray<readonly [string, string | Uint8Array, RegExp]> =
   ['missing tree', JSON.stringify({ format: 'purediff', version: 1 }), /missing "tree"/],
   ['extra envelope key', JSON.stringify({ format: 'purediff', version: 1, tree: 1, weights: 2 }), /unexpected key "weights" in the checkpoint/],
   ['metadata with a number', JSON.stringify({ format: 'purediff', version: 1, tree: 1, metadata: { step: 3 } }), /"metadata" must be an object of strings/],
-  ['a string in tensor data', ckpt(t22([1, 'two', 3, 4])), /in "tree": at 'w.data\[1\]': expected a number or one of 'NaN', 'Infinity', '-Infinity', '-0', got the string "two"/],
+  ['a string in tensor data', ckpt(t22([1, 'two', 3, 4])), /at 'w.data\[1\]': expected a number or one of 'NaN', 'Infinity', '-Infinity', '-0', got the string "two"/],
   ['null in tensor data', ckpt(t22([1, 2, null, 4])), /at 'w.data\[2\]': expected a number .* got null/],
   ['a boolean in tensor data', ckpt(t22([true, 2, 3, 4])), /at 'w.data\[0\]': expected a number .* got the boolean true/],
   ['an object in tensor data', ckpt(t22([1, 2, 3, {}])), /at 'w.data\[3\]': expected a number .* got an object/],
@@ -167,7 +169,7 @@ const jsonCases: ReadonlyArray<readonly [string, string | Uint8Array, RegExp]> =
   ['null leaf', ckpt({ a: { b: null } }), /at 'a.b': expected a tensor, a number, an array or a record, got null/],
   ['boolean leaf', ckpt([1, false]), /at '\[1\]': expected a tensor, a number, an array or a record, got the boolean false/],
   ['unknown string leaf', ckpt({ lr: 'fast' }), /at 'lr': expected a tensor, a number, an array or a record, got the string "fast"/],
-  ['nested 10000 levels deep', deepText, /nested deeper than 256 levels/],
+  ['nested 10000 levels deep', deepText, /the JSON nests deeper than 512 levels/],
 ]
 
 describe(`JSON checkpoints (${jsonCases.length} cases)`, () => {
@@ -235,7 +237,7 @@ describe(`schema decoding (${schemaCases.length} cases)`, () => {
     // trees at all fail as FormatError before the schema is consulted.
     const viaFile = loadBytes(ckpt(input()), '.json', { schema: net })
     const tag = E.isLeft(TreeCodec.decode(input())) ? 'FormatError' : 'DecodeError'
-    expectLoadError(viaFile, tag, tag === 'DecodeError' ? pattern : /in "tree": at '/)
+    expectLoadError(viaFile, tag, tag === 'DecodeError' ? pattern : /at '/)
   })
 })
 
@@ -271,14 +273,14 @@ const constructorCases: ReadonlyArray<readonly [string, () => unknown, RegExp]> 
   ['a boolean', () => tensor([true] as never), /got boolean at data\[0\]/],
   ['a bigint', () => tensor([1n] as never), /got bigint at data\[0\]/],
   ['an object', () => tensor({} as never), /got object at data/],
-  ['an unknown dtype', () => tensor([1], 'int8' as never), /DTypeError: tensor: unknown dtype "int8"/],
+  ['an unknown dtype', () => tensor([1], 'int8' as never), /^tensor: unknown dtype "int8"/],
   ['fromData: too few values', () => fromData([1, 2], [3]), /fromData: 2 values do not fill shape \[3\]/],
   ['fromData: negative shape', () => fromData([], [-1]), /fromData: shape must be an array of non-negative integers, got \[-1\]/],
   ['fromData: fractional shape', () => fromData([1], [0.5]), /got \[0.5\]/],
   ['fromData: a non-number value', () => fromData(['a'] as never, [1]), /fromData: non-numeric value at index 0/],
   // Regressions (audit item 7): a shape too large to allocate used to escape as a bare
   // RangeError, and a string extent was printed as a number ("got [2]").
-  ['zeros: 2^31 elements', () => zeros([2 ** 31]), /ValueError: full: shape \[2147483648\] has 2147483648 elements; a tensor holds at most 2147483647/],
+  ['zeros: 2^31 elements', () => zeros([2 ** 31]), /^full: shape \[2147483648\] has 2147483648 elements; a tensor holds at most 2147483647/],
   ['zeros: 2^31 elements over three axes', () => zeros([2 ** 11, 2 ** 10, 2 ** 10], 'float32'), /shape \[2048, 1024, 1024\] has 2147483648 elements; a tensor holds at most 2147483647/],
   ['zeros: an extent of 1e300', () => zeros([1e300]), /shape \[1e\+300\] has 1e\+300 elements; a tensor holds at most 2147483647/],
   ['ones: elements past 2^53', () => ones([2 ** 30, 2 ** 30, 2 ** 30]), /full: shape \[1073741824, 1073741824, 1073741824\] has 1\.2379400392853803e\+27 elements/],

@@ -14,7 +14,7 @@ const viaText = (u: unknown): unknown => JSON.parse(JSON.stringify(u))
 /** decode ∘ JSON text ∘ encode: the decoded tree, asserted equal to `t`. */
 const roundTrip = (t: Tree): Tree => {
   const r = fromJSON(viaText(toJSON(t)))
-  if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+  if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
   expect(treeDiff(r.right, t)).toBeUndefined()
   return r.right
 }
@@ -76,7 +76,7 @@ describe('key paths', () => {
       fc.property(arbTensorTree, (t) => {
         const [leaves, def] = flatten(t)
         const r = treeFromPaths(keyPaths(def).map((p, i) => [p, leaves[i] as Leaf]))
-        if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+        if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
         expect(treeDiff(r.right, t)).toBeUndefined()
       }),
       { numRuns: 200 },
@@ -130,7 +130,7 @@ describe('records with keys named dtype, shape and data', () => {
 
   it.each(cases)('%s round-trips through JSON text', (_name, t) => {
     const r = fromJSON(viaText(toJSON(t)))
-    if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+    if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
     expect(treeDiff(r.right, t)).toBeUndefined()
     expect(TreeCodec.is(r.right)).toBe(true)
   })

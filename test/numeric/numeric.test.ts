@@ -69,7 +69,7 @@ describe('numGrad / numValueAndGrad', () => {
     expect(maxAbsDiff(g, expected)).toBeLessThan(1e-10)
   })
   it('rejects a non-scalar output, naming the op and the shape', () => {
-    expect(() => numGrad((x: Tensor) => sin(x))(tensor([1, 2]))).toThrow(/NonScalarOutput: numGrad.*\[2\]/)
+    expect(() => numGrad((x: Tensor) => sin(x))(tensor([1, 2]))).toThrow(/^numGrad: .*\[2\]/)
   })
   it('rejects traced values (it does not compose with transforms)', () => {
     expect(() => jvp((x: Tensor) => numGrad((u: Tensor) => sum(sin(u)))(x), tensor([1]), tensor([1]))).toThrow(/traced value/)

@@ -79,7 +79,7 @@ describe('a traced value used as a number', () => {
     const e = throwsPurediff(() => jit((x: Tensor) => ((sum(x) as unknown as number) > 0 ? x : mul(x, 2)))(tensor([1])))
     expect(e).toBeInstanceOf(PurediffError)
     expect(e.tag).toBe('ConcretizationError')
-    expect(e.message).toMatch(/^ConcretizationError: jit: /)
+    expect(e.message).toMatch(/^jit: /)
     expect(e.message).toContain('where')
     expect(e.message).toContain('jit(f, { static: [argIndex] })')
   })

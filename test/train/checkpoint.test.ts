@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
-import { schema } from '../../src/io/index.js'
+import { decodeError, formatError, schema } from '../../src/io/index.js'
 import { mean, square, sub, add, matmul, tensor } from '../../src/index.js'
 import type { Tensor } from '../../src/index.js'
 import { adam } from '../../src/optim/index.js'
@@ -56,7 +56,7 @@ describe('loadState with schemas', () => {
   it('a good file loads against the schemas (async and sync) and resumes identically', async () => {
     const file = edited('good.json', () => undefined)
     for (const r of [await loadState(file, schemas), loadStateSync(file, schemas), parseState(readFileSync(file, 'utf8'), schemas)]) {
-      if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+      if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
       expect(r.right.optState[0].count).toBe(2)
       const again = S.toArray(untilStep(4)(resume(r.right as TrainState<Lin, unknown>, config())))
       expect(again.map((s) => s.loss)).toEqual(states.slice(2).map((s) => s.loss))
@@ -72,7 +72,8 @@ describe('loadState with schemas', () => {
     const plain = loadStateSync(file)
     expect(E.isRight(plain)).toBe(true)
     if (E.isRight(plain)) expect(() => S.toArray(untilStep(4)(resume(plain.right as TrainState<Lin, unknown>, config())))).toThrow(/state of a chain of 2/)
-    const expected = [`${file}: in "optState": expected an array of length 2, got an object`]
+    const expected = decodeError('DecodeError', [{ path: 'optState', message: 'expected an array of length 2, got an object' }], { source: file, format: 'json' })
+    expect(expected.message).toBe(`${file}: at 'optState': expected an array of length 2, got an object`)
     expect(await loadState(file, schemas)).toEqual(E.left(expected))
     expect(loadStateSync(file, schemas)).toEqual(E.left(expected))
     expect(loadStateSync(file, { optState })).toEqual(E.left(expected))
@@ -87,20 +88,28 @@ describe('loadState with schemas', () => {
       ;(o[0] as Record<string, unknown>)['count'] = 'NaN'
     })
     const r = loadStateSync(file, schemas)
-    expect(r).toEqual(
-      E.left([
-        `${file}: in "params": at 'w.shape': expected shape [2, 1], got [1, 2]`,
-        `${file}: in "optState": at '[0].count': NaN is not allowed here (the schema sets allowNaN: false)`,
-        `${file}: in "optState": at '[0].nu': missing key "nu"`,
-      ]),
+    expect(E.isLeft(r) && r.left.issues).toEqual([
+      { path: 'params.w.shape', message: 'expected shape [2, 1], got [1, 2]' },
+      { path: 'optState[0].count', message: 'NaN is not allowed here (the schema sets allowNaN: false)' },
+      { path: 'optState[0].nu', message: 'missing key "nu"' },
+    ])
+    expect(E.isLeft(r) && formatError(r.left)).toBe(
+      [
+        `DecodeError in ${file}: 3 problems`,
+        `  at 'params.w.shape': expected shape [2, 1], got [1, 2]`,
+        `  at 'optState[0].count': NaN is not allowed here (the schema sets allowNaN: false)`,
+        `  at 'optState[0].nu': missing key "nu"`,
+      ].join('\n'),
     )
-    // decodeState gives the same lines, without the file name.
+    // decodeState gives the same issues, without the file name.
     const d = decodeState(JSON.parse(readFileSync(file, 'utf8')), schemas)
-    expect(E.isLeft(d) && d.left.map((l) => `${file}: ${l}`)).toEqual(E.isLeft(r) && r.left)
+    expect(E.isLeft(d) && d.left.issues).toEqual(E.isLeft(r) && r.left.issues)
+    expect(E.isLeft(d) && d.left.source).toBe(undefined)
   })
 
   it('without schemas nothing changes: a missing file is still a Left naming it', async () => {
     const r = await loadState(join(tmp, 'nope.json'), schemas)
-    expect(E.isLeft(r) && r.left[0]).toMatch(/nope\.json: cannot read the file/)
+    expect(E.isLeft(r) && r.left.kind).toBe('ReadError')
+    expect(E.isLeft(r) && r.left.message).toMatch(/nope\.json: cannot read the file/)
   })
 })

@@ -417,10 +417,10 @@ describe('decodeState', () => {
     for (const [u, re] of cases) {
       const r = decodeState(u)
       expect(E.isLeft(r)).toBe(true)
-      if (E.isLeft(r)) expect(r.left.join('\n')).toMatch(re)
+      if (E.isLeft(r)) expect(r.left.errors.join('\n')).toMatch(re)
     }
     const bad = parseState('{"format": ')
-    expect(E.isLeft(bad) && bad.left[0]).toMatch(/not valid JSON/)
+    expect(E.isLeft(bad) && bad.left.errors[0]).toMatch(/not valid JSON/)
   })
 
   it('never throws, whatever JSON it is given', () => {
@@ -436,11 +436,12 @@ describe('decodeState', () => {
 
   it('a missing or corrupt file is a Left naming the file', async () => {
     const missing = await loadState(join(tmp, 'nope.json'))
-    expect(E.isLeft(missing) && missing.left[0]).toMatch(/nope\.json: cannot read/)
+    expect(E.isLeft(missing) && missing.left.message).toMatch(/nope\.json: cannot read/)
     const f = join(tmp, 'corrupt.json')
     writeFileSync(f, '{"format":"purediff-train-state","version":1}')
     const r = loadStateSync(f)
-    expect(E.isLeft(r) && r.left.join('\n')).toMatch(/corrupt\.json.*step/)
+    expect(E.isLeft(r) && r.left.message).toMatch(/corrupt\.json.*step/)
+    expect(E.isLeft(r) && r.left.source).toBe(f)
   })
 })
 
