@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
   add, derivative, exp, grad, hessian, jit, jvp, matmul, mean, mul, relu, sigmoid, sin, square, sub, sum, tanh, tensor,
-  trace, valueAndGrad, where, greater, log, PurediffError,
+  trace, valueAndGrad, where, greater, log, PurediffError, cos, neg, logSoftmax, maximum, pow, sqrt, jacfwd, jacrev, hvp,
+  vjp, vmap,
 } from '../../src/index.js'
 import { CACHE_SIZE } from '../../src/staging/jit.js'
 import { throwsPurediff } from '../helpers/errors.js'
@@ -210,5 +211,34 @@ describe('the compiled program', () => {
     const jf = jit(valueAndGrad(mlpLoss), { codegen: false })
     same(jf(params, X, Y), valueAndGrad(mlpLoss)(params, X, Y))
     expect(jf.entries()[0]!.mode).toBe('interpreted')
+  })
+})
+
+describe('the transforms through jit', () => {
+  // the transform suite's functions, each transform applied inside and outside jit
+  const fns: ReadonlyArray<readonly [string, (x: Tensor) => Tensor, Tensor]> = [
+    ['quadratic form + cos', (x) => add(mul(0.5, sum(mul(x, matmul(tensor([[2, 1, 0], [1, 3, 1], [0, 1, 4]]), x)))), sum(cos(x))), tensor([0.3, -0.2, 0.9])],
+    ['softmax cross-entropy', (x) => neg(sum(mul(tensor([0, 1, 0]), logSoftmax(x)))), tensor([0.5, -1, 2])],
+    ['maximum and where (kinks away from the point)', (x) => sum(where(greater(x, 0), maximum(x, 0.1), mul(x, x))), tensor([0.5, -1, 2])],
+    ['pow, sqrt, log', (x) => sum(pow(sqrt(add(mul(x, x), 1)), log(add(exp(x), 1)))), tensor([0.1, 0.7, -0.4])],
+  ]
+  it.each(fns)('%s: grad, jacfwd, jacrev, hessian, hvp, jvp and vjp agree bit for bit', (_name, f, x) => {
+    const v = tensor([1, -0.5, 2])
+    same(jit(grad(f))(x), grad(f)(x))
+    same(jit(jacfwd(grad(f)))(x), jacfwd(grad(f))(x))
+    same(jit(jacrev(grad(f)))(x), jacrev(grad(f))(x))
+    same(jit(hessian(f))(x), hessian(f)(x))
+    same(jit(hvp(f))(x, v), hvp(f)(x, v))
+    same(jit((u: Tensor, t: Tensor) => jvp(f, u, t))(x, v), jvp(f, x, v))
+    same(jit((u: Tensor) => vjp(f, u)[1](tensor(1)))(x), vjp(f, x)[1](tensor(1)))
+    same(grad(jit(f))(x), grad(f)(x))
+    same(hessian(jit(f))(x), hessian(f)(x))
+  })
+
+  it('vmap composes with jit both ways', () => {
+    const f = (x: Tensor) => sum(mul(sin(x), x))
+    const xs = tensor([[0.1, 0.2], [0.3, -0.4], [1, 2]])
+    same(jit(vmap(grad(f)))(xs), vmap(grad(f))(xs))
+    same(vmap(jit(grad(f)))(xs), vmap(grad(f))(xs))
   })
 })
