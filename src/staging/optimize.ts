@@ -23,9 +23,17 @@ import { makeProgram } from './program.js'
 /** Above this many elements a folded `broadcastTo` is left in the program (a loop reads the scalar). */
 const FOLD_BROADCAST_LIMIT = 64
 
-/** A stable key for params (typed arrays as arrays). */
-const paramsKey = (p: unknown): string =>
-  JSON.stringify(p, (_k, v: unknown) => (v instanceof Int32Array ? Array.from(v) : v))
+const paramsKeys = new WeakMap<object, string>()
+/** A stable key for params (typed arrays as arrays), remembered per params object. */
+const paramsKey = (p: unknown): string => {
+  if (typeof p !== 'object' || p === null) return String(p)
+  let k = paramsKeys.get(p)
+  if (k === undefined) {
+    k = JSON.stringify(p, (_k, v: unknown) => (v instanceof Int32Array ? Array.from(v) : v))
+    paramsKeys.set(p, k)
+  }
+  return k
+}
 
 /** Rename variables through a substitution. */
 const subst = (m: Map<number, Var>, v: Var): Var => m.get(v.id) ?? v
