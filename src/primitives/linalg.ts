@@ -124,6 +124,7 @@ const dominant = (t: Float64Array, n: number): Float64Array => {
 export const cholesky: Primitive<NoParams> = {
   name: 'cholesky',
   arity: 1,
+  abstract: ([a]) => ({ shape: a!.shape, dtype: a!.dtype }),
   impl: ([a]) => {
     const [batch, n] = dims(a!)
     return wrap(choleskyKernel(dataOf(a!), batch, n, a!.dtype), a!.shape)
@@ -167,6 +168,7 @@ const op = (x: Tensor, transposeA: boolean, R: RuleOps): Tensor => (transposeA ?
 export const triangularSolve: Primitive<TriangularSolveParams> = {
   name: 'triangularSolve',
   arity: 2,
+  abstract: ([, b]) => ({ shape: b!.shape, dtype: b!.dtype }),
   impl: ([t, b], { lower, transposeA }) => {
     const [batch, n] = dims(t!)
     const m = lastOf(b!)
@@ -206,6 +208,7 @@ export const triangularSolve: Primitive<TriangularSolveParams> = {
 export const solve: Primitive<NoParams> = {
   name: 'solve',
   arity: 2,
+  abstract: ([, b]) => ({ shape: b!.shape, dtype: b!.dtype }),
   impl: ([a, b]) => {
     const [batch, n] = dims(a!)
     return wrap(solveKernel(dataOf(a!), dataOf(b!), batch, n, lastOf(b!), a!.dtype), b!.shape)
@@ -246,6 +249,7 @@ const asMatrices = (x: Tensor, R: RuleOps): Tensor => R.reshape(x, [...x.shape, 
 export const logAbsDet: Primitive<NoParams> = {
   name: 'logAbsDet',
   arity: 1,
+  abstract: ([a]) => ({ shape: a!.shape.slice(0, -2), dtype: a!.dtype }),
   impl: ([a]) => {
     const [batch, n, batchShape] = dims(a!)
     return wrap(logAbsDetKernel(dataOf(a!), batch, n, a!.dtype), batchShape)
@@ -272,6 +276,7 @@ export const logAbsDet: Primitive<NoParams> = {
 export const detSign: Primitive<NoParams> = {
   name: 'detSign',
   arity: 1,
+  abstract: ([a]) => ({ shape: a!.shape.slice(0, -2), dtype: a!.dtype }),
   impl: ([a]) => {
     const [batch, n, batchShape] = dims(a!)
     return wrap(detSignKernel(dataOf(a!), batch, n, a!.dtype), batchShape)

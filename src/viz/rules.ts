@@ -102,6 +102,7 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   asinh: unary('y = asinh(x)', '1/√(x² + 1)'),
   acosh: unary('y = acosh(x)', '1/√(x² − 1)'),
   atanh: unary('y = atanh(x)', '1/(1 − x²)'),
+  matmulNoNan: { y: 'y = A·B (0·inf = 0)', jvp: 'ẏ = Ȧ·B + A·Ḃ', vjp: 'Ā += ȳ·Bᵀ ; B̄ += Aᵀ·ȳ' },
 })
 
 /** The rule text of a primitive by name; unknown names (a primitive of a newer table) say so. */
