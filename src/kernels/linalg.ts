@@ -209,3 +209,75 @@ export const detSignKernel = (a0: Data, batch: number, n: number, dtype: DType):
   }
   return out
 }
+
+// -------------------------------------------------------------------------------------
+// symmetric eigen-decomposition (cyclic Jacobi)
+// -------------------------------------------------------------------------------------
+
+/**
+ * sym(A) = V·diag(w)·Vᵀ for each n×n matrix of a batch, packed as [batch, n + 1, n]: row 0
+ * holds w (ascending), rows 1..n hold V (eigenvectors in columns). Cyclic Jacobi rotations
+ * (Golub & Van Loan, Algorithm 8.5.3) until the off-diagonal mass is below 1e-32 of the
+ * total. NOTE each eigenvector's sign is fixed so that its largest-magnitude entry (the
+ * first, at a tie) is positive.
+ */
+export const eighKernel = (a0: Data, batch: number, n: number, dtype: DType): Data => {
+  const a = f64(a0)
+  const out = alloc(dtype, batch * (n + 1) * n)
+  const m = new Float64Array(n * n)
+  const v = new Float64Array(n * n)
+  for (let bb = 0; bb < batch; bb++) {
+    const o = bb * n * n
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = 0.5 * ((a[o + i * n + j] as number) + (a[o + j * n + i] as number))
+    v.fill(0)
+    for (let i = 0; i < n; i++) v[i * n + i] = 1
+    let total = 0
+    for (let q = 0; q < n * n; q++) total += (m[q] as number) ** 2
+    for (let sweep = 0; sweep < 100; sweep++) {
+      let off = 0
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) off += (m[i * n + j] as number) ** 2
+      if (!(off > 1e-32 * total)) break
+      for (let p = 0; p < n - 1; p++) {
+        for (let q = p + 1; q < n; q++) {
+          const apq = m[p * n + q] as number
+          if (apq === 0) continue
+          const app = m[p * n + p] as number
+          const aqq = m[q * n + q] as number
+          const tau = (aqq - app) / (2 * apq)
+          const t = (tau >= 0 ? 1 : -1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau))
+          const c = 1 / Math.sqrt(1 + t * t)
+          const s = t * c
+          // M ← Jᵀ·M·J with J the rotation in the (p, q) plane
+          for (let k = 0; k < n; k++) {
+            const mkp = m[k * n + p] as number
+            const mkq = m[k * n + q] as number
+            m[k * n + p] = c * mkp - s * mkq
+            m[k * n + q] = s * mkp + c * mkq
+          }
+          for (let k = 0; k < n; k++) {
+            const mpk = m[p * n + k] as number
+            const mqk = m[q * n + k] as number
+            m[p * n + k] = c * mpk - s * mqk
+            m[q * n + k] = s * mpk + c * mqk
+          }
+          for (let k = 0; k < n; k++) {
+            const vkp = v[k * n + p] as number
+            const vkq = v[k * n + q] as number
+            v[k * n + p] = c * vkp - s * vkq
+            v[k * n + q] = s * vkp + c * vkq
+          }
+        }
+      }
+    }
+    const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (m[i * n + i] as number) - (m[j * n + j] as number))
+    const po = bb * (n + 1) * n
+    order.forEach((src, col) => {
+      out[po + col] = m[src * n + src] as number
+      let big = 0
+      for (let k = 1; k < n; k++) if (Math.abs(v[k * n + src] as number) > Math.abs(v[big * n + src] as number)) big = k
+      const sign = (v[big * n + src] as number) < 0 ? -1 : 1
+      for (let k = 0; k < n; k++) out[po + (k + 1) * n + col] = sign * (v[k * n + src] as number)
+    })
+  }
+  return out
+}

@@ -31,7 +31,7 @@ import { Tensor, broadcastShapes, eye, fromData, shapeEq, sizeOf } from '../tens
 import type { TensorLike } from './ops.js'
 import {
   abs, asTensor, broadcastTo, exp, expandDims, gather, greater, log, matmul, max, min, mul, pad, pow, reshape,
-  sqrt, sum, transpose, where,
+  slice as sliceOf, sqrt, sum, transpose, where,
 } from './ops.js'
 
 type NoParams = Record<string, never>
@@ -190,6 +190,28 @@ export const det = (a: TensorLike): Tensor => {
  * @since 0.2.0
  */
 export const logdet = (a: TensorLike): Tensor => mul(2, sum(log(diagonal(cholesky(square(a, 'logdet')))), -1))
+
+/**
+ * The symmetric eigen-decomposition [w, V]: sym(A) = V·diag(w)·Vᵀ, eigenvalues w ascending,
+ * orthonormal eigenvectors in the columns of V (cyclic Jacobi).
+ * NOTE each eigenvector's largest-magnitude entry is positive (a deterministic sign). The
+ * eigenvectors' derivative needs distinct eigenvalues; at a repeated eigenvalue, a function
+ * of the eigenvalues alone still has its exact, finite gradient (as JAX), while derivatives
+ * through V are ±∞/NaN there.
+ * @example
+ * eigh(tensor([[2, 1], [1, 2]]))[0] // ≈ [1, 3]
+ * @category linear algebra
+ * @since 0.2.0
+ */
+export const eigh = (a: TensorLike): [Tensor, Tensor] => {
+  const t = square(a, 'eigh')
+  const n = t.shape[t.rank - 1] as number
+  const lead = t.shape.slice(0, -2)
+  const packed = bind(LA.eigh, [t], none)
+  const w = reshape(sliceOf(packed, [...lead.map(() => 0), 0, 0], [...lead, 1, n]), [...lead, n])
+  const v = sliceOf(packed, [...lead.map(() => 0), 1, 0], [...lead, n, n])
+  return [w, v]
+}
 
 // -------------------------------------------------------------------------------------
 // views: diagonal, triangles, trace

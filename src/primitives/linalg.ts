@@ -16,7 +16,7 @@
  *
  * Purity: `impl` allocates its output and never writes its inputs.
  */
-import { choleskyKernel, detSignKernel, logAbsDetKernel, solveKernel, triangularSolveKernel } from '../kernels/linalg.js'
+import { choleskyKernel, detSignKernel, eighKernel, logAbsDetKernel, solveKernel, triangularSolveKernel } from '../kernels/linalg.js'
 import type { ConcreteTensor, DType, Tensor } from '../tensor/Tensor.js'
 import { dataOf, fromData, wrap } from '../tensor/Tensor.js'
 import type { BatchRule, DomainCase, Primitive, RuleOps } from './types.js'
@@ -45,14 +45,14 @@ export const mT = (x: Tensor, R: RuleOps): Tensor => {
 /** sym(M) = (M + Mᵀ)/2 */
 const sym = (x: Tensor, R: RuleOps): Tensor => R.mul(0.5, R.add(x, mT(x, R)))
 
-type MaskKind = 'lower' | 'upper' | 'phi' | 'eye'
+type MaskKind = 'lower' | 'upper' | 'phi' | 'eye' | 'off'
 /** A constant n×n mask: tril, triu, Φ's weights (1 below the diagonal, ½ on it) or the identity. */
 export const mask = (n: number, kind: MaskKind, dtype: DType): Tensor => {
   const m = new Float64Array(n * n)
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       m[i * n + j] =
-        kind === 'lower' ? (j <= i ? 1 : 0) : kind === 'upper' ? (j >= i ? 1 : 0) : kind === 'phi' ? (j < i ? 1 : j === i ? 0.5 : 0) : j === i ? 1 : 0
+        kind === 'lower' ? (j <= i ? 1 : 0) : kind === 'upper' ? (j >= i ? 1 : 0) : kind === 'phi' ? (j < i ? 1 : j === i ? 0.5 : 0) : kind === 'off' ? (j === i ? 0 : 1) : j === i ? 1 : 0
     }
   }
   return fromData(m, [n, n], dtype)
@@ -103,6 +103,12 @@ const spd = (b: Float64Array, n: number): Float64Array => {
 const firmDiagonal = (t: Float64Array, n: number): Float64Array => {
   const a = t.slice()
   for (let i = 0; i < n; i++) a[i * n + i] = (i % 2 === 0 ? 1 : -1) * (1 + Math.abs(t[i * n + i] as number))
+  return a
+}
+/** B + diag(0, 4, 8, …): eigenvalues of its symmetric part at least 1 apart for |Bᵢⱼ| ≤ ½, n ≤ 3. */
+const spread = (t: Float64Array, n: number): Float64Array => {
+  const a = t.slice()
+  for (let i = 0; i < n; i++) a[i * n + i] = (t[i * n + i] as number) + 4 * i
   return a
 }
 /** A + (n + 0.5)·I with its first row negated when a₀₀ < 0: diagonally dominant, either sign of det. */
@@ -284,5 +290,73 @@ export const detSign: Primitive<NoParams> = {
   broadcasts: false,
 }
 
+/** w (row 0) and V (rows 1..n) of eigh's packed output [..., n + 1, n]. */
+const unpackEigh = (y: Tensor, R: RuleOps): [Tensor, Tensor] => {
+  const r = y.shape.length
+  const n = lastOf(y)
+  const lead = y.shape.slice(0, r - 2)
+  const w = R.slice(y, [...lead.map(() => 0), 0, 0], [...lead, 1, n]) // [..., 1, n]
+  const v = R.slice(y, [...lead.map(() => 0), 1, 0], [...lead, n, n])
+  return [w, v]
+}
+/** F_ij = 1/(w_j − w_i) off the diagonal, 0 on it (w as a row [..., 1, n]). */
+const gaps = (w: Tensor, R: RuleOps): Tensor => {
+  const n = lastOf(w)
+  const diff = R.sub(w, mT(w, R)) // [..., n, n]: w_j − w_i
+  return R.div(mask(n, 'off', w.dtype), R.add(diff, mask(n, 'eye', w.dtype)))
+}
+/** Pack w [..., 1, n] and V [..., n, n] as [..., n + 1, n] (by padding, so it stays linear). */
+const packEigh = (w: Tensor, v: Tensor, R: RuleOps): Tensor => {
+  const r = v.shape.length
+  const n = lastOf(v)
+  const shape = [...v.shape.slice(0, r - 2), n + 1, n]
+  const zeros = v.shape.slice(0, r - 2).map(() => 0)
+  return R.add(R.pad(w, [...zeros, 0, 0], shape), R.pad(v, [...zeros, 1, 0], shape))
+}
+
+// sym(A) = V·diag(w)·Vᵀ ; with P = Vᵀ·sym(dA)·V: dw = diag(P), dV = V·(F ⊙ P), F_ij = 1/(w_j − w_i) ;
+// Ā = sym(V·(diag(w̄) + F ⊙ Vᵀ·V̄)·Vᵀ).  Output packed as [..., n + 1, n]: w in row 0, V below.
+// NOTE eigenvalues ascend; each eigenvector's largest entry is positive. The derivative of V
+// is defined where the eigenvalues are distinct; at a repeated eigenvalue F is infinite, but
+// it multiplies V̄ with mulNoNan, so a loss of the eigenvalues alone keeps an exact, finite
+// gradient there (as JAX), while eigenvector derivatives are ±∞/NaN.
+export const eigh: Primitive<NoParams> = {
+  name: 'eigh',
+  arity: 1,
+  impl: ([a]) => {
+    const [batch, n, batchShape] = dims(a!)
+    return wrap(eighKernel(dataOf(a!), batch, n, a!.dtype), [...batchShape, n + 1, n])
+  },
+  jvp: [
+    (aDot, _x, y, _p, R) => {
+      const [w, v] = unpackEigh(y, R)
+      const p = R.matmul(mT(v, R), R.matmul(sym(aDot, R), v))
+      const n = lastOf(v)
+      const r = p.shape.length
+      const dw = R.reshape(R.sum(R.mul(p, mask(n, 'eye', p.dtype)), [r - 2]), w.shape)
+      const dv = R.matmul(v, R.mulNoNan(gaps(w, R), p))
+      return packEigh(dw, dv, R)
+    },
+  ],
+  vjp: [
+    (yBar, _x, y, _p, R) => {
+      const [w, v] = unpackEigh(y, R)
+      const [wBar, vBar] = unpackEigh(yBar, R)
+      const n = lastOf(v)
+      const inner = R.add(R.mul(wBar, mask(n, 'eye', w.dtype)), R.mulNoNan(gaps(w, R), R.matmul(mT(v, R), vBar)))
+      return sym(R.matmul(v, R.matmul(inner, mT(v, R))), R)
+    },
+  ],
+  batch: leadingBatch,
+  domain: {
+    ranges: [[-0.5, 0.5]],
+    cases: [{ shapes: [[1, 1]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 2, 2]], params: none }],
+    // sym(B) + diag(0, 4, 8, ...): by Weyl's inequality the eigenvalues stay ≥ 1 apart
+    point: ([b], c) => [perMatrix(b!, nOf(c, 0), (m) => spread(m, nOf(c, 0)))],
+  },
+  kinks: 'eigenvector derivatives are defined where the eigenvalues are distinct',
+  broadcasts: false,
+}
+
 /** The linear-algebra primitives, appended to the primitive table. */
-export const linalgPrimitives = { cholesky, triangularSolve, solve, logAbsDet, detSign } as const
+export const linalgPrimitives = { cholesky, triangularSolve, solve, logAbsDet, detSign, eigh } as const

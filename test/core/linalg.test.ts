@@ -12,7 +12,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  cholesky, det, diag, diagonal, einsum, exp, eye, fromData, grad, hessian, inv, logdet, matmul, mul, norm, slogdet, solve, sum, tensor,
+  cholesky, det, diag, diagonal, eigh, einsum, exp, eye, index, reshape, slice, fromData, grad, hessian, inv, logdet, matmul, mul, norm, slogdet, solve, sum, tensor,
   stack, trace, transpose, triangularSolve, tril, triu, vmap,
 } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
@@ -381,5 +381,53 @@ describe('vmap over the linear-algebra ops', () => {
     expect(close(got, stack([0, 1, 2].map((i) => solve(a, tensor([[1, 2], [3, 4], [5, 6]][i]!)))), 1e-15, 1e-15)).toBe(true)
     const g = vmap(grad((x: Tensor) => slogdet(x)[1]))(tensor(spds))
     expect(close(g, spds.map((m) => tr(invRef(m))), 1e-12, 1e-12)).toBe(true)
+  })
+})
+
+describe('eigh', () => {
+  /** sym(B) + diag(0, 3, 6, ...) (distinct eigenvalues) */
+  const symArb = (n: number): fc.Arbitrary<M> => matrixArb(n).map((b) => b.map((r, i) => r.map((v, j) => (v + b[j]![i]!) / 2 + (i === j ? 3 * i : 0))))
+  type Eigh = (a: Tensor) => [Tensor, Tensor]
+  const eighLaw = (f: Eigh) =>
+    fc.property(sizeArb.chain(symArb), (a) => {
+      const [w, v] = f(tensor(a))
+      const wv = (w.toArray() as number[])
+      const ascending = wv.every((x, i) => i === 0 || x >= wv[i - 1]!)
+      const av = matmul(tensor(a), v)
+      const vw = mul(v, w) // column k scaled by w_k
+      return ascending && close(av, vw, 1e-10, 1e-10) && close(matmul(transpose(v), v), eye(a.length), 1e-12, 1e-12)
+    })
+  it('A·V = V·diag(w), VᵀV = I, w ascending; fails for a kernel that returns Vᵀ', () => {
+    expect(run(eighLaw(eigh), 7).failed).toBe(false)
+    const transposed = withImpl(LA.eigh as AnyPrimitive, (xs, p) => {
+      const y = LA.eigh.impl(xs, p as Record<string, never>)
+      const n = y.shape[y.shape.length - 1]!
+      const rows = y.toArray() as number[][]
+      const v = tr(rows.slice(1))
+      return tensor([rows[0]!, ...v]).concrete()
+    })
+    expect(run(eighLaw((a) => {
+      const y = bind(transposed, [a], {})
+      const n = a.shape[0]!
+      return [reshape(slice(y, [0, 0], [1, n]), [n]), slice(y, [1, 0], [n, n])]
+    }), 7).failed).toBe(true)
+  })
+  it('∂w_k/∂A = v_k·v_kᵀ (closed form) and second order by the table laws', () => {
+    const a: M = [[2, 1, 0], [1, 3, 1], [0, 1, 5]]
+    const [, v] = eigh(tensor(a))
+    const vv = v.toArray() as number[][]
+    for (let k = 0; k < 3; k++) {
+      const g = grad((x: Tensor) => index(eigh(x)[0], k))(tensor(a))
+      const want = vv.map((r) => vv.map((q) => r[k]! * q[k]!))
+      expect(close(g, want, 1e-12, 1e-12)).toBe(true)
+    }
+  })
+  it('repeated eigenvalues: the eigenvalues keep a finite, exact gradient (convention)', () => {
+    const g = grad((x: Tensor) => sum(mul(eigh(x)[0], eigh(x)[0])))(eye(3))
+    // d Σ w² / dA = 2A at A = I
+    expect(close(g, [[2, 0, 0], [0, 2, 0], [0, 0, 2]], 1e-12, 1e-12)).toBe(true)
+    // eigenvector signs: the largest entry of each column is positive
+    const [, v] = eigh(tensor([[0, 1], [1, 0]]))
+    expect((v.toArray() as number[][]).map((r) => r.map((x) => Math.sign(x)))).toEqual([[1, 1], [-1, 1]])
   })
 })
