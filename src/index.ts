@@ -5,6 +5,8 @@
  * the same record shape; `jvp`, `vjp`, `hessian` and friends compose to any order; training
  * is a lazy, replayable stream of frozen states. This is the package's one public entry
  * (with `purediff/laws` for property tests); the layers below it are internal.
+ *
+ * @module purediff
  */
 // values
 export { PurediffError } from './errors.js'

@@ -224,7 +224,7 @@ const strided = (x: Tensor, axis: number, start: number, count: number, s: numbe
  * A 2-D convolution (cross-correlation) of x [batch, height, width, in] with a kernel
  * w [kh, kw, in, out], plus a bias b [out].
  * @example
- * conv2d({ w, b }, images, { stride: 1, padding: 'SAME' }) // [batch, height, width, out]
+ * conv2d({ w: ones([3, 3, 1, 4]), b: zeros([4]) }, ones([2, 8, 8, 1]), { stride: 1, padding: 'SAME' }).shape // [2, 8, 8, 4]
  * @category layers
  * @since 0.1.0
  */
@@ -328,7 +328,7 @@ export const conv2dInit = (
  * others are divided by 1 − rate, so the expectation is unchanged; otherwise (or with rate
  * 0) the identity. The mask comes only from `key`.
  * @example
- * dropout(foldIn(key, step), 0.5, h, true)
+ * dropout(foldIn(key(0), step), 0.5, h, true)
  * @category layers
  * @since 0.1.0
  */

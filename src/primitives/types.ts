@@ -47,6 +47,8 @@ export interface RuleOps {
   unbroadcast(x: Tensor, shape: Shape): Tensor
   transpose(x: Tensor, perm: ReadonlyArray<number>): Tensor
   matmul(a: Tensor, b: Tensor): Tensor
+  /** op(a) · op(b), op swapping the last two axes where `transA` / `transB`: no transpose copy on concrete operands. */
+  matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   slice(x: Tensor, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): Tensor
   pad(x: Tensor, before: ReadonlyArray<number>, shape: Shape): Tensor
   gather(x: Tensor, indices: Int32Array, axis: number): Tensor
