@@ -281,3 +281,69 @@ export const eighKernel = (a0: Data, batch: number, n: number, dtype: DType): Da
   }
   return out
 }
+
+// -------------------------------------------------------------------------------------
+// QR (Householder)
+// -------------------------------------------------------------------------------------
+
+/**
+ * The reduced QR factorisation A = Q·R of each m×n matrix (m ≥ n) of a batch, packed as
+ * [batch, m + n, n]: rows 0..m−1 hold Q (orthonormal columns), rows m..m+n−1 hold R (upper
+ * triangular). Householder reflections (Golub & Van Loan, Algorithm 5.2.1), then Q by
+ * applying them to the first n columns of I. NOTE signs: R's diagonal is made non-negative
+ * (each column of Q and row of R flipped together), which makes the factors unique for a
+ * full-rank A.
+ */
+export const qrKernel = (a0: Data, batch: number, m: number, n: number, dtype: DType): Data => {
+  const a = f64(a0)
+  const out = alloc(dtype, batch * (m + n) * n)
+  const r = new Float64Array(m * n)
+  const q = new Float64Array(m * n)
+  const vs = new Float64Array(m * n) // Householder vectors, column k in vs[·, k]
+  const betas = new Float64Array(n)
+  for (let bb = 0; bb < batch; bb++) {
+    r.set(a.subarray(bb * m * n, (bb + 1) * m * n))
+    vs.fill(0)
+    for (let k = 0; k < n; k++) {
+      let norm = 0
+      for (let i = k; i < m; i++) norm += (r[i * n + k] as number) ** 2
+      norm = Math.sqrt(norm)
+      const x0 = r[k * n + k] as number
+      const alpha = x0 >= 0 ? -norm : norm
+      // v = x − alpha·e₁, β = 2/(vᵀv)
+      let vv = 0
+      for (let i = k; i < m; i++) {
+        const vi = i === k ? x0 - alpha : (r[i * n + k] as number)
+        vs[i * n + k] = vi
+        vv += vi * vi
+      }
+      const beta = vv === 0 ? 0 : 2 / vv
+      betas[k] = beta
+      for (let j = k; j < n; j++) {
+        let s = 0
+        for (let i = k; i < m; i++) s += (vs[i * n + k] as number) * (r[i * n + j] as number)
+        s *= beta
+        for (let i = k; i < m; i++) r[i * n + j] = (r[i * n + j] as number) - s * (vs[i * n + k] as number)
+      }
+    }
+    // Q = H₀·H₁·…·H_{n−1}·[I; 0], applied from the last reflection
+    q.fill(0)
+    for (let i = 0; i < n; i++) q[i * n + i] = 1
+    for (let k = n - 1; k >= 0; k--) {
+      const beta = betas[k] as number
+      for (let j = 0; j < n; j++) {
+        let s = 0
+        for (let i = k; i < m; i++) s += (vs[i * n + k] as number) * (q[i * n + j] as number)
+        s *= beta
+        for (let i = k; i < m; i++) q[i * n + j] = (q[i * n + j] as number) - s * (vs[i * n + k] as number)
+      }
+    }
+    const po = bb * (m + n) * n
+    for (let j = 0; j < n; j++) {
+      const sign = (r[j * n + j] as number) < 0 ? -1 : 1
+      for (let i = 0; i < m; i++) out[po + i * n + j] = sign * (q[i * n + j] as number)
+      for (let c = 0; c < n; c++) out[po + (m + j) * n + c] = c < j ? 0 : sign * (r[j * n + c] as number)
+    }
+  }
+  return out
+}

@@ -16,7 +16,7 @@
  *
  * Purity: `impl` allocates its output and never writes its inputs.
  */
-import { choleskyKernel, detSignKernel, eighKernel, logAbsDetKernel, solveKernel, triangularSolveKernel } from '../kernels/linalg.js'
+import { choleskyKernel, detSignKernel, eighKernel, logAbsDetKernel, qrKernel, solveKernel, triangularSolveKernel } from '../kernels/linalg.js'
 import type { ConcreteTensor, DType, Tensor } from '../tensor/Tensor.js'
 import { dataOf, fromData, wrap } from '../tensor/Tensor.js'
 import type { BatchRule, DomainCase, Primitive, RuleOps } from './types.js'
@@ -45,14 +45,14 @@ export const mT = (x: Tensor, R: RuleOps): Tensor => {
 /** sym(M) = (M + Mᵀ)/2 */
 const sym = (x: Tensor, R: RuleOps): Tensor => R.mul(0.5, R.add(x, mT(x, R)))
 
-type MaskKind = 'lower' | 'upper' | 'phi' | 'eye' | 'off'
+type MaskKind = 'lower' | 'upper' | 'phi' | 'eye' | 'off' | 'strictLower'
 /** A constant n×n mask: tril, triu, Φ's weights (1 below the diagonal, ½ on it) or the identity. */
 export const mask = (n: number, kind: MaskKind, dtype: DType): Tensor => {
   const m = new Float64Array(n * n)
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       m[i * n + j] =
-        kind === 'lower' ? (j <= i ? 1 : 0) : kind === 'upper' ? (j >= i ? 1 : 0) : kind === 'phi' ? (j < i ? 1 : j === i ? 0.5 : 0) : kind === 'off' ? (j === i ? 0 : 1) : j === i ? 1 : 0
+        kind === 'lower' ? (j <= i ? 1 : 0) : kind === 'upper' ? (j >= i ? 1 : 0) : kind === 'phi' ? (j < i ? 1 : j === i ? 0.5 : 0) : kind === 'off' ? (j === i ? 0 : 1) : kind === 'strictLower' ? (j < i ? 1 : 0) : j === i ? 1 : 0
     }
   }
   return fromData(m, [n, n], dtype)
@@ -358,5 +358,76 @@ export const eigh: Primitive<NoParams> = {
   broadcasts: false,
 }
 
+/** Q (rows 0..m−1) and R (rows m..) of qr's packed output [..., m + n, n]. */
+const unpackQr = (y: Tensor, R: RuleOps): [Tensor, Tensor] => {
+  const r = y.shape.length
+  const n = lastOf(y)
+  const m = (y.shape[r - 2] as number) - n
+  const lead = y.shape.slice(0, r - 2)
+  const zeros = lead.map(() => 0)
+  return [R.slice(y, [...zeros, 0, 0], [...lead, m, n]), R.slice(y, [...zeros, m, 0], [...lead, n, n])]
+}
+const packQr = (q: Tensor, r: Tensor, R: RuleOps): Tensor => {
+  const k = q.shape.length
+  const [m, n] = [q.shape[k - 2] as number, lastOf(q)]
+  const lead = q.shape.slice(0, k - 2)
+  const zeros = lead.map(() => 0)
+  const shape = [...lead, m + n, n]
+  return R.add(R.pad(q, [...zeros, 0, 0], shape), R.pad(r, [...zeros, m, 0], shape))
+}
+
+// A = Q·R (reduced, m ≥ n) ; with X = dA·R⁻¹, C = Qᵀ·X, Ω = tril(C, −1) − tril(C, −1)ᵀ:
+// dQ = Q·(Ω − C) + X, dR = (C − Ω)·R ; Ā = (Q̄ + Q·H)·R⁻ᵀ with G = R̄·Rᵀ − Qᵀ·Q̄, H = G − tril(G − Gᵀ, −1).
+// NOTE R's diagonal is non-negative; the derivative needs full column rank (R invertible).
+export const qr: Primitive<NoParams> = {
+  name: 'qr',
+  arity: 1,
+  impl: ([a]) => {
+    const r = a!.shape.length
+    const m = a!.shape[r - 2] as number
+    const n = lastOf(a!)
+    const batchShape = a!.shape.slice(0, r - 2)
+    const batch = batchShape.reduce((s, d) => s * d, 1)
+    return wrap(qrKernel(dataOf(a!), batch, m, n, a!.dtype), [...batchShape, m + n, n])
+  },
+  jvp: [
+    (aDot, _x, y, _p, R) => {
+      const [q, r] = unpackQr(y, R)
+      const n = lastOf(r)
+      const x = mT(R.triangularSolve(r, mT(aDot, R), false, true), R) // dA·R⁻¹
+      const c = R.matmul(mT(q, R), x)
+      const low = R.mul(c, mask(n, 'strictLower', c.dtype))
+      const omega = R.sub(low, mT(low, R))
+      return packQr(R.add(R.matmul(q, R.sub(omega, c)), x), R.matmul(R.sub(c, omega), r), R)
+    },
+  ],
+  vjp: [
+    (yBar, _x, y, _p, R) => {
+      const [q, r] = unpackQr(y, R)
+      const [qBar, rBar] = unpackQr(yBar, R)
+      const n = lastOf(r)
+      const g = R.sub(R.matmul(rBar, mT(r, R)), R.matmul(mT(q, R), qBar))
+      const h = R.sub(g, R.mul(R.sub(g, mT(g, R)), mask(n, 'strictLower', g.dtype)))
+      const b = R.add(qBar, R.matmul(q, h))
+      return mT(R.triangularSolve(r, mT(b, R), false, false), R) // B·R⁻ᵀ
+    },
+  ],
+  batch: leadingBatch,
+  domain: {
+    ranges: [[-1, 1]],
+    cases: [{ shapes: [[3, 2]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 4, 2]], params: none }],
+    // A + 3·[I; 0]: full column rank, R's diagonal far from 0
+    point: ([a], c) => {
+      const s = c.shapes[0] as ReadonlyArray<number>
+      const [m, n] = [s[s.length - 2] as number, s[s.length - 1] as number]
+      const out = a!.slice()
+      for (let o = 0; o < out.length; o += m * n) for (let i = 0; i < n; i++) out[o + i * n + i] = (out[o + i * n + i] as number) + 3
+      return [out]
+    },
+  },
+  kinks: 'defined for full column rank (R invertible)',
+  broadcasts: false,
+}
+
 /** The linear-algebra primitives, appended to the primitive table. */
-export const linalgPrimitives = { cholesky, triangularSolve, solve, logAbsDet, detSign, eigh } as const
+export const linalgPrimitives = { cholesky, triangularSolve, solve, logAbsDet, detSign, eigh, qr } as const

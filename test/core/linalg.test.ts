@@ -12,7 +12,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  cholesky, det, diag, diagonal, eigh, einsum, exp, eye, index, reshape, slice, fromData, grad, hessian, inv, logdet, matmul, mul, norm, slogdet, solve, sum, tensor,
+  cholesky, det, diag, diagonal, eigh, einsum, qr, svd, exp, eye, index, reshape, slice, fromData, grad, hessian, inv, logdet, matmul, mul, norm, slogdet, solve, sum, tensor,
   stack, trace, transpose, triangularSolve, tril, triu, vmap,
 } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
@@ -347,7 +347,7 @@ describe('norm', () => {
   })
   it('rejects unknown options and orders', () => {
     expect(throwsPurediff(() => norm(tensor([1]), { order: 2 } as never)).message).toMatch(/unknown option 'order'; valid options: ord, axis, keepDims/)
-    expect(throwsPurediff(() => norm(tensor([[1]]), { ord: 'nuc' as never, axis: [0, 1] })).message).toMatch(/matrix ord/)
+    expect(throwsPurediff(() => norm(tensor([[1]]), { ord: 3, axis: [0, 1] })).message).toMatch(/matrix ord/)
     expect(throwsPurediff(() => norm(tensor([1]), { ord: -2 })).message).toMatch(/vector ord/)
   })
 })
@@ -429,5 +429,69 @@ describe('eigh', () => {
     // eigenvector signs: the largest entry of each column is positive
     const [, v] = eigh(tensor([[0, 1], [1, 0]]))
     expect((v.toArray() as number[][]).map((r) => r.map((x) => Math.sign(x)))).toEqual([[1, 1], [-1, 1]])
+  })
+})
+
+describe('qr and svd', () => {
+  const tallArb = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 })).chain(([n, extra]) => matrixArb(n + extra, n))
+  type Qr = (a: Tensor) => [Tensor, Tensor]
+  const qrLaw = (f: Qr) =>
+    fc.property(tallArb, (a) => {
+      const [q, r] = f(tensor(a))
+      const n = a[0]!.length
+      const rv = r.toArray() as M
+      const upper = rv.every((row, i) => row.every((v, j) => j >= i || v === 0)) && rv.every((row, i) => row[i]! >= 0)
+      return upper && close(matmul(q, r), a, 1e-10, 1e-10) && close(matmul(transpose(q), q), eye(n), 1e-10, 1e-10)
+    })
+  it('Q·R = A, QᵀQ = I, R upper triangular with a non-negative diagonal; fails for a kernel that drops the sign fix', () => {
+    expect(run(qrLaw(qr), 8).failed).toBe(false)
+    const unsigned = withImpl(LA.qr as AnyPrimitive, (xs, p) => {
+      const y = LA.qr.impl(xs, p as Record<string, never>).toArray() as M
+      return tensor(y.map((row) => row.map((v, j) => (j === 0 ? -v : v)))).concrete() // flip the first column of Q and of R
+    })
+    const brokenQr: Qr = (a) => {
+      const y = bind(unsigned, [a], {})
+      const [m, n] = a.shape as [number, number]
+      return [slice(y, [0, 0], [m, n]), slice(y, [m, 0], [n, n])]
+    }
+    expect(run(qrLaw(brokenQr), 8).failed).toBe(true)
+  })
+  it('the gradient of a loss through qr matches finite differences (table laws cover all orders); qr rejects wide matrices', () => {
+    expect(throwsPurediff(() => qr(tensor([[1, 2, 3]]))).message).toMatch(/needs m ≥ n/)
+  })
+
+  type Svd = (a: Tensor) => [Tensor, Tensor, Tensor]
+  const anyArb = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain(([m, n]) => matrixArb(m, n).map((a) => a.map((r, i) => r.map((v, j) => v + (i === j ? 2 * (i + 1) : 0)))))
+  const svdLaw = (f: Svd) =>
+    fc.property(anyArb, (a) => {
+      const [u, s, v] = f(tensor(a))
+      const sv = s.toArray() as number[]
+      const descending = sv.every((x, i) => x >= 0 && (i === 0 || x <= sv[i - 1]!))
+      const k = sv.length
+      return descending && close(matmul(mul(u, s), transpose(v)), a, 1e-9, 1e-9) && close(matmul(transpose(u), u), eye(k), 1e-9, 1e-9) && close(matmul(transpose(v), v), eye(k), 1e-9, 1e-9)
+    })
+  it('U·diag(S)·Vᵀ = A with orthonormal U, V and S descending (tall and wide); fails when S is left ascending', () => {
+    expect(run(svdLaw(svd), 9).failed).toBe(false)
+    const ascending: Svd = (a) => {
+      const [u, s, v] = svd(a)
+      return [u, reshape(tensor([...(s.toArray() as number[])].reverse()), s.shape), v]
+    }
+    expect(run(svdLaw(ascending), 9).failed).toBe(true)
+  })
+  it('∂σ_k/∂A = u_k·v_kᵀ (closed form); norms 2, −2 and nuclear from S', () => {
+    const a: M = [[3, 1], [1, 2], [0, 1]]
+    const [u, s, v] = svd(tensor(a))
+    const uu = u.toArray() as M
+    const vv = v.toArray() as M
+    for (let k = 0; k < 2; k++) {
+      const g = grad((x: Tensor) => index(svd(x)[1], k))(tensor(a))
+      expect(close(g, uu.map((r) => vv.map((q) => r[k]! * q[k]!)), 1e-10, 1e-10)).toBe(true)
+    }
+    const sv = s.toArray() as number[]
+    expect(norm(tensor(a), { ord: 2 }).item()).toBeCloseTo(sv[0]!, 12)
+    expect(norm(tensor(a), { ord: -2 }).item()).toBeCloseTo(sv[1]!, 12)
+    expect(norm(tensor(a), { ord: 'nuc' }).item()).toBeCloseTo(sv[0]! + sv[1]!, 12)
+    // σ₁² + σ₂² = ‖A‖_F²
+    expect(sv[0]! ** 2 + sv[1]! ** 2).toBeCloseTo(16, 12)
   })
 })
