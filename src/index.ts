@@ -43,3 +43,5 @@ export * as dual from './dual/index.js'
 // kernels: which ones run (WebAssembly SIMD or the JS reference)
 export { backend, setBackend } from './kernels/backend.js'
 export type { BackendName } from './kernels/backend.js'
+// data-last, curried forms of the ops and of tree.* for pipe (also 'purediff/pipeable')
+export * as pipeable from './pipeable.js'
