@@ -17,7 +17,8 @@ import {
 } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
 import * as LA from '../../src/primitives/linalg.js'
-import type { AnyPrimitive } from '../../src/primitives/types.js'
+import type { AnyPrimitive, RuleOps } from '../../src/primitives/types.js'
+import { checkAdjoint, checkJvpVsFd } from '../helpers/laws.js'
 import type { Values } from '../helpers/allClose.js'
 import { allClose } from '../helpers/allClose.js'
 import { throwsPurediff } from '../helpers/errors.js'
@@ -493,5 +494,40 @@ describe('qr and svd', () => {
     expect(norm(tensor(a), { ord: 'nuc' }).item()).toBeCloseTo(sv[0]! + sv[1]!, 12)
     // σ₁² + σ₂² = ‖A‖_F²
     expect(sv[0]! ** 2 + sv[1]! ** 2).toBeCloseTo(16, 12)
+  })
+})
+
+describe('the derivative laws catch broken linear-algebra rules', () => {
+  // the table-driven laws (primitives.test.ts) run these checks on the real records; here
+  // they are shown to reject a deliberately broken rule at the same kind of input
+  const spd = tensor([[4, 1, 0.5], [1, 3, -1], [0.5, -1, 2]])
+  const dir = tensor([[0.3, -0.2, 0.1], [0.7, 0.4, -0.5], [-0.1, 0.2, 0.6]])
+  const yBar = tensor([[1, 0.5, -0.3], [0.2, -1, 0.4], [0.9, 0.1, 0.3]])
+  const f = (prim: AnyPrimitive) => (xs: Tensor[]) => bind(prim, xs, {})
+  it('cholesky: the unbroken rules pass; a VJP without Φ’s halved diagonal fails adjointness', () => {
+    expect(checkAdjoint(f(LA.cholesky as AnyPrimitive), [spd], [dir], yBar).ok).toBe(true)
+    expect(checkJvpVsFd(f(LA.cholesky as AnyPrimitive), [spd], [dir]).ok).toBe(true)
+    const wrongVjp: AnyPrimitive = {
+      ...LA.cholesky,
+      name: 'brokenCholesky',
+      vjp: [(yb: Tensor, _x: ReadonlyArray<Tensor>, l: Tensor, _p: unknown, R: RuleOps) => {
+        const lower = tril(matmul(transpose(l), yb)) // Φ without the ½ on the diagonal
+        const w = R.triangularSolve(l, lower, true, true)
+        const v = transpose(R.triangularSolve(l, transpose(w), true, true))
+        return mul(0.5, R.add(v, transpose(v)))
+      }],
+    }
+    expect(checkAdjoint(f(wrongVjp), [spd], [dir], yBar).ok).toBe(false)
+  })
+  it('solve: a JVP with the wrong sign fails against finite differences', () => {
+    const b = tensor([[1, 2], [0, -1], [3, 1]])
+    const g = (prim: AnyPrimitive) => (xs: Tensor[]) => bind(prim, xs, {})
+    expect(checkJvpVsFd(g(LA.solve as AnyPrimitive), [spd, b], [dir, tensor([[0.1, 0], [0.2, 0.3], [0, -0.4]])]).ok).toBe(true)
+    const wrongJvp: AnyPrimitive = {
+      ...LA.solve,
+      name: 'brokenSolve',
+      jvp: [(aDot: Tensor, [a]: ReadonlyArray<Tensor>, y: Tensor, _p: unknown, R: RuleOps) => R.solve(a!, R.matmul(aDot, y)), (LA.solve.jvp as ReadonlyArray<unknown>)[1] as never],
+    }
+    expect(checkJvpVsFd(g(wrongJvp), [spd, b], [dir, tensor([[0.1, 0], [0.2, 0.3], [0, -0.4]])]).ok).toBe(false)
   })
 })
