@@ -33,6 +33,7 @@ import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
 import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
 import { linalgPrimitives } from './linalg.js'
 import { specialPrimitives } from './special.js'
+import { arrayPrimitives } from './array.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -664,6 +665,7 @@ export const primitives = {
   sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
   ...linalgPrimitives,
   ...specialPrimitives,
+  ...arrayPrimitives,
 } as const
 
 export type PrimitiveName = keyof typeof primitives
