@@ -34,6 +34,7 @@ import { matmulNoNan } from './matmulNoNan.js'
 import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
 import { linalgPrimitives } from './linalg.js'
 import { specialPrimitives } from './special.js'
+import { arrayPrimitives } from './array.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -670,6 +671,7 @@ export const primitives = {
   matmulNoNan,
   ...linalgPrimitives,
   ...specialPrimitives,
+  ...arrayPrimitives,
 } as const
 
 export { matmulNoNan }
