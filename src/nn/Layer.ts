@@ -17,8 +17,10 @@ import type { Key } from '../random/index.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { flatten, keyPaths } from '../tree/Tree.js'
 import type { Activation } from './activations.js'
-import type { Conv1dOptions, Conv2dOptions, Conv2dParams, DenseInitOptions, DenseParams } from './layers.js'
-import { conv1d, conv1dInit, conv2d, conv2dInit, dense, denseInit, dropout } from './layers.js'
+import type { Conv2dOptions, Conv2dParams, DenseInitOptions, DenseParams } from './layers.js'
+import { conv1dInit, conv2d, conv2dInit, dense, denseInit, dropout } from './layers.js'
+import type { Conv1dOptions } from './pooling.js'
+import { conv1d } from './pooling.js'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -6,27 +6,26 @@
  *                        (Vaswani et al. 2017); `causal` keeps key j ≤ query i (aligned at the end when
  *                        there are more keys than queries)
  *   multiHeadAttention   concat_h attention(x_q W_qʰ, x_kv W_kʰ, x_kv W_vʰ) W_o, each projection with a bias
- *   maxPool, avgPool     the max / mean over each window of x [batch, height, width, channels]
- *                        (NHWC), with strides and 'VALID' / 'SAME' padding; maxPool pads with −∞,
- *                        avgPool divides by the window size (padding counted, as flax's default)
+ *   maxPool, avgPool     `maxPool2d` / `avgPool2d` (pooling.ts) as layers without parameters
  *
- * A fully masked row gets uniform weights (never NaN), as in JAX. Ties in maxPool send the
- * gradient as `max` does.
+ * A fully masked row gets uniform weights (never NaN), as in JAX.
  *
  * Purity: layers compose ops; initializers read only their keys.
  */
 import { PurediffError } from '../errors.js'
 import {
-  add, gather, matmul, maximum, mul, notEqual, pad as padOp, reshape, slice, softmax, transpose, where,
+  gather, matmul, mul, notEqual, reshape, softmax, transpose, where,
 } from '../ops/ops.js'
 import { normal, split } from '../random/index.js'
 import type { Key } from '../random/index.js'
-import { Tensor, fromData, ones as onesOp } from '../tensor/Tensor.js'
+import { Tensor, fromData } from '../tensor/Tensor.js'
 import type { DType, NestedArray } from '../tensor/Tensor.js'
 import type { Labels } from './losses.js'
 import type { DenseParams } from './layers.js'
 import { dense, denseInit } from './layers.js'
 import type { Layer, NoParams } from './Layer.js'
+import type { Pool2dOptions } from './pooling.js'
+import { avgPool2d, maxPool2d } from './pooling.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -64,14 +63,6 @@ export type MultiHeadAttentionParams = {
 export interface MultiHeadAttention {
   readonly init: (key: Key) => MultiHeadAttentionParams
   readonly apply: (params: MultiHeadAttentionParams, x: Tensor, opts?: AttentionOptions & { readonly kv?: Tensor }) => Tensor
-}
-
-/** Options of the pooling layers. @category model @since 0.2.0 */
-export interface PoolOptions {
-  /** Default: the window (non-overlapping windows). */
-  readonly strides?: number | readonly [number, number]
-  /** 'VALID' (default) or 'SAME'. */
-  readonly padding?: 'VALID' | 'SAME'
 }
 
 // -------------------------------------------------------------------------------------
@@ -210,80 +201,25 @@ export const multiHeadAttention = (
 }
 
 // -------------------------------------------------------------------------------------
-// pooling
+// pooling layers
 // -------------------------------------------------------------------------------------
 
-const pairOf = (s: number | readonly [number, number]): readonly [number, number] => (typeof s === 'number' ? [s, s] : s)
-
-/** Strided windows of x [n, h, w, c]: for each tap (di, dj), the [n, ho, wo, c] slice it reads. */
-const windows = (x: Tensor, window: readonly [number, number], strides: readonly [number, number], padding: 'VALID' | 'SAME', fill: number, op: string): Tensor[] => {
-  if (!(x instanceof Tensor) || x.rank !== 4) throw new PurediffError('ShapeError', 'expected x [batch, height, width, channels]', { op, shapes: [x instanceof Tensor ? x.shape : []] })
-  const [n, h, w, c] = x.shape as [number, number, number, number]
-  const [kh, kw] = window
-  const [sh, sw] = strides
-  if (![kh, kw, sh, sw].every((v) => Number.isInteger(v) && v >= 1)) throw new PurediffError('ValueError', 'window and strides must be positive integers', { op })
-  const axis = (len: number, k: number, s: number): [number, number, number] => {
-    if (padding === 'VALID') return [0, 0, Math.floor((len - k) / s) + 1]
-    const out = Math.ceil(len / s)
-    const total = Math.max((out - 1) * s + k - len, 0)
-    return [Math.floor(total / 2), total - Math.floor(total / 2), out]
-  }
-  const [top, bottom, ho] = axis(h, kh, sh)
-  const [left, right, wo] = axis(w, kw, sw)
-  if (ho < 1 || wo < 1) throw new PurediffError('ShapeError', 'the window does not fit the input', { op, shapes: [x.shape] })
-  let xp = x
-  if (top + bottom + left + right > 0) {
-    const pads: ReadonlyArray<readonly [number, number]> = [[0, 0], [top, bottom], [left, right], [0, 0]]
-    xp = padOp(x, pads)
-    if (fill !== 0) {
-      // padded entries take `fill`: pad a mask of ones and select
-      const inside = padOp(onesOp(x.shape, x.dtype), pads)
-      xp = where(inside, xp, fill)
-    }
-  }
-  const taps: Tensor[] = []
-  for (let di = 0; di < kh; di++) {
-    for (let dj = 0; dj < kw; dj++) {
-      const rows = sh === 1 ? slice(xp, [0, di, 0, 0], [n, ho, xp.shape[2] as number, c]) : gather(xp, Array.from({ length: ho }, (_, i) => di + i * sh), 1)
-      taps.push(sw === 1 ? slice(rows, [0, 0, dj, 0], [n, ho, wo, c]) : gather(rows, Array.from({ length: wo }, (_, j) => dj + j * sw), 2))
-    }
-  }
-  return taps
-}
-
 /**
- * Max pooling over windows of x [batch, height, width, channels], as a layer without parameters.
+ * Max pooling over windows of x [batch, height, width, channels] (`maxPool2d`) as a layer without parameters.
  * @example
  * maxPool([2, 2]).apply({}, reshape(arange(16), [1, 4, 4, 1])).shape // [1, 2, 2, 1]
  * @category layers
  * @since 0.2.0
  */
-export const maxPool = (window: number | readonly [number, number], opts: PoolOptions = {}): Layer<NoParams> => {
-  const w = pairOf(window)
-  return Object.freeze({
-    init: () => Object.freeze({}) as NoParams,
-    apply: (_p: NoParams, x: Tensor) => {
-      const taps = windows(x, w, pairOf(opts.strides ?? w), opts.padding ?? 'VALID', -Infinity, 'maxPool')
-      return taps.slice(1).reduce((m, t) => maximum(m, t), taps[0] as Tensor)
-    },
-  })
-}
+export const maxPool = (window: number | readonly [number, number], opts: Pool2dOptions = {}): Layer<NoParams> =>
+  Object.freeze({ init: () => Object.freeze({}) as NoParams, apply: (_p: NoParams, x: Tensor) => maxPool2d(x, window, opts) })
 
 /**
- * Average pooling over windows of x [batch, height, width, channels] (padding counted in the mean).
+ * Average pooling over windows of x [batch, height, width, channels] (`avgPool2d`, padding counted) as a layer.
  * @example
  * avgPool([2, 2]).apply({}, ones([1, 4, 4, 3])).shape // [1, 2, 2, 3]
  * @category layers
  * @since 0.2.0
  */
-export const avgPool = (window: number | readonly [number, number], opts: PoolOptions = {}): Layer<NoParams> => {
-  const w = pairOf(window)
-  return Object.freeze({
-    init: () => Object.freeze({}) as NoParams,
-    apply: (_p: NoParams, x: Tensor) => {
-      const taps = windows(x, w, pairOf(opts.strides ?? w), opts.padding ?? 'VALID', 0, 'avgPool')
-      return mul(taps.slice(1).reduce((s, t) => add(s, t), taps[0] as Tensor), 1 / taps.length)
-    },
-  })
-}
-
+export const avgPool = (window: number | readonly [number, number], opts: Pool2dOptions = {}): Layer<NoParams> =>
+  Object.freeze({ init: () => Object.freeze({}) as NoParams, apply: (_p: NoParams, x: Tensor) => avgPool2d(x, window, opts) })

@@ -4,11 +4,11 @@
  * `init(key)`. There are no layer objects and no hidden state.
  *
  *   dense:   y = x · w + b, with x [..., in], w [in, out], b [out]
- *   conv2d:  y[n, i, j, o] = Σ_{di, dj, c} x̃[n, i·sh + di·dh, j·sw + dj·dw, g·C + c] · w[di, dj, c, o] + b[o]
- *            (NHWC input, HWIO kernel, x̃ the zero-padded input, dilation (dh, dw), o in group
- *            g of G, C = in/G; a cross-correlation, as in every deep-learning library),
- *            computed as one matmul per group over gathered patches
- *   conv1d:  conv2d over a height of 1
+ *   conv2d:  y[n, i, j, o] = Σ_{di, dj, c} x̃[n, i·sh + di, j·sw + dj, c] · w[di, dj, c, o] + b[o]
+ *            (NHWC input, HWIO kernel, x̃ the zero-padded input; a cross-correlation, as in
+ *            every deep-learning library), computed as one matmul over gathered patches;
+ *            with dilation (dh, dw) the taps are at i·sh + di·dh, and with g groups each
+ *            group of in/g channels has its own kernel slice and out/g outputs
  *   mlp:     dense layers with an activation between them (none after the last: logits)
  *   dropout: inverted dropout, y = x · m / (1 − rate), m ~ Bernoulli(1 − rate), so E[y] = x
  *
@@ -78,11 +78,13 @@ export interface Conv2dOptions {
   readonly stride?: number | readonly [number, number]
   /** Default 'VALID'. */
   readonly padding?: Padding
-  /** Kernel dilation for both axes or [rows, columns] (default 1): tap (i, j) reads input offset (i·dh, j·dw). @since 0.2.0 */
+  /** Spacing between kernel taps, for both axes or [rows, columns] (default 1; since 0.2.0). */
   readonly dilation?: number | readonly [number, number]
-  /** Feature groups G (default 1): w is [kh, kw, in/G, out] and group g maps input channels g·in/G… to outputs g·out/G…. @since 0.2.0 */
+  /** Channel groups: `in` and `out` split into this many groups, each convolved with its own kernel slice w [kh, kw, in/groups, out] (default 1; since 0.2.0). */
   readonly groups?: number
 }
+
+const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups'] as const
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -220,38 +222,48 @@ const strided = (x: Tensor, axis: number, start: number, count: number, s: numbe
 
 /**
  * A 2-D convolution (cross-correlation) of x [batch, height, width, in] with a kernel
- * w [kh, kw, in/groups, out], plus a bias b [out]; with strides, padding, kernel dilation
- * and feature groups.
+ * w [kh, kw, in, out], plus a bias b [out].
  * @example
- * conv2d({ w, b }, images, { stride: 1, padding: 'SAME' }) // [batch, height, width, out]
+ * conv2d({ w: ones([3, 3, 1, 4]), b: zeros([4]) }, ones([2, 8, 8, 1]), { stride: 1, padding: 'SAME' }).shape // [2, 8, 8, 4]
  * @category layers
  * @since 0.1.0
  */
 export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Tensor => {
   const op = 'conv2d'
+  for (const k of Object.keys(opts)) {
+    if (!(CONV2D_OPTIONS as ReadonlyArray<string>).includes(k)) {
+      throw new PurediffError('ValueError', `unknown option '${k}'; valid options: ${CONV2D_OPTIONS.join(', ')}`, { op })
+    }
+  }
   const w = checkTensor(p.w, 'p.w', op)
   const b = checkTensor(p.b, 'p.b', op)
   const xt = checkTensor(x, 'x', op)
   const groups = opts.groups ?? 1
   if (!Number.isInteger(groups) || groups < 1) throw new PurediffError('ValueError', `groups must be a positive integer, got ${String(groups)}`, { op })
-  if (
-    xt.rank !== 4 || w.rank !== 4 || b.rank !== 1 || xt.shape[3] !== (w.shape[2] as number) * groups || b.shape[0] !== w.shape[3] ||
-    (xt.shape[3] as number) % groups !== 0 || (w.shape[3] as number) % groups !== 0
-  ) {
-    throw new PurediffError('ShapeError', `expected x [batch, height, width, in], w [kh, kw, in/groups, out] and b [out], groups ${groups} dividing in and out`, {
+  if (xt.rank !== 4 || w.rank !== 4 || b.rank !== 1 || xt.shape[3] !== (w.shape[2] as number) * groups || b.shape[0] !== w.shape[3]) {
+    throw new PurediffError('ShapeError', `expected x [batch, height, width, in], w [kh, kw, in/groups, out] and b [out] (groups = ${groups})`, {
       op,
       shapes: [xt.shape, w.shape, b.shape],
     })
   }
+  if ((w.shape[3] as number) % groups !== 0) {
+    throw new PurediffError('ShapeError', `out = ${w.shape[3]} is not divisible by groups = ${groups}`, { op, shapes: [w.shape] })
+  }
   const [sh, sw] = pairOf(opts.stride ?? 1)
   const [dh, dw] = pairOf(opts.dilation ?? 1)
   const padding = opts.padding ?? 'VALID'
-  if (![sh, sw, dh, dw].every((s) => Number.isInteger(s) && s >= 1)) {
-    throw new PurediffError('ValueError', `strides and dilations must be positive integers, got [${sh}, ${sw}] and [${dh}, ${dw}]`, { op })
+  if (typeof padding === 'string' && padding !== 'VALID' && padding !== 'SAME') {
+    throw new PurediffError('ValueError', `unknown padding '${padding}'; valid paddings: 'VALID', 'SAME' or [[top, bottom], [left, right]]`, { op })
   }
-  const [n, h, wd] = xt.shape as [number, number, number, number]
-  const [kh, kw, cinG, cout] = w.shape as [number, number, number, number]
-  // a dilated kernel spans (k − 1)·d + 1 input entries
+  if (![sh, sw].every((s) => Number.isInteger(s) && s >= 1)) {
+    throw new PurediffError('ValueError', `strides must be positive integers, got [${sh}, ${sw}]`, { op })
+  }
+  if (![dh, dw].every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new PurediffError('ValueError', `dilations must be positive integers, got [${dh}, ${dw}]`, { op })
+  }
+  const [n, h, wd, cin] = xt.shape as [number, number, number, number]
+  const [kh, kw, cg, cout] = w.shape as [number, number, number, number]
+  // a dilated kernel spans (k − 1)·d + 1 entries
   const [top, bottom, ho] = padAxis(h, (kh - 1) * dh + 1, sh, padding, 0)
   const [left, right, wo] = padAxis(wd, (kw - 1) * dw + 1, sw, padding, 1)
   if ([top, bottom, left, right].some((v) => !Number.isInteger(v) || v < 0) || ho < 1 || wo < 1) {
@@ -260,81 +272,26 @@ export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Te
   const xp = top + bottom + left + right === 0 ? xt : padOp(xt, [[0, 0], [top, bottom], [left, right], [0, 0]])
   // patches in (di, dj) order, each [n, ho, wo, in]: concatenated, entry (di·kw + dj)·in + c
   // matches the row-major flattening of w to [kh·kw·in, out]
-  const patchesOf = (xg: Tensor): Tensor => {
-    const patches: Tensor[] = []
-    for (let di = 0; di < kh; di++) {
-      const rows = strided(xg, 1, di * dh, ho, sh)
-      for (let dj = 0; dj < kw; dj++) patches.push(strided(rows, 2, dj * dw, wo, sw))
-    }
-    return patches.length === 1 ? (patches[0] as Tensor) : concat(patches, 3)
+  const patches: Tensor[] = []
+  for (let di = 0; di < kh; di++) {
+    const rows = strided(xp, 1, di * dh, ho, sh)
+    for (let dj = 0; dj < kw; dj++) patches.push(strided(rows, 2, dj * dw, wo, sw))
   }
-  const coutG = cout / groups
+  const cols = patches.length === 1 ? (patches[0] as Tensor) : concat(patches, 3)
+  if (groups === 1) {
+    const y = matmul(reshape(cols, [n * ho * wo, kh * kw * cin]), reshape(w, [kh * kw * cin, cout]))
+    return add(reshape(y, [n, ho, wo, cout]), b)
+  }
+  // group g sees input channels [g·cg, (g+1)·cg) of every tap and writes outputs [g·og, (g+1)·og)
+  const og = cout / groups
+  const taps = reshape(cols, [n * ho * wo, kh * kw, cin])
   const outs: Tensor[] = []
   for (let g = 0; g < groups; g++) {
-    const xg = groups === 1 ? xp : slice(xp, [0, 0, 0, g * cinG], [xp.shape[0] as number, xp.shape[1] as number, xp.shape[2] as number, cinG])
-    const wg = groups === 1 ? w : slice(w, [0, 0, 0, g * coutG], [kh, kw, cinG, coutG])
-    outs.push(matmul(reshape(patchesOf(xg), [n * ho * wo, kh * kw * cinG]), reshape(wg, [kh * kw * cinG, coutG])))
+    const xg = reshape(slice(taps, [0, 0, g * cg], [n * ho * wo, kh * kw, cg]), [n * ho * wo, kh * kw * cg])
+    const wg = reshape(slice(w, [0, 0, 0, g * og], [kh, kw, cg, og]), [kh * kw * cg, og])
+    outs.push(matmul(xg, wg))
   }
-  const y = outs.length === 1 ? (outs[0] as Tensor) : concat(outs, 1)
-  return add(reshape(y, [n, ho, wo, cout]), b)
-}
-
-/** Options of `conv1d`. @category model @since 0.2.0 */
-export interface Conv1dOptions {
-  readonly stride?: number
-  /** 'VALID' (default), 'SAME' or explicit [before, after]. */
-  readonly padding?: 'VALID' | 'SAME' | readonly [number, number]
-  readonly dilation?: number
-  readonly groups?: number
-}
-
-/**
- * A 1-D convolution of x [batch, length, in] with w [k, in/groups, out] plus b [out]: `conv2d`
- * over a height of 1.
- * @example
- * conv1d({ w: ones([2, 1, 1]), b: zeros([1]) }, tensor([[[1], [2], [3]]])) // ≈ [[[3], [5]]]
- * @category layers
- * @since 0.2.0
- */
-export const conv1d = (p: Conv2dParams, x: Tensor, opts: Conv1dOptions = {}): Tensor => {
-  const op = 'conv1d'
-  const w = checkTensor(p.w, 'p.w', op)
-  const xt = checkTensor(x, 'x', op)
-  if (xt.rank !== 3 || w.rank !== 3) {
-    throw new PurediffError('ShapeError', 'expected x [batch, length, in] and w [k, in/groups, out]', { op, shapes: [xt.shape, w.shape] })
-  }
-  const pd = opts.padding ?? 'VALID'
-  const padding: Padding = pd === 'VALID' || pd === 'SAME' ? (pd === 'SAME' ? [[0, 0], samePads(xt.shape[1] as number, w.shape[0] as number, opts.stride ?? 1, opts.dilation ?? 1)] : 'VALID') : [[0, 0], pd]
-  const y = conv2d(
-    { w: reshape(w, [1, ...w.shape]), b: p.b },
-    reshape(xt, [xt.shape[0] as number, 1, xt.shape[1] as number, xt.shape[2] as number]),
-    { stride: [1, opts.stride ?? 1], dilation: [1, opts.dilation ?? 1], padding, groups: opts.groups ?? 1 },
-  )
-  return reshape(y, [y.shape[0] as number, y.shape[2] as number, y.shape[3] as number])
-}
-
-/** 'SAME' padding of one axis: output ⌈n/s⌉ for a kernel of extent (k − 1)·d + 1. */
-const samePads = (n: number, k: number, s: number, d: number): readonly [number, number] => {
-  const out = Math.ceil(n / s)
-  const total = Math.max((out - 1) * s + (k - 1) * d + 1 - n, 0)
-  return [Math.floor(total / 2), total - Math.floor(total / 2)]
-}
-
-/**
- * Parameters of a conv1d layer: kernel [k, nIn/groups, nOut] (default `heUniform`) and a zero bias.
- * @example
- * conv1dInit(random.key(0), 3, 4, 8).w.shape // [3, 4, 8]
- * @category layers
- * @since 0.2.0
- */
-export const conv1dInit = (key: Key, kernel: number, nIn: number, nOut: number, opts: DenseInitOptions & { readonly groups?: number } = {}): Conv2dParams => {
-  const op = 'conv1dInit'
-  checkSize(kernel, 'kernel', op)
-  const g = checkSize(opts.groups ?? 1, 'groups', op)
-  if (nIn % g !== 0 || nOut % g !== 0) throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
-  const [kw, kb] = split(key)
-  const dtype = opts.dtype ?? 'float64'
-  return Object.freeze({ w: (opts.init ?? heUniform)(kw, [kernel, nIn / g, nOut], dtype), b: (opts.biasInit ?? zeros)(kb, [nOut], dtype) })
+  return add(reshape(concat(outs, 1), [n, ho, wo, cout]), b)
 }
 
 /**
@@ -355,13 +312,33 @@ export const conv2dInit = (
   checkSize(kernel[1], 'kernel[1]', op)
   checkSize(nIn, 'nIn', op)
   checkSize(nOut, 'nOut', op)
-  const [kw, kb] = split(key)
-  const dtype = opts.dtype ?? 'float64'
+  // with groups (since 0.2.0) the kernel is [kh, kw, nIn/groups, nOut]
   const g = checkSize(opts.groups ?? 1, 'groups', op)
   if (nIn % g !== 0 || nOut % g !== 0) throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
+  const [kw, kb] = split(key)
+  const dtype = opts.dtype ?? 'float64'
   const w = (opts.init ?? heUniform)(kw, [kernel[0], kernel[1], nIn / g, nOut], dtype)
   const b = (opts.biasInit ?? zeros)(kb, [nOut], dtype)
   return Object.freeze({ w, b })
+}
+
+/**
+ * Parameters of a conv1d layer: kernel [k, nIn/groups, nOut] (default `heUniform`) and a zero bias.
+ * @example
+ * conv1dInit(random.key(0), 3, 4, 8).w.shape // [3, 4, 8]
+ * @category layers
+ * @since 0.2.0
+ */
+export const conv1dInit = (key: Key, kernel: number, nIn: number, nOut: number, opts: DenseInitOptions & { readonly groups?: number } = {}): Conv2dParams => {
+  const op = 'conv1dInit'
+  checkSize(kernel, 'kernel', op)
+  checkSize(nIn, 'nIn', op)
+  checkSize(nOut, 'nOut', op)
+  const g = checkSize(opts.groups ?? 1, 'groups', op)
+  if (nIn % g !== 0 || nOut % g !== 0) throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
+  const [kw, kb] = split(key)
+  const dtype = opts.dtype ?? 'float64'
+  return Object.freeze({ w: (opts.init ?? heUniform)(kw, [kernel, nIn / g, nOut], dtype), b: (opts.biasInit ?? zeros)(kb, [nOut], dtype) })
 }
 
 // -------------------------------------------------------------------------------------
@@ -373,7 +350,7 @@ export const conv2dInit = (
  * others are divided by 1 − rate, so the expectation is unchanged; otherwise (or with rate
  * 0) the identity. The mask comes only from `key`.
  * @example
- * dropout(foldIn(key, step), 0.5, h, true)
+ * dropout(foldIn(key(0), step), 0.5, h, true)
  * @category layers
  * @since 0.1.0
  */

@@ -268,13 +268,13 @@ describe('maxPool and avgPool', () => {
     close(flat(maxPool([2, 2]).apply({}, x)), pool(mx, [2, 2], [2, 2], [0, 0, 0, 0]), 15)
     close(flat(avgPool([2, 2]).apply({}, x)), pool(av, [2, 2], [2, 2], [0, 0, 0, 0]), 14)
     // SAME with window 3, stride 2: height out 3, total pad 2·2 + 3 − 5 = 2 → [1, 1]; width out 2, pad 2 + 3 − 4 = 1 → [0, 1]
-    close(flat(maxPool(3, { strides: 2, padding: 'SAME' }).apply({}, x)), pool(mx, [3, 3], [2, 2], [1, 1, 0, 1]), 15)
-    close(flat(avgPool(3, { strides: 2, padding: 'SAME' }).apply({}, x)), pool(av, [3, 3], [2, 2], [1, 1, 0, 1]), 14)
-    close(flat(maxPool([2, 1], { strides: [1, 1] }).apply({}, x)), pool(mx, [2, 1], [1, 1], [0, 0, 0, 0]), 15)
+    close(flat(maxPool(3, { stride: 2, padding: 'SAME' }).apply({}, x)), pool(mx, [3, 3], [2, 2], [1, 1, 0, 1]), 15)
+    close(flat(avgPool(3, { stride: 2, padding: 'SAME' }).apply({}, x)), pool(av, [3, 3], [2, 2], [1, 1, 0, 1]), 14)
+    close(flat(maxPool([2, 1], { stride: [1, 1] }).apply({}, x)), pool(mx, [2, 1], [1, 1], [0, 0, 0, 0]), 15)
   })
   it('gradients: avg spreads 1/window, max routes to the maximum', () => {
     gradsOk((xx: Tensor) => sum(tanh(avgPool(2, { padding: 'SAME' }).apply({}, xx))), x)
-    gradsOk((xx: Tensor) => sum(tanh(maxPool(2, { strides: 1 }).apply({}, xx))), x)
+    gradsOk((xx: Tensor) => sum(tanh(maxPool(2, { stride: 1 }).apply({}, xx))), x)
   })
 })
 
