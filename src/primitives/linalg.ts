@@ -328,6 +328,11 @@ const packEigh = (w: Tensor, v: Tensor, R: RuleOps): Tensor => {
 export const eigh: Primitive<NoParams> = {
   name: 'eigh',
   arity: 1,
+  abstract: ([a]) => {
+    const s = a!.shape
+    const n = s[s.length - 1] as number
+    return { shape: [...s.slice(0, -2), n + 1, n], dtype: a!.dtype }
+  },
   impl: ([a]) => {
     const [batch, n, batchShape] = dims(a!)
     return wrap(eighKernel(dataOf(a!), batch, n, a!.dtype), [...batchShape, n + 1, n])
@@ -387,6 +392,12 @@ const packQr = (q: Tensor, r: Tensor, R: RuleOps): Tensor => {
 export const qr: Primitive<NoParams> = {
   name: 'qr',
   arity: 1,
+  abstract: ([a]) => {
+    const s = a!.shape
+    const m = s[s.length - 2] as number
+    const n = s[s.length - 1] as number
+    return { shape: [...s.slice(0, -2), m + n, n], dtype: a!.dtype }
+  },
   impl: ([a]) => {
     const r = a!.shape.length
     const m = a!.shape[r - 2] as number
