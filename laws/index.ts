@@ -4,6 +4,8 @@
  * derivatives, custom rules, optimizers, codecs and fp-ts instances; arbitraries for
  * tensors, shapes, parameter records and random programs over the primitive table.
  * The vitest helpers live in `purediff/laws/vitest` so this entry never loads vitest.
+ *
+ * @module purediff/laws
  */
 export * from './checkGrads.js'
 export * from './arbitraries.js'
@@ -15,3 +17,4 @@ export * from './violation.js'
 export * from './optim.js'
 export * from './codec.js'
 export * from './fp.js'
+export * from './batching.js'

@@ -21,13 +21,31 @@
  */
 import { PurediffError } from '../errors.js'
 import * as P from '../primitives/table.js'
+import * as LA from '../primitives/linalg.js'
+import * as SP from '../primitives/special.js'
 import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
 import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
+import { ConcreteTensor as Concrete, dataOf, wrap } from '../tensor/Tensor.js'
+import { matmulTKernel } from '../kernels/matmul.js'
 
 // -------------------------------------------------------------------------------------
 // model
 // -------------------------------------------------------------------------------------
+
+/** The kinds of level: forward (dual tensors), reverse (tape), batching (`vmap`, src/ad/batching.ts). */
+export type LevelKind = 'jvp' | 'vjp' | 'batch'
+
+/** How a level kind defined in its own module applies a primitive (registered by that module). */
+export type LevelBind = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P) => Tensor
+/** Level kinds defined outside this module register their dispatch here when they load. */
+export const levelBinds: Partial<Record<LevelKind, LevelBind>> = {}
+
+const otherBind = (kind: LevelKind): LevelBind => {
+  const f = levelBinds[kind]
+  if (f === undefined) throw new PurediffError('ValueError', `no dispatch registered for levels of kind '${kind}'`, { op: 'bind' })
+  return f
+}
 
 /** One open transform: a level of the stack. */
 export class MainTrace {
@@ -35,7 +53,7 @@ export class MainTrace {
   readonly tape: Node[] = []
   constructor(
     readonly depth: number,
-    readonly kind: 'jvp' | 'vjp',
+    readonly kind: LevelKind,
     readonly transform: string,
   ) {}
 }
@@ -108,7 +126,7 @@ export class VjpTracer extends Tracer {
 const stack: MainTrace[] = []
 
 /** Run `body` inside a fresh level; the level closes (and its tracers expire) afterwards. */
-export const withMain = <A>(kind: 'jvp' | 'vjp', transform: string, body: (main: MainTrace) => A): A => {
+export const withMain = <A>(kind: LevelKind, transform: string, body: (main: MainTrace) => A): A => {
   const main = new MainTrace(stack.length + 1, kind, transform)
   stack.push(main)
   try {
@@ -144,6 +162,35 @@ export const checkLive = (t: Tensor): void => {
 }
 
 // -------------------------------------------------------------------------------------
+// observing concrete evaluation (internal)
+// -------------------------------------------------------------------------------------
+
+/**
+ * Sees each primitive applied to concrete values, with its output: every op of a
+ * computation, including the ops an open transform runs for its rules (its primal ops and,
+ * for `grad`, the backward pass). `purediff/viz`'s `explain` records a computation this way.
+ * @internal
+ */
+export type BindObserver = (prim: AnyPrimitive, args: ReadonlyArray<ConcreteTensor>, params: unknown, y: ConcreteTensor) => void
+
+let observer: BindObserver | null = null
+
+/**
+ * Run `body` with `obs` seeing every concrete primitive application (nested: the previous
+ * observer is restored afterwards). With no observer the fast path pays one comparison.
+ * @internal
+ */
+export const withBindObserver = <A>(obs: BindObserver, body: () => A): A => {
+  const prev = observer
+  observer = obs
+  try {
+    return body()
+  } finally {
+    observer = prev
+  }
+}
+
+// -------------------------------------------------------------------------------------
 // dispatch
 // -------------------------------------------------------------------------------------
 
@@ -156,8 +203,12 @@ const ruleAt = <P, F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null)
  */
 export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
   const main = topMain(args)
-  if (main === null) return prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
-  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : bindVjp(main, prim, args, params)
+  if (main === null) {
+    const y = prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
+    if (observer !== null) observer(prim as AnyPrimitive, args as ReadonlyArray<ConcreteTensor>, params, y)
+    return y
+  }
+  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : main.kind === 'vjp' ? bindVjp(main, prim, args, params) : otherBind(main.kind)(main, prim, args, params)
 }
 
 /** The primal a level sees for an argument: its own tracers unwrap, anything else is a constant. */
@@ -291,6 +342,29 @@ export const unbroadcast = (x: Tensor, shape: Shape): Tensor => {
   return shapeEq(summed.shape, shape) ? summed : bind(P.reshape, [summed], { shape })
 }
 
+/** x with its last two axes swapped. */
+const swapLast = (x: Tensor): Tensor =>
+  bind(P.transpose, [x], { perm: [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2] })
+
+/**
+ * op(a) · op(b) with op a transpose of the last two axes where asked. On concrete operands
+ * (no level traces them, nothing observes) the kernel reads the transposed operand through
+ * its strides (no transpose copy); otherwise it is transpose and matmul, so every level sees
+ * ordinary primitives. Both give the same value (the same products summed in the same order).
+ */
+const matmulT = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => {
+  if (a instanceof Concrete && b instanceof Concrete && observer === null && a.dtype === b.dtype && a.rank === b.rank && a.rank >= 2) {
+    const r = a.rank
+    const batchShape = a.shape.slice(0, r - 2)
+    const m = a.shape[transA ? r - 1 : r - 2] as number
+    const k = a.shape[transA ? r - 2 : r - 1] as number
+    const n = b.shape[transB ? r - 2 : r - 1] as number
+    const batch = batchShape.reduce((s, d) => s * d, 1)
+    return wrap(matmulTKernel(dataOf(a), dataOf(b), batch, m, k, n, a.dtype, transA, transB), [...batchShape, m, n])
+  }
+  return bind(P.matmul, [transA ? swapLast(a) : a, transB ? swapLast(b) : b], none)
+}
+
 /** The differentiable ops handed to every rule. */
 export const R: RuleOps = {
   add: bin(P.add),
@@ -319,9 +393,13 @@ export const R: RuleOps = {
   unbroadcast,
   transpose: (x, perm) => bind(P.transpose, [x], { perm }),
   matmul: (a, b) => bind(P.matmul, [a, b], none),
+  matmulT,
   slice: (x, begin, size) => bind(P.slice, [x], { begin, size }),
   pad: (x, before, shape) => bind(P.pad, [x], { before, shape }),
   gather: (x, indices, axis) => bind(P.gather, [x], { indices, axis }),
   scatterAdd: (x, indices, axis, shape) => bind(P.scatterAdd, [x], { indices, axis, shape }),
   cast: (x, dtype) => (x.dtype === dtype ? x : bind(P.cast, [x], { dtype })),
+  triangularSolve: (t, b, lower, transposeA) => bind(LA.triangularSolve, [t, b], { lower, transposeA }),
+  solve: (a, b) => bind(LA.solve, [a, b], none),
+  polygamma: (n, x) => bind(SP.polygamma, [x], { n }),
 }

@@ -688,8 +688,9 @@ export function loadWithMetadataSync(file: string, options: AnyOptions = {}): Re
  * Load a checkpoint: `Right(tree)` or `Left(LoadError)` naming every problem and where.
  * With `schema`, the tree is decoded against it (shapes, dtypes, NaN, missing and extra keys).
  * @example
- * const r = await load('params.safetensors', { schema: params })
- * if (isRight(r)) train(r.right)
+ * const Params = schema.record({ w: schema.tensor([3, 1]), b: schema.tensor([1]) })
+ * const r = await load('params.safetensors', { schema: Params })
+ * if (isRight(r)) train({ ...config, params: r.right })
  * @category constructors
  * @since 0.1.0
  */

@@ -1,6 +1,11 @@
 /**
  * Batched matrix product C[b] = A[b] · B[b] for row-major A: [batch, m, k] and
- * B: [batch, k, n]. B is packed into panels of four columns so the inner loop streams
+ * B: [batch, k, n]: `matmulKernel` runs the WebAssembly SIMD kernel (src/kernels/wasm/gemm.ts)
+ * when the backend is `'wasm'` and the product is large enough to pay for the copy into the
+ * arena, else `matmulJsKernel`, the reference. `matmulTKernel` takes either operand
+ * transposed (Aᵀ·B, A·Bᵀ) without a transpose copy on the WebAssembly path.
+ *
+ * The JS reference: B is packed into panels of four columns so the inner loop streams
  * both operands contiguously, and a 4×4 block of C lives in sixteen local variables
  * (register tiling) while k runs. Edges fall back to narrower loops.
  *
@@ -9,8 +14,38 @@
  */
 import type { Data, DType } from '../tensor/Tensor.js'
 import { alloc } from '../tensor/Tensor.js'
+import { useWasm } from './backend.js'
+import { transposeKernel } from './layout.js'
+import { gemmWasm } from './wasm/gemm.js'
 
-export const matmulKernel = (a0: Data, b0: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data => {
+/** C[b] = A[b] · B[b], A: [batch, m, k], B: [batch, k, n], on the kernels in use. */
+export const matmulKernel = (a: Data, b: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data =>
+  (useWasm(batch * m * k * n) ? gemmWasm(a, b, batch, m, k, n, dtype) : null) ?? matmulJsKernel(a, b, batch, m, k, n, dtype)
+
+/**
+ * C[b] = op(A[b]) · op(B[b]) with op(A): m×k and op(B): k×n; `transA` means A[b] is stored
+ * k×m (C = Aᵀ·B), `transB` that B[b] is stored n×k (C = A·Bᵀ).
+ */
+export const matmulTKernel = (
+  a: Data,
+  b: Data,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  dtype: DType,
+  transA: boolean,
+  transB: boolean,
+): Data => {
+  const fast = useWasm(batch * m * k * n) ? gemmWasm(a, b, batch, m, k, n, dtype, transA, transB) : null
+  if (fast !== null) return fast
+  const a1 = transA ? transposeKernel(a, [batch, k, m], [0, 2, 1], dtype) : a
+  const b1 = transB ? transposeKernel(b, [batch, n, k], [0, 2, 1], dtype) : b
+  return matmulJsKernel(a1, b1, batch, m, k, n, dtype)
+}
+
+/** The JS reference kernel (and the fallback wherever WebAssembly SIMD is missing). */
+export const matmulJsKernel = (a0: Data, b0: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data => {
   const out = alloc(dtype, batch * m * n)
   // Read float32 operands through float64 copies: the hot loops then see one array type
   // (monomorphic, so the JIT keeps them tight) and accumulate in float64 either way.

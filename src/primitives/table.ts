@@ -18,7 +18,7 @@
 import {
   absKernel, addKernel, ceilKernel, cosKernel, divKernel, equalKernel, expKernel, expm1Kernel, floorKernel,
   greaterEqualKernel, greaterKernel, isFiniteKernel, lessEqualKernel, lessKernel, log1pKernel, logKernel,
-  maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
+  divNoNanKernel, maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
   reluKernel, roundKernel, sigmoidKernel, signKernel, sinKernel, sqrtKernel, subKernel, tanhKernel, tanKernel,
   whereKernel, copyKernel, atan2Kernel,
 } from '../kernels/elementwise.js'
@@ -30,10 +30,51 @@ import { matmulKernel } from '../kernels/matmul.js'
 import { maxKernel, sumKernel } from '../kernels/reduce.js'
 import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
-import type { Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
+import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
+import { linalgPrimitives } from './linalg.js'
+import { specialPrimitives } from './special.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
+
+// -------------------------------------------------------------------------------------
+// batching (vmap): helpers shared by the rules
+// -------------------------------------------------------------------------------------
+
+/** `arr` with `v` inserted at position `i`. */
+const insertAt = <T>(arr: ReadonlyArray<T>, i: number, v: T): T[] => [...arr.slice(0, i), v, ...arr.slice(i)]
+/** A logical axis (of the unbatched value) as a physical axis, given the batch axis `d`. */
+const physAxis = (a: number, d: number): number => (a >= d ? a + 1 : a)
+/** x with its axis `d` moved to the front. */
+const moveToFront = (x: Tensor, d: number, R: RuleOps): Tensor =>
+  d === 0 ? x : R.transpose(x, [d, ...Array.from({ length: x.rank }, (_, i) => i).filter((i) => i !== d)])
+/** The batch size: the extent of the batch axis of any batched input. */
+const batchSizeOf = (xs: ReadonlyArray<Tensor>, dims: ReadonlyArray<number | null>): number => {
+  const i = dims.findIndex((d) => d !== null)
+  return xs[i]!.shape[dims[i] as number] as number
+}
+/** An input moved to batch-first form: batched inputs move their axis to 0, unbatched ones are broadcast. */
+const batchFirst = (x: Tensor, d: number | null, size: number, R: RuleOps): Tensor =>
+  d === null ? R.broadcastTo(x, [size, ...x.shape]) : moveToFront(x, d, R)
+
+// vmap of an elementwise map is the map itself: the batch axis is carried along.
+const unaryBatch: BatchRule<any> = ([x], [d], p, _R, self) => [self([x!], p), d as number]
+
+// vmap of a broadcasting map: batched inputs move their axis to the front and take 1s up to
+// the output's rank, so NumPy broadcasting lines the rest up; unbatched inputs broadcast as they are.
+const broadcastBatch: BatchRule<any> = (xs, dims, p, R, self) => {
+  const d0 = dims[0] ?? null
+  if (d0 !== null && dims.every((d, i) => d === d0 && xs[i]!.rank === xs[0]!.rank)) return [self(xs, p), d0]
+  const rank = Math.max(...xs.map((x, i) => x.rank - (dims[i] === null ? 0 : 1)))
+  const args = xs.map((x, i) => {
+    const d = dims[i] ?? null
+    if (d === null) return x
+    const f = moveToFront(x, d, R)
+    const s = f.shape.slice(1)
+    return s.length === rank ? f : R.reshape(f, [f.shape[0] as number, ...Array<number>(rank - s.length).fill(1), ...s])
+  })
+  return [self(args, p), 0]
+}
 
 // -------------------------------------------------------------------------------------
 // families
@@ -78,6 +119,7 @@ const unary = (
   },
   jvp: [jvp],
   vjp: [vjp],
+  batch: unaryBatch,
   domain,
   broadcasts: false,
   ...(kinks !== undefined ? { kinks } : {}),
@@ -103,6 +145,7 @@ const binary = (
   },
   jvp,
   vjp,
+  batch: broadcastBatch,
   domain,
   broadcasts: true,
   ...(kinks !== undefined ? { kinks } : {}),
@@ -212,15 +255,7 @@ export const mulNoNan = binary(
 )
 // d(a / b) masked: as div, with 0 wherever a = 0.
 export const divNoNan = binary(
-  'divNoNan', (as, bs, p, out) => {
-    divKernel(as, bs, p, out)
-    // a = 0 → 0, even for b = 0 (0/0) — recomputed here rather than as a second kernel
-    const n = out.length
-    for (let i = 0; i < n; i++) {
-      const ai = p.mode === 0 || p.mode === 1 ? i : p.mode === 2 ? 0 : (p.ai as Int32Array)[i] as number
-      if (as[ai] === 0) out[i] = 0
-    }
-  },
+  'divNoNan', divNoNanKernel,
   [(aDot, [, b], _y, _p, R) => R.divNoNan(aDot, b!), (bDot, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(y, bDot), b!))],
   [(yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!), (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!))],
   binaryDomain([-3, 3], [0.3, 3]),
@@ -298,6 +333,7 @@ export const where: Primitive<NoParams> = {
   },
   jvp: [null, (aDot, [c], _y, _p, R) => R.where(c!, aDot, 0), (bDot, [c], _y, _p, R) => R.where(c!, 0, bDot)],
   vjp: [null, (yBar, [c], _y, _p, R) => R.where(c!, yBar, 0), (yBar, [c], _y, _p, R) => R.where(c!, 0, yBar)],
+  batch: broadcastBatch,
   domain: {
     ranges: [[-1, 1], [-3, 3], [-3, 3]],
     cases: [{ shapes: [[3], [3], [3]], params: none }, { shapes: [[2, 3], [3], [2, 1]], params: none }],
@@ -315,6 +351,13 @@ export interface AxesParams {
   readonly axes: ReadonlyArray<number>
 }
 
+// vmap of a reduction reduces the same logical axes: shifted past the batch axis, which
+// itself moves left by the number of reduced axes before it.
+const reduceBatch: BatchRule<AxesParams> = ([x], [d0], { axes }, _R, self) => {
+  const d = d0 as number
+  return [self([x!], { axes: axes.map((a) => physAxis(a, d)) }), d - axes.filter((a) => a < d).length]
+}
+
 /** The shape with the reduced axes kept as 1s: where a reduced value broadcasts back. */
 const keptShape = (shape: Shape, axes: ReadonlyArray<number>): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d))
 
@@ -325,6 +368,7 @@ export const sum: Primitive<AxesParams> = {
   impl: ([x], { axes }) => wrap(sumKernel(dataOf(x!), x!.shape, axes, x!.dtype), x!.shape.filter((_, i) => !axes.includes(i))),
   jvp: [(xDot, _x, _y, { axes }, R) => R.sum(xDot, axes)],
   vjp: [(yBar, [x], _y, { axes }, R) => R.broadcastTo(R.reshape(yBar, keptShape(x!.shape, axes)), x!.shape)],
+  batch: reduceBatch,
   domain: {
     ranges: [[-3, 3]],
     cases: [
@@ -349,6 +393,7 @@ export const max: Primitive<AxesParams> = {
   impl: ([x], { axes }) => wrap(maxKernel(dataOf(x!), x!.shape, axes, x!.dtype), x!.shape.filter((_, i) => !axes.includes(i))),
   jvp: [(xDot, [x], y, { axes }, R) => R.sum(R.mul(xDot, maxWeights(x!, y, axes, R)), axes)],
   vjp: [(yBar, [x], y, { axes }, R) => R.mul(R.reshape(yBar, keptShape(x!.shape, axes)), maxWeights(x!, y, axes, R))],
+  batch: reduceBatch,
   domain: {
     ranges: [[-3, 3]],
     cases: [
@@ -369,9 +414,15 @@ export const max: Primitive<AxesParams> = {
 export const reshape: Primitive<{ readonly shape: Shape }> = {
   name: 'reshape',
   arity: 1,
-  impl: ([x], { shape }) => wrap(dataOf(x!).slice(), shape),
+  // NOTE the result shares x's buffer: buffers are never written after construction
+  impl: ([x], { shape }) => wrap(dataOf(x!), shape),
   jvp: [(xDot, _x, _y, { shape }, R) => R.reshape(xDot, shape)],
   vjp: [(yBar, [x], _y, _p, R) => R.reshape(yBar, x!.shape)],
+  // batch first, then reshape the rest
+  batch: ([x], [d], { shape }, R, self) => {
+    const f = moveToFront(x!, d as number, R)
+    return [self([f], { shape: [f.shape[0] as number, ...shape] }), 0]
+  },
   domain: { ranges: [[-3, 3]], cases: [{ shapes: [[2, 3]], params: { shape: [3, 2] } }, { shapes: [[4]], params: { shape: [2, 1, 2] } }] },
   broadcasts: false,
 }
@@ -387,6 +438,11 @@ export const transpose: Primitive<{ readonly perm: ReadonlyArray<number> }> = {
   impl: ([x], { perm }) => wrap(transposeKernel(dataOf(x!), x!.shape, perm, x!.dtype), perm.map((p) => x!.shape[p] as number)),
   jvp: [(xDot, _x, _y, { perm }, R) => R.transpose(xDot, perm)],
   vjp: [(yBar, _x, _y, { perm }, R) => R.transpose(yBar, inversePerm(perm))],
+  // the batch axis goes first; the logical axes keep their order
+  batch: ([x], [d0], { perm }, _R, self) => {
+    const d = d0 as number
+    return [self([x!], { perm: [d, ...perm.map((a) => physAxis(a, d))] }), 0]
+  },
   domain: { ranges: [[-3, 3]], cases: [{ shapes: [[2, 3]], params: { perm: [1, 0] } }, { shapes: [[2, 3, 2]], params: { perm: [2, 0, 1] } }] },
   broadcasts: false,
 }
@@ -397,6 +453,14 @@ export const broadcastTo: Primitive<{ readonly shape: Shape }> = {
   impl: ([x], { shape }) => wrap(broadcastToKernel(dataOf(x!), x!.shape, shape, x!.dtype), shape),
   jvp: [(xDot, _x, _y, { shape }, R) => R.broadcastTo(xDot, shape)],
   vjp: [(yBar, [x], _y, _p, R) => R.unbroadcast(yBar, x!.shape)],
+  // batch first, 1s up to the target's rank, then broadcast behind the batch axis
+  batch: ([x], [d], { shape }, R, self) => {
+    const f = moveToFront(x!, d as number, R)
+    const s = f.shape.slice(1)
+    const b = f.shape[0] as number
+    const g = R.reshape(f, [b, ...Array<number>(shape.length - s.length).fill(1), ...s])
+    return [self([g], { shape: [b, ...shape] }), 0]
+  },
   domain: { ranges: [[-3, 3]], cases: [{ shapes: [[3]], params: { shape: [2, 3] } }, { shapes: [[2, 1]], params: { shape: [2, 3] } }] },
   broadcasts: false,
 }
@@ -407,6 +471,11 @@ export const slice: Primitive<{ readonly begin: ReadonlyArray<number>; readonly 
   impl: ([x], { begin, size }) => wrap(sliceKernel(dataOf(x!), x!.shape, begin, size, x!.dtype), size),
   jvp: [(xDot, _x, _y, { begin, size }, R) => R.slice(xDot, begin, size)],
   vjp: [(yBar, [x], _y, { begin }, R) => R.pad(yBar, begin, x!.shape)],
+  // the whole batch axis is kept
+  batch: ([x], [d0], { begin, size }, _R, self) => {
+    const d = d0 as number
+    return [self([x!], { begin: insertAt(begin, d, 0), size: insertAt(size, d, x!.shape[d] as number) }), d]
+  },
   domain: { ranges: [[-3, 3]], cases: [{ shapes: [[5]], params: { begin: [1], size: [3] } }, { shapes: [[3, 4]], params: { begin: [1, 0], size: [2, 3] } }] },
   broadcasts: false,
 }
@@ -417,6 +486,11 @@ export const pad: Primitive<{ readonly before: ReadonlyArray<number>; readonly s
   impl: ([x], { before, shape }) => wrap(padKernel(dataOf(x!), x!.shape, before, shape, x!.dtype), shape),
   jvp: [(xDot, _x, _y, { before, shape }, R) => R.pad(xDot, before, shape)],
   vjp: [(yBar, [x], _y, { before }, R) => R.slice(yBar, before, x!.shape)],
+  // the batch axis is not padded
+  batch: ([x], [d0], { before, shape }, _R, self) => {
+    const d = d0 as number
+    return [self([x!], { before: insertAt(before, d, 0), shape: insertAt(shape, d, x!.shape[d] as number) }), d]
+  },
   domain: { ranges: [[-3, 3]], cases: [{ shapes: [[2, 2]], params: { before: [1, 0], shape: [4, 3] } }] },
   broadcasts: false,
 }
@@ -436,6 +510,11 @@ export const concat: Primitive<{ readonly axis: number }> = {
   jvp: (i) => (xDot, xs, y, { axis }, R) => R.pad(xDot, y.shape.map((_, ax) => (ax === axis ? concatOffset(xs, i, axis) : 0)), y.shape),
   vjp: (i) => (yBar, xs, _y, { axis }, R) =>
     R.slice(yBar, yBar.shape.map((_, ax) => (ax === axis ? concatOffset(xs, i, axis) : 0)), (xs[i] as ConcreteTensorLikeT).shape),
+  // every input batch first (unbatched ones broadcast), joined along the shifted axis
+  batch: (xs, dims, { axis }, R, self) => {
+    const b = batchSizeOf(xs, dims)
+    return [self(xs.map((x, i) => batchFirst(x, dims[i] ?? null, b, R)), { axis: axis + 1 }), 0]
+  },
   domain: { ranges: [[-3, 3], [-3, 3]], cases: [{ shapes: [[2], [3]], params: { axis: 0 } }, { shapes: [[2, 1], [2, 2]], params: { axis: 1 } }] },
   broadcasts: false,
 }
@@ -453,6 +532,11 @@ export const gather: Primitive<GatherParams> = {
     wrap(gatherKernel(dataOf(x!), x!.shape, indices, axis, x!.dtype), x!.shape.map((d, i) => (i === axis ? indices.length : d))),
   jvp: [(xDot, _x, _y, { indices, axis }, R) => R.gather(xDot, indices, axis)],
   vjp: [(yBar, [x], _y, { indices, axis }, R) => R.scatterAdd(yBar, indices, axis, x!.shape)],
+  // the same indices along the shifted axis; the batch axis stays where it is
+  batch: ([x], [d0], { indices, axis }, _R, self) => {
+    const d = d0 as number
+    return [self([x!], { indices, axis: physAxis(axis, d) }), d]
+  },
   domain: {
     ranges: [[-3, 3]],
     cases: [
@@ -468,6 +552,10 @@ export const scatterAdd: Primitive<GatherParams & { readonly shape: Shape }> = {
   impl: ([x], { indices, axis, shape }) => wrap(scatterAddKernel(dataOf(x!), shape, indices, axis, x!.dtype), shape),
   jvp: [(xDot, _x, _y, { indices, axis, shape }, R) => R.scatterAdd(xDot, indices, axis, shape)],
   vjp: [(yBar, _x, _y, { indices, axis }, R) => R.gather(yBar, indices, axis)],
+  batch: ([x], [d0], { indices, axis, shape }, _R, self) => {
+    const d = d0 as number
+    return [self([x!], { indices, axis: physAxis(axis, d), shape: insertAt(shape, d, x!.shape[d] as number) }), d]
+  },
   domain: { ranges: [[-3, 3]], cases: [{ shapes: [[3]], params: { indices: Int32Array.from([2, 0, 2]), axis: 0, shape: [4] } }] },
   broadcasts: false,
 }
@@ -482,6 +570,7 @@ export const cast: Primitive<{ readonly dtype: DType }> = {
   },
   jvp: [(xDot, _x, _y, { dtype }, R) => R.cast(xDot, dtype)],
   vjp: [(yBar, [x], _y, _p, R) => R.cast(yBar, x!.dtype)],
+  batch: unaryBatch,
   domain: null,
   broadcasts: false,
 }
@@ -490,11 +579,6 @@ export const cast: Primitive<{ readonly dtype: DType }> = {
 // matmul
 // -------------------------------------------------------------------------------------
 
-/** swap the last two axes */
-const mT = (x: ConcreteTensorLikeT & Parameters<RuleOps['neg']>[0], R: RuleOps) => {
-  const r = x.shape.length
-  return R.transpose(x, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2])
-}
 /** Whether every value behind a (possibly traced) tensor is finite. */
 const allFinite = (x: Tensor): boolean => {
   const d = dataOf(x.concrete())
@@ -507,7 +591,7 @@ const expand = (x: Tensor, axis: number, R: RuleOps): Tensor => {
   s.splice(axis < 0 ? s.length + 1 + axis : axis, 0, 1)
   return R.reshape(x, s)
 }
-// d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ.  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
+// d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (matmulT: no transpose copy).  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
 // NOTE where an operand holds ±inf or NaN (say, in the unselected branch of `where`), a zero
 // cotangent would meet it in the product as 0 · inf = NaN. Then the products are formed
 // elementwise with mulNoNan (0 · inf = 0, as every other reverse rule) and summed: k times
@@ -530,13 +614,32 @@ export const matmul: Primitive<NoParams> = {
   vjp: [
     (yBar, [, b], _y, _p, R) =>
       allFinite(yBar) && allFinite(b!)
-        ? R.matmul(yBar, mT(b!, R))
+        ? R.matmulT(yBar, b!, false, true)
         : R.sum(R.mulNoNan(expand(yBar, -2, R), expand(b!, -3, R)), [yBar.shape.length]), // Σ_j Ȳ_ij B_pj
     (yBar, [a], _y, _p, R) =>
       allFinite(yBar) && allFinite(a!)
-        ? R.matmul(mT(a!, R), yBar)
+        ? R.matmulT(a!, yBar, true, false)
         : R.sum(R.mulNoNan(expand(a!, -1, R), expand(yBar, -2, R)), [yBar.shape.length - 2]), // Σ_i A_ip Ȳ_ij
   ],
+  // vmap of A·B: with B unbatched and a matrix, the batch folds into A's rows (one product
+  // [B·m, k]·[k, n]); with A unbatched, into B's columns ([m, k]·[k, B·n]); otherwise a
+  // batched product over the batch axis moved to the front.
+  batch: ([a, b], [da, db], _p, R, self) => {
+    const size = batchSizeOf([a!, b!], [da ?? null, db ?? null])
+    if (db === null || db === undefined) {
+      const af = moveToFront(a!, da as number, R)
+      if (b!.rank !== 2) return [self([af, batchFirst(b!, null, size, R)], none), 0]
+      const k = af.shape[af.rank - 1] as number
+      const y = self([R.reshape(af, [af.size / k, k]), b!], none)
+      return [R.reshape(y, [...af.shape.slice(0, -1), b!.shape[1] as number]), 0]
+    }
+    const bf = moveToFront(b!, db, R)
+    if (da !== null && da !== undefined) return [self([moveToFront(a!, da, R), bf], none), 0]
+    if (a!.rank !== 2) return [self([batchFirst(a!, null, size, R), bf], none), 0]
+    const [, k, n] = bf.shape as [number, number, number]
+    const y = self([a!, R.reshape(R.transpose(bf, [1, 0, 2]), [k, size * n])], none)
+    return [R.reshape(y, [a!.shape[0] as number, size, n]), 1]
+  },
   domain: {
     ranges: [[-2, 2], [-2, 2]],
     cases: [
@@ -559,6 +662,8 @@ export const primitives = {
   add, sub, mul, div, mulNoNan, divNoNan, pow, maximum, minimum, atan2,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
+  ...linalgPrimitives,
+  ...specialPrimitives,
 } as const
 
 export type PrimitiveName = keyof typeof primitives

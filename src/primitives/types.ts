@@ -47,17 +47,39 @@ export interface RuleOps {
   unbroadcast(x: Tensor, shape: Shape): Tensor
   transpose(x: Tensor, perm: ReadonlyArray<number>): Tensor
   matmul(a: Tensor, b: Tensor): Tensor
+  /** op(a) · op(b), op swapping the last two axes where `transA` / `transB`: no transpose copy on concrete operands. */
+  matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   slice(x: Tensor, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): Tensor
   pad(x: Tensor, before: ReadonlyArray<number>, shape: Shape): Tensor
   gather(x: Tensor, indices: Int32Array, axis: number): Tensor
   scatterAdd(x: Tensor, indices: Int32Array, axis: number, shape: Shape): Tensor
   cast(x: Tensor, dtype: DType): Tensor
+  /** X with op(T)·X = B, T: [..., n, n] (only its `lower` or upper triangle read), B: [..., n, m]; op(T) = Tᵀ when `transposeA`. */
+  triangularSolve(t: Tensor, b: Tensor, lower: boolean, transposeA: boolean): Tensor
+  /** X with A·X = B, A: [..., n, n], B: [..., n, m] (LU with partial pivoting). */
+  solve(a: Tensor, b: Tensor): Tensor
+  /** ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n = 0: ψ itself). */
+  polygamma(n: number, x: Tensor): Tensor
 }
 
 /** Forward rule for one input: the tangent contribution ∂y/∂x_i · xDot (linear in xDot). */
 export type JvpRule<P> = (xDot: Tensor, xs: ReadonlyArray<Tensor>, y: Tensor, p: P, R: RuleOps) => Tensor
 /** Reverse rule for one input: the cotangent yBar · ∂y/∂x_i (the transpose of the JVP). */
 export type VjpRule<P> = (yBar: Tensor, xs: ReadonlyArray<Tensor>, y: Tensor, p: P, R: RuleOps) => Tensor
+
+/**
+ * Batching rule (for `vmap`): the inputs as batched values, where each input's batch axis
+ * is (`null`: that input is not batched; at least one is), and the params. It returns the
+ * output with its batch axis. `self` applies this same primitive (with any params) one
+ * level down, so a rule can rewrite itself as one batched call (JAX's batching rules).
+ */
+export type BatchRule<P> = (
+  xs: ReadonlyArray<Tensor>,
+  dims: ReadonlyArray<number | null>,
+  p: P,
+  R: RuleOps,
+  self: (xs: ReadonlyArray<Tensor>, p: P) => Tensor,
+) => readonly [Tensor, number]
 
 /** A test case for the table-driven laws: input shapes and params. */
 export interface DomainCase<P> {
@@ -76,9 +98,15 @@ export interface Domain<P> {
    * primitives (after broadcasting), the reduced values for reductions
    */
   readonly kinks?: (xs: ReadonlyArray<number>) => number
+  /**
+   * maps the raw draws (uniform in `ranges`, one flat vector per input) to a point of the
+   * domain proper, for primitives whose domain is not a box: an SPD matrix for `cholesky`,
+   * a triangle with a diagonal away from zero for `triangularSolve`
+   */
+  readonly point?: (xs: ReadonlyArray<Float64Array>, c: DomainCase<P>) => Float64Array[]
 }
 
-/** One primitive: kernel, forward rule, reverse rule, domain, kink convention. */
+/** One primitive: kernel, forward rule, reverse rule, batching rule, domain, kink convention. */
 export interface Primitive<P = unknown> {
   readonly name: string
   /** number of inputs; -1 for variadic (concat) */
@@ -86,6 +114,8 @@ export interface Primitive<P = unknown> {
   readonly impl: (xs: ReadonlyArray<ConcreteTensor>, p: P) => ConcreteTensor
   readonly jvp: ReadonlyArray<JvpRule<P> | null> | ((i: number) => JvpRule<P> | null)
   readonly vjp: ReadonlyArray<VjpRule<P> | null> | ((i: number) => VjpRule<P> | null)
+  /** how `vmap` maps this primitive over a batch axis */
+  readonly batch: BatchRule<P>
   /** null: not differentiable anywhere (masks, integer-valued ops); not sampled by the laws */
   readonly domain: Domain<P> | null
   /** the convention at non-smooth points, documented and tested */

@@ -83,7 +83,10 @@ export class ConcreteTensor extends Tensor {
   static {
     readData = (t) => t.#data
   }
-  /** @internal use `tensor`, `fromData` or a kernel; `data` must be freshly allocated. */
+  /**
+   * @internal use `tensor`, `fromData` or a kernel; `data` must be freshly allocated, or the
+   * buffer of another tensor (reshape shares it): no buffer is written after construction.
+   */
   constructor(data: Data, shape: Shape) {
     super()
     this.#data = data

@@ -8,9 +8,14 @@
  * current line in place (`\r`, then erase the line); in a log (CI, a pipe, a file) updates
  * are dropped so the log holds only permanent lines, one per line, without control codes.
  *
+ * `withProgress` puts this on a training stream: a transient line per step and a permanent
+ * line per epoch on a terminal, and nothing at all where the sink is not a terminal (CI logs
+ * and pipes stay clean) unless asked to log the epoch lines.
+ *
  * Purity contract: the `format*` functions are pure; the writer's only effect is writing to
  * the stream it was given, and its only state is whether a transient line is showing.
  */
+import { fromGenerator, type Stream } from '../train/Stream.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -22,7 +27,7 @@ export type Metrics = ReadonlyArray<readonly [string, number]> | Readonly<Record
 /**
  * What one progress line shows. `fraction` fills the bar (default `current / total`).
  * @category model
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface ProgressFields {
   readonly label?: string
@@ -37,7 +42,7 @@ export interface ProgressFields {
 /**
  * The part of a writable stream the writer needs (`process.stdout` fits).
  * @category model
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface TextSink {
   write(text: string): unknown
@@ -49,7 +54,7 @@ export interface TextSink {
  * Writes progress lines: `update` is transient, `line` permanent, `end` closes a
  * transient line.
  * @category model
- * @since 0.1.0
+ * @since 0.2.0
  */
 export interface ProgressWriter {
   readonly update: (text: string) => void
@@ -66,7 +71,7 @@ export interface ProgressWriter {
  * @example
  * formatBar(0.7, 10) === '███████░░░'
  * @category utils
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const formatBar = (fraction: number, width = 10): string => {
   const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0
@@ -80,7 +85,7 @@ export const formatBar = (fraction: number, width = 10): string => {
  * @example
  * formatMetric(0.23124) === '0.2312' && formatMetric(1.5e-5) === '1.500e-5'
  * @category utils
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const formatMetric = (v: number): string => {
   if (Number.isNaN(v)) return 'NaN'
@@ -93,7 +98,7 @@ export const formatMetric = (v: number): string => {
 /**
  * A duration: `0.4s`, `12.3s`, `2m03s`, `1h02m`.
  * @category utils
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const formatDuration = (seconds: number): string => {
   if (!Number.isFinite(seconds) || seconds < 0) return '?s'
@@ -113,7 +118,7 @@ const metricPairs = (m: Metrics): ReadonlyArray<readonly [string, number]> =>
  *   metrics: { loss: 0.23124, acc: 0.94119 }, seconds: 1.82 })
  * // 'epoch  3/10  ███████░░░  loss 0.2312  acc 0.9412  1.8s'
  * @category utils
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const formatProgressLine = (p: ProgressFields): string => {
   const total = String(p.total)
@@ -139,7 +144,7 @@ const ERASE_LINE = '\r\x1b[2K'
  * w.update(formatProgressLine({ label: 'step', current: 40, total: 100 }))
  * w.line(formatProgressLine({ current: 1, total: 10, metrics: { loss: 0.31 } }))
  * @category constructors
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const progressWriter = (sink: TextSink = process.stdout): ProgressWriter => {
   const tty = sink.isTTY === true
@@ -175,7 +180,7 @@ export const progressWriter = (sink: TextSink = process.stdout): ProgressWriter 
  * const p = createProgress({ total: 10 })
  * p.line(1, { loss: 0.52, acc: 0.87 }) // epoch  1/10  █░░░░░░░░░  loss 0.5200  acc 0.8700  0.9s
  * @category constructors
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const createProgress = (options: {
   readonly total: number
@@ -208,3 +213,78 @@ export const createProgress = (options: {
     end: (): void => writer.end(),
   })
 }
+
+// -------------------------------------------------------------------------------------
+// combinators: training streams
+// -------------------------------------------------------------------------------------
+
+/**
+ * The fields of a training state that the progress display reads (`TrainState` fits).
+ * @category model
+ * @since 0.2.0
+ */
+export interface ProgressState {
+  readonly step: number
+  readonly epoch: number
+  readonly epochEnd: boolean
+  readonly loss: number
+  readonly metrics: Readonly<Record<string, number>>
+}
+
+/**
+ * Options of `withProgress`. `totalSteps` fills the bar; `log: true` also writes the epoch
+ * lines where the sink is not a terminal (by default nothing is written there).
+ * @category model
+ * @since 0.2.0
+ */
+export interface WithProgressOptions {
+  readonly totalSteps: number
+  readonly sink?: TextSink
+  readonly log?: boolean
+  readonly barWidth?: number
+  readonly now?: () => number
+}
+
+/**
+ * Show a training stream's progress as it is pulled: on a terminal, a transient line per
+ * step (`step 40/400 ███░░ loss 0.2312 1.2s`) and a permanent line at every epoch end
+ * (`epoch 3 step 120/400 … loss 0.2312`, with the state's metrics); elsewhere quiet, unless
+ * `log` is set. The stream's states pass through unchanged; each replay starts its own clock.
+ * @example
+ * const states = [1, 2, 3, 4].map((step) => ({ step, epoch: step >> 1, epochEnd: step % 2 === 0, loss: 1 / step, metrics: {} }))
+ * pipe(Stream.fromArray(states), withProgress({ totalSteps: 4 }), Stream.toArray).length === 4
+ * // in a program: pipe(train(config), untilStep(400), withProgress({ totalSteps: 400 }), Stream.last)
+ * @category combinators
+ * @since 0.2.0
+ */
+export const withProgress =
+  (options: WithProgressOptions) =>
+  <S extends ProgressState>(self: Stream<S>): Stream<S> =>
+    fromGenerator(function* () {
+      const sink = options.sink ?? process.stdout
+      const tty = sink.isTTY === true
+      const now = options.now ?? (() => performance.now())
+      const start = now()
+      const writer = progressWriter(sink)
+      const total = options.totalSteps
+      const fields = (s: S, label: string, current: number, epochTotal: number): ProgressFields => ({
+        label,
+        current,
+        total: epochTotal,
+        fraction: total > 0 ? s.step / total : 0,
+        metrics: [['loss', s.loss] as const, ...Object.entries(s.metrics)],
+        seconds: (now() - start) / 1000,
+        ...(options.barWidth !== undefined ? { barWidth: options.barWidth } : {}),
+      })
+      try {
+        for (const s of self) {
+          if (tty) writer.update(formatProgressLine(fields(s, 'step', s.step, total)))
+          if (s.epochEnd && (tty || options.log === true)) {
+            writer.line(`epoch ${s.epoch}  ` + formatProgressLine(fields(s, 'step', s.step, total)))
+          }
+          yield s
+        }
+      } finally {
+        writer.end()
+      }
+    })

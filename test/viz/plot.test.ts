@@ -9,7 +9,7 @@ import {
   logTicks,
   panelsSVG,
   writeFileAtomic,
-} from '../../examples/lib/plot.js'
+} from '../../src/viz/plot.js'
 
 /** A small XML well-formedness check: every tag closes in order, attributes are quoted. */
 const checkWellFormed = (svg: string): void => {

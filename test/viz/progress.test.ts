@@ -6,7 +6,7 @@ import {
   formatMetric,
   formatProgressLine,
   progressWriter,
-} from '../../examples/lib/progress.js'
+} from '../../src/viz/progress.js'
 
 const sink = (isTTY: boolean, columns?: number) => {
   const writes: string[] = []

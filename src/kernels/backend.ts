@@ -1,0 +1,88 @@
+/**
+ * Which kernels run: the WebAssembly SIMD kernels (`'wasm'`) where the engine supports them,
+ * else the plain JS reference kernels (`'js'`). The choice is made once, lazily, from the
+ * engine's capabilities and the environment variable `PUREDIFF_BACKEND` (`js`, `wasm` or
+ * `auto`), and can be changed by `setBackend`. Results never depend on the choice beyond
+ * rounding (float64 matmul is bit-identical; see src/kernels/wasm/gemm.ts).
+ *
+ * `PUREDIFF_WASM_MIN_FLOPS` overrides the measured size threshold below which a product
+ * stays in JS (the copy into the arena costs more than it saves there); the test suite sets
+ * it to 0 to run every product through WebAssembly.
+ *
+ * Purity contract: module state is this one setting; no tensor is touched.
+ */
+import { PurediffError } from '../errors.js'
+import { simdSupported } from './wasm/emit.js'
+
+/** The kernels a computation runs on. */
+export type BackendName = 'wasm' | 'js'
+
+let simd: boolean | null = null
+let forced: BackendName | 'auto' | null = null
+let minFlops: number | null = null
+
+const env = (name: string): string | undefined => {
+  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+  return p?.env?.[name]
+}
+
+const parse = (v: string, where: string): BackendName | 'auto' => {
+  if (v === 'js' || v === 'wasm' || v === 'auto') return v
+  throw new PurediffError('ValueError', `unknown backend ${JSON.stringify(v)}; expected 'js', 'wasm' or 'auto'`, { op: where })
+}
+
+const wasmAvailable = (): boolean => (simd ??= simdSupported())
+
+/**
+ * The kernels in use: `'wasm'` (WebAssembly SIMD) or `'js'`.
+ *
+ * @example
+ * import { backend } from 'purediff'
+ * const b = backend() // 'wasm' on Node ≥ 20, unless PUREDIFF_BACKEND=js
+ * @category kernels
+ * @since 0.2.0
+ */
+export const backend = (): BackendName => {
+  if (forced === null) {
+    const v = env('PUREDIFF_BACKEND')
+    forced = v === undefined || v === '' ? 'auto' : parse(v, 'PUREDIFF_BACKEND')
+  }
+  if (forced === 'js') return 'js'
+  return wasmAvailable() ? 'wasm' : 'js'
+}
+
+/**
+ * Force the JS kernels (`'js'`), prefer WebAssembly (`'wasm'`, which still falls back to JS
+ * where the engine lacks SIMD) or return to the default (`'auto'`). Returns the kernels now
+ * in use.
+ *
+ * @example
+ * import { setBackend } from 'purediff'
+ * setBackend('js') // 'js'
+ * setBackend('auto')
+ * @category kernels
+ * @since 0.2.0
+ */
+export const setBackend = (name: BackendName | 'auto'): BackendName => {
+  forced = parse(name as string, 'setBackend')
+  return backend()
+}
+
+/**
+ * Products of fewer multiply-adds (m·k·n per batch item, summed over the batch) than this
+ * stay in JS. Measured on this project's machine (bench/README.md, "kernel thresholds").
+ */
+export const WASM_MIN_FLOPS = 1024
+
+/** The threshold in force (the environment may override it). */
+export const wasmMinFlops = (): number => {
+  if (minFlops === null) {
+    const v = env('PUREDIFF_WASM_MIN_FLOPS')
+    const x = v === undefined || v === '' ? NaN : Number(v)
+    minFlops = Number.isFinite(x) && x >= 0 ? x : WASM_MIN_FLOPS
+  }
+  return minFlops
+}
+
+/** Whether a product of `work` multiply-adds runs in WebAssembly. */
+export const useWasm = (work: number): boolean => work >= wasmMinFlops() && backend() === 'wasm'

@@ -1,0 +1,48 @@
+/**
+ * Self-test of the batching law in purediff/laws: it holds for ordinary models (softmax, a
+ * small network's per-example gradients, axis specs as trees) and it fails, naming the output
+ * key path, on a function whose batched and looped runs differ (an impure function that
+ * counts its calls: vmap calls it once, the loop once per example).
+ */
+import * as fc from 'fast-check'
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import type { Tensor } from '../../src/index.js'
+import { add, grad, matmul, mul, softmax, sum, tanh, tensor } from '../../src/index.js'
+import { arbTensor, batchingLaw, checkBatching } from '../../laws/index.js'
+
+describe('batchingLaw / checkBatching', () => {
+  it('holds for softmax over drawn batches, at either batch axis', () => {
+    fc.assert(batchingLaw((x: Tensor) => softmax(x), fc.tuple(arbTensor({ shape: [4, 3] }))), { numRuns: 20, seed: 1 })
+    fc.assert(batchingLaw((x: Tensor) => softmax(x), fc.tuple(arbTensor({ shape: [4, 3] })), { inAxes: 1, outAxes: 1 }), { numRuns: 20, seed: 2 })
+  })
+
+  it('holds for per-example gradients of a network (trees of axes, unbatched parameters)', () => {
+    const loss = (p: { w: Tensor; b: Tensor }, x: Tensor) => sum(tanh(add(matmul(x, p.w), p.b)))
+    const arb = fc.tuple(
+      fc.record({ w: arbTensor({ shape: [3, 2] }), b: arbTensor({ shape: [2] }) }),
+      arbTensor({ shape: [5, 3] }),
+    )
+    fc.assert(batchingLaw(grad(loss), arb, { inAxes: [null, 0] }), { numRuns: 10, seed: 3 })
+    fc.assert(batchingLaw(grad(loss), arb, { inAxes: [{ w: null, b: null }, 0], outAxes: { w: 2, b: 0 } }), { numRuns: 5, seed: 4 })
+  })
+
+  it('fails on a function whose batched run differs from the loop, naming the output key path', () => {
+    let calls = 0
+    const impure = (x: Tensor) => ({ y: mul(x, ++calls) })
+    const r = checkBatching(impure, [tensor([[1, 2], [3, 4]])])
+    expect(E.isLeft(r)).toBe(true)
+    if (E.isLeft(r)) {
+      expect(r.left.law).toBe('batching')
+      expect(r.left.path).toBe('y')
+    }
+    calls = 0
+    const details = fc.check(batchingLaw(impure, fc.tuple(arbTensor({ shape: [3, 2], min: 1, max: 2 }))), { numRuns: 5, seed: 5 })
+    expect(details.failed).toBe(true)
+  })
+
+  it('reports the measured error on success', () => {
+    const r = checkBatching((x: Tensor) => mul(x, x), [tensor([[1, 2], [3, 4], [5, 6]])])
+    expect(E.isRight(r) && r.right.batchSize === 3 && r.right.maxError === 0).toBe(true)
+  })
+})
