@@ -43,6 +43,8 @@ export class PurediffError extends Error {
   readonly op: string | undefined
   readonly shapes: ReadonlyArray<ReadonlyArray<number>> | undefined
   readonly path: string | undefined
+  /** The description alone, without the op, the shapes and the key path. */
+  readonly detail: string
   constructor(tag: ErrorTag, message: string, details: ErrorDetails = {}) {
     const parts = [details.op !== undefined ? `${details.op}: ` : '', message]
     if (details.shapes !== undefined && details.shapes.length > 0) {
@@ -52,6 +54,7 @@ export class PurediffError extends Error {
     const text = parts.join('')
     super(text)
     this.tag = tag
+    this.detail = message
     this.op = details.op
     this.shapes = details.shapes
     this.path = details.path
@@ -80,6 +83,17 @@ export const missingArgument = (op: string, what = 'an argument'): PurediffError
     `missing argument (${what}). ${op} takes its data first, ${op}(x, ...); in a pipe, use the data-last form from purediff/pipeable: pipe(x, pipeable.${op}(...))`,
     { op },
   )
+
+/**
+ * The same error raised one level up: `prefix` goes before its key path (a layer's `w`
+ * becomes `layers[1].w`), and `op` (if given) replaces its op. @internal
+ */
+export const atPath = (e: PurediffError, prefix: string, op?: string): PurediffError =>
+  new PurediffError(e.tag, e.detail, {
+    ...(op ?? e.op) !== undefined ? { op: (op ?? e.op) as string } : {},
+    ...(e.shapes !== undefined ? { shapes: e.shapes } : {}),
+    path: e.path === undefined || e.path === '' ? prefix : e.path.startsWith('[') ? `${prefix}${e.path}` : `${prefix}.${e.path}`,
+  })
 
 /** @internal */
 export const shapeError = (op: string, message: string, ...shapes: ReadonlyArray<number>[]): PurediffError =>

@@ -18,8 +18,11 @@
  * @example
  * pipe(tensor([1, 2]), mul(2), add(1), sum()) // 8
  */
+import * as A from './ops/array.js'
+import * as L from './ops/linalg.js'
 import * as O from './ops/ops.js'
 import type { Axis, ReduceOptions, TensorLike } from './ops/ops.js'
+import * as Sp from './ops/special.js'
 import type { Tensor } from './tensor/Tensor.js'
 import type { DType, Shape } from './tensor/Tensor.js'
 
@@ -173,3 +176,70 @@ export const cast = (dtype: DType) => (x: TensorLike): Tensor => O.cast(x, dtype
 export const concat = (axis?: number) => (xs: ReadonlyArray<TensorLike>): Tensor => O.concat(xs, axis)
 /** `pipe(xs, stack(axis))`: the data is the list. @category shapes @since 0.2.0 */
 export const stack = (axis?: number) => (xs: ReadonlyArray<TensorLike>): Tensor => O.stack(xs, axis)
+
+// -------------------------------------------------------------------------------------
+// linear algebra, special functions and array ops
+// -------------------------------------------------------------------------------------
+
+/** The data-last form of `f(x, ...args)`: `dataLast(f)(...args)(x)`. */
+const dataLast =
+  <X, Args extends unknown[], R>(f: (x: X, ...args: Args) => R) =>
+  (...args: Args) =>
+  (x: X): R =>
+    f(x, ...args)
+
+export { cholesky, det, inv, logdet, slogdet, trace } from './ops/linalg.js'
+export { acos, acosh, asin, asinh, atan, atanh, digamma, erf, erfc, erfinv, lgamma, logit } from './ops/special.js'
+
+/** `pipe(a, solve(b))` is `solve(a, b)` (x with a·x = b). @category linear algebra @since 0.2.0 */
+export const solve = binary(L.solve)
+/** `pipe(t, triangularSolve(b, options))`. @category linear algebra @since 0.2.0 */
+export const triangularSolve = dataLast(L.triangularSolve)
+/** @category linear algebra @since 0.2.0 */
+export const diagonal = dataLast(L.diagonal)
+/** @category linear algebra @since 0.2.0 */
+export const diag = dataLast(L.diag)
+/** @category linear algebra @since 0.2.0 */
+export const tril = dataLast(L.tril)
+/** @category linear algebra @since 0.2.0 */
+export const triu = dataLast(L.triu)
+/** `pipe(x, norm())` or `norm({ ord, axis })`. @category linear algebra @since 0.2.0 */
+export const norm = dataLast(L.norm)
+/** `pipe(operands, einsum(spec))`: the data is the list of operands. @category linear algebra @since 0.2.0 */
+export const einsum = (spec: string) => (operands: ReadonlyArray<TensorLike>): Tensor => L.einsum(spec, ...operands)
+
+/** @category special functions @since 0.2.0 */
+export const logaddexp = binary(Sp.logaddexp)
+/** `pipe(x, xlogy(y))` is `x · log y`. @category special functions @since 0.2.0 */
+export const xlogy = binary(Sp.xlogy)
+/** @category special functions @since 0.2.0 */
+export const xlog1py = binary(Sp.xlog1py)
+/** `pipe(x, polygamma(n))` is `polygamma(n, x)`. @category special functions @since 0.2.0 */
+export const polygamma = (n: number) => (x: TensorLike): Tensor => Sp.polygamma(n, x)
+
+/** @category array ops @since 0.2.0 */
+export const cumsum = dataLast(A.cumsum)
+/** @category array ops @since 0.2.0 */
+export const cumprod = dataLast(A.cumprod)
+/** @category array ops @since 0.2.0 */
+export const cummax = dataLast(A.cummax)
+/** @category array ops @since 0.2.0 */
+export const sort = dataLast(A.sort)
+/** @category array ops @since 0.2.0 */
+export const argsort = dataLast(A.argsort)
+/** @category array ops @since 0.2.0 */
+export const topK = dataLast(A.topK)
+/** @category array ops @since 0.2.0 */
+export const flip = dataLast(A.flip)
+/** @category array ops @since 0.2.0 */
+export const roll = dataLast(A.roll)
+/** @category array ops @since 0.2.0 */
+export const tile = dataLast(A.tile)
+/** @category array ops @since 0.2.0 */
+export const repeat = dataLast(A.repeat)
+/** @category array ops @since 0.2.0 */
+export const split = dataLast(A.split)
+/** `pipe(x, index(i, j))` is `index(x, i, j)`. @category array ops @since 0.2.0 */
+export const index = (...idx: ReadonlyArray<number>) => (x: TensorLike): Tensor => A.index(x, ...idx)
+/** `pipe(x, at(idx))` is `at(x, idx)` (then `.set(v)`, `.add(v)`, ...). @category array ops @since 0.2.0 */
+export const at = dataLast(A.at)

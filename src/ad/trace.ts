@@ -70,6 +70,8 @@ export abstract class Tracer extends Tensor {
   abstract readonly main: MainTrace
   abstract readonly primal: Tensor
   override concrete(): ConcreteTensor {
+    // Reading an escaped tracer (toTypedArray, toArray, item) is an error, as using it in an op is.
+    if (!this.main.active) throw escaped(this)
     return this.primal.concrete()
   }
   override [Symbol.toPrimitive](hint: string): string | number {

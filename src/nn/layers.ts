@@ -15,7 +15,7 @@
  * Purity: layers only compose ops; initializers read only their key. Every parameter
  * record returned is frozen.
  */
-import { PurediffError } from '../errors.js'
+import { PurediffError, atPath } from '../errors.js'
 import { add, asTensor, concat, div, gather, matmul, mul, pad as padOp, reshape, slice, where } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import { bernoulli, split } from '../random/index.js'
@@ -99,7 +99,7 @@ const checkSize = (n: unknown, name: string, op: string): number => {
 
 const checkTensor = (x: unknown, name: string, op: string): Tensor => {
   if (x instanceof Tensor) return x
-  throw new PurediffError('ValueError', `${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`, { op })
+  throw new PurediffError('ValueError', `${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`, name.startsWith('p.') ? { op, path: name.slice(2) } : { op })
 }
 
 // -------------------------------------------------------------------------------------
@@ -118,9 +118,12 @@ export const dense = (p: DenseParams, x: Tensor): Tensor => {
   const b = checkTensor(p.b, 'p.b', 'dense')
   const xt = checkTensor(x, 'x', 'dense')
   if (w.rank !== 2 || b.rank !== 1 || b.shape[0] !== w.shape[1] || xt.rank < 1 || xt.shape[xt.rank - 1] !== w.shape[0]) {
+    // The parameter to blame: w when it is not a matrix or does not take x's last axis, else b.
+    const path = w.rank !== 2 || xt.rank < 1 || xt.shape[xt.rank - 1] !== w.shape[0] ? 'w' : 'b'
     throw new PurediffError('ShapeError', 'expected x [..., in], w [in, out] and b [out]', {
       op: 'dense',
       shapes: [xt.shape, w.shape, b.shape],
+      path,
     })
   }
   return add(matmul(xt, w), b)
@@ -184,7 +187,12 @@ export const mlp = (sizes: ReadonlyArray<number>, opts: MlpOptions = {}): Mlp =>
       }
       let h = x
       params.layers.forEach((p, i) => {
-        h = dense(p, h)
+        try {
+          h = dense(p, h)
+        } catch (e) {
+          // Name the layer's parameter: layers[1].w, not just w.
+          throw e instanceof PurediffError ? atPath(e, `layers[${i}]`, 'mlp.apply') : e
+        }
         if (i < nLayers - 1) h = activation(h)
       })
       return h
@@ -241,9 +249,11 @@ export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Te
   const groups = opts.groups ?? 1
   if (!Number.isInteger(groups) || groups < 1) throw new PurediffError('ValueError', `groups must be a positive integer, got ${String(groups)}`, { op })
   if (xt.rank !== 4 || w.rank !== 4 || b.rank !== 1 || xt.shape[3] !== (w.shape[2] as number) * groups || b.shape[0] !== w.shape[3]) {
+    const path = xt.rank === 4 && w.rank === 4 && xt.shape[3] === (w.shape[2] as number) * groups ? 'b' : 'w'
     throw new PurediffError('ShapeError', `expected x [batch, height, width, in], w [kh, kw, in/groups, out] and b [out] (groups = ${groups})`, {
       op,
       shapes: [xt.shape, w.shape, b.shape],
+      path,
     })
   }
   if ((w.shape[3] as number) % groups !== 0) {

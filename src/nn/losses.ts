@@ -56,7 +56,11 @@ export type Labels = ReadonlyArray<number> | Int32Array | Uint8Array | Uint16Arr
 // -------------------------------------------------------------------------------------
 
 const asInput = (x: unknown, name: string, op: string): Tensor => {
-  if (x instanceof Tensor) return x
+  if (x instanceof Tensor) {
+    // A mean over no examples is 0/0: an empty batch is a bug upstream, not a NaN loss.
+    if (x.size === 0) throw new PurediffError('ValueError', `${name} is empty: a loss over an empty batch is undefined`, { op, shapes: [x.shape] })
+    return x
+  }
   throw new PurediffError('ValueError', `${name} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array (wrap it with tensor(...))' : typeof x}`, { op })
 }
 

@@ -19,7 +19,9 @@
  * (`toArray`, `chunksOf` chunks, `zip` pairs) is frozen. Per-iteration state (counters,
  * accumulators) lives inside the iterator a stream starts, never in the stream. `tap` and
  * `forEach` are the two documented impure escape hatches (progress display, logging); the
- * functions given to other combinators are expected to be pure.
+ * functions given to other combinators are expected to be pure. `cache` is the one stream
+ * that keeps memory between iterations (memoization: it yields the same elements, computing
+ * each once).
  */
 import type { Applicative1 } from 'fp-ts/lib/Applicative.js'
 import type { Apply1 } from 'fp-ts/lib/Apply.js'
@@ -629,6 +631,57 @@ export const concat =
       yield* self
       yield* that
     })
+
+/**
+ * The same stream, computed at most once: the first iteration pulls from `self` and keeps
+ * every element it pulled; later (or concurrent) iterations replay the kept elements and pull
+ * further only past them. Use it to keep the states of a training run instead of recomputing
+ * them on every iteration (`toArray` keeps a finite prefix as an array instead).
+ *
+ * Laws (tested): `toArray(cache(s)) = toArray(s)`; each element of `s` is computed at most once
+ * however many times and however interleaved `cache(s)` is iterated; `cache` pulls no element
+ * before a consumer asks for it; `cache(cache(s))` behaves as `cache(s)`.
+ *
+ * NOTE: this is the one combinator whose stream holds memory (the kept elements, shared by
+ * every iteration): it grows with the longest prefix pulled so far, so bound an infinite
+ * stream first (`pipe(train(config), untilStep(1000), cache)`). If `self` throws, nothing
+ * is kept for that element and the next pull restarts `self`, skipping what is kept.
+ * @example
+ * const run = pipe(train(config), untilStep(100), cache)
+ * last(run) // computes the 100 steps
+ * toArray(run) // the same 100 states, not recomputed
+ * @category combinators
+ * @since 0.2.0
+ */
+export const cache = <A>(self: Stream<A>): Stream<A> => {
+  const kept: A[] = []
+  let source: Iterator<A> | undefined
+  let done = false
+  const pull = (i: number): IteratorResult<A, undefined> => {
+    while (kept.length <= i && !done) {
+      if (source === undefined) {
+        // (Re)start the source, skipping what is already kept (after a throw, or the first time).
+        source = self[Symbol.iterator]()
+        for (let k = 0; k < kept.length; k++) if (source.next().done === true) done = true
+        if (done) break
+      }
+      let r: IteratorResult<A>
+      try {
+        r = source.next()
+      } catch (e) {
+        source = undefined
+        throw e
+      }
+      if (r.done === true) done = true
+      else kept.push(r.value)
+    }
+    return i < kept.length ? { done: false, value: kept[i] as A } : { done: true, value: undefined }
+  }
+  return make(() => {
+    let i = 0
+    return { next: () => pull(i++) }
+  })
+}
 
 // -------------------------------------------------------------------------------------
 // eliminators

@@ -10,8 +10,8 @@
  * `n mod batchSize` remaining examples, so each example is seen exactly once per epoch;
  * with `'drop'` (as `drop_remainder`/`drop_last`) those examples are skipped for that epoch,
  * every batch has exactly `batchSize` rows, and because each epoch is a fresh permutation
- * the skipped examples differ from epoch to epoch. A `batchSize` larger than `n` gives one
- * full batch per epoch under `'keep'` and is an error under `'drop'` (an epoch would be empty).
+ * the skipped examples differ from epoch to epoch. A `batchSize` larger than `n` is an error
+ * under either (almost always a mistake; full-batch training is `batchSize: n`).
  *
  * Datasets: a `Dataset<B>` is anything with a size and a pure `batch(indices)`; `fromTensors`
  * makes one from a record or tuple of tensors that share their leading axis (rows are
@@ -85,14 +85,15 @@ export const batchPlan = (n: number, batchSize: number, lastBatch: LastBatch = '
   if (lastBatch !== 'keep' && lastBatch !== 'drop') {
     throw new PurediffError('ValueError', `lastBatch must be 'keep' or 'drop', got ${String(lastBatch)}`, { op })
   }
-  const stepsPerEpoch = lastBatch === 'keep' ? Math.ceil(n / batchSize) : Math.floor(n / batchSize)
-  if (stepsPerEpoch === 0) {
+  if (batchSize > n) {
+    // Almost always a mistake (a batch size meant for another data set, or a truncated one).
     throw new PurediffError(
       'ValueError',
-      `batchSize ${batchSize} is larger than the data set (${n} examples) and lastBatch is 'drop', so an epoch would have no batch`,
+      `batchSize ${batchSize} is larger than the data set (${n} examples); use batchSize: ${n} for full-batch training`,
       { op },
     )
   }
+  const stepsPerEpoch = lastBatch === 'keep' ? Math.ceil(n / batchSize) : Math.floor(n / batchSize)
   return Object.freeze({ n, batchSize, lastBatch, stepsPerEpoch })
 }
 

@@ -1,6 +1,7 @@
 /**
  * Step 6 of the seven steps, "stop or go back to 2", as stream combinators over training
- * states: a step budget (`untilStep`), a target loss (`untilLoss`), a target accuracy on a
+ * states: a step budget (`untilStep`), a target loss (`untilLoss` on one step's minibatch
+ * loss, `untilEpochLoss` on an epoch's mean loss), a target accuracy on a
  * validation set (`untilAccuracy`), and early stopping (`patience`). Each is a function
  * `Stream<A> -> Stream<A>` for `pipe`, and each keeps the state that met the condition (it is
  * the last one emitted), like `takeUntil`. `everyEpoch` thins a run to the state at the end
@@ -86,8 +87,10 @@ export const untilStep = (n: number): (<A extends { readonly step: number }>(sel
 }
 
 /**
- * The states up to and including the first whose loss is at most `target` (the minibatch
- * loss of that step; with full-batch training, the training loss).
+ * The states up to and including the first whose loss is at most `target`. NOTE: this is
+ * the loss of one step's minibatch (noisy: one lucky batch can stop a run); with full-batch
+ * training it is the training loss. To stop on the mean loss of a whole epoch, use
+ * `untilEpochLoss`.
  * @example
  * pipe(train(config), untilLoss(1e-3), untilStep(10_000), last)
  * @category combinators
@@ -97,6 +100,22 @@ export const untilLoss =
   (target: number) =>
   <A extends { readonly loss: number }>(self: Stream<A>): Stream<A> =>
     takeUntil((a: A) => a.loss <= target)(self)
+
+/**
+ * The states up to and including the end of the first epoch whose mean step loss is at most
+ * `target`: each state gets the running mean of its epoch's losses as `metrics[name]`
+ * (default `'epochLoss'`, as `withEpochLoss`), and the run stops only at an epoch's last
+ * step. The epoch-mean twin of `untilLoss` (which reads a single minibatch's loss).
+ * @example
+ * pipe(train(config), untilEpochLoss(1e-3), untilStep(10_000), last)
+ * @category combinators
+ * @since 0.2.0
+ */
+export const untilEpochLoss = (target: number, name = 'epochLoss') => {
+  if (typeof target !== 'number' || Number.isNaN(target)) throw valueError('untilEpochLoss', `expected a target loss, got ${String(target)}`)
+  return <A extends Progress>(self: Stream<A>): Stream<A> =>
+    takeUntil((a: A) => a.epochEnd && (a.metrics[name] as number) <= target)(withEpochLoss(name)(self))
+}
 
 /**
  * Add the measurements `f(state)` (a record of numbers) to each state's metrics (new frozen

@@ -26,9 +26,9 @@ import { jit } from '../staging/index.js'
 import { add, cast } from '../ops/index.js'
 import { foldIn, isKey, key as keyOf, split } from '../random/index.js'
 import type { Key } from '../random/index.js'
-import { Tensor } from '../tensor/Tensor.js'
+import { Tensor, dataOf } from '../tensor/Tensor.js'
 import { valueAndGrad } from '../transforms/index.js'
-import { flatten, unflatten, zipWith } from '../tree/Tree.js'
+import { assertSameStructure, flatten, keyPaths, unflatten, zipWith } from '../tree/Tree.js'
 import type { Leaf } from '../tree/Tree.js'
 import { batchOf, batchPlan, epochOrder } from './batches.js'
 import type { BatchPlan, Dataset, LastBatch } from './batches.js'
@@ -122,16 +122,31 @@ interface ConfigBase<P, B, S> {
    * step key, a value read as a number, a leaf that is not a tensor) runs eagerly instead.
    */
   readonly jit?: boolean
+  /**
+   * A step whose loss or gradient is NaN or ±Infinity: `'error'` (default) stops the run with
+   * a `PurediffError` naming the step; `'skip'` leaves the weights and the optimizer state as
+   * they were, still consumes the batch, and counts the skipped steps in
+   * `metrics.skippedSteps` (carried by every later state).
+   */
+  readonly nonFinite?: NonFinite
 }
 
 /**
- * A training run: a loss, an optimizer, data, a batch size and a key, plus either an
- * initializer `init(key)` or explicit starting `params`.
+ * What a step with a non-finite loss or gradient does: stop with an error, or skip the update.
+ * @category model
+ * @since 0.2.0
+ */
+export type NonFinite = 'error' | 'skip'
+
+/**
+ * A training run: a loss, an optimizer, data, a batch size and a key, plus the starting
+ * weights: `init`, an initializer `init(key)` or the weights themselves (a record), or
+ * equivalently `params` (the weights).
  * @category model
  * @since 0.1.0
  */
 export type TrainConfig<P, B, S> = ConfigBase<P, B, S> &
-  ({ readonly init: (key: Key) => P; readonly params?: never } | { readonly params: P; readonly init?: never })
+  ({ readonly init: P | ((key: Key) => P); readonly params?: never } | { readonly params: P; readonly init?: never })
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -173,6 +188,26 @@ const EMPTY: Metrics = Object.freeze({})
 /** The key a compiled loss that ignores its key is traced with. */
 const UNUSED_KEY: Key = split(keyOf(0), 1)[0] as Key
 
+/** The metric counting steps skipped for a non-finite loss or gradient (`nonFinite: 'skip'`). */
+const SKIPPED = 'skippedSteps'
+
+/** `the gradient at 'w' holds NaN`, or undefined when every gradient entry is finite. */
+const nonFiniteLeaf = (grads: unknown): string | undefined => {
+  const [leaves, def] = flatten(grads, 'train')
+  for (let i = 0; i < leaves.length; i++) {
+    const l = leaves[i] as Leaf
+    const data = typeof l === 'number' ? [l] : dataOf(l.concrete()) // read in place, no copy
+    for (let j = 0; j < data.length; j++) {
+      const v = data[j] as number
+      if (!Number.isFinite(v)) {
+        const path = keyPaths(def)[i] as string
+        return `the gradient${path === '' ? '' : ` at '${path}'`} holds ${v}`
+      }
+    }
+  }
+  return undefined
+}
+
 /**
  * `params + updates`, leaf by leaf, keeping each parameter's dtype (an update computed in
  * float64 must not silently turn a float32 weight into float64).
@@ -201,6 +236,10 @@ const checkConfig = <P, B, S>(config: ConfigBase<P, B, S>, op: string): BatchPla
   if (typeof config.data?.batch !== 'function') {
     throw new PurediffError('ValueError', 'config.data must be a Dataset { size, batch(indices) } (see fromTensors)', { op })
   }
+  const nf: unknown = config.nonFinite
+  if (nf !== undefined && nf !== 'error' && nf !== 'skip') {
+    throw new PurediffError('ValueError', `config.nonFinite must be 'error' or 'skip', got ${typeof nf === 'string' ? JSON.stringify(nf) : typeof nf}`, { op })
+  }
   return batchPlan(config.data.size, config.batchSize, config.lastBatch ?? 'keep')
 }
 
@@ -221,6 +260,39 @@ const jitOrEager = <A extends unknown[], R>(f: (...args: A) => R): ((...args: A)
       if (!(e instanceof PurediffError)) throw e
       eager = true
       return f(...args)
+    }
+  }
+}
+
+/**
+ * `state` against what `expected` says it must be: the same tree structure (keys, array
+ * lengths) and, leaf by leaf, the same shape and dtype. Throws a `TreeError` naming the key
+ * path of the first difference. `what` names the part of the state (`params`, `optState`).
+ */
+const checkLike = (state: unknown, expected: unknown, what: string, hint: string): void => {
+  const op = 'resume'
+  const [ls, ds] = flatten(state, op)
+  const [le, de] = flatten(expected, op)
+  try {
+    assertSameStructure(ds, de, op)
+  } catch (e) {
+    if (e instanceof PurediffError) {
+      throw new PurediffError('TreeError', `the state's ${what} does not match ${hint}: ${e.message.replace(/^resume: /, '')}`, { op })
+    }
+    throw e
+  }
+  const paths = keyPaths(ds)
+  for (let i = 0; i < ls.length; i++) {
+    const a = ls[i] as Leaf
+    const b = le[i] as Leaf
+    const sa = typeof a === 'number' ? 'a number' : `${a.dtype} [${a.shape.join(', ')}]`
+    const sb = typeof b === 'number' ? 'a number' : `${b.dtype} [${b.shape.join(', ')}]`
+    if (sa !== sb) {
+      const path = paths[i] as string
+      throw new PurediffError('TreeError', `the state's ${what} does not match ${hint}: it holds ${sa} where ${sb} is expected`, {
+        op,
+        path: path === '' ? what : `${what}.${path}`.replace('.[', '['),
+      })
     }
   }
 }
@@ -249,7 +321,8 @@ const freezeState = <P, S>(s: TrainState<P, S>): TrainState<P, S> => Object.free
  */
 export const initialState = <P, B, S>(config: TrainConfig<P, B, S>): TrainState<P, S> => {
   checkConfig(config, 'initialState')
-  const params = config.init !== undefined ? config.init(runKeys(config.key).initKey) : (config.params as P)
+  const init: unknown = config.init
+  const params = init === undefined ? (config.params as P) : typeof init === 'function' ? (init as (key: Key) => P)(runKeys(config.key).initKey) : (init as P)
   flatten(params, 'initialState')
   return freezeState({
     step: 0,
@@ -297,6 +370,7 @@ const makeStep = <P, B, S>(
     return [addUpdates(params, updates), next]
   }
   const compiledUpdate = useJit ? jitOrEager(update) : null
+  const nonFinite = config.nonFinite ?? 'error'
   return (s) => {
     const { dataKey, stepKey } = runKeys(s.key)
     const epochIndex = Math.floor(s.step / plan.stepsPerEpoch)
@@ -305,15 +379,38 @@ const makeStep = <P, B, S>(
     // 2. predict, 3. loss, 4. gradient: one reverse pass gives the loss and d loss / d params.
     const [[lossT, aux], grads] = lossAndGrad(s.params, batch, foldIn(stepKey, s.step))
     const loss = lossT.item()
+    const step = s.step + 1
+    const skippedBefore = s.metrics[SKIPPED] ?? 0
+    const bad = !Number.isFinite(loss) ? `the loss is ${loss}` : nonFiniteLeaf(grads)
+    if (bad !== undefined) {
+      if (nonFinite === 'error') {
+        throw new PurediffError(
+          'ValueError',
+          `${bad} at step ${step} (epoch ${epochIndex}); the weights were not updated. Check the learning rate and the data, or pass nonFinite: 'skip' to skip such steps`,
+          { op: 'train' },
+        )
+      }
+      // 'skip': the batch is consumed, the weights and the optimizer state stay.
+      return freezeState({
+        step,
+        epoch: Math.floor(step / plan.stepsPerEpoch),
+        epochEnd: step % plan.stepsPerEpoch === 0,
+        params: s.params,
+        optState: s.optState,
+        loss,
+        metrics: Object.freeze({ [SKIPPED]: skippedBefore + 1 }),
+        key: s.key,
+      })
+    }
     // 5. step: the optimizer turns gradients into updates; the weights move by them.
     const [params0, optState0] = compiledUpdate !== null ? compiledUpdate(grads, s.optState, s.params) : update(grads, s.optState, s.params)
     const params = compiledUpdate !== null ? likeKinds(s.params, params0) : params0
     const optState = compiledUpdate !== null ? likeKinds(s.optState, optState0) : optState0
-    const step = s.step + 1
-    const metrics =
+    const measured =
       config.metrics !== undefined
         ? Object.freeze({ ...config.metrics({ params: s.params, batch, loss, aux, step }) })
         : auxMetrics(aux)
+    const metrics = skippedBefore > 0 ? Object.freeze({ ...measured, [SKIPPED]: skippedBefore }) : measured
     return freezeState({
       step,
       epoch: Math.floor(step / plan.stepsPerEpoch),
@@ -330,15 +427,39 @@ const makeStep = <P, B, S>(
 /**
  * Continue a run from any of its states: the lazy, infinite stream of the states after
  * `state`, identical (bit for bit) to the rest of the original run when `config` is the
- * run's config (its `init`/`params` and `key` are ignored: the state carries the weights
- * and the key).
+ * run's config (its `key` is ignored: the state carries the weights and the key). The state
+ * is checked first: its weights must have the structure, shapes and dtypes of the model's
+ * (`config.init` run on the run's init key, or `config.params`, when given), and its
+ * optimizer state those of `config.optimizer.init(state.params)`; a mismatch is a
+ * `TreeError` naming the key path (a checkpoint of another model, or an Adam state resumed
+ * under `sgd`).
  * @example
  * const s100 = pipe(train(config), untilStep(100), last)
  * pipe(resume(s100.value, config), untilStep(200)) // = the original run's steps 101..200
  * @category constructors
  * @since 0.1.0
  */
-export const resume = <P, B, S>(state: TrainState<P, S>, config: ConfigBase<P, B, S>): Stream<TrainState<P, S>> => {
+export const resume = <P, B, S>(
+  state: TrainState<P, S>,
+  config: ConfigBase<P, B, S> & { readonly init?: P | ((key: Key) => P); readonly params?: P },
+): Stream<TrainState<P, S>> => {
+  checkConfig({ ...config, key: state.key }, 'resume')
+  // The weights must be the model's (when the config says what the model is), and the
+  // optimizer state must be what this optimizer keeps for them: not an Adam state under sgd.
+  const init: unknown = config.init
+  const model =
+    init !== undefined
+      ? typeof init === 'function'
+        ? (init as (key: Key) => P)(runKeys(state.key).initKey)
+        : (init as P)
+      : config.params
+  if (model !== undefined) checkLike(state.params, model, 'params', "the model's weights (config.init / config.params)")
+  checkLike(state.optState, config.optimizer.init(state.params), 'optState', "the state config.optimizer keeps (optimizer.init(params))")
+  return resumeUnchecked(state, config)
+}
+
+/** `resume` without the structure checks (for `train`, whose state is built from the config). */
+const resumeUnchecked = <P, B, S>(state: TrainState<P, S>, config: ConfigBase<P, B, S>): Stream<TrainState<P, S>> => {
   const plan = checkConfig({ ...config, key: state.key }, 'resume')
   if (!(Number.isSafeInteger(state.step) && state.step >= 0)) {
     throw new PurediffError('ValueError', `state.step must be a non-negative integer, got ${String(state.step)}`, { op: 'resume' })
@@ -379,6 +500,6 @@ export const train = <P, B, S>(config: TrainConfig<P, B, S>): Stream<TrainState<
   }
   return fromGenerator(function* () {
     // Step 1 (initialize) runs when iteration starts, not when the stream is built.
-    yield* resume(initialState(config), config)
+    yield* resumeUnchecked(initialState(config), config)
   })
 }

@@ -10,6 +10,7 @@ import * as main from '../../src/index.js'
 import { add, eye, mul, pipeable as P, sub, sum, tensor, toArray, tree } from '../../src/index.js'
 import type { Tensor } from '../../src/index.js'
 import * as O from '../../src/ops/ops.js'
+import * as Ops from '../../src/ops/index.js'
 import { throwsPurediff } from '../helpers/errors.js'
 
 const small = fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 3, maxLength: 3 }).map((xs) => tensor(xs))
@@ -35,8 +36,22 @@ describe('pipeable: data-last forms', () => {
 
   it('every data-first op has a data-last form of the same name', () => {
     const notOps = new Set(['asTensor', 'normalizeAxes', 'oneHot'])
-    const missing = Object.keys(O).filter((k) => typeof (O as Record<string, unknown>)[k] === 'function' && !notOps.has(k) && !(k in P))
+    const missing = Object.keys(Ops).filter((k) => typeof (Ops as Record<string, unknown>)[k] === 'function' && !notOps.has(k) && !(k in P))
     expect(missing).toEqual([])
+  })
+
+  it('the data-last forms of linear algebra, special and array ops agree with the data-first ones', () => {
+    const a = tensor([[4, 1], [1, 3]])
+    const b = tensor([[1], [2]])
+    expect(toArray(pipe(a, P.solve(b)))).toEqual(toArray(Ops.solve(a, b)))
+    expect(toArray(pipe(a, P.tril()))).toEqual(toArray(Ops.tril(a)))
+    expect(toArray(pipe(a, P.diagonal(1)))).toEqual([1])
+    expect(toArray(pipe(tensor([3, 1, 2]), P.sort()))).toEqual([1, 2, 3])
+    expect(toArray(pipe(tensor([1, 2, 3]), P.cumsum()))).toEqual([1, 3, 6])
+    expect(toArray(pipe(tensor([1, 2, 3]), P.roll(1)))).toEqual([3, 1, 2])
+    expect(toArray(pipe(tensor(2), P.polygamma(1)))).toEqual(toArray(Ops.polygamma(1, tensor(2))))
+    expect(toArray(pipe([a, b], P.einsum('ij,jk->ik')))).toEqual(toArray(Ops.matmul(a, b)))
+    expect(toArray(pipe(a, P.det))).toBeCloseTo(11, 12)
   })
 
   it('tree: pipe(grads, tree.scale(-lr), tree.add(params)) is one SGD step', () => {

@@ -65,13 +65,13 @@ describe('loadState with schemas', () => {
 
   it('an optState of the wrong structure is a Left naming the key path at load time', async () => {
     // The chain's pair of states replaced by its first member alone: without a schema this
-    // loads, and `resume` throws later ("the state of a chain of 2 must be an array of 2 states").
+    // loads, and `resume` refuses it (it checks the state against optimizer.init).
     const file = edited('bad-opt.json', (doc) => {
       doc['optState'] = (doc['optState'] as unknown[])[0]
     })
     const plain = loadStateSync(file)
     expect(E.isRight(plain)).toBe(true)
-    if (E.isRight(plain)) expect(() => S.toArray(untilStep(4)(resume(plain.right as TrainState<Lin, unknown>, config())))).toThrow(/state of a chain of 2/)
+    if (E.isRight(plain)) expect(() => S.toArray(untilStep(4)(resume(plain.right as TrainState<Lin, unknown>, config())))).toThrow(/^resume: the state's optState does not match the state config\.optimizer keeps/)
     const expected = decodeError('DecodeError', [{ path: 'optState', message: 'expected an array of length 2, got an object' }], { source: file, format: 'json' })
     expect(expected.message).toBe(`${file}: at 'optState': expected an array of length 2, got an object`)
     expect(await loadState(file, schemas)).toEqual(E.left(expected))

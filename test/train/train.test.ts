@@ -142,7 +142,9 @@ describe('batches', () => {
 
   it('rejects sizes that cannot make an epoch', () => {
     expect(() => batchPlan(3, 4, 'drop')).toThrow(PurediffError)
-    expect(batchPlan(3, 4, 'keep').stepsPerEpoch).toBe(1)
+    // Regression: a batchSize past the data set was silently one smaller batch per epoch.
+    expect(() => batchPlan(3, 4, 'keep')).toThrow(/batchSize 4 is larger than the data set \(3 examples\); use batchSize: 3/)
+    expect(batchPlan(3, 3, 'keep').stepsPerEpoch).toBe(1)
     expect(() => batchPlan(10, 0)).toThrow(/batchSize/)
     expect(() => batchPlan(0, 2)).toThrow(/at least one example/)
   })
