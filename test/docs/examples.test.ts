@@ -139,6 +139,8 @@ const fixtures: Record<string, unknown> = {
   w1: tensor([2]),
   b: tensor([3]),
   step: 7,
+  join,
+  tmpdir,
   f: (v: Tensor) => sum(tanh(v)),
 }
 
@@ -159,6 +161,8 @@ const scopeOf = async (file: string): Promise<Record<string, unknown>> => {
     ...laws,
     ...{ fc, E, O, pipe, flow, some: O.some, none: O.none, isRight: E.isRight, isLeft: E.isLeft },
     ...own,
+    // a folder's pipeable.ts is that folder's namespace in data-last form (`tree.scale(-0.1)`)
+    ...(file.endsWith('/pipeable.ts') && folder !== srcDir ? { [folder.split('/').pop() as string]: own } : {}),
   }
   return Object.fromEntries(Object.entries(all).filter(([k]) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default'))
 }
