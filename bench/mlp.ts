@@ -10,7 +10,7 @@
  * gradient is checked against the hand-written float64 gradient before timing.
  */
 import {
-  add, fromData, logSoftmax, matmul, mean, mul, neg, relu, sub, sum, tree, valueAndGrad,
+  setBackend, add, fromData, logSoftmax, matmul, mean, mul, neg, relu, sub, sum, tree, valueAndGrad,
 } from '../src/index.js'
 import type { Tensor } from '../src/index.js'
 import type { PlainMlpParams } from './baselines.js'
@@ -21,6 +21,7 @@ import type { Row, WorkloadResult } from './report.js'
 import { attempt, relErr } from './report.js'
 import type { TfjsStatus } from './tfjs.js'
 import { readFlat, scoped, tf, tfFrom, useBackend } from './tfjs.js'
+import { initJaxjs, jaxFrom, jaxMlp } from './jaxjs.js'
 
 // -------------------------------------------------------------------------------------
 // the problem
@@ -225,6 +226,48 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
     x.dispose()
     y.dispose()
   }
+
+  // jax-js (wasm device, jit), following its ownership rules (bench/jaxjs.ts)
+  const jx = await initJaxjs()
+  for (const dtype of ['float64', 'float32'] as const) {
+    if (jx.jax === null) {
+      step.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: null, note: `unavailable: ${jx.note}` })
+      continue
+    }
+    const jax = jx.jax
+    const p0 = {
+      w1: jaxFrom(jax, prob.params.w1, [N_IN, N_HIDDEN], dtype),
+      b1: jaxFrom(jax, prob.params.b1, [N_HIDDEN], dtype),
+      w2: jaxFrom(jax, prob.params.w2, [N_HIDDEN, N_OUT], dtype),
+      b2: jaxFrom(jax, prob.params.b2, [N_OUT], dtype),
+    }
+    const x = jaxFrom(jax, prob.x, [BATCH, N_IN], dtype)
+    const y = jaxFrom(jax, prob.y, [BATCH, N_OUT], dtype)
+    const m = jaxMlp(jax, p0, x, y, LR)
+    const check = attempt(() => m.grads())
+    if (!check.ok) {
+      step.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: null, note: check.error })
+      continue
+    }
+    step.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: measure(m.step, opts), relErr: relErr(check.value, refGrad) })
+    fwd.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: measure(m.forward, opts) })
+  }
+
+  // purediff with its JS kernels forced (the fallback where WebAssembly SIMD is missing)
+  setBackend('js')
+  for (const dtype of ['float64', 'float32'] as const) {
+    const [x, y] = pdData(prob, dtype)
+    let p = pdParams(prob.params, dtype)
+    const t = measure(() => {
+      const [next, loss] = pdStep(p, x, y)
+      p = next
+      return loss
+    }, opts)
+    step.push({ candidate: 'purediff (JS kernels)', dtype, isPurediff: false, timing: t })
+    const p0 = pdParams(prob.params, dtype)
+    fwd.push({ candidate: 'purediff (JS kernels)', dtype, isPurediff: false, timing: measure(() => pdLoss(p0, x, y).item(), opts) })
+  }
+  setBackend('auto')
 
   // hand-written plain JS (float64, in place)
   {
