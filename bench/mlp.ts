@@ -22,6 +22,8 @@ import { attempt, relErr } from './report.js'
 import type { TfjsStatus } from './tfjs.js'
 import { readFlat, scoped, tf, tfFrom, useBackend } from './tfjs.js'
 import { initJaxjs, jaxFrom, jaxMlp } from './jaxjs.js'
+import { matmulKernel, matmulTKernel } from '../src/kernels/matmul.js'
+import type { Data } from '../src/tensor/Tensor.js'
 
 // -------------------------------------------------------------------------------------
 // the problem
@@ -278,6 +280,26 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
   }
 
   const derived: Record<string, number> = {}
+  // the share of purediff's step spent in matmul: the step's five products (forward x·W1 and
+  // h·W2; backward Δ·W2ᵀ, hᵀ·Δ and xᵀ·Δh, as the reverse rules call them) timed on their own
+  for (const dtype of ['float64', 'float32'] as const) {
+    const s = step.find((r) => r.candidate === 'purediff' && r.dtype === dtype)
+    if (s?.timing == null) continue
+    const mk = (n: number): Data => (dtype === 'float64' ? uniformArray(n, 1, n) : Float32Array.from(uniformArray(n, 1, n)))
+    const x = mk(BATCH * N_IN)
+    const w1 = mk(N_IN * N_HIDDEN)
+    const h = mk(BATCH * N_HIDDEN)
+    const w2 = mk(N_HIDDEN * N_OUT)
+    const d = mk(BATCH * N_OUT)
+    const t = measure(() => {
+      matmulKernel(x, w1, 1, BATCH, N_IN, N_HIDDEN, dtype)
+      matmulKernel(h, w2, 1, BATCH, N_HIDDEN, N_OUT, dtype)
+      matmulTKernel(d, w2, 1, BATCH, N_OUT, N_HIDDEN, dtype, false, true)
+      matmulTKernel(h, d, 1, N_HIDDEN, BATCH, N_OUT, dtype, true, false)
+      return matmulTKernel(x, h, 1, N_IN, BATCH, N_HIDDEN, dtype, true, false)
+    }, opts)
+    derived[`purediff (${dtype === 'float64' ? 'f64' : 'f32'}) share of the step in matmul`] = t.medianMs / s.timing.medianMs
+  }
   for (const s of step) {
     const f = fwd.find((r) => r.candidate === s.candidate && r.dtype === s.dtype)
     if (s.timing && f?.timing) derived[`${s.candidate} (${s.dtype === 'float64' ? 'f64' : 'f32'}) step / forward`] = s.timing.medianMs / f.timing.medianMs
