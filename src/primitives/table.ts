@@ -31,6 +31,8 @@ import { maxKernel, sumKernel } from '../kernels/reduce.js'
 import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
 import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
+import { linalgPrimitives } from './linalg.js'
+import { specialPrimitives } from './special.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -660,6 +662,8 @@ export const primitives = {
   add, sub, mul, div, mulNoNan, divNoNan, pow, maximum, minimum, atan2,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
+  ...linalgPrimitives,
+  ...specialPrimitives,
 } as const
 
 export type PrimitiveName = keyof typeof primitives
