@@ -12,6 +12,8 @@ import type { Row, WorkloadResult } from './report.js'
 import { attempt, relErr } from './report.js'
 import type { TfjsStatus } from './tfjs.js'
 import { tf, tfFrom, useBackend } from './tfjs.js'
+import { initJaxjs, jaxFrom, jaxMatmul } from './jaxjs.js'
+import { setBackend } from '../src/index.js'
 
 const timingFor = (n: number, quick: boolean): TimingOptions => {
   // n = 1024 takes ~0.1–3 s per product depending on the candidate: one call per sample.
@@ -48,6 +50,29 @@ export const benchMatmul = async (n: number, tfStatus: TfjsStatus, quick: boolea
     const at: Tensor = fromData(dtype === 'float64' ? a : Float32Array.from(a), [n, n], dtype)
     const bt: Tensor = fromData(dtype === 'float64' ? b : Float32Array.from(b), [n, n], dtype)
     push('purediff', dtype, true, () => matmul(at, bt).toTypedArray(), () => matmul(at, bt))
+  }
+  // purediff with its JS kernels forced (the fallback where WebAssembly SIMD is missing)
+  setBackend('js')
+  for (const dtype of ['float64', 'float32'] as const) {
+    const at: Tensor = fromData(dtype === 'float64' ? a : Float32Array.from(a), [n, n], dtype)
+    const bt: Tensor = fromData(dtype === 'float64' ? b : Float32Array.from(b), [n, n], dtype)
+    push('purediff (JS kernels)', dtype, false, () => matmul(at, bt).toTypedArray(), () => matmul(at, bt))
+  }
+  setBackend('auto')
+
+  // jax-js (wasm device), float64 and float32
+  const jx = await initJaxjs()
+  for (const dtype of ['float64', 'float32'] as const) {
+    if (jx.jax === null) {
+      rows.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: null, note: `unavailable: ${jx.note}` })
+      continue
+    }
+    const jax = jx.jax
+    const aj = jaxFrom(jax, a, [n, n], dtype)
+    const bj = jaxFrom(jax, b, [n, n], dtype)
+    push('jax-js', dtype, false, () => jaxMatmul(jax, aj, bj))
+    aj.dispose()
+    bj.dispose()
   }
 
   // TensorFlow.js, float32

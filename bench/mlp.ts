@@ -10,7 +10,7 @@
  * gradient is checked against the hand-written float64 gradient before timing.
  */
 import {
-  add, fromData, jit, logSoftmax, matmul, mean, mul, neg, relu, sub, sum, tree, valueAndGrad,
+  setBackend, add, fromData, jit, logSoftmax, matmul, mean, mul, neg, relu, sub, sum, tree, valueAndGrad,
 } from '../src/index.js'
 import type { Tensor } from '../src/index.js'
 import type { PlainMlpParams } from './baselines.js'
@@ -21,6 +21,9 @@ import type { Row, WorkloadResult } from './report.js'
 import { attempt, relErr } from './report.js'
 import type { TfjsStatus } from './tfjs.js'
 import { readFlat, scoped, tf, tfFrom, useBackend } from './tfjs.js'
+import { initJaxjs, jaxFrom, jaxMlp } from './jaxjs.js'
+import { matmulKernel, matmulTKernel } from '../src/kernels/matmul.js'
+import type { Data } from '../src/tensor/Tensor.js'
 
 // -------------------------------------------------------------------------------------
 // the problem
@@ -256,6 +259,48 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
     y.dispose()
   }
 
+  // jax-js (wasm device, jit), following its ownership rules (bench/jaxjs.ts)
+  const jx = await initJaxjs()
+  for (const dtype of ['float64', 'float32'] as const) {
+    if (jx.jax === null) {
+      step.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: null, note: `unavailable: ${jx.note}` })
+      continue
+    }
+    const jax = jx.jax
+    const p0 = {
+      w1: jaxFrom(jax, prob.params.w1, [N_IN, N_HIDDEN], dtype),
+      b1: jaxFrom(jax, prob.params.b1, [N_HIDDEN], dtype),
+      w2: jaxFrom(jax, prob.params.w2, [N_HIDDEN, N_OUT], dtype),
+      b2: jaxFrom(jax, prob.params.b2, [N_OUT], dtype),
+    }
+    const x = jaxFrom(jax, prob.x, [BATCH, N_IN], dtype)
+    const y = jaxFrom(jax, prob.y, [BATCH, N_OUT], dtype)
+    const m = jaxMlp(jax, p0, x, y, LR)
+    const check = attempt(() => m.grads())
+    if (!check.ok) {
+      step.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: null, note: check.error })
+      continue
+    }
+    step.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: measure(m.step, opts), relErr: relErr(check.value, refGrad) })
+    fwd.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: measure(m.forward, opts) })
+  }
+
+  // purediff with its JS kernels forced (the fallback where WebAssembly SIMD is missing)
+  setBackend('js')
+  for (const dtype of ['float64', 'float32'] as const) {
+    const [x, y] = pdData(prob, dtype)
+    let p = pdParams(prob.params, dtype)
+    const t = measure(() => {
+      const [next, loss] = pdStep(p, x, y)
+      p = next
+      return loss
+    }, opts)
+    step.push({ candidate: 'purediff (JS kernels)', dtype, isPurediff: false, timing: t })
+    const p0 = pdParams(prob.params, dtype)
+    fwd.push({ candidate: 'purediff (JS kernels)', dtype, isPurediff: false, timing: measure(() => pdLoss(p0, x, y).item(), opts) })
+  }
+  setBackend('auto')
+
   // hand-written plain JS (float64, in place)
   {
     const p = copyParams(prob.params)
@@ -265,6 +310,26 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
   }
 
   const derived: Record<string, number> = {}
+  // the share of purediff's step spent in matmul: the step's five products (forward x·W1 and
+  // h·W2; backward Δ·W2ᵀ, hᵀ·Δ and xᵀ·Δh, as the reverse rules call them) timed on their own
+  for (const dtype of ['float64', 'float32'] as const) {
+    const s = step.find((r) => r.candidate === 'purediff' && r.dtype === dtype)
+    if (s?.timing == null) continue
+    const mk = (n: number): Data => (dtype === 'float64' ? uniformArray(n, 1, n) : Float32Array.from(uniformArray(n, 1, n)))
+    const x = mk(BATCH * N_IN)
+    const w1 = mk(N_IN * N_HIDDEN)
+    const h = mk(BATCH * N_HIDDEN)
+    const w2 = mk(N_HIDDEN * N_OUT)
+    const d = mk(BATCH * N_OUT)
+    const t = measure(() => {
+      matmulKernel(x, w1, 1, BATCH, N_IN, N_HIDDEN, dtype)
+      matmulKernel(h, w2, 1, BATCH, N_HIDDEN, N_OUT, dtype)
+      matmulTKernel(d, w2, 1, BATCH, N_OUT, N_HIDDEN, dtype, false, true)
+      matmulTKernel(h, d, 1, N_HIDDEN, BATCH, N_OUT, dtype, true, false)
+      return matmulTKernel(x, h, 1, N_IN, BATCH, N_HIDDEN, dtype, true, false)
+    }, opts)
+    derived[`purediff (${dtype === 'float64' ? 'f64' : 'f32'}) share of the step in matmul`] = t.medianMs / s.timing.medianMs
+  }
   for (const s of step) {
     const f = fwd.find((r) => r.candidate === s.candidate && r.dtype === s.dtype)
     if (s.timing && f?.timing) derived[`${s.candidate} (${s.dtype === 'float64' ? 'f64' : 'f32'}) step / forward`] = s.timing.medianMs / f.timing.medianMs

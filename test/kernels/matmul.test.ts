@@ -22,7 +22,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Data, DType } from '../../src/tensor/Tensor.js'
 import { matmulJsKernel, matmulKernel, matmulTKernel } from '../../src/kernels/matmul.js'
-import { gemmWasm, arenaBytes, ARENA_CAP_BYTES } from '../../src/kernels/wasm/gemm.js'
+import { gemmWasm, gemmModuleBytes, arenaBytes, ARENA_CAP_BYTES } from '../../src/kernels/wasm/gemm.js'
 import { backend, setBackend } from '../../src/kernels/backend.js'
 import { transposeKernel } from '../../src/kernels/layout.js'
 import { PurediffError } from '../../src/errors.js'
@@ -240,6 +240,10 @@ describe('backend', () => {
   it('an unknown backend is a PurediffError naming setBackend', () => {
     expect(() => setBackend('gpu' as 'js')).toThrow(PurediffError)
     expect(() => setBackend('gpu' as 'js')).toThrow(/setBackend: unknown backend "gpu"/)
+  })
+  it('each module is under 4 KiB (what a browser compiles synchronously on its main thread)', () => {
+    expect(gemmModuleBytes('float64').length).toBeLessThan(4096)
+    expect(gemmModuleBytes('float32').length).toBeLessThan(4096)
   })
   it('the arena stays at the size of the largest call and below the cap', () => {
     const a = new Float64Array(200 * 300).fill(1)

@@ -51,7 +51,7 @@ const geometry = (dtype: DType): Geometry => geometries[dtype]
 export const retuneGemm = (dtype: DType, g: { mr: number; nrv: number; kc: number; mc: number }): void => {
   const lanes = dtype === 'float64' ? 2 : 4
   geometries[dtype] = { es: 16 / lanes, lanes, ...g, nr: g.nrv * lanes }
-  compiled = null
+  delete compiled[dtype]
   arena = null
 }
 
@@ -205,11 +205,13 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
   })
 }
 
-/** The module's bytes: float64 functions prefixed `d`, float32 ones `s`. */
-export const gemmModuleBytes = (): Uint8Array => {
+/**
+ * One dtype's module: `packA`, `packB`, `macro`. One module per dtype keeps each under 4 KiB,
+ * the largest module a browser compiles synchronously on its main thread.
+ */
+export const gemmModuleBytes = (dtype: DType): Uint8Array => {
   const mod = new ModuleBuilder({ min: 1, max: ARENA_CAP_BYTES / 65536 })
-  emitGemm(mod, 'float64', 'd')
-  emitGemm(mod, 'float32', 's')
+  emitGemm(mod, dtype, '')
   return mod.bytes()
 }
 
@@ -225,36 +227,37 @@ export const ARENA_KEEP_BYTES = 64 * 1024 * 1024
 type Pack = (src: number, rs: number, cs: number, count: number, kc: number, dst: number) => void
 type Macro = (ap: number, bp: number, c: number, mc: number, nc: number, kc: number, ldc: number, first: number) => void
 interface Exports {
-  readonly dpackA: Pack
-  readonly dpackB: Pack
-  readonly dmacro: Macro
-  readonly spackA: Pack
-  readonly spackB: Pack
-  readonly smacro: Macro
+  readonly packA: Pack
+  readonly packB: Pack
+  readonly macro: Macro
 }
 interface Arena {
   readonly memory: WasmMemory
-  readonly ex: Exports
+  /** each dtype's instance over `memory`, made on first use */
+  readonly ex: { float64?: Exports; float32?: Exports }
 }
 
-let compiled: object | null = null
+const compiled: { float64?: object; float32?: object } = {}
 let arena: Arena | null = null
+/** Set when the engine refused to compile or instantiate: every product then stays in JS. */
+let unavailable = false
 
-const newArena = (bytes: number): Arena => {
+/** An arena of at least `bytes` bytes with `dtype`'s functions. */
+const arenaOf = (bytes: number, dtype: DType): { memory: WasmMemory; ex: Exports } => {
   const W = wasmApi()
   if (W === undefined) throw new Error('gemm: no WebAssembly in this engine')
-  compiled ??= new W.Module(gemmModuleBytes())
-  const memory = new W.Memory({ initial: Math.ceil(bytes / 65536), maximum: ARENA_CAP_BYTES / 65536 })
-  const inst = new W.Instance(compiled, { env: { memory } })
-  return { memory, ex: inst.exports as unknown as Exports }
-}
-
-/** An arena of at least `bytes` bytes. */
-const arenaOf = (bytes: number): Arena => {
-  if (arena === null) arena = newArena(Math.max(bytes, 1 << 20))
+  if (arena === null) {
+    arena = { memory: new W.Memory({ initial: Math.ceil(Math.max(bytes, 1 << 20) / 65536), maximum: ARENA_CAP_BYTES / 65536 }), ex: {} }
+  }
   const have = arena.memory.buffer.byteLength
   if (have < bytes) arena.memory.grow(Math.ceil((bytes - have) / 65536))
-  return arena
+  let ex = arena.ex[dtype]
+  if (ex === undefined) {
+    const module = (compiled[dtype] ??= new W.Module(gemmModuleBytes(dtype)))
+    ex = new W.Instance(module, { env: { memory: arena.memory } }).exports as Exports
+    arena.ex[dtype] = ex
+  }
+  return { memory: arena.memory, ex }
 }
 
 /** The arena's current size in bytes (0 when released); for tests. */
@@ -301,9 +304,19 @@ export const gemmWasm = (
   const chunk = fixed + batch * perItem <= ARENA_CAP_BYTES ? batch : fixed + perItem <= ARENA_CAP_BYTES ? 1 : 0
   if (chunk === 0) return null
   const need = fixed + chunk * perItem
-  const ar = arenaOf(need)
+  if (unavailable) return null
+  let ar: { memory: WasmMemory; ex: Exports }
+  try {
+    ar = arenaOf(need, dtype)
+  } catch {
+    // no WebAssembly, a refused compile (a browser's main-thread size limit, a CSP) or no
+    // memory to grow into: the JS kernel does this product and every later one
+    unavailable = true
+    arena = null
+    return null
+  }
   const { ex } = ar
-  const pack = dtype === 'float64' ? { A: ex.dpackA, B: ex.dpackB, macro: ex.dmacro } : { A: ex.spackA, B: ex.spackB, macro: ex.smacro }
+  const pack = { A: ex.packA, B: ex.packB, macro: ex.macro }
   const aOff = 0
   const bOff = align(chunk * m * k * es)
   const apOff = bOff + align(chunk * k * n * es)
