@@ -2,3 +2,4 @@
 export * from './transforms.js'
 export { stopGradient } from '../ops/ops.js'
 export * from './vmap.js'
+export * from './linearize.js'
