@@ -11,18 +11,36 @@
  * 3. `hessian` of a small MLP loss over a 1 040-parameter record (a tree of trees of blocks).
  *
  * Each result is checked against its loop (max relative error printed), so a fast wrong
- * answer shows. Times are medians of several samples in one run; only ratios from the same
- * run are quoted.
+ * answer shows. Times are medians of interleaved rounds in one run; only ratios from the
+ * same run are quoted.
  */
 import type { Tensor } from '../src/index.js'
 import { add, fromData, grad, hessian, jacrev, matmul, mean, mul, neg, random, relu, stack, sum, tanh, logSoftmax, vjp, vmap } from '../src/index.js'
-import { fmtRatio, fmtTime, measure } from './harness.js'
-import type { TimingOptions } from './harness.js'
+import { performance } from 'node:perf_hooks'
+import { fmtRatio, fmtTime } from './harness.js'
 import { N_HIDDEN, N_IN, N_OUT, makeProblem, pdParams } from './mlp.js'
 import type { PdParams } from './mlp.js'
 
 const quick = process.argv.includes('--quick')
-const opts: TimingOptions = { warmupCalls: 3, warmupMs: quick ? 200 : 800, samples: quick ? 3 : 9, minSampleMs: quick ? 60 : 200, maxItersPerSample: 1000 }
+const ROUNDS = quick ? 5 : 21
+
+/**
+ * Median time per call of each candidate, sampled in interleaved rounds (one call of each
+ * per round, after warm-up), so that load from other processes falls on all of them alike
+ * and the ratios stay meaningful on a shared machine.
+ */
+const interleaved = (cands: ReadonlyArray<() => unknown>, rounds = ROUNDS): number[] => {
+  for (const c of cands) for (let i = 0; i < 2; i++) c()
+  const ts = cands.map(() => [] as number[])
+  for (let r = 0; r < rounds; r++) {
+    cands.forEach((c, i) => {
+      const t0 = performance.now()
+      c()
+      ts[i]!.push(performance.now() - t0)
+    })
+  }
+  return ts.map((v) => v.sort((a, b) => a - b)[v.length >> 1] as number)
+}
 
 const maxRelErr = (a: Tensor, b: Tensor): number => {
   const x = a.toTypedArray()
@@ -64,9 +82,7 @@ const viaLoop = () => xs.map((x, i) => grad(exampleLoss)(p, x, ys[i] as Tensor))
 
 const loopW1 = stack(viaLoop().map((g) => g.w1))
 const errPe = maxRelErr(viaVmap().w1, loopW1)
-const tBatched = measure(batched, opts)
-const tVmap = measure(viaVmap, opts)
-const tLoop = measure(viaLoop, { ...opts, samples: quick ? 3 : 5 })
+const [tBatched, tVmap, tLoop] = interleaved([batched, viaVmap, viaLoop]) as [number, number, number]
 
 // -------------------------------------------------------------------------------------
 // 2. jacrev of a 100 → 100 map
@@ -84,8 +100,7 @@ const loopPullbacks = () => {
   return stack(Array.from({ length: N }, (_, k) => pb(fromData(Float64Array.from({ length: N }, (_, i) => (i === k ? 1 : 0)), [N]))))
 }
 const errJ = maxRelErr(jac(), loopPullbacks())
-const tJac = measure(jac, opts)
-const tPb = measure(loopPullbacks, opts)
+const [tJac, tPb] = interleaved([jac, loopPullbacks]) as [number, number]
 
 // -------------------------------------------------------------------------------------
 // 3. hessian over a 1 040-parameter record
@@ -98,7 +113,7 @@ const small = (r: typeof q) => {
   const o = sum(mul(tanh(add(matmul(xin, r.w1), r.b1)), r.w2))
   return mul(o, o)
 }
-const tHess = measure(() => hessian(small)(q), { ...opts, samples: quick ? 3 : 5 })
+const [tHess] = interleaved([() => hessian(small)(q)], quick ? 3 : 7) as [number]
 
 // -------------------------------------------------------------------------------------
 // report
@@ -106,8 +121,8 @@ const tHess = measure(() => hessian(small)(q), { ...opts, samples: quick ? 3 : 5
 
 console.log(`| workload | purediff | baseline | ratio | max rel. err vs loop |`)
 console.log(`|---|---|---|---|---|`)
-console.log(`| per-example grads, MLP ${N_IN}-${N_HIDDEN}-${N_OUT}, batch ${B}: vmap(grad) vs one batched grad | ${fmtTime(tVmap.medianMs)} | ${fmtTime(tBatched.medianMs)} | ${fmtRatio(tVmap.medianMs / tBatched.medianMs)} | ${errPe.toExponential(1)} |`)
-console.log(`| per-example grads: loop of ${B} grads vs one batched grad | ${fmtTime(tLoop.medianMs)} | ${fmtTime(tBatched.medianMs)} | ${fmtRatio(tLoop.medianMs / tBatched.medianMs)} | — |`)
-console.log(`| per-example grads: loop / vmap | ${fmtTime(tLoop.medianMs)} | ${fmtTime(tVmap.medianMs)} | ${fmtRatio(tLoop.medianMs / tVmap.medianMs)} | — |`)
-console.log(`| jacrev of a ${N}→${N} map vs a loop of ${N} pullbacks | ${fmtTime(tJac.medianMs)} | ${fmtTime(tPb.medianMs)} | ${fmtRatio(tPb.medianMs / tJac.medianMs)} faster | ${errJ.toExponential(1)} |`)
-console.log(`| hessian of an MLP loss over a 1 040-parameter record | ${fmtTime(tHess.medianMs)} | — | — | — |`)
+console.log(`| per-example grads, MLP ${N_IN}-${N_HIDDEN}-${N_OUT}, batch ${B}: vmap(grad) vs one batched grad | ${fmtTime(tVmap)} | ${fmtTime(tBatched)} | ${fmtRatio(tVmap / tBatched)} | ${errPe.toExponential(1)} |`)
+console.log(`| per-example grads: loop of ${B} grads vs one batched grad | ${fmtTime(tLoop)} | ${fmtTime(tBatched)} | ${fmtRatio(tLoop / tBatched)} | — |`)
+console.log(`| per-example grads: loop / vmap | ${fmtTime(tLoop)} | ${fmtTime(tVmap)} | ${fmtRatio(tLoop / tVmap)} | — |`)
+console.log(`| jacrev of a ${N}→${N} map vs a loop of ${N} pullbacks | ${fmtTime(tJac)} | ${fmtTime(tPb)} | ${fmtRatio(tPb / tJac)} faster | ${errJ.toExponential(1)} |`)
+console.log(`| hessian of an MLP loss over a 1 040-parameter record | ${fmtTime(tHess)} | — | — | — |`)

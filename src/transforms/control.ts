@@ -45,8 +45,8 @@ const tensorsOf = (x: unknown, op: string): [Tensor[], TreeDef] => {
  * recomputed from its inputs in the backward pass (`jax.checkpoint`). Inputs and outputs
  * may be any trees.
  * @example
- * const layer = checkpoint((x: Tensor) => tanh(add(matmul(x, w), b)))
- * grad((x: Tensor) => sum(layer(layer(x))))(x0) // same gradient, less memory
+ * const layer = checkpoint((x: Tensor) => tanh(mul(x, 2)))
+ * grad((x: Tensor) => sum(layer(layer(x))))(tensor([0])) // ≈ [4]
  * @category transforms
  * @since 0.2.0
  */
@@ -136,7 +136,9 @@ export interface ScanOptions {
  * Differentiable in both modes; reverse mode stores only the carries (each step is
  * checkpointed).
  * @example
- * scan((c: Tensor, x: Tensor) => [add(c, x), mul(c, x)], tensor(0), tensor([1, 2, 3])) // [6, [0, 2, 9]]
+ * const [c, ys] = scan((c: Tensor, x: Tensor) => [add(c, x), mul(c, x)] as const, tensor(0), tensor([1, 2, 3]))
+ * c // ≈ 6
+ * ys // ≈ [0, 2, 9]
  * @category transforms
  * @since 0.2.0
  */
@@ -182,7 +184,7 @@ export const scan = <C, X, Y>(
  * `body(i, carry)` for i = lower, …, upper − 1 (JAX's `fori_loop`), differentiable in both
  * modes (as a scan: reverse mode stores only the carries).
  * @example
- * foriLoop(0, 3, (i, c: Tensor) => add(c, i), tensor(0)) // 0 + 0 + 1 + 2 = 3
+ * foriLoop(0, 3, (i, c: Tensor) => add(c, i), tensor(0)) // ≈ 3
  * @category transforms
  * @since 0.2.0
  */
@@ -228,7 +230,7 @@ const selectTrees = <T>(mask: Tensor, a: T, b: T, op: string): T => {
  * `lax.cond`); only the chosen branch runs. Under `vmap` with a batched predicate both run
  * and the results are selected per example.
  * @example
- * cond(greater(x, 0), (u: Tensor) => sqrt(u), (u: Tensor) => neg(u), x)
+ * cond(greater(tensor(4), 0), (u: Tensor) => sqrt(u), (u: Tensor) => neg(u), tensor(4)) // ≈ 2
  * @category transforms
  * @since 0.2.0
  */
@@ -242,7 +244,7 @@ export const cond = <A extends unknown[], R>(pred: Tensor | number | boolean, on
  * Run `branches[index](...operands)` (JAX's `lax.switch`; the index is clamped to the
  * branches). Under `vmap` with a batched index every branch runs and results are selected.
  * @example
- * switchCase(1, [(u: Tensor) => u, (u: Tensor) => mul(u, 2)], x) // 2x
+ * switchCase(1, [(u: Tensor) => u, (u: Tensor) => mul(u, 2)], tensor(3)) // ≈ 6
  * @category transforms
  * @since 0.2.0
  */
@@ -274,7 +276,7 @@ const isReverseTraced = (x: unknown): boolean => {
  * mode (`jvp`, `jacfwd`) differentiates through it; reverse mode is an error, as in JAX: use
  * `foriLoop` or `scan`, whose trip count is known.
  * @example
- * whileLoop((c: Tensor) => less(c, 10), (c: Tensor) => mul(c, 2), tensor(1)) // 16
+ * whileLoop((c: Tensor) => less(c, 10), (c: Tensor) => mul(c, 2), tensor(1)) // ≈ 16
  * @category transforms
  * @since 0.2.0
  */

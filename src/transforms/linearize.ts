@@ -21,8 +21,8 @@ import { vjp } from './transforms.js'
 /**
  * The value of `f` at `x` and its linearization `v ↦ J(x)·v`, evaluating `f` once.
  * @example
- * const [y, push] = linearize((x: Tensor) => sin(x), tensor([0, 1])) // y = sin x
- * push(tensor([1, 1])) // cos x (f is not evaluated again)
+ * const [y, push] = linearize((x: Tensor) => sin(x), tensor([0]))
+ * push(tensor([2])) // ≈ [2]
  * @category transforms
  * @since 0.2.0
  */
@@ -39,7 +39,7 @@ export const linearize = <X, Y>(f: (x: X) => Y, x: X, options?: Record<string, n
  * The transpose of a linear function: `linearTranspose(f, x)(ȳ)` is `Jᵀ·ȳ` (a tree like `x`),
  * for `ȳ` a tree like `f(x)`.
  * @example
- * linearTranspose((v: Tensor) => matmul(tensor([[1, 2], [3, 4]]), v), zeros([2]))(tensor([1, 0])) // [1, 2]
+ * linearTranspose((v: Tensor) => matmul(tensor([[1, 2], [3, 4]]), v), zeros([2]))(tensor([1, 0])) // ≈ [1, 2]
  * @category transforms
  * @since 0.2.0
  */
