@@ -392,6 +392,7 @@ export function grad<P, A extends unknown[], Aux>(
   options: { readonly hasAux: true; readonly wrt?: string | ReadonlyArray<string> },
 ): (p: P, ...rest: A) => [P, Aux]
 export function grad(f: (...args: never[]) => unknown, options: GradOptions = {}): (...args: unknown[]) => unknown {
+  if (typeof f !== 'function') throw new PurediffError('ValueError', `expected a function to differentiate, got ${f === null ? 'null' : typeof f}`, { op: 'grad' })
   const vg = valueAndGradAs('grad', f, options)
   if (options.hasAux === true) {
     return (...args: unknown[]) => {

@@ -8,7 +8,7 @@
  * can use it; the vector-space helpers that need arithmetic live in `tree/vector.ts`.
  * Purity: nothing here mutates its input; every rebuilt record and array is frozen.
  */
-import { PurediffError } from '../errors.js'
+import { PurediffError, missingArgument } from '../errors.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { joinPath } from './paths.js'
 
@@ -265,6 +265,7 @@ export const assertSameStructure = (a: TreeDef, b: TreeDef, op: string, path = '
  * @since 0.1.0
  */
 export const map = <T>(tree: T, f: (leaf: Leaf, path: string) => Leaf): T => {
+  if (typeof f !== 'function') throw missingArgument('tree.map', 'the function f: tree.map(tree, f)')
   const [leaves, def] = flatten(tree, 'tree.map')
   const ps = keyPaths(def)
   return unflatten<T>(def, leaves.map((l, i) => f(l, ps[i] as string)))
@@ -277,6 +278,7 @@ export const map = <T>(tree: T, f: (leaf: Leaf, path: string) => Leaf): T => {
  * @since 0.1.0
  */
 export const zipWith = <T>(a: T, b: T, f: (x: Leaf, y: Leaf, path: string) => Leaf, op = 'tree.zipWith'): T => {
+  if (typeof f !== 'function') throw missingArgument(op, `the function f: ${op}(a, b, f)`)
   const [la, da] = flatten(a, op)
   const [lb, db] = flatten(b, op)
   assertSameStructure(da, db, op)
