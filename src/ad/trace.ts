@@ -137,6 +137,27 @@ export const withMain = <A>(kind: LevelKind, transform: string, body: (main: Mai
   }
 }
 
+/**
+ * Re-open a closed level as the innermost one while `body` runs (`checkpoint` replays its
+ * function on the level's own tape during the backward pass, so values the function closed
+ * over, tracers of this level included, are live again). Nothing is left on the stack after.
+ */
+export const reopen = <A>(main: MainTrace, body: () => A): A => {
+  if (main.active) return body()
+  const m = main as { depth: number; active: boolean }
+  const depth = m.depth
+  m.depth = stack.length + 1
+  m.active = true
+  stack.push(main)
+  try {
+    return body()
+  } finally {
+    stack.pop()
+    m.active = false
+    m.depth = depth
+  }
+}
+
 const escaped = (t: Tracer): PurediffError =>
   new PurediffError(
     'EscapedTracer',

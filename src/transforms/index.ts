@@ -2,3 +2,5 @@
 export * from './transforms.js'
 export { stopGradient } from '../ops/ops.js'
 export * from './vmap.js'
+export * from './linearize.js'
+export * from './control.js'

@@ -107,10 +107,10 @@ const argPath = (i: number, n: number): string => (n === 1 ? '' : `arguments[${i
  * Map `f` over a batch axis of its arguments (JAX's `vmap`): the result is the stack of
  * `f` applied to each example, computed as one batched call.
  * @example
- * vmap((x: Tensor) => sum(x))(tensor([[1, 2], [3, 4]])) // [3, 7]
+ * vmap((x: Tensor) => sum(x))(tensor([[1, 2], [3, 4]])) // ≈ [3, 7]
  * @example
  * // per-example gradients: params unbatched, data batched along axis 0
- * vmap(grad((w: Tensor, x: Tensor) => sum(mul(w, x))), { inAxes: [null, 0] })(tensor([1, 1]), tensor([[1, 2], [3, 4]])) // [[1, 2], [3, 4]]
+ * vmap(grad((w: Tensor, x: Tensor) => sum(mul(w, x))), { inAxes: [null, 0] })(tensor([1, 1]), tensor([[1, 2], [3, 4]])) // ≈ [[1, 2], [3, 4]]
  * @category transforms
  * @since 0.2.0
  */

@@ -67,7 +67,8 @@ const registry = new Map<Function, NodeType<unknown>>()
  * rule. Rebuilt instances are what `unflatten` returns (purediff does not freeze them).
  * @example
  * class Linear { constructor(readonly w: Tensor, readonly b: Tensor) {} }
- * register(Linear, { flatten: (l) => [{ w: l.w, b: l.b }, null], unflatten: (_, c) => new Linear((c as { w: Tensor }).w, (c as { b: Tensor }).b) })
+ * tree.register(Linear, { flatten: (l) => [{ w: l.w, b: l.b }, null], unflatten: (_, c) => new Linear((c as { w: Tensor }).w, (c as { b: Tensor }).b) })
+ * grad((l: Linear) => sum(mul(l.w, 3)))(new Linear(tensor([1, 2]), tensor([0]))).w // ≈ [3, 3]
  * @category constructors
  * @since 0.2.0
  */

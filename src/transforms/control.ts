@@ -1,0 +1,299 @@
+/**
+ * Structured control flow with derivatives, and rematerialization.
+ *
+ * - `checkpoint(f)` computes `f` without keeping its intermediates for the backward pass:
+ *   under reverse mode it records one tape node per call whose pullback recomputes `f` from
+ *   its inputs (a custom VJP whose forward keeps only the inputs), trading one extra
+ *   forward evaluation for memory. Gradients are bit-identical to those of `f`: the
+ *   recomputation runs the same ops in the same order. Under other transforms `f` runs as is.
+ * - `scan(f, init, xs)` threads a carry through `f(carry, x) -> [carry, y]` over the leading
+ *   axis of `xs` and stacks the `y`s (JAX's `lax.scan`). Each step is checkpointed, so
+ *   reverse mode stores only the carries (and the slices of `xs`), never a step's
+ *   intermediates; forward mode pushes tangents through the steps.
+ * - `foriLoop(lower, upper, body, init)`: `body(i, carry)` for i in [lower, upper), as a scan.
+ * - `cond(pred, onTrue, onFalse, ...operands)` / `switchCase(index, branches, ...operands)`
+ *   run only the chosen branch. Under `vmap` with a batched predicate or index, every branch
+ *   runs and the results are selected per example (`where`), as JAX does.
+ * - `whileLoop(condFn, body, init)` runs while `condFn(carry)` holds. Forward mode only (as
+ *   JAX): the trip count depends on the values, so it has no reverse rule; reverse mode is
+ *   an error that suggests `foriLoop` or `scan`.
+ *
+ * These run eagerly (the loop is a JS loop over ops); each returns fresh frozen values.
+ * Purity: arguments are never modified.
+ */
+import { BatchTracer } from '../ad/batching.js'
+import { R, Tracer, VjpTracer, recordCustom, reopen, topMain } from '../ad/trace.js'
+import type { Node } from '../ad/trace.js'
+import { PurediffError } from '../errors.js'
+import { asTensor, broadcastTo, concat, equal, maximum, minimum, reshape, round, slice, stack, take, where } from '../ops/ops.js'
+import { Tensor } from '../tensor/Tensor.js'
+import type { Leaf, TreeDef } from '../tree/Tree.js'
+import { flatten, unflatten } from '../tree/Tree.js'
+import { checkOptions } from './options.js'
+
+// -------------------------------------------------------------------------------------
+// checkpoint
+// -------------------------------------------------------------------------------------
+
+const tensorsOf = (x: unknown, op: string): [Tensor[], TreeDef] => {
+  const [ls, def] = flatten(x, op)
+  return [ls.map((l) => asTensor(l, op)), def]
+}
+
+/**
+ * `f` with rematerialization: under reverse mode its intermediates are not stored but
+ * recomputed from its inputs in the backward pass (`jax.checkpoint`). Inputs and outputs
+ * may be any trees.
+ * @example
+ * const layer = checkpoint((x: Tensor) => tanh(mul(x, 2)))
+ * grad((x: Tensor) => sum(layer(layer(x))))(tensor([0])) // ≈ [4]
+ * @category transforms
+ * @since 0.2.0
+ */
+export const checkpoint = <X, Y>(f: (x: X) => Y, options?: Record<string, never>): ((x: X) => Y) => {
+  checkOptions('checkpoint', options, [])
+  return (x: X): Y => {
+    const [xs] = tensorsOf(x, 'checkpoint')
+    const main = topMain(xs)
+    if (main === null || main.kind !== 'vjp') return f(x)
+    // f with its output as one tensor: the leaves flattened and joined (one leaf: itself)
+    let ydef: TreeDef | null = null
+    let shapes: ReadonlyArray<ReadonlyArray<number>> = []
+    const joined = (u: X): Tensor => {
+      const [ys, d] = tensorsOf(f(u), 'checkpoint')
+      ydef = d
+      shapes = ys.map((y) => y.shape)
+      return ys.length === 1 ? (ys[0] as Tensor) : concat(ys.map((y) => reshape(y, [y.size])))
+    }
+    // the forward pass on this level's tape, then its nodes are dropped: only the values
+    // they read from outside (the inputs, and tracers f closed over) stay, as parents
+    const start = main.tape.length
+    const y = joined(x)
+    const segment = main.tape.splice(start)
+    if (!(y instanceof VjpTracer && y.main === main)) return unflatten<Y>(ydef as unknown as TreeDef, splitLeaves(y, shapes))
+    const inside = new Set<Node>(segment)
+    const external = new Map<Node, VjpTracer>()
+    for (const node of segment) for (const p of node.parents) if (p !== null && !inside.has(p.node)) external.set(p.node, p)
+    const parents = [...external.values()]
+    const pullback = (yBar: Tensor): Array<Tensor | null> =>
+      // recompute f on the re-opened level, then sweep back through the fresh nodes only
+      reopen(main, () => {
+        const from = main.tape.length
+        const yr = joined(x)
+        const fresh = main.tape.slice(from)
+        const cts = new Map<Node, Tensor>()
+        const accumulate = (n: Node, g: Tensor): void => {
+          const prev = cts.get(n)
+          cts.set(n, prev === undefined ? g : R.add(prev, g))
+        }
+        if (yr instanceof VjpTracer && yr.main === main) accumulate(yr.node, yBar)
+        for (let k = fresh.length - 1; k >= 0; k--) {
+          const node = fresh[k] as Node
+          const g = cts.get(node)
+          if (g === undefined || node.pullback === null) continue
+          cts.delete(node)
+          const bars = node.pullback(g)
+          node.parents.forEach((p, i) => {
+            const b = bars[i]
+            if (p !== null && b !== null && b !== undefined) accumulate(p.node, b)
+          })
+        }
+        main.tape.length = from
+        return parents.map((p) => cts.get(p.node) ?? null)
+      })
+    const out = recordCustom(main, y.primal, parents, pullback)
+    return unflatten<Y>(ydef as unknown as TreeDef, splitLeaves(out, shapes))
+  }
+}
+
+/** The output leaves from the joined output (one leaf: itself). */
+const splitLeaves = (y: Tensor, shapes: ReadonlyArray<ReadonlyArray<number>>): Tensor[] => {
+  if (shapes.length === 1) return [y]
+  let offset = 0
+  return shapes.map((s) => {
+    const n = s.reduce((a, b) => a * b, 1)
+    const leaf = reshape(slice(y, [offset], [n]), s)
+    offset += n
+    return leaf
+  })
+}
+
+// -------------------------------------------------------------------------------------
+// scan and foriLoop
+// -------------------------------------------------------------------------------------
+
+/** Options of `scan`. @category model */
+export interface ScanOptions {
+  /** the number of steps when `xs` is null (otherwise the leading extent of `xs`) */
+  readonly length?: number
+  /** run from the last step to the first (the stacked `ys` keep the order of `xs`) */
+  readonly reverse?: boolean
+}
+
+/**
+ * Scan `f(carry, x) -> [carry, y]` over the leading axis of `xs` (any tree, or null with
+ * `length`): returns the final carry and the `y`s stacked along a new leading axis.
+ * Differentiable in both modes; reverse mode stores only the carries (each step is
+ * checkpointed).
+ * @example
+ * const [c, ys] = scan((c: Tensor, x: Tensor) => [add(c, x), mul(c, x)] as const, tensor(0), tensor([1, 2, 3]))
+ * c // ≈ 6
+ * ys // ≈ [0, 2, 9]
+ * @category transforms
+ * @since 0.2.0
+ */
+export const scan = <C, X, Y>(
+  f: (carry: C, x: X) => readonly [C, Y],
+  init: C,
+  xs: X,
+  options: ScanOptions = {},
+): [C, Y] => {
+  checkOptions('scan', options, ['length', 'reverse'])
+  const op = 'scan'
+  const [xls, xdef] = xs === null || xs === undefined ? [[], null] : tensorsOf(xs, op)
+  const lengths = xls.map((l) => (l.rank === 0 ? -1 : (l.shape[0] as number)))
+  if (lengths.some((n) => n === -1)) throw new PurediffError('ShapeError', 'every leaf of xs needs a leading axis to scan over', { op, shapes: xls.map((l) => l.shape) })
+  let n = options.length ?? lengths[0]
+  if (n === undefined) throw new PurediffError('ValueError', 'give xs or options.length', { op })
+  if (!Number.isInteger(n) || n < 1) throw new PurediffError('ValueError', `scan needs at least one step (got ${n})`, { op })
+  if (lengths.some((m) => m !== n)) {
+    throw new PurediffError('ShapeError', `the leaves of xs (and length) disagree on the number of steps: ${[...new Set([n, ...lengths])].join(' vs ')}`, { op, shapes: xls.map((l) => l.shape) })
+  }
+  n = n as number
+  const step = checkpoint((a: readonly [C] | readonly [C, X]) => {
+    const r = f(a[0], (a.length > 1 ? a[1] : null) as X)
+    if (!Array.isArray(r) || r.length !== 2) throw new PurediffError('ValueError', 'the scanned function must return [carry, y]', { op })
+    return r as readonly [C, Y]
+  })
+  let carry = init
+  const ys: Y[] = new Array<Y>(n)
+  for (let k = 0; k < n; k++) {
+    const i = options.reverse === true ? n - 1 - k : k
+    const x = xdef === null ? null : unflatten<X>(xdef, xls.map((l) => take(l, i, 0)))
+    const [c, y] = step(x === null ? [carry] : [carry, x])
+    carry = c
+    ys[i] = y
+  }
+  const [first, ydef] = flatten(ys[0], op)
+  const perStep = ys.map((y) => flatten(y, op)[0])
+  const stacked = first.map((_, j) => stack(perStep.map((ls) => ls[j] as Leaf)))
+  return Object.freeze([carry, unflatten<Y>(ydef, stacked)]) as [C, Y]
+}
+
+/**
+ * `body(i, carry)` for i = lower, …, upper − 1 (JAX's `fori_loop`), differentiable in both
+ * modes (as a scan: reverse mode stores only the carries).
+ * @example
+ * foriLoop(0, 3, (i, c: Tensor) => add(c, i), tensor(0)) // ≈ 3
+ * @category transforms
+ * @since 0.2.0
+ */
+export const foriLoop = <C>(lower: number, upper: number, body: (i: number, carry: C) => C, init: C): C => {
+  if (!Number.isInteger(lower) || !Number.isInteger(upper)) {
+    throw new PurediffError('ValueError', `the bounds must be integers (got ${lower}, ${upper})`, { op: 'foriLoop' })
+  }
+  if (upper <= lower) return init
+  let i = lower
+  return scan((c: C) => [body(i++, c), 0] as const, init, null, { length: upper - lower })[0]
+}
+
+// -------------------------------------------------------------------------------------
+// branches
+// -------------------------------------------------------------------------------------
+
+/** A concrete number from a predicate or index; a batched one returns null (select per example). */
+const concreteScalar = (x: Tensor | number | boolean, op: string): number | null => {
+  if (typeof x === 'boolean') return x ? 1 : 0
+  if (typeof x === 'number') return x
+  if (hasBatch(x)) return null
+  if (x.size !== 1) throw new PurediffError('ShapeError', 'the predicate / index must be a scalar', { op, shapes: [x.shape] })
+  return x.item()
+}
+const hasBatch = (x: Tensor): boolean => x instanceof BatchTracer || (x instanceof Tracer && hasBatch(x.primal))
+
+/** Select leaf by leaf between trees of the same structure: where(mask, a, b). */
+const selectTrees = <T>(mask: Tensor, a: T, b: T, op: string): T => {
+  const [la, da] = flatten(a, op)
+  const [lb] = flatten(b, op)
+  return unflatten<T>(
+    da,
+    la.map((l, i) => {
+      const ta = asTensor(l, op)
+      const tb = asTensor(lb[i] as Leaf, op)
+      return where(broadcastTo(mask, ta.shape.length >= tb.shape.length ? ta.shape : tb.shape), ta, tb)
+    }),
+  )
+}
+
+/**
+ * Run `onTrue(...operands)` if `pred` is nonzero, else `onFalse(...operands)` (JAX's
+ * `lax.cond`); only the chosen branch runs. Under `vmap` with a batched predicate both run
+ * and the results are selected per example.
+ * @example
+ * cond(greater(tensor(4), 0), (u: Tensor) => sqrt(u), (u: Tensor) => neg(u), tensor(4)) // ≈ 2
+ * @category transforms
+ * @since 0.2.0
+ */
+export const cond = <A extends unknown[], R>(pred: Tensor | number | boolean, onTrue: (...args: A) => R, onFalse: (...args: A) => R, ...operands: A): R => {
+  const p = concreteScalar(pred, 'cond')
+  if (p !== null) return p !== 0 ? onTrue(...operands) : onFalse(...operands)
+  return selectTrees(pred as Tensor, onTrue(...operands), onFalse(...operands), 'cond')
+}
+
+/**
+ * Run `branches[index](...operands)` (JAX's `lax.switch`; the index is clamped to the
+ * branches). Under `vmap` with a batched index every branch runs and results are selected.
+ * @example
+ * switchCase(1, [(u: Tensor) => u, (u: Tensor) => mul(u, 2)], tensor(3)) // ≈ 6
+ * @category transforms
+ * @since 0.2.0
+ */
+export const switchCase = <A extends unknown[], R>(index: Tensor | number, branches: ReadonlyArray<(...args: A) => R>, ...operands: A): R => {
+  if (!Array.isArray(branches) || branches.length === 0) throw new PurediffError('ValueError', 'needs a non-empty array of branches', { op: 'switchCase' })
+  const k = concreteScalar(index, 'switchCase')
+  const clamp = (i: number): number => Math.min(Math.max(Math.round(i), 0), branches.length - 1)
+  if (k !== null) return (branches[clamp(k)] as (...args: A) => R)(...operands)
+  const results = branches.map((b) => b(...operands))
+  // per example: the clamped, rounded index picks the branch
+  const r = minimum(maximum(round(asTensor(index, 'switchCase')), 0), branches.length - 1)
+  let out = results[results.length - 1] as R
+  for (let j = results.length - 2; j >= 0; j--) out = selectTrees(equal(r, j), results[j] as R, out, 'switchCase')
+  return out
+}
+
+// -------------------------------------------------------------------------------------
+// whileLoop
+// -------------------------------------------------------------------------------------
+
+const isReverseTraced = (x: unknown): boolean => {
+  const [ls] = flatten(x, 'whileLoop')
+  const seen = (t: Tensor): boolean => t instanceof VjpTracer || (t instanceof Tracer && seen(t.primal))
+  return ls.some((l) => l instanceof Tensor && seen(l))
+}
+
+/**
+ * `carry = body(carry)` while `condFn(carry)` is nonzero (JAX's `lax.while_loop`). Forward
+ * mode (`jvp`, `jacfwd`) differentiates through it; reverse mode is an error, as in JAX: use
+ * `foriLoop` or `scan`, whose trip count is known.
+ * @example
+ * whileLoop((c: Tensor) => less(c, 10), (c: Tensor) => mul(c, 2), tensor(1)) // ≈ 16
+ * @category transforms
+ * @since 0.2.0
+ */
+export const whileLoop = <C>(condFn: (carry: C) => Tensor | number | boolean, body: (carry: C) => C, init: C): C => {
+  let carry = init
+  for (;;) {
+    if (isReverseTraced(carry)) {
+      throw new PurediffError(
+        'ValueError',
+        'reverse-mode differentiation (grad, vjp, jacrev) of whileLoop is not supported: its trip count depends on the values; use foriLoop or scan (forward mode, jvp and jacfwd, works)',
+        { op: 'whileLoop' },
+      )
+    }
+    const c = condFn(carry)
+    const p = concreteScalar(c, 'whileLoop')
+    if (p === null) throw new PurediffError('ValueError', 'the loop condition depends on the batch (under vmap); every example must take the same number of steps', { op: 'whileLoop' })
+    if (p === 0) return carry
+    carry = body(carry)
+  }
+}
