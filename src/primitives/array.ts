@@ -48,6 +48,7 @@ const batchFirst: BatchRule<SortPermParams> = ([x], [d], p, R, self) => {
 export const sortPerm: Primitive<SortPermParams> = {
   name: 'sortPerm',
   arity: 1,
+  abstract: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: sortPermImpl,
   jvp: [null],
   vjp: [null],
