@@ -328,11 +328,8 @@ const packEigh = (w: Tensor, v: Tensor, R: RuleOps): Tensor => {
 export const eigh: Primitive<NoParams> = {
   name: 'eigh',
   arity: 1,
-  abstract: ([a]) => {
-    const s = a!.shape
-    const n = s[s.length - 1] as number
-    return { shape: [...s.slice(0, -2), n + 1, n], dtype: a!.dtype }
-  },
+  // packed [..., n + 1, n]: w in row 0, V below
+  abstract: ([a]) => ({ shape: [...a!.shape.slice(0, -2), (a!.shape[a!.shape.length - 1] as number) + 1, a!.shape[a!.shape.length - 1] as number], dtype: a!.dtype }),
   impl: ([a]) => {
     const [batch, n, batchShape] = dims(a!)
     return wrap(eighKernel(dataOf(a!), batch, n, a!.dtype), [...batchShape, n + 1, n])
@@ -392,11 +389,11 @@ const packQr = (q: Tensor, r: Tensor, R: RuleOps): Tensor => {
 export const qr: Primitive<NoParams> = {
   name: 'qr',
   arity: 1,
+  // packed [..., m + n, n]: Q above, R below
   abstract: ([a]) => {
-    const s = a!.shape
-    const m = s[s.length - 2] as number
-    const n = s[s.length - 1] as number
-    return { shape: [...s.slice(0, -2), m + n, n], dtype: a!.dtype }
+    const r = a!.shape.length
+    const [m, n] = [a!.shape[r - 2] as number, a!.shape[r - 1] as number]
+    return { shape: [...a!.shape.slice(0, -2), m + n, n], dtype: a!.dtype }
   },
   impl: ([a]) => {
     const r = a!.shape.length
