@@ -5,6 +5,8 @@
  * the same record shape; `jvp`, `vjp`, `hessian` and friends compose to any order; training
  * is a lazy, replayable stream of frozen states. This is the package's one public entry
  * (with `purediff/laws` for property tests); the layers below it are internal.
+ *
+ * @module purediff
  */
 // values
 export { PurediffError } from './errors.js'
@@ -41,3 +43,5 @@ export * as dual from './dual/index.js'
 // kernels: which ones run (WebAssembly SIMD or the JS reference)
 export { backend, setBackend } from './kernels/backend.js'
 export type { BackendName } from './kernels/backend.js'
+// data-last, curried forms of the ops and of tree.* for pipe (also 'purediff/pipeable')
+export * as pipeable from './pipeable.js'

@@ -18,7 +18,7 @@
 import {
   absKernel, addKernel, ceilKernel, cosKernel, divKernel, equalKernel, expKernel, expm1Kernel, floorKernel,
   greaterEqualKernel, greaterKernel, isFiniteKernel, lessEqualKernel, lessKernel, log1pKernel, logKernel,
-  maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
+  divNoNanKernel, maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
   reluKernel, roundKernel, sigmoidKernel, signKernel, sinKernel, sqrtKernel, subKernel, tanhKernel, tanKernel,
   whereKernel, copyKernel, atan2Kernel,
 } from '../kernels/elementwise.js'
@@ -31,6 +31,8 @@ import { maxKernel, sumKernel } from '../kernels/reduce.js'
 import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
 import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
+import { linalgPrimitives } from './linalg.js'
+import { specialPrimitives } from './special.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -253,15 +255,7 @@ export const mulNoNan = binary(
 )
 // d(a / b) masked: as div, with 0 wherever a = 0.
 export const divNoNan = binary(
-  'divNoNan', (as, bs, p, out) => {
-    divKernel(as, bs, p, out)
-    // a = 0 → 0, even for b = 0 (0/0) — recomputed here rather than as a second kernel
-    const n = out.length
-    for (let i = 0; i < n; i++) {
-      const ai = p.mode === 0 || p.mode === 1 ? i : p.mode === 2 ? 0 : (p.ai as Int32Array)[i] as number
-      if (as[ai] === 0) out[i] = 0
-    }
-  },
+  'divNoNan', divNoNanKernel,
   [(aDot, [, b], _y, _p, R) => R.divNoNan(aDot, b!), (bDot, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(y, bDot), b!))],
   [(yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!), (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!))],
   binaryDomain([-3, 3], [0.3, 3]),
@@ -420,7 +414,8 @@ export const max: Primitive<AxesParams> = {
 export const reshape: Primitive<{ readonly shape: Shape }> = {
   name: 'reshape',
   arity: 1,
-  impl: ([x], { shape }) => wrap(dataOf(x!).slice(), shape),
+  // NOTE the result shares x's buffer: buffers are never written after construction
+  impl: ([x], { shape }) => wrap(dataOf(x!), shape),
   jvp: [(xDot, _x, _y, { shape }, R) => R.reshape(xDot, shape)],
   vjp: [(yBar, [x], _y, _p, R) => R.reshape(yBar, x!.shape)],
   // batch first, then reshape the rest
@@ -584,11 +579,6 @@ export const cast: Primitive<{ readonly dtype: DType }> = {
 // matmul
 // -------------------------------------------------------------------------------------
 
-/** swap the last two axes */
-const mT = (x: ConcreteTensorLikeT & Parameters<RuleOps['neg']>[0], R: RuleOps) => {
-  const r = x.shape.length
-  return R.transpose(x, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2])
-}
 /** Whether every value behind a (possibly traced) tensor is finite. */
 const allFinite = (x: Tensor): boolean => {
   const d = dataOf(x.concrete())
@@ -601,7 +591,7 @@ const expand = (x: Tensor, axis: number, R: RuleOps): Tensor => {
   s.splice(axis < 0 ? s.length + 1 + axis : axis, 0, 1)
   return R.reshape(x, s)
 }
-// d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ.  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
+// d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (matmulT: no transpose copy).  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
 // NOTE where an operand holds ±inf or NaN (say, in the unselected branch of `where`), a zero
 // cotangent would meet it in the product as 0 · inf = NaN. Then the products are formed
 // elementwise with mulNoNan (0 · inf = 0, as every other reverse rule) and summed: k times
@@ -624,11 +614,11 @@ export const matmul: Primitive<NoParams> = {
   vjp: [
     (yBar, [, b], _y, _p, R) =>
       allFinite(yBar) && allFinite(b!)
-        ? R.matmul(yBar, mT(b!, R))
+        ? R.matmulT(yBar, b!, false, true)
         : R.sum(R.mulNoNan(expand(yBar, -2, R), expand(b!, -3, R)), [yBar.shape.length]), // Σ_j Ȳ_ij B_pj
     (yBar, [a], _y, _p, R) =>
       allFinite(yBar) && allFinite(a!)
-        ? R.matmul(mT(a!, R), yBar)
+        ? R.matmulT(a!, yBar, true, false)
         : R.sum(R.mulNoNan(expand(a!, -1, R), expand(yBar, -2, R)), [yBar.shape.length - 2]), // Σ_i A_ip Ȳ_ij
   ],
   // vmap of A·B: with B unbatched and a matrix, the batch folds into A's rows (one product
@@ -672,6 +662,8 @@ export const primitives = {
   add, sub, mul, div, mulNoNan, divNoNan, pow, maximum, minimum, atan2,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
+  ...linalgPrimitives,
+  ...specialPrimitives,
 } as const
 
 export type PrimitiveName = keyof typeof primitives
