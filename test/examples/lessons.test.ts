@@ -37,7 +37,7 @@ describe('lessons', () => {
 
   it('reverse vs forward: measured equation counts grow with the inputs for forward mode on a loss, with the outputs for reverse mode on a curve', () => {
     const r = reverseVsForward({ out, log: quiet([]) })
-    const col = (k: 'lossReverse' | 'lossForward' | 'curveForward' | 'curveReverse') => r.rows.map((row) => row[k])
+    const col = (k: 'lossReverse' | 'lossForward' | 'curveForward' | 'curveReverse' | 'jacfwdElements') => r.rows.map((row) => row[k])
     expect(r.rows.map((row) => row.n)).toEqual([...SIZES])
     // reverse for the loss and forward for the curve are flat beyond n = 1
     expect(new Set(col('lossReverse').slice(1)).size).toBe(1)
@@ -46,6 +46,8 @@ describe('lessons', () => {
     for (let i = 2; i < SIZES.length; i++) {
       expect(col('lossForward')[i]! / col('lossForward')[i - 1]!).toBeGreaterThan(1.8)
       expect(col('curveReverse')[i]! / col('curveReverse')[i - 1]!).toBeGreaterThan(1.8)
+      // batched forward mode: the work (elements) still grows with n
+      expect(col('jacfwdElements')[i]! / col('jacfwdElements')[i - 1]!).toBeGreaterThan(1.5)
     }
     expect(col('lossForward')[SIZES.length - 1]!).toBeGreaterThan(10 * col('lossReverse')[SIZES.length - 1]!)
     checkFiles(r.files)
