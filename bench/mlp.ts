@@ -10,7 +10,7 @@
  * gradient is checked against the hand-written float64 gradient before timing.
  */
 import {
-  add, fromData, logSoftmax, matmul, mean, mul, neg, relu, sub, sum, tree, valueAndGrad,
+  add, fromData, jit, logSoftmax, matmul, mean, mul, neg, relu, sub, sum, tree, valueAndGrad,
 } from '../src/index.js'
 import type { Tensor } from '../src/index.js'
 import type { PlainMlpParams } from './baselines.js'
@@ -111,6 +111,13 @@ export const pdStep = (p: PdParams, x: Tensor, y: Tensor): [PdParams, number] =>
   return [next, loss.item()]
 }
 
+/** The same step, compiled: one program for forward, backward and update. */
+export const pdJitStep = (): ((p: PdParams, x: Tensor, y: Tensor) => [PdParams, Tensor]) =>
+  jit((p: PdParams, x: Tensor, y: Tensor): [PdParams, Tensor] => {
+    const [loss, g] = pdValueAndGrad(p, x, y)
+    return [tree.zipWith(p, g, (pi, gi) => sub(pi, mul(LR, gi))), loss]
+  })
+
 // -------------------------------------------------------------------------------------
 // TensorFlow.js
 // -------------------------------------------------------------------------------------
@@ -164,6 +171,29 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
     }, opts)
     step.push({ candidate: 'purediff', dtype, isPurediff: true, timing: t, relErr: relErr(check.value, refGrad) })
     fwd.push({ candidate: 'purediff', dtype, isPurediff: true, timing: measure(() => pdLoss(p0, x, y).item(), opts) })
+
+    // purediff jit: the first call traces and compiles (timed once), later calls run the program
+    const jstep = pdJitStep()
+    const t0 = performance.now()
+    jstep(p0, x, y)
+    const compileMs = performance.now() - t0
+    const jcheck = attempt(() => {
+      const [, g] = jit(pdValueAndGrad)(p0, x, y)
+      return flatGrads({ w1: g.w1.toTypedArray(), b1: g.b1.toTypedArray(), w2: g.w2.toTypedArray(), b2: g.b2.toTypedArray() })
+    })
+    let pj = p0
+    const tj = measure(() => {
+      const [next, loss] = jstep(pj, x, y)
+      pj = next
+      return loss.item()
+    }, opts)
+    step.push({
+      candidate: 'purediff jit', dtype, isPurediff: true, timing: tj,
+      ...(jcheck.ok ? { relErr: relErr(jcheck.value, refGrad) } : {}),
+      note: `trace + compile (first call) ${compileMs.toFixed(1)} ms`,
+    })
+    const jloss = jit(pdLoss)
+    fwd.push({ candidate: 'purediff jit', dtype, isPurediff: true, timing: measure(() => jloss(p0, x, y).item(), opts) })
   }
 
   // TensorFlow.js: variables updated in place inside tidy, the idiomatic training loop

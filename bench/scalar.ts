@@ -6,7 +6,7 @@
  * the same `runChain` with its own scalar algebra; results are checked against the
  * hand-derived adjoint.
  */
-import { add, mul, sin, tanh, valueAndGrad } from '../src/index.js'
+import { add, jit, mul, sin, tanh, valueAndGrad } from '../src/index.js'
 import type { Tensor } from '../src/index.js'
 import type { ScalarAlgebra } from './baselines.js'
 import { makeHandChain, makeScalarChain, microChain, runChain } from './baselines.js'
@@ -43,6 +43,18 @@ export const benchScalar = async (nOps: number, tfStatus: TfjsStatus, quick: boo
     const [v, g] = vg(x0)
     return [v.item(), typeof g === 'number' ? g : g.item()]
   })
+
+  // purediff jit: the same function compiled to straight-line code over numbers
+  const jvg = jit(valueAndGrad((x: Tensor | number) => runChain(pdAlgebra, chain, x)))
+  const t0 = performance.now()
+  jvg(x0)
+  const compileMs = performance.now() - t0
+  push('purediff jit', 'float64', true, () => {
+    const [v, g] = jvg(x0)
+    return [v.item(), typeof g === 'number' ? g : g.item()]
+  })
+  const last = rows[rows.length - 1]
+  if (last !== undefined) rows[rows.length - 1] = { ...last, note: `trace + compile (first call) ${compileMs.toFixed(1)} ms` }
 
   for (const backend of ['cpu', 'wasm'] as const) {
     const candidate = `tfjs-${backend}`

@@ -45,3 +45,8 @@ export { backend, setBackend } from './kernels/backend.js'
 export type { BackendName } from './kernels/backend.js'
 // data-last, curried forms of the ops and of tree.* for pipe (also 'purediff/pipeable')
 export * as pipeable from './pipeable.js'
+
+// staged programs: trace, print, evaluate, compile (jit)
+export * from './staging/index.js'
+// `trace` is both the staging transform and the matrix trace (told apart by the argument)
+export { trace } from './staging/index.js'

@@ -16,7 +16,6 @@
  *
  * Purity: every function here only reorders the arguments of a pure function.
  * @example
- * import { pipe } from 'fp-ts/lib/function.js'
  * pipe(tensor([1, 2]), mul(2), add(1), sum()) // 8
  */
 import * as O from './ops/ops.js'

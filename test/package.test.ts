@@ -36,7 +36,7 @@ const sh = (cmd: string, args: readonly string[], cwd: string): string => {
     return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
   } catch (e) {
     const { stdout, stderr } = e as { stdout?: string; stderr?: string }
-    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`)
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`, { cause: e })
   }
 }
 
@@ -70,6 +70,8 @@ const back = io.fromJSON(JSON.parse(JSON.stringify(io.toJSON(fit))))
 if (back._tag !== 'Right') throw new Error('io: ' + JSON.stringify(back))
 const checked = checkGrads((p${T(': P')}) => loss(p, { x, y }), fit)
 if (checked._tag !== 'Right') throw new Error('laws: ' + JSON.stringify(checked.left))
+const svg = explain((v${T(': Tensor')}) => square(v))(3).toSVG()
+if (!svg.startsWith('<svg')) throw new Error('viz: ' + svg.slice(0, 40))
 console.log('ok', fit.w.item().toFixed(1), fit.b.item().toFixed(1))
 ${T(`// the type check is not vacuous: tsc fails on an unused @ts-expect-error
 // @ts-expect-error a gradient of a record is a record, not a string
@@ -79,14 +81,14 @@ const wrong: string = g\n`)}`
 const NAMES = 'add, fromTensors, grad, io, matmul, mean, optim, random, square, Stream, sub, tensor, train, untilStep'
 const esm = (ts: boolean): string =>
   program(
-    `import { pipe } from 'fp-ts/lib/function.js'\nimport { ${NAMES}${ts ? ', type Tensor' : ''} } from 'purediff'\nimport { checkGrads } from 'purediff/laws'`,
+    `import { pipe } from 'fp-ts/lib/function.js'\nimport { ${NAMES}${ts ? ', type Tensor' : ''} } from 'purediff'\nimport { checkGrads } from 'purediff/laws'\nimport { explain } from 'purediff/viz'`,
     ts,
   )
 const cjs = (ts: boolean): string =>
   program(
     ts
-      ? `import { pipe } from 'fp-ts/lib/function.js'\nimport { ${NAMES}, type Tensor } from 'purediff'\nimport { checkGrads } from 'purediff/laws'`
-      : `const { pipe } = require('fp-ts/lib/function.js')\nconst { ${NAMES} } = require('purediff')\nconst { checkGrads } = require('purediff/laws')`,
+      ? `import { pipe } from 'fp-ts/lib/function.js'\nimport { ${NAMES}, type Tensor } from 'purediff'\nimport { checkGrads } from 'purediff/laws'\nimport { explain } from 'purediff/viz'`
+      : `const { pipe } = require('fp-ts/lib/function.js')\nconst { ${NAMES} } = require('purediff')\nconst { checkGrads } = require('purediff/laws')\nconst { explain } = require('purediff/viz')`,
     ts,
   )
 
@@ -115,7 +117,7 @@ describe('the packed tarball', () => {
   })
 
   it('ships LICENSE, CHANGELOG.md, README.md, the CommonJS entries and declaration maps, and no tests', () => {
-    for (const f of ['LICENSE', 'CHANGELOG.md', 'README.md', 'cjs/index.cjs', 'cjs/laws.d.cts', 'dist/src/index.d.ts.map', 'src/index.ts', 'laws/index.ts']) {
+    for (const f of ['LICENSE', 'CHANGELOG.md', 'README.md', 'cjs/index.cjs', 'cjs/laws.d.cts', 'cjs/viz.cjs', 'dist/src/index.d.ts.map', 'src/index.ts', 'laws/index.ts']) {
       expect({ f, exists: existsSync(join(pkg, f)) }).toEqual({ f, exists: true })
     }
     expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
@@ -142,8 +144,14 @@ describe('the packed tarball', () => {
     '@arethetypeswrong/cli finds no problem for the node16 (CommonJS and ESM) and bundler resolutions',
     () => {
       const attw = join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js')
-      const report = sh(process.execPath, [attw, tarball, '--profile', 'node16', '--format', 'ascii'], work)
-      expect(report).toContain('No problems found')
+      // attw exits non-zero on a problem; the report lists every problem by resolution kind
+      const report = JSON.parse(sh(process.execPath, [attw, tarball, '--profile', 'node16', '--format', 'json'], work)) as {
+        analysis: { problems: Array<{ kind: string; entrypoint: string; resolutionKind?: string }> }
+      }
+      const problems = report.analysis.problems.filter((p) => p.resolutionKind !== 'node10')
+      expect(problems).toEqual([])
+      // node10 (no "exports") is outside Node >= 20; it resolves the root through main/types
+      expect(report.analysis.problems.filter((p) => p.entrypoint === '.')).toEqual([])
     },
     TIMEOUT,
   )

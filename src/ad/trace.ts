@@ -33,8 +33,8 @@ import { matmulTKernel } from '../kernels/matmul.js'
 // model
 // -------------------------------------------------------------------------------------
 
-/** The kinds of level: forward (dual tensors), reverse (tape), batching (`vmap`, src/ad/batching.ts). */
-export type LevelKind = 'jvp' | 'vjp' | 'batch'
+/** The kinds of level: forward (dual tensors), reverse (tape), batching (`vmap`, src/ad/batching.ts), staging (`trace`, `jit`, src/ad/staging.ts). */
+export type LevelKind = 'jvp' | 'vjp' | 'batch' | 'stage'
 
 /** How a level kind defined in its own module applies a primitive (registered by that module). */
 export type LevelBind = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P) => Tensor
@@ -314,7 +314,8 @@ const none = Object.freeze({}) as Record<string, never>
 
 /** Common dtype of some operands: tensors decide; numbers are weakly typed (they follow). */
 export const resultDType = (xs: ReadonlyArray<TensorLike>): DType => {
-  const ds = xs.filter((x): x is Tensor => typeof x !== 'number').map((t) => t.dtype)
+  // a staged number argument (`weak`) is weakly typed too, as the number it stands for
+  const ds = xs.filter((x): x is Tensor => typeof x !== 'number' && (x as { readonly weak?: boolean }).weak !== true).map((t) => t.dtype)
   return ds.length === 0 ? 'float64' : promoteDTypes(...ds)
 }
 
@@ -344,23 +345,34 @@ export const unbroadcast = (x: Tensor, shape: Shape): Tensor => {
 const swapLast = (x: Tensor): Tensor =>
   bind(P.transpose, [x], { perm: [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2] })
 
+/** Whether every value of a data array is finite. */
+const allFinite = (d: ArrayLike<number>): boolean => {
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i] as number)) return false
+  return true
+}
+
 /**
- * op(a) · op(b) with op a transpose of the last two axes where asked. On concrete operands
- * (no level traces them, nothing observes) the kernel reads the transposed operand through
- * its strides (no transpose copy); otherwise it is transpose and matmul, so every level sees
- * ordinary primitives. Both give the same value (the same products summed in the same order).
+ * op(a) ⊙· op(b): the masked product `matmulNoNan`, op a swap of the last two axes where asked.
+ * On concrete, finite operands (no level traces them, nothing observes) the kernel reads the
+ * transposed operand through its strides (no transpose copy); there the masked product is
+ * the plain one, bit for bit. Otherwise it is transpose and `matmulNoNan`, so every level sees
+ * ordinary primitives and a staged program holds no choice made on data.
  */
-const matmulT = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => {
+const matmulNoNanT = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => {
   if (a instanceof Concrete && b instanceof Concrete && observer === null && a.dtype === b.dtype && a.rank === b.rank && a.rank >= 2) {
-    const r = a.rank
-    const batchShape = a.shape.slice(0, r - 2)
-    const m = a.shape[transA ? r - 1 : r - 2] as number
-    const k = a.shape[transA ? r - 2 : r - 1] as number
-    const n = b.shape[transB ? r - 2 : r - 1] as number
-    const batch = batchShape.reduce((s, d) => s * d, 1)
-    return wrap(matmulTKernel(dataOf(a), dataOf(b), batch, m, k, n, a.dtype, transA, transB), [...batchShape, m, n])
+    const da = dataOf(a)
+    const db = dataOf(b)
+    if (allFinite(da) && allFinite(db)) {
+      const r = a.rank
+      const batchShape = a.shape.slice(0, r - 2)
+      const m = a.shape[transA ? r - 1 : r - 2] as number
+      const k = a.shape[transA ? r - 2 : r - 1] as number
+      const n = b.shape[transB ? r - 2 : r - 1] as number
+      const batch = batchShape.reduce((s, d) => s * d, 1)
+      return wrap(matmulTKernel(da, db, batch, m, k, n, a.dtype, transA, transB), [...batchShape, m, n])
+    }
   }
-  return bind(P.matmul, [transA ? swapLast(a) : a, transB ? swapLast(b) : b], none)
+  return bind(P.matmulNoNan, [transA ? swapLast(a) : a, transB ? swapLast(b) : b], none)
 }
 
 /** The differentiable ops handed to every rule. */
@@ -391,7 +403,8 @@ export const R: RuleOps = {
   unbroadcast,
   transpose: (x, perm) => bind(P.transpose, [x], { perm }),
   matmul: (a, b) => bind(P.matmul, [a, b], none),
-  matmulT,
+  matmulNoNan: (a, b) => bind(P.matmulNoNan, [a, b], none),
+  matmulNoNanT,
   slice: (x, begin, size) => bind(P.slice, [x], { begin, size }),
   pad: (x, before, shape) => bind(P.pad, [x], { before, shape }),
   gather: (x, indices, axis) => bind(P.gather, [x], { indices, axis }),

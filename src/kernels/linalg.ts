@@ -209,3 +209,141 @@ export const detSignKernel = (a0: Data, batch: number, n: number, dtype: DType):
   }
   return out
 }
+
+// -------------------------------------------------------------------------------------
+// symmetric eigen-decomposition (cyclic Jacobi)
+// -------------------------------------------------------------------------------------
+
+/**
+ * sym(A) = V·diag(w)·Vᵀ for each n×n matrix of a batch, packed as [batch, n + 1, n]: row 0
+ * holds w (ascending), rows 1..n hold V (eigenvectors in columns). Cyclic Jacobi rotations
+ * (Golub & Van Loan, Algorithm 8.5.3) until the off-diagonal mass is below 1e-32 of the
+ * total. NOTE each eigenvector's sign is fixed so that its largest-magnitude entry (the
+ * first, at a tie) is positive.
+ */
+export const eighKernel = (a0: Data, batch: number, n: number, dtype: DType): Data => {
+  const a = f64(a0)
+  const out = alloc(dtype, batch * (n + 1) * n)
+  const m = new Float64Array(n * n)
+  const v = new Float64Array(n * n)
+  for (let bb = 0; bb < batch; bb++) {
+    const o = bb * n * n
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = 0.5 * ((a[o + i * n + j] as number) + (a[o + j * n + i] as number))
+    v.fill(0)
+    for (let i = 0; i < n; i++) v[i * n + i] = 1
+    let total = 0
+    for (let q = 0; q < n * n; q++) total += (m[q] as number) ** 2
+    for (let sweep = 0; sweep < 100; sweep++) {
+      let off = 0
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) off += (m[i * n + j] as number) ** 2
+      if (!(off > 1e-32 * total)) break
+      for (let p = 0; p < n - 1; p++) {
+        for (let q = p + 1; q < n; q++) {
+          const apq = m[p * n + q] as number
+          if (apq === 0) continue
+          const app = m[p * n + p] as number
+          const aqq = m[q * n + q] as number
+          const tau = (aqq - app) / (2 * apq)
+          const t = (tau >= 0 ? 1 : -1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau))
+          const c = 1 / Math.sqrt(1 + t * t)
+          const s = t * c
+          // M ← Jᵀ·M·J with J the rotation in the (p, q) plane
+          for (let k = 0; k < n; k++) {
+            const mkp = m[k * n + p] as number
+            const mkq = m[k * n + q] as number
+            m[k * n + p] = c * mkp - s * mkq
+            m[k * n + q] = s * mkp + c * mkq
+          }
+          for (let k = 0; k < n; k++) {
+            const mpk = m[p * n + k] as number
+            const mqk = m[q * n + k] as number
+            m[p * n + k] = c * mpk - s * mqk
+            m[q * n + k] = s * mpk + c * mqk
+          }
+          for (let k = 0; k < n; k++) {
+            const vkp = v[k * n + p] as number
+            const vkq = v[k * n + q] as number
+            v[k * n + p] = c * vkp - s * vkq
+            v[k * n + q] = s * vkp + c * vkq
+          }
+        }
+      }
+    }
+    const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (m[i * n + i] as number) - (m[j * n + j] as number))
+    const po = bb * (n + 1) * n
+    order.forEach((src, col) => {
+      out[po + col] = m[src * n + src] as number
+      let big = 0
+      for (let k = 1; k < n; k++) if (Math.abs(v[k * n + src] as number) > Math.abs(v[big * n + src] as number)) big = k
+      const sign = (v[big * n + src] as number) < 0 ? -1 : 1
+      for (let k = 0; k < n; k++) out[po + (k + 1) * n + col] = sign * (v[k * n + src] as number)
+    })
+  }
+  return out
+}
+
+// -------------------------------------------------------------------------------------
+// QR (Householder)
+// -------------------------------------------------------------------------------------
+
+/**
+ * The reduced QR factorisation A = Q·R of each m×n matrix (m ≥ n) of a batch, packed as
+ * [batch, m + n, n]: rows 0..m−1 hold Q (orthonormal columns), rows m..m+n−1 hold R (upper
+ * triangular). Householder reflections (Golub & Van Loan, Algorithm 5.2.1), then Q by
+ * applying them to the first n columns of I. NOTE signs: R's diagonal is made non-negative
+ * (each column of Q and row of R flipped together), which makes the factors unique for a
+ * full-rank A.
+ */
+export const qrKernel = (a0: Data, batch: number, m: number, n: number, dtype: DType): Data => {
+  const a = f64(a0)
+  const out = alloc(dtype, batch * (m + n) * n)
+  const r = new Float64Array(m * n)
+  const q = new Float64Array(m * n)
+  const vs = new Float64Array(m * n) // Householder vectors, column k in vs[·, k]
+  const betas = new Float64Array(n)
+  for (let bb = 0; bb < batch; bb++) {
+    r.set(a.subarray(bb * m * n, (bb + 1) * m * n))
+    vs.fill(0)
+    for (let k = 0; k < n; k++) {
+      let norm = 0
+      for (let i = k; i < m; i++) norm += (r[i * n + k] as number) ** 2
+      norm = Math.sqrt(norm)
+      const x0 = r[k * n + k] as number
+      const alpha = x0 >= 0 ? -norm : norm
+      // v = x − alpha·e₁, β = 2/(vᵀv)
+      let vv = 0
+      for (let i = k; i < m; i++) {
+        const vi = i === k ? x0 - alpha : (r[i * n + k] as number)
+        vs[i * n + k] = vi
+        vv += vi * vi
+      }
+      const beta = vv === 0 ? 0 : 2 / vv
+      betas[k] = beta
+      for (let j = k; j < n; j++) {
+        let s = 0
+        for (let i = k; i < m; i++) s += (vs[i * n + k] as number) * (r[i * n + j] as number)
+        s *= beta
+        for (let i = k; i < m; i++) r[i * n + j] = (r[i * n + j] as number) - s * (vs[i * n + k] as number)
+      }
+    }
+    // Q = H₀·H₁·…·H_{n−1}·[I; 0], applied from the last reflection
+    q.fill(0)
+    for (let i = 0; i < n; i++) q[i * n + i] = 1
+    for (let k = n - 1; k >= 0; k--) {
+      const beta = betas[k] as number
+      for (let j = 0; j < n; j++) {
+        let s = 0
+        for (let i = k; i < m; i++) s += (vs[i * n + k] as number) * (q[i * n + j] as number)
+        s *= beta
+        for (let i = k; i < m; i++) q[i * n + j] = (q[i * n + j] as number) - s * (vs[i * n + k] as number)
+      }
+    }
+    const po = bb * (m + n) * n
+    for (let j = 0; j < n; j++) {
+      const sign = (r[j * n + j] as number) < 0 ? -1 : 1
+      for (let i = 0; i < m; i++) out[po + i * n + j] = sign * (q[i * n + j] as number)
+      for (let c = 0; c < n; c++) out[po + (m + j) * n + c] = c < j ? 0 : sign * (r[j * n + c] as number)
+    }
+  }
+  return out
+}

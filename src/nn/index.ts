@@ -8,3 +8,7 @@ export * from './activations.js'
 export * from './layers.js'
 export * from './losses.js'
 export * from './pooling.js'
+// layers as values, normalization, attention (0.2.0)
+export * from './Layer.js'
+export * from './normalization.js'
+export * from './attention.js'

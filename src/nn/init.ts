@@ -25,10 +25,10 @@
  * tensor.
  */
 import { PurediffError } from '../errors.js'
-import { normal as normalDraw, truncatedNormal, uniform as uniformDraw } from '../random/index.js'
+import { normal as normalDraw, orthogonal as orthogonalDraw, truncatedNormal, uniform as uniformDraw } from '../random/index.js'
 import type { Key } from '../random/index.js'
 import { normalCdf } from '../random/special.js'
-import { full, sizeOf } from '../tensor/Tensor.js'
+import { fromData, full, sizeOf } from '../tensor/Tensor.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
 
 // -------------------------------------------------------------------------------------
@@ -151,3 +151,23 @@ export const constant =
 export const zeros: Initializer = constant(0)
 /** All ones (the key is not used). @category constructors @since 0.1.0 */
 export const ones: Initializer = constant(1)
+
+/**
+ * Orthogonal initializer (Saxe et al. 2014): a Haar-random matrix with orthonormal rows or
+ * columns, shaped [fan, last] from the shape (leading axes flattened), times `scale`.
+ * @example
+ * orthogonal()(random.key(0), [4, 4]).shape // [4, 4]
+ * @category constructors
+ * @since 0.2.0
+ */
+export const orthogonal =
+  (scale = 1): Initializer =>
+  (key, shape, dtype = 'float64') => {
+    if (shape.length < 2) throw new PurediffError('ValueError', `orthogonal needs a shape of rank ≥ 2, got [${shape.join(', ')}]`, { op: 'orthogonal' })
+    const cols = shape[shape.length - 1] as number
+    const rows = sizeOf(shape) / cols
+    const q = orthogonalDraw(key, rows, cols, { scale, dtype })
+    return wrapShape(q, shape)
+  }
+
+const wrapShape = (q: ConcreteTensor, shape: Shape): ConcreteTensor => fromData(q.toTypedArray(), shape, q.dtype)

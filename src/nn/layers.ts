@@ -305,18 +305,40 @@ export const conv2dInit = (
   kernel: readonly [number, number],
   nIn: number,
   nOut: number,
-  opts: DenseInitOptions = {},
+  opts: DenseInitOptions & { readonly groups?: number } = {},
 ): Conv2dParams => {
   const op = 'conv2dInit'
   checkSize(kernel[0], 'kernel[0]', op)
   checkSize(kernel[1], 'kernel[1]', op)
   checkSize(nIn, 'nIn', op)
   checkSize(nOut, 'nOut', op)
+  // with groups (since 0.2.0) the kernel is [kh, kw, nIn/groups, nOut]
+  const g = checkSize(opts.groups ?? 1, 'groups', op)
+  if (nIn % g !== 0 || nOut % g !== 0) throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
   const [kw, kb] = split(key)
   const dtype = opts.dtype ?? 'float64'
-  const w = (opts.init ?? heUniform)(kw, [kernel[0], kernel[1], nIn, nOut], dtype)
+  const w = (opts.init ?? heUniform)(kw, [kernel[0], kernel[1], nIn / g, nOut], dtype)
   const b = (opts.biasInit ?? zeros)(kb, [nOut], dtype)
   return Object.freeze({ w, b })
+}
+
+/**
+ * Parameters of a conv1d layer: kernel [k, nIn/groups, nOut] (default `heUniform`) and a zero bias.
+ * @example
+ * conv1dInit(random.key(0), 3, 4, 8).w.shape // [3, 4, 8]
+ * @category layers
+ * @since 0.2.0
+ */
+export const conv1dInit = (key: Key, kernel: number, nIn: number, nOut: number, opts: DenseInitOptions & { readonly groups?: number } = {}): Conv2dParams => {
+  const op = 'conv1dInit'
+  checkSize(kernel, 'kernel', op)
+  checkSize(nIn, 'nIn', op)
+  checkSize(nOut, 'nOut', op)
+  const g = checkSize(opts.groups ?? 1, 'groups', op)
+  if (nIn % g !== 0 || nOut % g !== 0) throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
+  const [kw, kb] = split(key)
+  const dtype = opts.dtype ?? 'float64'
+  return Object.freeze({ w: (opts.init ?? heUniform)(kw, [kernel, nIn / g, nOut], dtype), b: (opts.biasInit ?? zeros)(kb, [nOut], dtype) })
 }
 
 // -------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@
  *   exact and one matmul);
  * - cumprod(x)ₖ = Π_{j≤k} xⱼ (a chain of products: exact, and differentiable at zeros);
  * - cummax(x)ₖ = max_{j≤k} xⱼ (a chain of `maximum`s);
- * - sort(x) = x ∘ π with π the stable ascending permutation; argsort(x) = π;
+ * - sort(x) = x ∘ π with π the stable ascending permutation (the primitive `sortPerm`), applied
+ *   as a one-hot product Σᵢ [πₖ = i]·xᵢ (O(n²) per row; differentiable and batchable); argsort(x) = π;
  * - flip(x)ₖ = x_{n−1−k}; roll(x, s)ₖ = x_{(k−s) mod n}; tile / repeat copy by index maps.
  * NOTE ties: `sort` is stable (equal values keep their order), so each output receives the
  * gradient of the one input it was taken from; `cummax` follows `maximum`, which splits the
@@ -23,7 +24,10 @@ import { PurediffError } from '../errors.js'
 import type { Shape } from '../tensor/Tensor.js'
 import { Tensor, fromData, sizeOf } from '../tensor/Tensor.js'
 import type { TensorLike } from './ops.js'
-import { add, asTensor, broadcastTo, cast, concat, gather, matmul, maximum, mul, normalizeAxes, pad, reshape, slice, transpose } from './ops.js'
+import { bind } from '../ad/trace.js'
+import * as AP from '../primitives/array.js'
+import { arange } from '../tensor/Tensor.js'
+import { add, asTensor, broadcastTo, cast, concat, equal, expandDims, gather, matmul, maximum, mul, mulNoNan, normalizeAxes, pad, reshape, slice, sum, transpose } from './ops.js'
 
 // -------------------------------------------------------------------------------------
 // helpers
@@ -111,34 +115,15 @@ export const cummax = (x: TensorLike, axis = -1): Tensor => {
 // sorting
 // -------------------------------------------------------------------------------------
 
-/** The stable sorting permutation of each row (along the last axis) of concrete values. */
-const permutations = (x: Tensor, descending: boolean): Int32Array => {
-  const n = x.shape[x.rank - 1] as number
-  const data = x.concrete().toTypedArray()
-  const rows = n === 0 ? 0 : data.length / n
-  const out = new Int32Array(data.length)
-  const idx = Array.from({ length: n }, (_, i) => i)
-  for (let r = 0; r < rows; r++) {
-    const o = r * n
-    // NaN sorts last (as NumPy); ties keep their order (Array.prototype.sort is stable)
-    const key = (i: number): number => data[o + i] as number
-    const sorted = idx.slice().sort((a, b) => {
-      const va = key(a)
-      const vb = key(b)
-      if (Number.isNaN(va) || Number.isNaN(vb)) return Number.isNaN(va) ? (Number.isNaN(vb) ? 0 : 1) : -1
-      return descending ? vb - va : va - vb
-    })
-    for (let k = 0; k < n; k++) out[o + k] = sorted[k] as number
-  }
-  return out
-}
+/** The stable sorting permutation of each row along the last axis (a float tensor; derivative zero). */
+const permutationOf = (x: Tensor, descending: boolean): Tensor => bind(AP.sortPerm, [x], { descending })
 
-/** Rows of `last` (along its last axis) permuted by `perm` (row-major, per row). */
-const permuteRows = (last: Tensor, perm: Int32Array): Tensor => {
+/** Rows of `last` permuted by `perm` (along the last axis): Σᵢ [perm_k = i]·xᵢ, a one-hot product. */
+const permuteRows = (last: Tensor, perm: Tensor): Tensor => {
   const n = last.shape[last.rank - 1] as number
-  const flatIdx = perm.map((p, i) => i - (i % n) + p)
-  const flat = reshape(last, [last.size])
-  return reshape(gather(flat, Array.from(flatIdx), 0), last.shape)
+  const onehot = equal(expandDims(perm, -1), arange(n, undefined, 1, last.dtype)) // [..., k, i]
+  // mulNoNan: a NaN or ±∞ entry reaches only its own output position (0·∞ would spread NaN)
+  return sum(mulNoNan(onehot, expandDims(last, -2)), -1)
 }
 
 /** Options of `sort`, `argsort`. @category array @since 0.2.0 */
@@ -166,7 +151,7 @@ const sortArgs = (x: TensorLike, options: SortOptions, op: string): [Tensor, num
 export const sort = (x: TensorLike, options: SortOptions = {}): Tensor => {
   const [t, ax, desc] = sortArgs(x, options, 'sort')
   const [last, back] = toLast(t, ax)
-  return transpose(permuteRows(last, permutations(last, desc)), back)
+  return transpose(permuteRows(last, permutationOf(last, desc)), back)
 }
 
 /**
@@ -179,8 +164,7 @@ export const sort = (x: TensorLike, options: SortOptions = {}): Tensor => {
 export const argsort = (x: TensorLike, options: SortOptions = {}): Tensor => {
   const [t, ax, desc] = sortArgs(x, options, 'argsort')
   const [last, back] = toLast(t, ax)
-  const perm = permutations(last, desc)
-  return transpose(fromData(Float64Array.from(perm), last.shape, t.dtype), back)
+  return transpose(permutationOf(last, desc), back)
 }
 
 /**
@@ -195,11 +179,11 @@ export const topK = (x: TensorLike, k: number): [Tensor, Tensor] => {
   const n = t.shape[axisOf(t, -1, 'topK')] as number
   checkInt(k, 'k', 'topK', 0)
   if (k > n) throw new PurediffError('ValueError', `k = ${k} exceeds the last axis' extent ${n}`, { op: 'topK', shapes: [t.shape] })
-  const perm = permutations(t, true)
+  const perm = permutationOf(t, true)
   const vals = permuteRows(t, perm)
   const begin = t.shape.map(() => 0)
   const size = [...t.shape.slice(0, -1), k]
-  return [slice(vals, begin, size), slice(fromData(Float64Array.from(perm), t.shape, t.dtype), begin, size)]
+  return [slice(vals, begin, size), slice(perm, begin, size)]
 }
 
 // -------------------------------------------------------------------------------------

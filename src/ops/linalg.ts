@@ -13,7 +13,8 @@
  * - logdet(A) = 2 Σᵢ log Lᵢᵢ with L = cholesky(A), for symmetric positive definite A;
  * - trace(A) = Σᵢ Aᵢᵢ; diagonal(A, k) = (A_{i,i+k})ᵢ; diag(v) = the matrix with v on its diagonal;
  * - tril/triu(A, k) = A ⊙ (the triangle's mask);
- * - norm(x, ord) = (Σ|xᵢ|^ord)^{1/ord} for vectors; Frobenius, 1, ∞ for matrices;
+ * - norm(x, ord) = (Σ|xᵢ|^ord)^{1/ord} for vectors; Frobenius, nuclear, spectral, 1, ∞ for matrices;
+ * - eigh(A) = [w, V] with sym(A) = V·diag(w)·Vᵀ; qr(A) = [Q, R]; svd(A) = [U, S, V] through eigh(AᵀA);
  * - einsum(spec, ...xs) = the sum over the contracted letters of the products of entries.
  *
  * NOTE singular and indefinite input follows JAX: `cholesky` of a matrix that is not positive
@@ -30,8 +31,8 @@ import type { Shape } from '../tensor/Tensor.js'
 import { Tensor, broadcastShapes, eye, fromData, shapeEq, sizeOf } from '../tensor/Tensor.js'
 import type { TensorLike } from './ops.js'
 import {
-  abs, asTensor, broadcastTo, exp, expandDims, gather, greater, log, matmul, max, min, mul, pad, pow, reshape,
-  sqrt, sum, transpose, where,
+  abs, asTensor, broadcastTo, div, exp, expandDims, gather, greater, log, matmul, max, maximum, min, mul, pad, pow, reshape,
+  slice as sliceOf, sqrt, sum, transpose, where,
 } from './ops.js'
 
 type NoParams = Record<string, never>
@@ -191,6 +192,82 @@ export const det = (a: TensorLike): Tensor => {
  */
 export const logdet = (a: TensorLike): Tensor => mul(2, sum(log(diagonal(cholesky(square(a, 'logdet')))), -1))
 
+/**
+ * The symmetric eigen-decomposition [w, V]: sym(A) = V·diag(w)·Vᵀ, eigenvalues w ascending,
+ * orthonormal eigenvectors in the columns of V (cyclic Jacobi).
+ * NOTE each eigenvector's largest-magnitude entry is positive (a deterministic sign). The
+ * eigenvectors' derivative needs distinct eigenvalues; at a repeated eigenvalue, a function
+ * of the eigenvalues alone still has its exact, finite gradient (as JAX), while derivatives
+ * through V are ±∞/NaN there.
+ * @example
+ * eigh(tensor([[2, 1], [1, 2]]))[0] // ≈ [1, 3]
+ * @category linear algebra
+ * @since 0.2.0
+ */
+export const eigh = (a: TensorLike): [Tensor, Tensor] => {
+  const t = square(a, 'eigh')
+  const n = t.shape[t.rank - 1] as number
+  const lead = t.shape.slice(0, -2)
+  const packed = bind(LA.eigh, [t], none)
+  const w = reshape(sliceOf(packed, [...lead.map(() => 0), 0, 0], [...lead, 1, n]), [...lead, n])
+  const v = sliceOf(packed, [...lead.map(() => 0), 1, 0], [...lead, n, n])
+  return [w, v]
+}
+
+/**
+ * The reduced QR factorisation [Q, R]: A = Q·R with Q [..., m, n] orthonormal columns and R
+ * [..., n, n] upper triangular, for m ≥ n (Householder).
+ * NOTE R's diagonal is non-negative (unique factors for full column rank); the derivative
+ * needs full column rank.
+ * @example
+ * qr(tensor([[3, 1], [4, 2]]))[1] // ≈ [[5, 2.2], [0, 0.4]]
+ * @category linear algebra
+ * @since 0.2.0
+ */
+export const qr = (a: TensorLike): [Tensor, Tensor] => {
+  const t = matrices(a, 'qr')
+  const r = t.rank
+  const m = t.shape[r - 2] as number
+  const n = t.shape[r - 1] as number
+  if (m < n) throw new PurediffError('ShapeError', `needs m ≥ n (a tall or square matrix), got ${fmt(t.shape)}; factor the transpose`, { op: 'qr', shapes: [t.shape] })
+  const lead = t.shape.slice(0, -2)
+  const packed = bind(LA.qr, [t], none)
+  const zeros = lead.map(() => 0)
+  return [sliceOf(packed, [...zeros, 0, 0], [...lead, m, n]), sliceOf(packed, [...zeros, m, 0], [...lead, n, n])]
+}
+
+/**
+ * The reduced singular value decomposition [U, S, V]: A = U·diag(S)·Vᵀ, S descending,
+ * U [..., m, k], V [..., n, k], k = min(m, n). Composed from `eigh` of AᵀA (or AAᵀ when
+ * m < n), so it is differentiable to any order wherever the singular values are distinct and
+ * positive.
+ * NOTE accuracy: computing through AᵀA squares the condition number, so a singular value σ
+ * carries an absolute error of about ε·σ_max²/σ (well-conditioned matrices lose nothing
+ * visible; for rank-deficient ones use a tolerance). Signs follow `eigh`'s convention for V.
+ * @example
+ * svd(tensor([[3, 0], [0, -2]]))[1] // ≈ [3, 2]
+ * @category linear algebra
+ * @since 0.2.0
+ */
+export const svd = (a: TensorLike): [Tensor, Tensor, Tensor] => {
+  const t = matrices(a, 'svd')
+  const r = t.rank
+  const m = t.shape[r - 2] as number
+  const n = t.shape[r - 1] as number
+  const swap = (x: Tensor): Tensor => transpose(x, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2])
+  if (m < n) {
+    const [u, s, v] = svd(swap(t))
+    return [v, s, u]
+  }
+  const [w, v0] = eigh(matmul(swap(t), t))
+  // descending order
+  const rev = Array.from({ length: n }, (_, i) => n - 1 - i)
+  const s = sqrt(maximum(gather(w, rev, -1), 0))
+  const v = gather(v0, rev, -1)
+  const u = div(matmul(t, v), expandDims(s, -2))
+  return [u, s, v]
+}
+
 // -------------------------------------------------------------------------------------
 // views: diagonal, triangles, trace
 // -------------------------------------------------------------------------------------
@@ -278,9 +355,9 @@ export const trace = (a: TensorLike): Tensor => sum(diagonal(matrices(a, 'trace'
 export interface NormOptions {
   /**
    * vectors: any p > 0, Infinity, -Infinity (default 2); matrices (two axes): 'fro' (default),
-   * 1, -1, Infinity, -Infinity
+   * 'nuc' (Σσ), 2 (σ_max), -2 (σ_min), 1, -1, Infinity, -Infinity
    */
-  readonly ord?: number | 'fro'
+  readonly ord?: number | 'fro' | 'nuc'
   /** one axis (a vector norm) or two axes (a matrix norm); default: the vector norm of all entries, or the matrix norm of a 2-d input */
   readonly axis?: number | readonly [number, number]
   readonly keepDims?: boolean
@@ -306,10 +383,10 @@ export const norm = (x: TensorLike, options: NormOptions = {}): Tensor => {
   const t = asTensor(x, 'norm')
   const keep = options.keepDims ?? false
   const axisOpt = options.axis
-  const matrixNorm = Array.isArray(axisOpt) || (axisOpt === undefined && t.rank === 2 && options.ord !== undefined && options.ord !== 2)
+  const matrixNorm = Array.isArray(axisOpt) || (axisOpt === undefined && t.rank === 2 && options.ord !== undefined)
   if (!matrixNorm) {
     const ord = options.ord ?? 2
-    if (ord === 'fro' && axisOpt !== undefined) throw new PurediffError('ValueError', "ord 'fro' needs two axes", { op: 'norm' })
+    if ((ord === 'fro' || ord === 'nuc') && axisOpt !== undefined) throw new PurediffError('ValueError', `ord '${ord}' needs two axes`, { op: 'norm' })
     const axes = axisOpt === undefined ? undefined : [axisOpt as number]
     const a = abs(t)
     if (ord === 2 || ord === 'fro') return safeSqrt(sum(mul(t, t), axes, keep))
@@ -337,11 +414,18 @@ export const norm = (x: TensorLike, options: NormOptions = {}): Tensor => {
     return keep ? y : reshape(y, t.shape.filter((_, i) => i !== r && i !== c))
   }
   if (ord === 'fro') return safeSqrt(sum(mul(t, t), [r, c], keep))
+  if (ord === 2 || ord === -2 || ord === 'nuc') {
+    // singular values of the [r, c] matrices, moved to the last two axes
+    const rest = t.shape.map((_, i) => i).filter((i) => i !== r && i !== c)
+    const s = svd(transpose(t, [...rest, r, c]))[1]
+    const y = ord === 'nuc' ? sum(s, -1) : ord === 2 ? max(s, -1) : min(s, -1)
+    return keep ? reshape(y, t.shape.map((d, i) => (i === r || i === c ? 1 : d))) : y
+  }
   if (ord === 1) return reduce2(r, c, max)
   if (ord === -1) return reduce2(r, c, min)
   if (ord === Infinity) return reduce2(c, r, max)
   if (ord === -Infinity) return reduce2(c, r, min)
-  throw new PurediffError('ValueError', `matrix ord must be 'fro', 1, -1, Infinity or -Infinity, got ${String(ord)}`, { op: 'norm' })
+  throw new PurediffError('ValueError', `matrix ord must be 'fro', 'nuc', 2, -2, 1, -1, Infinity or -Infinity, got ${String(ord)}`, { op: 'norm' })
 }
 
 // -------------------------------------------------------------------------------------

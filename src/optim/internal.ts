@@ -15,7 +15,6 @@ import { PurediffError } from '../errors.js'
 import type { TensorLike } from '../ops/ops.js'
 import { ConcreteTensor, Tensor, shapeEq } from '../tensor/Tensor.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
-import type { EmptyState, GradientTransformation } from './GradientTransformation.js'
 import { assertSameStructure, flatten, keyPaths, unflatten } from '../tree/Tree.js'
 
 const shapeOf = (l: Leaf): ReadonlyArray<number> => (typeof l === 'number' ? [] : l.shape)
@@ -82,6 +81,15 @@ export const checkNumber = (
   return x as number
 }
 
+// The types of a stateless transformation, spelled structurally (they are the same types as
+// GradientTransformation.ts's EmptyState and GradientTransformation<EmptyState>), so that this
+// module does not import GradientTransformation.ts, which imports it.
+type EmptyState = Readonly<Record<string, never>>
+interface Stateless {
+  init<P>(params: P): EmptyState
+  update<P>(grads: P, state: EmptyState, params?: P): readonly [P, EmptyState]
+}
+
 /** The state of a stateless transformation. */
 export const EMPTY: EmptyState = Object.freeze({}) as EmptyState
 
@@ -93,7 +101,7 @@ export const result = <P, S>(updates: P, state: S): readonly [P, S] => Object.fr
  */
 export const stateless = (
   update: <P>(grads: P, params: P | undefined) => P,
-): GradientTransformation<EmptyState> =>
+): Stateless =>
   Object.freeze({
     init: <P>(_params: P): EmptyState => EMPTY,
     update: <P>(grads: P, state: EmptyState, params?: P): readonly [P, EmptyState] => result(update(grads, params), state),

@@ -16,7 +16,7 @@
  *
  * Purity: `impl` allocates its output and never writes its inputs.
  */
-import { choleskyKernel, detSignKernel, logAbsDetKernel, solveKernel, triangularSolveKernel } from '../kernels/linalg.js'
+import { choleskyKernel, detSignKernel, eighKernel, logAbsDetKernel, qrKernel, solveKernel, triangularSolveKernel } from '../kernels/linalg.js'
 import type { ConcreteTensor, DType, Tensor } from '../tensor/Tensor.js'
 import { dataOf, fromData, wrap } from '../tensor/Tensor.js'
 import type { BatchRule, DomainCase, Primitive, RuleOps } from './types.js'
@@ -45,14 +45,14 @@ export const mT = (x: Tensor, R: RuleOps): Tensor => {
 /** sym(M) = (M + Mᵀ)/2 */
 const sym = (x: Tensor, R: RuleOps): Tensor => R.mul(0.5, R.add(x, mT(x, R)))
 
-type MaskKind = 'lower' | 'upper' | 'phi' | 'eye'
+type MaskKind = 'lower' | 'upper' | 'phi' | 'eye' | 'off' | 'strictLower'
 /** A constant n×n mask: tril, triu, Φ's weights (1 below the diagonal, ½ on it) or the identity. */
 export const mask = (n: number, kind: MaskKind, dtype: DType): Tensor => {
   const m = new Float64Array(n * n)
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       m[i * n + j] =
-        kind === 'lower' ? (j <= i ? 1 : 0) : kind === 'upper' ? (j >= i ? 1 : 0) : kind === 'phi' ? (j < i ? 1 : j === i ? 0.5 : 0) : j === i ? 1 : 0
+        kind === 'lower' ? (j <= i ? 1 : 0) : kind === 'upper' ? (j >= i ? 1 : 0) : kind === 'phi' ? (j < i ? 1 : j === i ? 0.5 : 0) : kind === 'off' ? (j === i ? 0 : 1) : kind === 'strictLower' ? (j < i ? 1 : 0) : j === i ? 1 : 0
     }
   }
   return fromData(m, [n, n], dtype)
@@ -105,6 +105,12 @@ const firmDiagonal = (t: Float64Array, n: number): Float64Array => {
   for (let i = 0; i < n; i++) a[i * n + i] = (i % 2 === 0 ? 1 : -1) * (1 + Math.abs(t[i * n + i] as number))
   return a
 }
+/** B + diag(0, 4, 8, …): eigenvalues of its symmetric part at least 1 apart for |Bᵢⱼ| ≤ ½, n ≤ 3. */
+const spread = (t: Float64Array, n: number): Float64Array => {
+  const a = t.slice()
+  for (let i = 0; i < n; i++) a[i * n + i] = (t[i * n + i] as number) + 4 * i
+  return a
+}
 /** A + (n + 0.5)·I with its first row negated when a₀₀ < 0: diagonally dominant, either sign of det. */
 const dominant = (t: Float64Array, n: number): Float64Array => {
   const a = t.slice()
@@ -124,6 +130,7 @@ const dominant = (t: Float64Array, n: number): Float64Array => {
 export const cholesky: Primitive<NoParams> = {
   name: 'cholesky',
   arity: 1,
+  abstract: ([a]) => ({ shape: a!.shape, dtype: a!.dtype }),
   impl: ([a]) => {
     const [batch, n] = dims(a!)
     return wrap(choleskyKernel(dataOf(a!), batch, n, a!.dtype), a!.shape)
@@ -167,6 +174,7 @@ const op = (x: Tensor, transposeA: boolean, R: RuleOps): Tensor => (transposeA ?
 export const triangularSolve: Primitive<TriangularSolveParams> = {
   name: 'triangularSolve',
   arity: 2,
+  abstract: ([, b]) => ({ shape: b!.shape, dtype: b!.dtype }),
   impl: ([t, b], { lower, transposeA }) => {
     const [batch, n] = dims(t!)
     const m = lastOf(b!)
@@ -206,6 +214,7 @@ export const triangularSolve: Primitive<TriangularSolveParams> = {
 export const solve: Primitive<NoParams> = {
   name: 'solve',
   arity: 2,
+  abstract: ([, b]) => ({ shape: b!.shape, dtype: b!.dtype }),
   impl: ([a, b]) => {
     const [batch, n] = dims(a!)
     return wrap(solveKernel(dataOf(a!), dataOf(b!), batch, n, lastOf(b!), a!.dtype), b!.shape)
@@ -246,6 +255,7 @@ const asMatrices = (x: Tensor, R: RuleOps): Tensor => R.reshape(x, [...x.shape, 
 export const logAbsDet: Primitive<NoParams> = {
   name: 'logAbsDet',
   arity: 1,
+  abstract: ([a]) => ({ shape: a!.shape.slice(0, -2), dtype: a!.dtype }),
   impl: ([a]) => {
     const [batch, n, batchShape] = dims(a!)
     return wrap(logAbsDetKernel(dataOf(a!), batch, n, a!.dtype), batchShape)
@@ -272,6 +282,7 @@ export const logAbsDet: Primitive<NoParams> = {
 export const detSign: Primitive<NoParams> = {
   name: 'detSign',
   arity: 1,
+  abstract: ([a]) => ({ shape: a!.shape.slice(0, -2), dtype: a!.dtype }),
   impl: ([a]) => {
     const [batch, n, batchShape] = dims(a!)
     return wrap(detSignKernel(dataOf(a!), batch, n, a!.dtype), batchShape)
@@ -284,5 +295,155 @@ export const detSign: Primitive<NoParams> = {
   broadcasts: false,
 }
 
+/** w (row 0) and V (rows 1..n) of eigh's packed output [..., n + 1, n]. */
+const unpackEigh = (y: Tensor, R: RuleOps): [Tensor, Tensor] => {
+  const r = y.shape.length
+  const n = lastOf(y)
+  const lead = y.shape.slice(0, r - 2)
+  const w = R.slice(y, [...lead.map(() => 0), 0, 0], [...lead, 1, n]) // [..., 1, n]
+  const v = R.slice(y, [...lead.map(() => 0), 1, 0], [...lead, n, n])
+  return [w, v]
+}
+/** F_ij = 1/(w_j − w_i) off the diagonal, 0 on it (w as a row [..., 1, n]). */
+const gaps = (w: Tensor, R: RuleOps): Tensor => {
+  const n = lastOf(w)
+  const diff = R.sub(w, mT(w, R)) // [..., n, n]: w_j − w_i
+  return R.div(mask(n, 'off', w.dtype), R.add(diff, mask(n, 'eye', w.dtype)))
+}
+/** Pack w [..., 1, n] and V [..., n, n] as [..., n + 1, n] (by padding, so it stays linear). */
+const packEigh = (w: Tensor, v: Tensor, R: RuleOps): Tensor => {
+  const r = v.shape.length
+  const n = lastOf(v)
+  const shape = [...v.shape.slice(0, r - 2), n + 1, n]
+  const zeros = v.shape.slice(0, r - 2).map(() => 0)
+  return R.add(R.pad(w, [...zeros, 0, 0], shape), R.pad(v, [...zeros, 1, 0], shape))
+}
+
+// sym(A) = V·diag(w)·Vᵀ ; with P = Vᵀ·sym(dA)·V: dw = diag(P), dV = V·(F ⊙ P), F_ij = 1/(w_j − w_i) ;
+// Ā = sym(V·(diag(w̄) + F ⊙ Vᵀ·V̄)·Vᵀ).  Output packed as [..., n + 1, n]: w in row 0, V below.
+// NOTE eigenvalues ascend; each eigenvector's largest entry is positive. The derivative of V
+// is defined where the eigenvalues are distinct; at a repeated eigenvalue F is infinite, but
+// it multiplies V̄ with mulNoNan, so a loss of the eigenvalues alone keeps an exact, finite
+// gradient there (as JAX), while eigenvector derivatives are ±∞/NaN.
+export const eigh: Primitive<NoParams> = {
+  name: 'eigh',
+  arity: 1,
+  abstract: ([a]) => {
+    const s = a!.shape
+    const n = s[s.length - 1] as number
+    return { shape: [...s.slice(0, -2), n + 1, n], dtype: a!.dtype }
+  },
+  impl: ([a]) => {
+    const [batch, n, batchShape] = dims(a!)
+    return wrap(eighKernel(dataOf(a!), batch, n, a!.dtype), [...batchShape, n + 1, n])
+  },
+  jvp: [
+    (aDot, _x, y, _p, R) => {
+      const [w, v] = unpackEigh(y, R)
+      const p = R.matmul(mT(v, R), R.matmul(sym(aDot, R), v))
+      const n = lastOf(v)
+      const r = p.shape.length
+      const dw = R.reshape(R.sum(R.mul(p, mask(n, 'eye', p.dtype)), [r - 2]), w.shape)
+      const dv = R.matmul(v, R.mulNoNan(gaps(w, R), p))
+      return packEigh(dw, dv, R)
+    },
+  ],
+  vjp: [
+    (yBar, _x, y, _p, R) => {
+      const [w, v] = unpackEigh(y, R)
+      const [wBar, vBar] = unpackEigh(yBar, R)
+      const n = lastOf(v)
+      const inner = R.add(R.mul(wBar, mask(n, 'eye', w.dtype)), R.mulNoNan(gaps(w, R), R.matmul(mT(v, R), vBar)))
+      return sym(R.matmul(v, R.matmul(inner, mT(v, R))), R)
+    },
+  ],
+  batch: leadingBatch,
+  domain: {
+    ranges: [[-0.5, 0.5]],
+    cases: [{ shapes: [[1, 1]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 2, 2]], params: none }],
+    // sym(B) + diag(0, 4, 8, ...): by Weyl's inequality the eigenvalues stay ≥ 1 apart
+    point: ([b], c) => [perMatrix(b!, nOf(c, 0), (m) => spread(m, nOf(c, 0)))],
+  },
+  kinks: 'eigenvector derivatives are defined where the eigenvalues are distinct',
+  broadcasts: false,
+}
+
+/** Q (rows 0..m−1) and R (rows m..) of qr's packed output [..., m + n, n]. */
+const unpackQr = (y: Tensor, R: RuleOps): [Tensor, Tensor] => {
+  const r = y.shape.length
+  const n = lastOf(y)
+  const m = (y.shape[r - 2] as number) - n
+  const lead = y.shape.slice(0, r - 2)
+  const zeros = lead.map(() => 0)
+  return [R.slice(y, [...zeros, 0, 0], [...lead, m, n]), R.slice(y, [...zeros, m, 0], [...lead, n, n])]
+}
+const packQr = (q: Tensor, r: Tensor, R: RuleOps): Tensor => {
+  const k = q.shape.length
+  const [m, n] = [q.shape[k - 2] as number, lastOf(q)]
+  const lead = q.shape.slice(0, k - 2)
+  const zeros = lead.map(() => 0)
+  const shape = [...lead, m + n, n]
+  return R.add(R.pad(q, [...zeros, 0, 0], shape), R.pad(r, [...zeros, m, 0], shape))
+}
+
+// A = Q·R (reduced, m ≥ n) ; with X = dA·R⁻¹, C = Qᵀ·X, Ω = tril(C, −1) − tril(C, −1)ᵀ:
+// dQ = Q·(Ω − C) + X, dR = (C − Ω)·R ; Ā = (Q̄ + Q·H)·R⁻ᵀ with G = R̄·Rᵀ − Qᵀ·Q̄, H = G − tril(G − Gᵀ, −1).
+// NOTE R's diagonal is non-negative; the derivative needs full column rank (R invertible).
+export const qr: Primitive<NoParams> = {
+  name: 'qr',
+  arity: 1,
+  abstract: ([a]) => {
+    const s = a!.shape
+    const m = s[s.length - 2] as number
+    const n = s[s.length - 1] as number
+    return { shape: [...s.slice(0, -2), m + n, n], dtype: a!.dtype }
+  },
+  impl: ([a]) => {
+    const r = a!.shape.length
+    const m = a!.shape[r - 2] as number
+    const n = lastOf(a!)
+    const batchShape = a!.shape.slice(0, r - 2)
+    const batch = batchShape.reduce((s, d) => s * d, 1)
+    return wrap(qrKernel(dataOf(a!), batch, m, n, a!.dtype), [...batchShape, m + n, n])
+  },
+  jvp: [
+    (aDot, _x, y, _p, R) => {
+      const [q, r] = unpackQr(y, R)
+      const n = lastOf(r)
+      const x = mT(R.triangularSolve(r, mT(aDot, R), false, true), R) // dA·R⁻¹
+      const c = R.matmul(mT(q, R), x)
+      const low = R.mul(c, mask(n, 'strictLower', c.dtype))
+      const omega = R.sub(low, mT(low, R))
+      return packQr(R.add(R.matmul(q, R.sub(omega, c)), x), R.matmul(R.sub(c, omega), r), R)
+    },
+  ],
+  vjp: [
+    (yBar, _x, y, _p, R) => {
+      const [q, r] = unpackQr(y, R)
+      const [qBar, rBar] = unpackQr(yBar, R)
+      const n = lastOf(r)
+      const g = R.sub(R.matmul(rBar, mT(r, R)), R.matmul(mT(q, R), qBar))
+      const h = R.sub(g, R.mul(R.sub(g, mT(g, R)), mask(n, 'strictLower', g.dtype)))
+      const b = R.add(qBar, R.matmul(q, h))
+      return mT(R.triangularSolve(r, mT(b, R), false, false), R) // B·R⁻ᵀ
+    },
+  ],
+  batch: leadingBatch,
+  domain: {
+    ranges: [[-1, 1]],
+    cases: [{ shapes: [[3, 2]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 4, 2]], params: none }],
+    // A + 3·[I; 0]: full column rank, R's diagonal far from 0
+    point: ([a], c) => {
+      const s = c.shapes[0] as ReadonlyArray<number>
+      const [m, n] = [s[s.length - 2] as number, s[s.length - 1] as number]
+      const out = a!.slice()
+      for (let o = 0; o < out.length; o += m * n) for (let i = 0; i < n; i++) out[o + i * n + i] = (out[o + i * n + i] as number) + 3
+      return [out]
+    },
+  },
+  kinks: 'defined for full column rank (R invertible)',
+  broadcasts: false,
+}
+
 /** The linear-algebra primitives, appended to the primitive table. */
-export const linalgPrimitives = { cholesky, triangularSolve, solve, logAbsDet, detSign } as const
+export const linalgPrimitives = { cholesky, triangularSolve, solve, logAbsDet, detSign, eigh, qr } as const

@@ -45,6 +45,7 @@ const smooth = (
 ): Primitive<NoParams> => ({
   name,
   arity: 1,
+  abstract: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: run(kernel),
   jvp: [(xDot, [x], y, _p, R) => R.mul(xDot, factor(x!, y, R))],
   vjp: [(yBar, [x], y, _p, R) => R.mulNoNan(yBar, factor(x!, y, R))],
@@ -88,6 +89,7 @@ export interface PolygammaParams {
 export const polygamma: Primitive<PolygammaParams> = {
   name: 'polygamma',
   arity: 1,
+  abstract: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: ([x], { n }) => run(polygammaKernel(n))([x!]),
   jvp: [(xDot, [x], _y, { n }, R) => R.mul(xDot, R.polygamma(n + 1, x!))],
   vjp: [(yBar, [x], _y, { n }, R) => R.mulNoNan(yBar, R.polygamma(n + 1, x!))],

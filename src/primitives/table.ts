@@ -30,9 +30,11 @@ import { matmulKernel } from '../kernels/matmul.js'
 import { maxKernel, sumKernel } from '../kernels/reduce.js'
 import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
+import { matmulNoNan } from './matmulNoNan.js'
 import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
 import { linalgPrimitives } from './linalg.js'
 import { specialPrimitives } from './special.js'
+import { arrayPrimitives } from './array.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -111,6 +113,7 @@ const unary = (
 ): Primitive<NoParams> => ({
   name,
   arity: 1,
+  abstract: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: ([x]) => {
     const xc = x as ConcreteTensor
     const out = alloc(xc.dtype, xc.size)
@@ -135,6 +138,7 @@ const binary = (
 ): Primitive<NoParams> => ({
   name,
   arity: 2,
+  abstract: ([a, b]) => ({ shape: broadcastShapes(name, a!.shape, b!.shape), dtype: a!.dtype }),
   impl: ([a, b]) => {
     const ac = a as ConcreteTensor
     const bc = b as ConcreteTensor
@@ -324,6 +328,7 @@ export const notEqual = comparison('notEqual', notEqualKernel)
 export const where: Primitive<NoParams> = {
   name: 'where',
   arity: 3,
+  abstract: ([c, a, b]) => ({ shape: broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape), dtype: a!.dtype }),
   impl: ([c, a, b]) => {
     const [cc, ac, bc] = [c!, a!, b!]
     const shape = broadcastShapes('where', broadcastShapes('where', cc.shape, ac.shape), bc.shape)
@@ -365,6 +370,7 @@ const keptShape = (shape: Shape, axes: ReadonlyArray<number>): number[] => shape
 export const sum: Primitive<AxesParams> = {
   name: 'sum',
   arity: 1,
+  abstract: ([x], { axes }) => ({ shape: x!.shape.filter((_, i) => !axes.includes(i)), dtype: x!.dtype }),
   impl: ([x], { axes }) => wrap(sumKernel(dataOf(x!), x!.shape, axes, x!.dtype), x!.shape.filter((_, i) => !axes.includes(i))),
   jvp: [(xDot, _x, _y, { axes }, R) => R.sum(xDot, axes)],
   vjp: [(yBar, [x], _y, { axes }, R) => R.broadcastTo(R.reshape(yBar, keptShape(x!.shape, axes)), x!.shape)],
@@ -390,6 +396,7 @@ const maxWeights = (x: Parameters<RuleOps['neg']>[0], y: Parameters<RuleOps['neg
 export const max: Primitive<AxesParams> = {
   name: 'max',
   arity: 1,
+  abstract: ([x], { axes }) => ({ shape: x!.shape.filter((_, i) => !axes.includes(i)), dtype: x!.dtype }),
   impl: ([x], { axes }) => wrap(maxKernel(dataOf(x!), x!.shape, axes, x!.dtype), x!.shape.filter((_, i) => !axes.includes(i))),
   jvp: [(xDot, [x], y, { axes }, R) => R.sum(R.mul(xDot, maxWeights(x!, y, axes, R)), axes)],
   vjp: [(yBar, [x], y, { axes }, R) => R.mul(R.reshape(yBar, keptShape(x!.shape, axes)), maxWeights(x!, y, axes, R))],
@@ -414,6 +421,7 @@ export const max: Primitive<AxesParams> = {
 export const reshape: Primitive<{ readonly shape: Shape }> = {
   name: 'reshape',
   arity: 1,
+  abstract: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   // NOTE the result shares x's buffer: buffers are never written after construction
   impl: ([x], { shape }) => wrap(dataOf(x!), shape),
   jvp: [(xDot, _x, _y, { shape }, R) => R.reshape(xDot, shape)],
@@ -435,6 +443,7 @@ const inversePerm = (perm: ReadonlyArray<number>): number[] => {
 export const transpose: Primitive<{ readonly perm: ReadonlyArray<number> }> = {
   name: 'transpose',
   arity: 1,
+  abstract: ([x], { perm }) => ({ shape: perm.map((p) => x!.shape[p] as number), dtype: x!.dtype }),
   impl: ([x], { perm }) => wrap(transposeKernel(dataOf(x!), x!.shape, perm, x!.dtype), perm.map((p) => x!.shape[p] as number)),
   jvp: [(xDot, _x, _y, { perm }, R) => R.transpose(xDot, perm)],
   vjp: [(yBar, _x, _y, { perm }, R) => R.transpose(yBar, inversePerm(perm))],
@@ -450,6 +459,7 @@ export const transpose: Primitive<{ readonly perm: ReadonlyArray<number> }> = {
 export const broadcastTo: Primitive<{ readonly shape: Shape }> = {
   name: 'broadcastTo',
   arity: 1,
+  abstract: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   impl: ([x], { shape }) => wrap(broadcastToKernel(dataOf(x!), x!.shape, shape, x!.dtype), shape),
   jvp: [(xDot, _x, _y, { shape }, R) => R.broadcastTo(xDot, shape)],
   vjp: [(yBar, [x], _y, _p, R) => R.unbroadcast(yBar, x!.shape)],
@@ -468,6 +478,7 @@ export const broadcastTo: Primitive<{ readonly shape: Shape }> = {
 export const slice: Primitive<{ readonly begin: ReadonlyArray<number>; readonly size: ReadonlyArray<number> }> = {
   name: 'slice',
   arity: 1,
+  abstract: ([x], { size }) => ({ shape: size, dtype: x!.dtype }),
   impl: ([x], { begin, size }) => wrap(sliceKernel(dataOf(x!), x!.shape, begin, size, x!.dtype), size),
   jvp: [(xDot, _x, _y, { begin, size }, R) => R.slice(xDot, begin, size)],
   vjp: [(yBar, [x], _y, { begin }, R) => R.pad(yBar, begin, x!.shape)],
@@ -483,6 +494,7 @@ export const slice: Primitive<{ readonly begin: ReadonlyArray<number>; readonly 
 export const pad: Primitive<{ readonly before: ReadonlyArray<number>; readonly shape: Shape }> = {
   name: 'pad',
   arity: 1,
+  abstract: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   impl: ([x], { before, shape }) => wrap(padKernel(dataOf(x!), x!.shape, before, shape, x!.dtype), shape),
   jvp: [(xDot, _x, _y, { before, shape }, R) => R.pad(xDot, before, shape)],
   vjp: [(yBar, [x], _y, { before }, R) => R.slice(yBar, before, x!.shape)],
@@ -501,6 +513,10 @@ const concatOffset = (xs: ReadonlyArray<{ readonly shape: Shape }>, i: number, a
 export const concat: Primitive<{ readonly axis: number }> = {
   name: 'concat',
   arity: -1,
+  abstract: (xs, { axis }) => ({
+    shape: xs[0]!.shape.map((d, i) => (i === axis ? xs.reduce((s, x) => s + (x.shape[axis] as number), 0) : d)),
+    dtype: xs[0]!.dtype,
+  }),
   impl: (xs, { axis }) => {
     const shapes = xs.map((x) => x.shape)
     const shape = (shapes[0] as Shape).map((d, i) => (i === axis ? shapes.reduce((s, sh) => s + (sh[axis] as number), 0) : d))
@@ -528,6 +544,7 @@ export interface GatherParams {
 export const gather: Primitive<GatherParams> = {
   name: 'gather',
   arity: 1,
+  abstract: ([x], { indices, axis }) => ({ shape: x!.shape.map((d, i) => (i === axis ? indices.length : d)), dtype: x!.dtype }),
   impl: ([x], { indices, axis }) =>
     wrap(gatherKernel(dataOf(x!), x!.shape, indices, axis, x!.dtype), x!.shape.map((d, i) => (i === axis ? indices.length : d))),
   jvp: [(xDot, _x, _y, { indices, axis }, R) => R.gather(xDot, indices, axis)],
@@ -549,6 +566,7 @@ export const gather: Primitive<GatherParams> = {
 export const scatterAdd: Primitive<GatherParams & { readonly shape: Shape }> = {
   name: 'scatterAdd',
   arity: 1,
+  abstract: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   impl: ([x], { indices, axis, shape }) => wrap(scatterAddKernel(dataOf(x!), shape, indices, axis, x!.dtype), shape),
   jvp: [(xDot, _x, _y, { indices, axis, shape }, R) => R.scatterAdd(xDot, indices, axis, shape)],
   vjp: [(yBar, _x, _y, { indices, axis }, R) => R.gather(yBar, indices, axis)],
@@ -563,6 +581,7 @@ export const scatterAdd: Primitive<GatherParams & { readonly shape: Shape }> = {
 export const cast: Primitive<{ readonly dtype: DType }> = {
   name: 'cast',
   arity: 1,
+  abstract: ([x], { dtype }) => ({ shape: x!.shape, dtype }),
   impl: ([x], { dtype }) => {
     const out = alloc(dtype, x!.size)
     out.set(dataOf(x!))
@@ -579,26 +598,19 @@ export const cast: Primitive<{ readonly dtype: DType }> = {
 // matmul
 // -------------------------------------------------------------------------------------
 
-/** Whether every value behind a (possibly traced) tensor is finite. */
-const allFinite = (x: Tensor): boolean => {
-  const d = dataOf(x.concrete())
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i] as number)) return false
-  return true
-}
-/** x with a 1 inserted at `axis` (counted from the end when negative). */
-const expand = (x: Tensor, axis: number, R: RuleOps): Tensor => {
-  const s = [...x.shape]
-  s.splice(axis < 0 ? s.length + 1 + axis : axis, 0, 1)
-  return R.reshape(x, s)
-}
-// d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (matmulT: no transpose copy).  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
+// d(A·B) = dA·B + A·dB ; Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ (no transpose copy on concrete operands).  Inputs are [..., m, k] and [..., k, n] with equal batch axes.
 // NOTE where an operand holds ±inf or NaN (say, in the unselected branch of `where`), a zero
-// cotangent would meet it in the product as 0 · inf = NaN. Then the products are formed
-// elementwise with mulNoNan (0 · inf = 0, as every other reverse rule) and summed: k times
-// the memory of the plain product, paid only in that case.
+// cotangent would meet it in the product as 0 · inf = NaN. The reverse rules therefore use
+// `matmulNoNan` (src/primitives/matmulNoNan.ts: 0 · inf = 0, as every other reverse rule), which
+// equals the plain product bit for bit when both operands are finite. The rule makes no
+// choice on data (its kernel does), so a staged program is the same whatever the values.
 export const matmul: Primitive<NoParams> = {
   name: 'matmul',
   arity: 2,
+  abstract: ([a, b]) => {
+    const r = a!.shape.length
+    return { shape: [...a!.shape.slice(0, r - 1), b!.shape[r - 1] as number], dtype: a!.dtype }
+  },
   impl: ([a, b]) => {
     const ac = a!
     const bc = b!
@@ -612,14 +624,8 @@ export const matmul: Primitive<NoParams> = {
   },
   jvp: [(aDot, [, b], _y, _p, R) => R.matmul(aDot, b!), (bDot, [a], _y, _p, R) => R.matmul(a!, bDot)],
   vjp: [
-    (yBar, [, b], _y, _p, R) =>
-      allFinite(yBar) && allFinite(b!)
-        ? R.matmulT(yBar, b!, false, true)
-        : R.sum(R.mulNoNan(expand(yBar, -2, R), expand(b!, -3, R)), [yBar.shape.length]), // Σ_j Ȳ_ij B_pj
-    (yBar, [a], _y, _p, R) =>
-      allFinite(yBar) && allFinite(a!)
-        ? R.matmulT(a!, yBar, true, false)
-        : R.sum(R.mulNoNan(expand(a!, -1, R), expand(yBar, -2, R)), [yBar.shape.length - 2]), // Σ_i A_ip Ȳ_ij
+    (yBar, [, b], _y, _p, R) => R.matmulNoNanT(yBar, b!, false, true),
+    (yBar, [a], _y, _p, R) => R.matmulNoNanT(a!, yBar, true, false),
   ],
   // vmap of A·B: with B unbatched and a matrix, the batch folds into A's rows (one product
   // [B·m, k]·[k, n]); with A unbatched, into B's columns ([m, k]·[k, B·n]); otherwise a
@@ -662,8 +668,12 @@ export const primitives = {
   add, sub, mul, div, mulNoNan, divNoNan, pow, maximum, minimum, atan2,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
+  matmulNoNan,
   ...linalgPrimitives,
   ...specialPrimitives,
+  ...arrayPrimitives,
 } as const
+
+export { matmulNoNan }
 
 export type PrimitiveName = keyof typeof primitives

@@ -3,7 +3,7 @@
  * record holds its kernel (`impl`), its forward rule (`jvp`, one linear map per input) and
  * its reverse rule (`vjp`, the transpose of that map, per input), the input domain the
  * table-driven tests draw from, and its convention at kinks. A missing rule is a compile
- * error; `null` says, explicitly, that the output does not depend differentiably on that
+ * error; `abstract` gives the output's shape and dtype without data (staging); `null` says, explicitly, that the output does not depend differentiably on that
  * input (its tangent and cotangent are symbolic zeros).
  *
  * Rules are written against `RuleOps`, the differentiable ops, which the AD layer hands in
@@ -47,8 +47,13 @@ export interface RuleOps {
   unbroadcast(x: Tensor, shape: Shape): Tensor
   transpose(x: Tensor, perm: ReadonlyArray<number>): Tensor
   matmul(a: Tensor, b: Tensor): Tensor
-  /** op(a) · op(b), op swapping the last two axes where `transA` / `transB`: no transpose copy on concrete operands. */
-  matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
+  /** the matrix product whose terms are 0 where either factor is 0 (Σ_p mulNoNan(a_ip, b_pj)) */
+  matmulNoNan(a: Tensor, b: Tensor): Tensor
+  /**
+   * op(a) ⊙· op(b), the masked product of `matmulNoNan` with op a swap of the last two axes
+   * where `transA` / `transB`: on concrete operands no transpose copy is made.
+   */
+  matmulNoNanT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   slice(x: Tensor, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): Tensor
   pad(x: Tensor, before: ReadonlyArray<number>, shape: Shape): Tensor
   gather(x: Tensor, indices: Int32Array, axis: number): Tensor
@@ -61,6 +66,15 @@ export interface RuleOps {
   /** ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n = 0: ψ itself). */
   polygamma(n: number, x: Tensor): Tensor
 }
+
+/** What staging knows of a value: its shape and dtype (JAX's `ShapedArray`). Tensors are abstract values too. */
+export interface AbstractValue {
+  readonly shape: Shape
+  readonly dtype: DType
+}
+
+/** Abstract evaluation: the output's shape and dtype from the inputs' (JAX's `abstract_eval`); reads no data. */
+export type AbstractRule<P> = (xs: ReadonlyArray<AbstractValue>, p: P) => AbstractValue
 
 /** Forward rule for one input: the tangent contribution ∂y/∂x_i · xDot (linear in xDot). */
 export type JvpRule<P> = (xDot: Tensor, xs: ReadonlyArray<Tensor>, y: Tensor, p: P, R: RuleOps) => Tensor
@@ -111,6 +125,8 @@ export interface Primitive<P = unknown> {
   readonly name: string
   /** number of inputs; -1 for variadic (concat) */
   readonly arity: number
+  /** the output's shape and dtype from the inputs' (what the staging level records) */
+  readonly abstract: AbstractRule<P>
   readonly impl: (xs: ReadonlyArray<ConcreteTensor>, p: P) => ConcreteTensor
   readonly jvp: ReadonlyArray<JvpRule<P> | null> | ((i: number) => JvpRule<P> | null)
   readonly vjp: ReadonlyArray<VjpRule<P> | null> | ((i: number) => VjpRule<P> | null)

@@ -19,3 +19,22 @@ export {
   permutation,
   choice,
 } from './distributions.js'
+export {
+  type LocScaleOptions,
+  exponential,
+  laplace,
+  logistic,
+  cauchy,
+  gumbel,
+  gamma,
+  beta,
+  dirichlet,
+  studentT,
+  poisson,
+  categorical,
+  multivariateNormal,
+  uniformSphere,
+  ball,
+  orthogonal,
+} from './more.js'
+export { normalReparam, gammaReparam } from './reparam.js'

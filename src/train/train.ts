@@ -22,12 +22,13 @@
  * per-iteration memory is the current epoch's permutation, which lives inside the iterator.
  */
 import { PurediffError } from '../errors.js'
+import { jit } from '../staging/index.js'
 import { add, cast } from '../ops/index.js'
-import { foldIn, isKey, split } from '../random/index.js'
+import { foldIn, isKey, key as keyOf, split } from '../random/index.js'
 import type { Key } from '../random/index.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { valueAndGrad } from '../transforms/index.js'
-import { flatten, zipWith } from '../tree/Tree.js'
+import { flatten, unflatten, zipWith } from '../tree/Tree.js'
 import type { Leaf } from '../tree/Tree.js'
 import { batchOf, batchPlan, epochOrder } from './batches.js'
 import type { BatchPlan, Dataset, LastBatch } from './batches.js'
@@ -114,6 +115,13 @@ interface ConfigBase<P, B, S> {
   readonly key: Key
   /** Per-step metrics; default: the aux output when it is a record of scalars. */
   readonly metrics?: (ctx: StepContext<P, B>) => Metrics
+  /**
+   * Compile the step with `jit` (default true): the loss and gradient as one program, the
+   * optimizer update and the weight update as another. The states are the same, bit for
+   * bit (the compiler reorders no sum). A part that cannot be staged (a loss that takes the
+   * step key, a value read as a number, a leaf that is not a tensor) runs eagerly instead.
+   */
+  readonly jit?: boolean
 }
 
 /**
@@ -162,6 +170,9 @@ const auxMetrics = (aux: unknown): Metrics => {
 
 const EMPTY: Metrics = Object.freeze({})
 
+/** The key a compiled loss that ignores its key is traced with. */
+const UNUSED_KEY: Key = split(keyOf(0), 1)[0] as Key
+
 /**
  * `params + updates`, leaf by leaf, keeping each parameter's dtype (an update computed in
  * float64 must not silently turn a float32 weight into float64).
@@ -191,6 +202,35 @@ const checkConfig = <P, B, S>(config: ConfigBase<P, B, S>, op: string): BatchPla
     throw new PurediffError('ValueError', 'config.data must be a Dataset { size, batch(indices) } (see fromTensors)', { op })
   }
   return batchPlan(config.data.size, config.batchSize, config.lastBatch ?? 'keep')
+}
+
+/**
+ * `f` compiled with `jit`, or `f` itself from the first call on which staging fails (a
+ * value read as a number or validated as one, a leaf that is not a tensor): the results
+ * are the same either way.
+ */
+const jitOrEager = <A extends unknown[], R>(f: (...args: A) => R): ((...args: A) => R) => {
+  const jf = jit(f as (...args: never[]) => unknown) as unknown as (...args: A) => R
+  let eager = false
+  return (...args: A): R => {
+    if (eager) return f(...args)
+    try {
+      return jf(...args)
+    } catch (e) {
+      // staging failed (or the step is wrong, and then the eager call says so again)
+      if (!(e instanceof PurediffError)) throw e
+      eager = true
+      return f(...args)
+    }
+  }
+}
+
+/** Give number leaves of `like` back as numbers (a compiled program returns scalars as tensors). */
+const likeKinds = <T>(like: T, out: T): T => {
+  const [ls, def] = flatten(like, 'train')
+  const [os, odef] = flatten(out, 'train')
+  if (ls.length !== os.length || JSON.stringify(odef).replace(/"number"/g, '"tensor"') !== JSON.stringify(def).replace(/"number"/g, '"tensor"')) return out
+  return unflatten<T>(odef, os.map((o, i) => (typeof ls[i] === 'number' && o instanceof Tensor && o.size === 1 ? o.item() : o)))
 }
 
 const freezeState = <P, S>(s: TrainState<P, S>): TrainState<P, S> => Object.freeze(s)
@@ -247,7 +287,16 @@ const makeStep = <P, B, S>(
     const out = config.loss(p, batch, k)
     return Array.isArray(out) ? (out as readonly [Tensor | number, unknown]) : [out as Tensor | number, EMPTY]
   }
-  const lossAndGrad = valueAndGrad(withAux, { hasAux: true })
+  const eagerLossAndGrad = valueAndGrad(withAux, { hasAux: true })
+  const useJit = config.jit !== false
+  // a loss that takes the step key draws random numbers from its values: it runs eagerly
+  const compiledLoss = useJit && config.loss.length < 3 ? jitOrEager((p: P, batch: B) => eagerLossAndGrad(p, batch, UNUSED_KEY)) : null
+  const lossAndGrad = (p: P, batch: B, k: Key) => (compiledLoss !== null ? compiledLoss(p, batch) : eagerLossAndGrad(p, batch, k))
+  const update = (grads: P, optState: S, params: P): readonly [P, S] => {
+    const [updates, next] = config.optimizer.update(grads, optState, params)
+    return [addUpdates(params, updates), next]
+  }
+  const compiledUpdate = useJit ? jitOrEager(update) : null
   return (s) => {
     const { dataKey, stepKey } = runKeys(s.key)
     const epochIndex = Math.floor(s.step / plan.stepsPerEpoch)
@@ -257,8 +306,9 @@ const makeStep = <P, B, S>(
     const [[lossT, aux], grads] = lossAndGrad(s.params, batch, foldIn(stepKey, s.step))
     const loss = lossT.item()
     // 5. step: the optimizer turns gradients into updates; the weights move by them.
-    const [updates, optState] = config.optimizer.update(grads, s.optState, s.params)
-    const params = addUpdates(s.params, updates)
+    const [params0, optState0] = compiledUpdate !== null ? compiledUpdate(grads, s.optState, s.params) : update(grads, s.optState, s.params)
+    const params = compiledUpdate !== null ? likeKinds(s.params, params0) : params0
+    const optState = compiledUpdate !== null ? likeKinds(s.optState, optState0) : optState0
     const step = s.step + 1
     const metrics =
       config.metrics !== undefined

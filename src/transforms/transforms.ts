@@ -16,6 +16,7 @@ import {
 } from '../ad/trace.js'
 import type { MainTrace } from '../ad/trace.js'
 import { BatchTracer, moveAxis } from '../ad/batching.js'
+import { markNumberResult } from '../ad/staging.js'
 import { PurediffError } from '../errors.js'
 import { asTensor, broadcastTo, cast, reshape, slice as sliceOp, zerosLike } from '../ops/ops.js'
 import type { ConcreteTensor } from '../tensor/Tensor.js'
@@ -36,8 +37,11 @@ const leafTensor = (l: Leaf, op: string, path: string): Tensor => {
 }
 
 /** Give a number back for a number leaf when the result is concrete and scalar. */
-const likeLeaf = (orig: Leaf, result: Tensor): Leaf =>
-  typeof orig === 'number' && !(result instanceof Tracer) && result.size === 1 ? result.item() : result
+const likeLeaf = (orig: Leaf, result: Tensor): Leaf => {
+  // a staged number argument (weak) stands for a number: the compiled program gives a number back
+  if ((typeof orig === 'number' || (orig as { readonly weak?: boolean }).weak === true) && result instanceof Tracer) markNumberResult(result)
+  return typeof orig === 'number' && !(result instanceof Tracer) && result.size === 1 ? result.item() : result
+}
 
 const flattenArgs = (x: unknown, op: string): [Tensor[], TreeDef, Leaf[], string[]] => {
   const [leaves, def] = flatten(x, op)

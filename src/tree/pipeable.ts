@@ -7,7 +7,7 @@
  *
  * Purity: every function here only reorders the arguments of a pure function.
  * @example
- * pipe(grads, tree.scale(-0.1), tree.add(params)) // params - 0.1 · grads
+ * pipe(grads, scale(-0.1), add(params)) // params - 0.1 · grads
  */
 import type { TensorLike } from '../ops/ops.js'
 import type { Tensor } from '../tensor/Tensor.js'

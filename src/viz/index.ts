@@ -8,6 +8,8 @@
  * This entry is separate from `purediff` so that the core import carries no rendering code
  * (layout, SVG, HTML). Every function here is pure except the writers (`writeFileAtomic`,
  * the progress writers), whose only effect is the file or stream they are given.
+ *
+ * @module purediff/viz
  */
 // line charts
 export {

@@ -548,7 +548,7 @@ let tmpCounter = 0
  * write a temporary file beside it, flush it to disk, then rename it over the target
  * (rename is atomic within one file system). Creates the parent directory if needed.
  * @example
- * writeFileAtomic('out/curve.svg', lineChartSVG({ series: [{ name: 'loss', points: [[1, 2], [2, 1]] }] }))
+ * writeFileAtomic('curve.svg', lineChartSVG({ series: [{ name: 'loss', points: [[1, 2], [2, 1]] }] }))
  * @category effects
  * @since 0.2.0
  */

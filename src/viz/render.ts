@@ -14,7 +14,7 @@
 import { Graph, layout } from '@dagrejs/dagre'
 import type { Tensor } from '../tensor/Tensor.js'
 import { dataOf } from '../tensor/Tensor.js'
-import type { ChainTerm, ExplainNode, Explanation } from './explain.js'
+import type { ChainTerm, ExplainNode, Explanation } from './explanation.js'
 
 // -------------------------------------------------------------------------------------
 // utils: values

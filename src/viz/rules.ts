@@ -90,6 +90,9 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   solve: { y: 'X = A⁻¹·B', jvp: 'Ẋ = A⁻¹·(Ḃ − Ȧ·X)', vjp: 'B̄ += A⁻ᵀ·ȳ ; Ā += −B̄·Xᵀ' },
   logAbsDet: { y: 'y = log|det A|', jvp: 'ẏ = tr(A⁻¹·Ȧ)', vjp: 'Ā += ȳ·A⁻ᵀ' },
   detSign: zero('y = sign(det A)'),
+  sortPerm: zero('y = the sorting permutation of x'),
+  qr: { y: '[Q, R] = qr(A)', jvp: 'X = Ȧ·R⁻¹ ; C = Qᵀ·X ; Ω = tril(C,−1) − tril(C,−1)ᵀ ; Q̇ = Q·(Ω − C) + X ; Ṙ = (C − Ω)·R', vjp: 'G = R̄·Rᵀ − Qᵀ·Q̄ ; Ā += (Q̄ + Q·(G − tril(G − Gᵀ, −1)))·R⁻ᵀ' },
+  eigh: { y: '[w, V] = eigh(sym(A))', jvp: 'P = Vᵀ·sym(Ȧ)·V ; ẇ = diag(P) ; V̇ = V·(F ⊙ P)', vjp: 'Ā += sym(V·(diag(w̄) + F ⊙ Vᵀ·V̄)·Vᵀ)' },
   // special functions (src/primitives/special.ts)
   erf: unary('y = erf(x)', '(2/√π)·exp(−x²)'),
   erfc: unary('y = erfc(x)', '(−2/√π)·exp(−x²)'),
@@ -102,6 +105,7 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   asinh: unary('y = asinh(x)', '1/√(x² + 1)'),
   acosh: unary('y = acosh(x)', '1/√(x² − 1)'),
   atanh: unary('y = atanh(x)', '1/(1 − x²)'),
+  matmulNoNan: { y: 'y = A·B (0·inf = 0)', jvp: 'ẏ = Ȧ·B + A·Ḃ', vjp: 'Ā += ȳ·Bᵀ ; B̄ += Aᵀ·ȳ' },
 })
 
 /** The rule text of a primitive by name; unknown names (a primitive of a newer table) say so. */

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  argsort, at, cummax, cumprod, cumsum, flip, fromData, grad, index, nn, repeat, reshape, roll, sort, split, sum, tensor, tile, topK, mul,
+  argsort, at, vmap, cummax, cumprod, cumsum, flip, fromData, grad, index, nn, repeat, reshape, roll, sort, split, sum, tensor, tile, topK, mul,
 } from '../../src/index.js'
 import { checkGrads } from '../../laws/index.js'
 import { throwsPurediff } from '../helpers/errors.js'
@@ -91,6 +91,14 @@ describe('array ops equal their loops (fast-check), and the laws fail on broken 
     expect(arr(repeat(tensor([[1, 2], [3, 4]]), 2, 0))).toEqual([[1, 2], [1, 2], [3, 4], [3, 4]])
     expect(split(tensor([1, 2, 3, 4, 5]), [1, 3]).map(arr)).toEqual([[1], [2, 3], [4, 5]])
     expect(split(tensor([[1, 2], [3, 4]]), 2, 1).map(arr)).toEqual([[[1], [3]], [[2], [4]]])
+  })
+
+  it('sort under vmap (any batch axis) equals the loop; NaN and ±∞ stay in their own positions', () => {
+    const x = tensor([[3, 1, 2], [0, 5, -1]])
+    expect(arr(vmap((r: Tensor) => sort(r))(x))).toEqual([[1, 2, 3], [-1, 0, 5]])
+    expect(arr(vmap((r: Tensor) => sort(r), { inAxes: 1 })(x))).toEqual([[0, 3], [1, 5], [-1, 2]])
+    expect(arr(vmap((r: Tensor) => topK(r, 1)[0])(x))).toEqual([[3], [5]])
+    expect(arr(sort(tensor([2, NaN, -Infinity, 1])))).toEqual([-Infinity, 1, 2, NaN])
   })
 
   it('topK gives the k largest in descending order, with their indices', () => {

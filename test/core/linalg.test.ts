@@ -12,12 +12,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  cholesky, det, diag, diagonal, einsum, exp, eye, fromData, grad, hessian, inv, logdet, matmul, mul, norm, slogdet, solve, sum, tensor,
+  cholesky, det, diag, diagonal, eigh, einsum, qr, svd, exp, eye, index, reshape, slice, fromData, grad, hessian, inv, logdet, matmul, mul, norm, slogdet, solve, sum, tensor,
   stack, trace, transpose, triangularSolve, tril, triu, vmap,
 } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
 import * as LA from '../../src/primitives/linalg.js'
-import type { AnyPrimitive } from '../../src/primitives/types.js'
+import type { AnyPrimitive, RuleOps } from '../../src/primitives/types.js'
+import { checkAdjoint, checkJvpVsFd } from '../helpers/laws.js'
 import type { Values } from '../helpers/allClose.js'
 import { allClose } from '../helpers/allClose.js'
 import { throwsPurediff } from '../helpers/errors.js'
@@ -347,7 +348,7 @@ describe('norm', () => {
   })
   it('rejects unknown options and orders', () => {
     expect(throwsPurediff(() => norm(tensor([1]), { order: 2 } as never)).message).toMatch(/unknown option 'order'; valid options: ord, axis, keepDims/)
-    expect(throwsPurediff(() => norm(tensor([[1]]), { ord: 'nuc' as never, axis: [0, 1] })).message).toMatch(/matrix ord/)
+    expect(throwsPurediff(() => norm(tensor([[1]]), { ord: 3, axis: [0, 1] })).message).toMatch(/matrix ord/)
     expect(throwsPurediff(() => norm(tensor([1]), { ord: -2 })).message).toMatch(/vector ord/)
   })
 })
@@ -381,5 +382,152 @@ describe('vmap over the linear-algebra ops', () => {
     expect(close(got, stack([0, 1, 2].map((i) => solve(a, tensor([[1, 2], [3, 4], [5, 6]][i]!)))), 1e-15, 1e-15)).toBe(true)
     const g = vmap(grad((x: Tensor) => slogdet(x)[1]))(tensor(spds))
     expect(close(g, spds.map((m) => tr(invRef(m))), 1e-12, 1e-12)).toBe(true)
+  })
+})
+
+describe('eigh', () => {
+  /** sym(B) + diag(0, 3, 6, ...) (distinct eigenvalues) */
+  const symArb = (n: number): fc.Arbitrary<M> => matrixArb(n).map((b) => b.map((r, i) => r.map((v, j) => (v + b[j]![i]!) / 2 + (i === j ? 3 * i : 0))))
+  type Eigh = (a: Tensor) => [Tensor, Tensor]
+  const eighLaw = (f: Eigh) =>
+    fc.property(sizeArb.chain(symArb), (a) => {
+      const [w, v] = f(tensor(a))
+      const wv = (w.toArray() as number[])
+      const ascending = wv.every((x, i) => i === 0 || x >= wv[i - 1]!)
+      const av = matmul(tensor(a), v)
+      const vw = mul(v, w) // column k scaled by w_k
+      return ascending && close(av, vw, 1e-10, 1e-10) && close(matmul(transpose(v), v), eye(a.length), 1e-12, 1e-12)
+    })
+  it('A·V = V·diag(w), VᵀV = I, w ascending; fails for a kernel that returns Vᵀ', () => {
+    expect(run(eighLaw(eigh), 7).failed).toBe(false)
+    const transposed = withImpl(LA.eigh as AnyPrimitive, (xs, p) => {
+      const y = LA.eigh.impl(xs, p as Record<string, never>)
+      const n = y.shape[y.shape.length - 1]!
+      const rows = y.toArray() as number[][]
+      const v = tr(rows.slice(1))
+      return tensor([rows[0]!, ...v]).concrete()
+    })
+    expect(run(eighLaw((a) => {
+      const y = bind(transposed, [a], {})
+      const n = a.shape[0]!
+      return [reshape(slice(y, [0, 0], [1, n]), [n]), slice(y, [1, 0], [n, n])]
+    }), 7).failed).toBe(true)
+  })
+  it('∂w_k/∂A = v_k·v_kᵀ (closed form) and second order by the table laws', () => {
+    const a: M = [[2, 1, 0], [1, 3, 1], [0, 1, 5]]
+    const [, v] = eigh(tensor(a))
+    const vv = v.toArray() as number[][]
+    for (let k = 0; k < 3; k++) {
+      const g = grad((x: Tensor) => index(eigh(x)[0], k))(tensor(a))
+      const want = vv.map((r) => vv.map((q) => r[k]! * q[k]!))
+      expect(close(g, want, 1e-12, 1e-12)).toBe(true)
+    }
+  })
+  it('repeated eigenvalues: the eigenvalues keep a finite, exact gradient (convention)', () => {
+    const g = grad((x: Tensor) => sum(mul(eigh(x)[0], eigh(x)[0])))(eye(3))
+    // d Σ w² / dA = 2A at A = I
+    expect(close(g, [[2, 0, 0], [0, 2, 0], [0, 0, 2]], 1e-12, 1e-12)).toBe(true)
+    // eigenvector signs: the largest entry of each column is positive
+    const [, v] = eigh(tensor([[0, 1], [1, 0]]))
+    expect((v.toArray() as number[][]).map((r) => r.map((x) => Math.sign(x)))).toEqual([[1, 1], [-1, 1]])
+  })
+})
+
+describe('qr and svd', () => {
+  const tallArb = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 })).chain(([n, extra]) => matrixArb(n + extra, n))
+  type Qr = (a: Tensor) => [Tensor, Tensor]
+  const qrLaw = (f: Qr) =>
+    fc.property(tallArb, (a) => {
+      const [q, r] = f(tensor(a))
+      const n = a[0]!.length
+      const rv = r.toArray() as M
+      const upper = rv.every((row, i) => row.every((v, j) => j >= i || v === 0)) && rv.every((row, i) => row[i]! >= 0)
+      return upper && close(matmul(q, r), a, 1e-10, 1e-10) && close(matmul(transpose(q), q), eye(n), 1e-10, 1e-10)
+    })
+  it('Q·R = A, QᵀQ = I, R upper triangular with a non-negative diagonal; fails for a kernel that drops the sign fix', () => {
+    expect(run(qrLaw(qr), 8).failed).toBe(false)
+    const unsigned = withImpl(LA.qr as AnyPrimitive, (xs, p) => {
+      const y = LA.qr.impl(xs, p as Record<string, never>).toArray() as M
+      return tensor(y.map((row) => row.map((v, j) => (j === 0 ? -v : v)))).concrete() // flip the first column of Q and of R
+    })
+    const brokenQr: Qr = (a) => {
+      const y = bind(unsigned, [a], {})
+      const [m, n] = a.shape as [number, number]
+      return [slice(y, [0, 0], [m, n]), slice(y, [m, 0], [n, n])]
+    }
+    expect(run(qrLaw(brokenQr), 8).failed).toBe(true)
+  })
+  it('the gradient of a loss through qr matches finite differences (table laws cover all orders); qr rejects wide matrices', () => {
+    expect(throwsPurediff(() => qr(tensor([[1, 2, 3]]))).message).toMatch(/needs m ≥ n/)
+  })
+
+  type Svd = (a: Tensor) => [Tensor, Tensor, Tensor]
+  const anyArb = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain(([m, n]) => matrixArb(m, n).map((a) => a.map((r, i) => r.map((v, j) => v + (i === j ? 2 * (i + 1) : 0)))))
+  const svdLaw = (f: Svd) =>
+    fc.property(anyArb, (a) => {
+      const [u, s, v] = f(tensor(a))
+      const sv = s.toArray() as number[]
+      const descending = sv.every((x, i) => x >= 0 && (i === 0 || x <= sv[i - 1]!))
+      const k = sv.length
+      return descending && close(matmul(mul(u, s), transpose(v)), a, 1e-9, 1e-9) && close(matmul(transpose(u), u), eye(k), 1e-9, 1e-9) && close(matmul(transpose(v), v), eye(k), 1e-9, 1e-9)
+    })
+  it('U·diag(S)·Vᵀ = A with orthonormal U, V and S descending (tall and wide); fails when S is left ascending', () => {
+    expect(run(svdLaw(svd), 9).failed).toBe(false)
+    const ascending: Svd = (a) => {
+      const [u, s, v] = svd(a)
+      return [u, reshape(tensor([...(s.toArray() as number[])].reverse()), s.shape), v]
+    }
+    expect(run(svdLaw(ascending), 9).failed).toBe(true)
+  })
+  it('∂σ_k/∂A = u_k·v_kᵀ (closed form); norms 2, −2 and nuclear from S', () => {
+    const a: M = [[3, 1], [1, 2], [0, 1]]
+    const [u, s, v] = svd(tensor(a))
+    const uu = u.toArray() as M
+    const vv = v.toArray() as M
+    for (let k = 0; k < 2; k++) {
+      const g = grad((x: Tensor) => index(svd(x)[1], k))(tensor(a))
+      expect(close(g, uu.map((r) => vv.map((q) => r[k]! * q[k]!)), 1e-10, 1e-10)).toBe(true)
+    }
+    const sv = s.toArray() as number[]
+    expect(norm(tensor(a), { ord: 2 }).item()).toBeCloseTo(sv[0]!, 12)
+    expect(norm(tensor(a), { ord: -2 }).item()).toBeCloseTo(sv[1]!, 12)
+    expect(norm(tensor(a), { ord: 'nuc' }).item()).toBeCloseTo(sv[0]! + sv[1]!, 12)
+    // σ₁² + σ₂² = ‖A‖_F²
+    expect(sv[0]! ** 2 + sv[1]! ** 2).toBeCloseTo(16, 12)
+  })
+})
+
+describe('the derivative laws catch broken linear-algebra rules', () => {
+  // the table-driven laws (primitives.test.ts) run these checks on the real records; here
+  // they are shown to reject a deliberately broken rule at the same kind of input
+  const spd = tensor([[4, 1, 0.5], [1, 3, -1], [0.5, -1, 2]])
+  const dir = tensor([[0.3, -0.2, 0.1], [0.7, 0.4, -0.5], [-0.1, 0.2, 0.6]])
+  const yBar = tensor([[1, 0.5, -0.3], [0.2, -1, 0.4], [0.9, 0.1, 0.3]])
+  const f = (prim: AnyPrimitive) => (xs: Tensor[]) => bind(prim, xs, {})
+  it('cholesky: the unbroken rules pass; a VJP without Φ’s halved diagonal fails adjointness', () => {
+    expect(checkAdjoint(f(LA.cholesky as AnyPrimitive), [spd], [dir], yBar).ok).toBe(true)
+    expect(checkJvpVsFd(f(LA.cholesky as AnyPrimitive), [spd], [dir]).ok).toBe(true)
+    const wrongVjp: AnyPrimitive = {
+      ...LA.cholesky,
+      name: 'brokenCholesky',
+      vjp: [(yb: Tensor, _x: ReadonlyArray<Tensor>, l: Tensor, _p: unknown, R: RuleOps) => {
+        const lower = tril(matmul(transpose(l), yb)) // Φ without the ½ on the diagonal
+        const w = R.triangularSolve(l, lower, true, true)
+        const v = transpose(R.triangularSolve(l, transpose(w), true, true))
+        return mul(0.5, R.add(v, transpose(v)))
+      }],
+    }
+    expect(checkAdjoint(f(wrongVjp), [spd], [dir], yBar).ok).toBe(false)
+  })
+  it('solve: a JVP with the wrong sign fails against finite differences', () => {
+    const b = tensor([[1, 2], [0, -1], [3, 1]])
+    const g = (prim: AnyPrimitive) => (xs: Tensor[]) => bind(prim, xs, {})
+    expect(checkJvpVsFd(g(LA.solve as AnyPrimitive), [spd, b], [dir, tensor([[0.1, 0], [0.2, 0.3], [0, -0.4]])]).ok).toBe(true)
+    const wrongJvp: AnyPrimitive = {
+      ...LA.solve,
+      name: 'brokenSolve',
+      jvp: [(aDot: Tensor, [a]: ReadonlyArray<Tensor>, y: Tensor, _p: unknown, R: RuleOps) => R.solve(a!, R.matmul(aDot, y)), (LA.solve.jvp as ReadonlyArray<unknown>)[1] as never],
+    }
+    expect(checkJvpVsFd(g(wrongJvp), [spd, b], [dir, tensor([[0.1, 0], [0.2, 0.3], [0, -0.4]])]).ok).toBe(false)
   })
 })

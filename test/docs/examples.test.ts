@@ -72,6 +72,8 @@ const STATEMENT_START = /^(import|export|const|let|type|interface|if|for|return|
 const instrument = (code: string): string =>
   code
     .split('\n')
+    // an example may show its import; the names are in scope already
+    .map((l) => (/^import .* from '[^']+'$/.test(l) ? '' : l))
     .map((l, k) => {
       const m = LITERAL.exec(l)
       if (m === null || STATEMENT_START.test(l.trim()) || /^\s/.test(l)) return l
@@ -95,7 +97,7 @@ const rounded = (v: unknown): unknown =>
 // the user-side names the examples assume
 // ---------------------------------------------------------------------------------------
 
-const { tensor, zeros, ones, add, matmul, mean, square, sub, sum, tanh, io, nn, optim, random, train, fromTensors, initialState, encodeState, Stream } = purediff
+const { tensor, zeros, ones, add, matmul, mean, square, sub, sum, tanh, io, nn, optim, random, fromTensors, initialState, encodeState, Stream } = purediff
 type Tensor = purediff.Tensor
 type Params = { readonly w: Tensor; readonly b: Tensor }
 // 64 examples of y = x·[1, 2, -1] + 0.5, exactly linear, so a run reaches any target loss
@@ -126,6 +128,8 @@ const fixtures: Record<string, unknown> = {
   state,
   text: JSON.stringify(encodeState(state)),
   errors: decoded._tag === 'Left' ? decoded.left : [],
+  json: JSON.parse(JSON.stringify(io.toJSON(params))),
+  svg: '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>',
   opt,
   state0: opt.init(params),
   images: zeros([2, 784]),

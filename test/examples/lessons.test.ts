@@ -35,21 +35,24 @@ describe('lessons', () => {
     checkFiles(r.files)
   })
 
-  it('reverse vs forward: measured equation counts grow with the inputs for forward mode on a loss, with the outputs for reverse mode on a curve', () => {
+  it('reverse vs forward: counted scalar operations, relative to one evaluation, stay flat on the right side and grow with n on the wrong one', () => {
     const r = reverseVsForward({ out, log: quiet([]) })
-    const col = (k: 'lossReverse' | 'lossForward' | 'curveForward' | 'curveReverse' | 'jacfwdElements') => r.rows.map((row) => row[k])
+    const col = (k: 'lossReverse' | 'lossForward' | 'curveForward' | 'curveReverse') => r.rows.map((row) => row[k])
     expect(r.rows.map((row) => row.n)).toEqual([...SIZES])
-    // reverse for the loss and forward for the curve are flat beyond n = 1
-    expect(new Set(col('lossReverse').slice(1)).size).toBe(1)
-    expect(new Set(col('curveForward')).size).toBe(1)
-    // the other two grow at least linearly: doubling n at least 1.8x the count
-    for (let i = 2; i < SIZES.length; i++) {
+    // reverse for the loss and forward for the curve cost a bounded multiple of one evaluation
+    // (the "cheap gradient principle": a small constant, whatever n)
+    for (const k of ['lossReverse', 'curveForward'] as const) {
+      const c = col(k)
+      expect(Math.max(...c)).toBeLessThan(5)
+      expect(Math.max(...c.slice(2)) / Math.min(...c.slice(2))).toBeLessThan(1.2)
+    }
+    // the other two push n directions: their multiple tends to doubling when n doubles (the
+    // fixed seed and reduction terms weigh less as n grows, so it is checked from n = 4 on)
+    for (let i = 3; i < SIZES.length; i++) {
       expect(col('lossForward')[i]! / col('lossForward')[i - 1]!).toBeGreaterThan(1.8)
       expect(col('curveReverse')[i]! / col('curveReverse')[i - 1]!).toBeGreaterThan(1.8)
-      // batched forward mode: the work (elements) still grows with n
-      expect(col('jacfwdElements')[i]! / col('jacfwdElements')[i - 1]!).toBeGreaterThan(1.5)
     }
-    expect(col('lossForward')[SIZES.length - 1]!).toBeGreaterThan(10 * col('lossReverse')[SIZES.length - 1]!)
+    expect(col('lossForward')[SIZES.length - 1]!).toBeGreaterThan(5 * col('lossReverse')[SIZES.length - 1]!)
     checkFiles(r.files)
   })
 

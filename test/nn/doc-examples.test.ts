@@ -2,7 +2,8 @@
  * The `@example`s of every export tagged `@since 0.2.0` in src/nn, src/optim and src/random
  * run as written: each block is transpiled (TypeScript → JavaScript) and run with the
  * package's names in scope, plus the names of the module's own directory (`nn`, `optim` or
- * `random` exports, which take precedence where a name is shared). A block may end a line
+ * `random` exports; where a name is shared, the package's own wins: `zeros` is the tensor,
+ * not the initializer). A block may end a line
  * with `// ≈ value` (a number or a JSON array): the line's expression must equal that value
  * to 12 significant digits.
  */
@@ -77,7 +78,7 @@ const check = (actual: unknown, expected: unknown): void => {
 
 const run = (dir: keyof typeof dirs, code: string): void => {
   const scope: Record<string, unknown> = Object.fromEntries(
-    Object.entries({ ...purediff, ...dirs[dir], __check: check }).filter(([k]) => /^[A-Za-z_$][\w$]*$/.test(k)),
+    Object.entries({ ...dirs[dir], ...purediff, __check: check }).filter(([k]) => /^[A-Za-z_$][\w$]*$/.test(k)),
   )
   const js = ts.transpileModule(withChecks(code), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText
   const names = Object.keys(scope)

@@ -211,6 +211,28 @@ describe('train', () => {
     }).toThrow(TypeError)
   })
 
+  it('jit (the default) and jit: false give the same states, bit for bit; a compiled loss is traced once per batch shape', () => {
+    let traces = 0
+    const base = {
+      init: (k: Key) => ({ w: uniform(k, [3, 1], { minval: -1, maxval: 1 }), b: fromData(new Float64Array(1), [1]) }),
+      loss: (p: Lin, b: XY) => {
+        traces++
+        return mseLoss(p, b)
+      },
+      data: fromTensors(problem(20, 3, 4)),
+      batchSize: 6,
+      key: key(42),
+    }
+    for (const optimizer of [adam<Lin>(0.05), sgd<Lin>(0.1)]) {
+      traces = 0
+      const compiled = S.toArray(pipe(train({ ...base, optimizer } as TrainConfig<Lin, XY, unknown>), untilStep(12)))
+      expect(traces).toBe(2) // batches of 6 and the last batch of 2
+      const eager = S.toArray(pipe(train({ ...base, optimizer, jit: false } as TrainConfig<Lin, XY, unknown>), untilStep(12)))
+      expect(sameStates(compiled, eager)).toBe(true)
+      expect(compiled.map((s) => s.loss)).toEqual(eager.map((s) => s.loss))
+    }
+  })
+
   it('building the stream calls no user function; iterating twice gives the same states', () => {
     let inits = 0
     let losses = 0
@@ -227,6 +249,7 @@ describe('train', () => {
       data: fromTensors(problem(20, 3, 4)),
       batchSize: 6,
       key: key(42),
+      jit: false, // counts eager loss calls (a compiled loss is called once per batch shape, to trace it)
     }
     const run = pipe(train(config), untilStep(9))
     expect([inits, losses]).toEqual([0, 0])
@@ -454,6 +477,7 @@ describe('stop conditions', () => {
       data: fromTensors(problem(8, 2, 1)),
       batchSize: 8,
       key: key(0),
+      jit: false, // counts eager loss calls
     }
     expect(S.toArray(untilStep(5)(train(cfg))).length).toBe(5)
     expect(calls).toBe(5)
