@@ -4,7 +4,7 @@
  * `tmpdir`). A line `expr // ≈ value` must equal the number to 12 significant digits; a
  * top-level line holding `===` or `<=` must be true.
  */
-import { readFileSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -19,10 +19,11 @@ interface Example {
   readonly code: string
 }
 
-const examples: Example[] = readdirSync('src/viz')
+const vizDir = join(process.cwd(), 'src', 'viz')
+const examples: Example[] = readdirSync(vizDir)
   .filter((f) => f.endsWith('.ts'))
   .flatMap((file) => {
-    const lines = readFileSync(join('src/viz', file), 'utf8').split('\n')
+    const lines = readFileSync(join(vizDir, file), 'utf8').split('\n')
     const out: Example[] = []
     lines.forEach((l, i) => {
       if (!/^\s*\*\s*@example\s*$/.test(l)) return
@@ -72,6 +73,9 @@ describe('doc-comment examples of purediff/viz', () => {
   })
   for (const e of examples) {
     it(`src/viz/${e.file}:${e.line}: ${e.code.split('\n')[0] ?? ''}`, () => {
+      // examples that write files write them under a fresh temporary directory
+      const cwd = process.cwd()
+      process.chdir(mkdtempSync(join(tmpdir(), 'purediff-viz-doc-')))
       const log = console.log
       const write = process.stdout.write
       console.log = () => undefined
@@ -81,6 +85,7 @@ describe('doc-comment examples of purediff/viz', () => {
       } finally {
         console.log = log
         process.stdout.write = write
+        process.chdir(cwd)
       }
     })
   }

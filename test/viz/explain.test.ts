@@ -3,7 +3,7 @@ import { XMLValidator } from 'fast-xml-parser'
 import { describe, expect, it } from 'vitest'
 import { arbProgramCase, arbProgramInputs } from '../../laws/index.js'
 import {
-  add, exp, grad, hessian, hvp, jvp, matmul, mul, scalar, sin, sum, tanh, tensor, tree, vjp, zeros, type Tensor,
+  add, exp, grad, hessian, hvp, jvp, matmul, mul, scalar, sin, sum, tanh, tensor, tree, vjp, vmap, zeros, type Tensor,
 } from '../../src/index.js'
 import { primitives } from '../../src/primitives/table.js'
 import type { AnyPrimitive } from '../../src/primitives/types.js'
@@ -84,6 +84,17 @@ describe('explain: values equal jvp and grad of the same function', () => {
     const e = explain((p: { w: Tensor; b: Tensor }, x: Tensor) => sum(add(mul(p.w, x), p.b)))({ w: tensor([1, 2]), b: tensor([0.5, 0.5]) }, tensor([3, 4]))
     expect(e.inputs.map((id) => e.nodes[id]!.name)).toEqual(['x[0].b', 'x[0].w', 'x[1]'])
     assertClose(e.node('x[1]')!.adjoint!, [1, 2], TOL)
+  })
+
+  it('explains functions that use vmap (the batched program is what is shown)', () => {
+    const f = (x: Tensor) => sum(vmap((r: Tensor) => mul(sin(r), r))(x))
+    const x = tensor([[0.1, 0.2], [0.3, -0.4]])
+    const e = explain(f, { cotangent: 1 })(x)
+    assertClose(e.nodes[e.inputs[0]!]!.adjoint!, grad(f)(x), TOL, TOL)
+  })
+
+  it('names the problem when called on a value traced by an outer transform', () => {
+    expect(() => grad((x: Tensor) => explain((y: Tensor) => sin(y))(x).nodes[0]!.primal)(tensor(1))).toThrow(/explain needs concrete inputs/)
   })
 
   it('is frozen all the way down', () => {
