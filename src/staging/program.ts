@@ -210,7 +210,7 @@ export const programInputs = (program: Program, args: ReadonlyArray<unknown>, op
 /** Structures equal up to number/tensor leaf kinds. */
 const sameLeafless = (a: TreeDef, b: TreeDef): boolean => {
   const strip = (d: TreeDef): unknown =>
-    d.kind === 'tensor' || d.kind === 'number' ? 'leaf' : d.kind === 'array' ? d.children.map(strip) : [d.keys, d.children.map(strip)]
+    d.kind === 'tensor' || d.kind === 'number' ? 'leaf' : [{ ...d, children: null }, d.children.map(strip)]
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b))
 }
 
