@@ -20,13 +20,12 @@
  *   npx tsx examples/curvature.ts [--plot out/curvature.svg]
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import {
   add, cosh, derivative, grad, hessian, hvp, logsumexp, mul, numHessian, ones, slice, softmax, square, Stream, sub, sum, tensor, toArray,
   type Tensor,
 } from 'purediff'
 import { panelsSVG, writeFileAtomic } from 'purediff/viz'
+import { isMain, runCli, type CliSpec } from './lib/cli.js'
 
 const { iterate, map, take, toArray: streamToArray } = Stream
 
@@ -205,7 +204,12 @@ export const main = (opts: CurvatureOptions = {}): CurvatureResult => {
   })
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { plot: { type: 'string' } } })
-  main(values.plot !== undefined ? { plot: values.plot } : {})
+export const CLI: CliSpec = {
+  name: 'curvature',
+  summary: 'Hessians with purediff: the curvature of a catenary, Newton vs gradient descent on Rosenbrock, logsumexp.',
+  options: {
+    plot: { kind: 'string', default: 'out/curvature.svg', description: 'where to write the SVG of both descents' },
+  },
 }
+
+if (isMain(import.meta.url)) runCli(CLI, (v) => main(v['plot'] !== undefined ? { plot: String(v['plot']) } : {}))

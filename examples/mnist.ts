@@ -18,13 +18,12 @@
  * stopping) is made from them.
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import {
   everyEpoch, fromData, fromTensors, nn, optim, random, relu, Stream, train, untilStep, withEpochLoss, withMetrics,
   type DType, type Key, type Tensor,
 } from 'purediff'
 import { createProgress, panelsSVG, writeFileAtomic, type TextSink } from 'purediff/viz'
+import { isMain, runCli, type CliSpec, type CliValues } from './lib/cli.js'
 import { IMAGE_SIZE, loadMnist, N_CLASSES, N_PIXELS } from './lib/mnist.js'
 
 const { accuracy, dense, dropout, mlp, softmaxCrossEntropy } = nn
@@ -258,38 +257,40 @@ export const main = (opts: MnistOptions = {}): MnistResult => {
 // command line
 // -------------------------------------------------------------------------------------
 
-const cli = (argv: ReadonlyArray<string>): MnistOptions => {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      epochs: { type: 'string' },
-      hidden: { type: 'string' },
-      batch: { type: 'string' },
-      lr: { type: 'string' },
-      dropout: { type: 'string' },
-      dtype: { type: 'string' },
-      seed: { type: 'string' },
-      'train-size': { type: 'string' },
-      'test-size': { type: 'string' },
-      plot: { type: 'string' },
-      'no-deskew': { type: 'boolean' },
-    },
-  })
-  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v))
-  const entries: Array<[keyof MnistOptions, unknown]> = [
-    ['epochs', num(values.epochs)],
-    ['hidden', num(values.hidden)],
-    ['batchSize', num(values.batch)],
-    ['learningRate', num(values.lr)],
-    ['dropout', num(values.dropout)],
-    ['dtype', values.dtype],
-    ['seed', num(values.seed)],
-    ['trainSize', num(values['train-size'])],
-    ['testSize', num(values['test-size'])],
-    ['plot', values.plot],
-    ['deskew', values['no-deskew'] === true ? false : undefined],
-  ]
-  return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as MnistOptions
+export const CLI: CliSpec = {
+  name: 'mnist',
+  summary: 'Train an MLP on the MNIST digits of the `mnist` package and write its loss and accuracy curves as SVG.',
+  options: {
+    epochs: { kind: 'number', integer: true, min: 1, default: DEFAULTS.epochs, description: 'passes over the training digits' },
+    hidden: { kind: 'number', integer: true, min: 1, default: DEFAULTS.hidden, description: 'units in the hidden layer' },
+    batch: { kind: 'number', integer: true, min: 1, default: DEFAULTS.batchSize, description: 'minibatch size' },
+    lr: { kind: 'number', min: 0, default: DEFAULTS.learningRate, description: 'peak learning rate of Adam (cosine decay to 0)' },
+    dropout: { kind: 'number', min: 0, max: 0.95, default: DEFAULTS.dropout, description: 'dropout rate on the hidden layer' },
+    dtype: { kind: 'string', choices: ['float32', 'float64'], default: DEFAULTS.dtype, description: 'precision of the weights and images' },
+    seed: { kind: 'number', integer: true, min: 0, default: DEFAULTS.seed, description: 'seed of the initial weights, shuffling and dropout' },
+    'train-size': { kind: 'number', integer: true, min: 10, description: 'use this many training digits (default all 8495)' },
+    'test-size': { kind: 'number', integer: true, min: 1, description: 'use this many test digits (default all 1505)' },
+    plot: { kind: 'string', default: DEFAULTS.plot, description: 'where to write the SVG curves' },
+    'no-deskew': { kind: 'flag', description: 'feed the raw images, without deskewing' },
+  },
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main(cli(process.argv.slice(2)))
+/** The options of `main` from parsed command-line values. */
+export const optionsFromCli = (v: CliValues): MnistOptions => {
+  const entries: Array<[keyof MnistOptions, unknown]> = [
+    ['epochs', v['epochs']],
+    ['hidden', v['hidden']],
+    ['batchSize', v['batch']],
+    ['learningRate', v['lr']],
+    ['dropout', v['dropout']],
+    ['dtype', v['dtype']],
+    ['seed', v['seed']],
+    ['trainSize', v['train-size']],
+    ['testSize', v['test-size']],
+    ['plot', v['plot']],
+    ['deskew', v['no-deskew'] === true ? false : undefined],
+  ]
+  return Object.fromEntries(entries.filter(([, x]) => x !== undefined)) as MnistOptions
+}
+
+if (isMain(import.meta.url)) runCli(CLI, (v) => main(optionsFromCli(v)))

@@ -12,8 +12,8 @@
  *   npx tsx examples/newton.ts
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { pathToFileURL } from 'node:url'
 import { add, cos, derivative, mul, pow, sin, Stream as S, sub, type Tensor } from 'purediff'
+import { isMain, runCli, type CliSpec } from './lib/cli.js'
 
 type Stream<A> = S.Stream<A>
 const { iterate, take } = S
@@ -134,4 +134,10 @@ export const main = (opts: { readonly log?: (line: string) => void } = {}): Newt
   return Object.freeze({ sqrt2, sqrt2Halley, dottie, kepler: Object.freeze(kepler), minimum })
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main()
+export const CLI: CliSpec = {
+  name: 'newton',
+  summary: "Newton's and Halley's methods with `derivative`: √2, the Dottie number, Kepler's equation, a minimum.",
+  options: {},
+}
+
+if (isMain(import.meta.url)) runCli(CLI, () => main())

@@ -19,10 +19,9 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import { add, fromTensors, linspace, mul, nn, optim, patience, random, scalar, square, Stream, train, untilStep, type Tensor } from 'purediff'
 import { panelsSVG, writeFileAtomic } from 'purediff/viz'
+import { isMain, runCli, type CliSpec } from './lib/cli.js'
 
 const { mse } = nn
 const { sgd } = optim
@@ -146,8 +145,18 @@ export const main = (opts: QuadraticOptions = {}): QuadraticResult => {
   return Object.freeze({ t: tArr, h: hArr, fit, g, steps: final.step, loss: finalLoss, plotPath: plot })
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { plot: { type: 'string' }, seed: { type: 'string' } } })
-  main({ ...(values.plot !== undefined ? { plot: values.plot } : {}), ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}) })
+export const CLI: CliSpec = {
+  name: 'quadratic',
+  summary: "Fit a parabola to noisy heights of a thrown ball by gradient descent and estimate g.",
+  options: {
+    seed: { kind: 'number', integer: true, min: 0, default: 0, description: 'seed of the measurement noise' },
+    plot: { kind: 'string', default: 'out/quadratic.svg', description: 'where to write the SVG of the data and the fit' },
+  },
+}
+
+if (isMain(import.meta.url)) {
+  runCli(CLI, (v) =>
+    main({ ...(v['plot'] !== undefined ? { plot: String(v['plot']) } : {}), ...(v['seed'] !== undefined ? { seed: Number(v['seed']) } : {}) }),
+  )
 }
 

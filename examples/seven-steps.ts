@@ -9,12 +9,12 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { pathToFileURL } from 'node:url'
 import { add, fromData, grad, matmul, nn, random, Stream, tree, type Tensor } from 'purediff'
 
 const { accuracy, softmaxCrossEntropy } = nn
 const { key, normal } = random
 const { iterate, last, take, takeUntil } = Stream
+import { isMain, runCli, type CliSpec } from './lib/cli.js'
 import { loadIris } from './lib/iris.js'
 
 /** Options of `main`. */
@@ -79,4 +79,24 @@ export const main = (opts: SevenStepsOptions = {}): SevenStepsResult => {
   return result
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main()
+export const CLI: CliSpec = {
+  name: 'seven-steps',
+  summary: 'The seven steps of learning on the iris flowers: softmax regression by gradient descent.',
+  options: {
+    'max-steps': { kind: 'number', integer: true, min: 0, default: 500, description: 'at most this many gradient steps' },
+    'target-loss': { kind: 'number', min: 0, default: 0.1, description: 'stop once the training loss is below this' },
+    lr: { kind: 'number', min: 0, default: 0.5, description: 'learning rate' },
+    seed: { kind: 'number', integer: true, min: 0, default: 0, description: 'seed of the initial weights' },
+  },
+}
+
+if (isMain(import.meta.url)) {
+  runCli(CLI, (v) =>
+    main({
+      ...(v['max-steps'] !== undefined ? { maxSteps: Number(v['max-steps']) } : {}),
+      ...(v['target-loss'] !== undefined ? { targetLoss: Number(v['target-loss']) } : {}),
+      ...(v['lr'] !== undefined ? { learningRate: Number(v['lr']) } : {}),
+      ...(v['seed'] !== undefined ? { seed: Number(v['seed']) } : {}),
+    }),
+  )
+}

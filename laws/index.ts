@@ -4,6 +4,8 @@
  * derivatives, custom rules, optimizers, codecs and fp-ts instances; arbitraries for
  * tensors, shapes, parameter records and random programs over the primitive table.
  * The vitest helpers live in `purediff/laws/vitest` so this entry never loads vitest.
+ *
+ * @module purediff/laws
  */
 export * from './checkGrads.js'
 export * from './arbitraries.js'

@@ -7,6 +7,8 @@
  * that does not run under vitest never loads it.
  *
  * Purity: each helper only registers tests.
+ *
+ * @module purediff/laws/vitest
  */
 import { fc, test } from '@fast-check/vitest'
 import { describe, test as vitestTest } from 'vitest'

@@ -70,6 +70,17 @@ export class PurediffError extends Error {
   }
 }
 
+/**
+ * The error for a call that lacks an argument, e.g. `mul(2)` written for a pipe: it says
+ * "missing argument" and points at the data-last form (`pipeable.mul(2)`). @internal
+ */
+export const missingArgument = (op: string, what = 'an argument'): PurediffError =>
+  new PurediffError(
+    'ValueError',
+    `missing argument (${what}). ${op} takes its data first, ${op}(x, ...); in a pipe, use the data-last form from purediff/pipeable: pipe(x, pipeable.${op}(...))`,
+    { op },
+  )
+
 /** @internal */
 export const shapeError = (op: string, message: string, ...shapes: ReadonlyArray<number>[]): PurediffError =>
   new PurediffError('ShapeError', message, { op, shapes })

@@ -5,6 +5,8 @@
  * the same record shape; `jvp`, `vjp`, `hessian` and friends compose to any order; training
  * is a lazy, replayable stream of frozen states. This is the package's one public entry
  * (with `purediff/laws` for property tests); the layers below it are internal.
+ *
+ * @module purediff
  */
 // values
 export { PurediffError } from './errors.js'
@@ -41,6 +43,10 @@ export * as dual from './dual/index.js'
 // kernels: which ones run (WebAssembly SIMD or the JS reference)
 export { backend, setBackend } from './kernels/backend.js'
 export type { BackendName } from './kernels/backend.js'
+// data-last, curried forms of the ops and of tree.* for pipe (also 'purediff/pipeable')
+export * as pipeable from './pipeable.js'
 
-// staged programs: trace, print, evaluate, compile (jit)
+// staged programs: trace, print, evaluate, compile (jit). `trace` here is the staging
+// transform of the public contract (it takes precedence over the matrix trace of the ops).
 export * from './staging/index.js'
+export { trace } from './staging/index.js'

@@ -48,6 +48,7 @@ const STATEMENT_START = /^(import|export|const|let|type|interface|if|for|return|
 const instrument = (code: string): string => {
   const body = code
     .replace(/from 'purediff\/laws'/g, `from ${JSON.stringify(join(root, 'laws', 'index.ts'))}`)
+    .replace(/from 'purediff\/viz'/g, `from ${JSON.stringify(join(root, 'src', 'viz', 'index.ts'))}`)
     .replace(/from 'purediff'/g, `from ${JSON.stringify(join(root, 'src', 'index.ts'))}`)
     .split('\n')
     .map((l, k) => {

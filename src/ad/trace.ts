@@ -21,9 +21,13 @@
  */
 import { PurediffError } from '../errors.js'
 import * as P from '../primitives/table.js'
+import * as LA from '../primitives/linalg.js'
+import * as SP from '../primitives/special.js'
 import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
 import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
+import { ConcreteTensor as Concrete, dataOf, wrap } from '../tensor/Tensor.js'
+import { matmulTKernel } from '../kernels/matmul.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -337,6 +341,29 @@ export const unbroadcast = (x: Tensor, shape: Shape): Tensor => {
   return shapeEq(summed.shape, shape) ? summed : bind(P.reshape, [summed], { shape })
 }
 
+/** x with its last two axes swapped. */
+const swapLast = (x: Tensor): Tensor =>
+  bind(P.transpose, [x], { perm: [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2] })
+
+/**
+ * op(a) · op(b) with op a transpose of the last two axes where asked. On concrete operands
+ * (no level traces them, nothing observes) the kernel reads the transposed operand through
+ * its strides (no transpose copy); otherwise it is transpose and matmul, so every level sees
+ * ordinary primitives. Both give the same value (the same products summed in the same order).
+ */
+const matmulT = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => {
+  if (a instanceof Concrete && b instanceof Concrete && observer === null && a.dtype === b.dtype && a.rank === b.rank && a.rank >= 2) {
+    const r = a.rank
+    const batchShape = a.shape.slice(0, r - 2)
+    const m = a.shape[transA ? r - 1 : r - 2] as number
+    const k = a.shape[transA ? r - 2 : r - 1] as number
+    const n = b.shape[transB ? r - 2 : r - 1] as number
+    const batch = batchShape.reduce((s, d) => s * d, 1)
+    return wrap(matmulTKernel(dataOf(a), dataOf(b), batch, m, k, n, a.dtype, transA, transB), [...batchShape, m, n])
+  }
+  return bind(P.matmul, [transA ? swapLast(a) : a, transB ? swapLast(b) : b], none)
+}
+
 /** The differentiable ops handed to every rule. */
 export const R: RuleOps = {
   add: bin(P.add),
@@ -366,9 +393,13 @@ export const R: RuleOps = {
   transpose: (x, perm) => bind(P.transpose, [x], { perm }),
   matmul: (a, b) => bind(P.matmul, [a, b], none),
   matmulNoNan: (a, b) => bind(P.matmulNoNan, [a, b], none),
+  matmulT,
   slice: (x, begin, size) => bind(P.slice, [x], { begin, size }),
   pad: (x, before, shape) => bind(P.pad, [x], { before, shape }),
   gather: (x, indices, axis) => bind(P.gather, [x], { indices, axis }),
   scatterAdd: (x, indices, axis, shape) => bind(P.scatterAdd, [x], { indices, axis, shape }),
   cast: (x, dtype) => (x.dtype === dtype ? x : bind(P.cast, [x], { dtype })),
+  triangularSolve: (t, b, lower, transposeA) => bind(LA.triangularSolve, [t, b], { lower, transposeA }),
+  solve: (a, b) => bind(LA.solve, [a, b], none),
+  polygamma: (n, x) => bind(SP.polygamma, [x], { n }),
 }

@@ -152,7 +152,7 @@ export const issuesOf = (errors: t.Errors, prefix = ''): ReadonlyArray<DecodeIss
 /**
  * io-ts errors as a `PurediffDecodeError` (kind `DecodeError` unless given).
  * @example
- * E.mapLeft(fromIoTsErrors)(TreeCodec.decode(json))
+ * E.mapLeft(fromIoTsErrors)(TreeCodec.decode({ w: { dtype: 'float64', shape: [2, -3], data: [] } })) // Left: issues path by path
  * @category constructors
  * @since 0.2.0
  */

@@ -14,8 +14,19 @@
  * mid-write leaves the old file (or no file) and never half a file; the temporary file is
  * removed on failure. Writing through a symbolic link replaces the file it names (the link
  * stays a link), and an existing file keeps its permission bits (a 0600 file stays 0600).
- * Loading never throws on bad data: it returns `Either<LoadError, _>` whose `errors` name
- * what is wrong and where, and a failed load returns nothing partial. A `format` option
+ *
+ * What a crash leaves: if the process is killed mid-write (no chance to clean up), the target
+ * is the old file (or absent) and a hidden temporary file `.NAME.PID.N.tmp` remains beside it,
+ * up to the checkpoint's size. The next `save` or `load` of that path (and `saveState` or
+ * `loadState`) removes every such file whose writer process PID no longer runs on this
+ * machine; files of a live writer (or of a writer on another machine sharing the directory,
+ * whose PID may look alive here) are left alone.
+ *
+ * Loading never throws on bad data: it returns `Either<PurediffDecodeError, _>` whose
+ * `issues` name what is wrong and where, and a failed load returns nothing partial. It reads
+ * only what each check needs: a safetensors file's 8-byte header length is checked against
+ * the file size and the 100 MB limit before the header is read, and the header is checked
+ * against the file before the tensor bytes are read. A `format` option
  * other than 'json' or 'safetensors' is a `PurediffError` from `save` and a `Left` from `load`.
  *
  * Purity: `save` and `load` perform I/O (they are the only effectful functions in io/);
@@ -526,8 +537,9 @@ interface ReadRequest {
  * format and the header length, then the header, then (once the header fits the file) the
  * tensor bytes. A safetensors file with an absurd or oversized header length is refused
  * after reading 9 bytes.
+ * @internal
  */
-function* loadProgram(file: string, size: number, options: AnyOptions): Generator<ReadRequest, Result<Loaded<unknown>>, Uint8Array> {
+export function* loadProgram(file: string, size: number, options: AnyOptions): Generator<ReadRequest, Result<Loaded<unknown>>, Uint8Array> {
   let format: Format | undefined = options.format ?? formatOf(file)
   if (format === undefined) format = sniff(yield { position: 0, length: Math.min(9, size) }, size)
   let loaded: Loaded<Tree>
@@ -676,8 +688,9 @@ export function loadWithMetadataSync(file: string, options: AnyOptions = {}): Re
  * Load a checkpoint: `Right(tree)` or `Left(LoadError)` naming every problem and where.
  * With `schema`, the tree is decoded against it (shapes, dtypes, NaN, missing and extra keys).
  * @example
- * const r = await load('params.safetensors', { schema: params })
- * if (isRight(r)) train(r.right)
+ * const Params = schema.record({ w: schema.tensor([3, 1]), b: schema.tensor([1]) })
+ * const r = await load('params.safetensors', { schema: Params })
+ * if (isRight(r)) train({ ...config, params: r.right })
  * @category constructors
  * @since 0.1.0
  */

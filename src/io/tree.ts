@@ -159,7 +159,7 @@ export const TreeCodec: t.Type<Tree, TreeJSON, unknown> = new t.Type<Tree, TreeJ
 /**
  * Decode a tree from JSON (already parsed) with a readable report on failure.
  * @example
- * fromJSON(JSON.parse(JSON.stringify(toJSON(tree)))) // Right(tree)
+ * fromJSON(JSON.parse(JSON.stringify(toJSON(params)))) // Right(params)
  * @category constructors
  * @since 0.1.0
  */

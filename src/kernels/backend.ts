@@ -37,7 +37,6 @@ const wasmAvailable = (): boolean => (simd ??= simdSupported())
  * The kernels in use: `'wasm'` (WebAssembly SIMD) or `'js'`.
  *
  * @example
- * import { backend } from 'purediff'
  * const b = backend() // 'wasm' on Node ≥ 20, unless PUREDIFF_BACKEND=js
  * @category kernels
  * @since 0.2.0
@@ -57,7 +56,6 @@ export const backend = (): BackendName => {
  * in use.
  *
  * @example
- * import { setBackend } from 'purediff'
  * setBackend('js') // 'js'
  * setBackend('auto')
  * @category kernels

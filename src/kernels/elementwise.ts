@@ -15,12 +15,25 @@ import { sizeOf, stridesOf } from '../tensor/Tensor.js'
 // broadcasting plans
 // -------------------------------------------------------------------------------------
 
-/** How two (or three) operands map onto the output. mode 0: same shapes; 1: second scalar; 2: first scalar; 3: index arrays. */
+/**
+ * How two operands map onto the output.
+ * - mode 0: same shapes; 1: second is a scalar; 2: first is a scalar;
+ * - mode 4: first has the output's shape, second is a block broadcast: viewing the output as
+ *   [A, R, C], the second is [A, 1, C] (a row vector: A = 1; a column vector: C = 1; a
+ *   middle axis: both), read at a·C + c with no index array;
+ * - mode 5: the same with the operands' roles swapped;
+ * - mode 3: anything else, through index arrays (cached per shape triple).
+ */
 export interface BroadcastPlan {
-  readonly mode: 0 | 1 | 2 | 3
+  readonly mode: 0 | 1 | 2 | 3 | 4 | 5
   readonly ai: Int32Array | null
   readonly bi: Int32Array | null
+  readonly A: number
+  readonly R: number
+  readonly C: number
 }
+
+const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 /**
  * For every output position, the flat index of the input element broadcast onto it;
@@ -28,7 +41,7 @@ export interface BroadcastPlan {
  */
 export const broadcastIndex = (inShape: Shape, outShape: Shape): Int32Array | null => {
   const n = sizeOf(outShape)
-  if (inShape.length === outShape.length && inShape.every((d, i) => d === outShape[i])) return null
+  if (sameShape(inShape, outShape)) return null
   const idx = new Int32Array(n)
   if (sizeOf(inShape) === 1) return idx
   const r = outShape.length
@@ -52,14 +65,59 @@ export const broadcastIndex = (inShape: Shape, outShape: Shape): Int32Array | nu
   return idx
 }
 
+/**
+ * [A, R, C] when `inShape` broadcasts onto `outShape` by repeating along one contiguous run
+ * of axes (output = [A, R, C], input = [A, 1, C]); null otherwise.
+ */
+export const blockBroadcast = (inShape: Shape, outShape: Shape): readonly [number, number, number] | null => {
+  const r = outShape.length
+  const off = r - inShape.length
+  let first = -1
+  let last = -1
+  for (let ax = 0; ax < r; ax++) {
+    const o = outShape[ax] as number
+    const d = ax < off ? 1 : (inShape[ax - off] as number)
+    if (d === o) continue
+    if (first >= 0 && last !== ax - 1) return null // a second run of broadcast axes
+    if (first < 0) first = ax
+    last = ax
+  }
+  if (first < 0) return [1, 1, sizeOf(outShape)]
+  return [sizeOf(outShape.slice(0, first)), sizeOf(outShape.slice(first, last + 1)), sizeOf(outShape.slice(last + 1))]
+}
+
+// index-array plans, cached per shape triple (bounded: cleared when full)
+const planCache = new Map<string, BroadcastPlan>()
+const PLAN_CACHE_SIZE = 64
+
 /** Plan a binary broadcast onto `outShape`. */
 export const planBinary = (aShape: Shape, bShape: Shape, outShape: Shape): BroadcastPlan => {
-  const ai = broadcastIndex(aShape, outShape)
-  const bi = broadcastIndex(bShape, outShape)
-  if (ai === null && bi === null) return { mode: 0, ai, bi }
-  if (ai === null && sizeOf(bShape) === 1) return { mode: 1, ai, bi }
-  if (bi === null && sizeOf(aShape) === 1) return { mode: 2, ai, bi }
-  return { mode: 3, ai: ai ?? identity(sizeOf(outShape)), bi: bi ?? identity(sizeOf(outShape)) }
+  const aFull = sameShape(aShape, outShape)
+  const bFull = sameShape(bShape, outShape)
+  const plan = (mode: BroadcastPlan['mode'], blk: readonly [number, number, number] = [1, 1, 1]): BroadcastPlan => ({
+    mode, ai: null, bi: null, A: blk[0], R: blk[1], C: blk[2],
+  })
+  if (aFull && bFull) return plan(0)
+  if (aFull && sizeOf(bShape) === 1) return plan(1)
+  if (bFull && sizeOf(aShape) === 1) return plan(2)
+  if (aFull) {
+    const blk = blockBroadcast(bShape, outShape)
+    if (blk !== null) return plan(4, blk)
+  }
+  if (bFull) {
+    const blk = blockBroadcast(aShape, outShape)
+    if (blk !== null) return plan(5, blk)
+  }
+  const key = `${aShape.join(',')}|${bShape.join(',')}|${outShape.join(',')}`
+  const hit = planCache.get(key)
+  if (hit !== undefined) return hit
+  const n = sizeOf(outShape)
+  const p: BroadcastPlan = {
+    mode: 3, ai: broadcastIndex(aShape, outShape) ?? identity(n), bi: broadcastIndex(bShape, outShape) ?? identity(n), A: 1, R: 1, C: 1,
+  }
+  if (planCache.size >= PLAN_CACHE_SIZE) planCache.clear()
+  planCache.set(key, p)
+  return p
 }
 
 const identity = (n: number): Int32Array => {
@@ -98,6 +156,14 @@ const binary = (name: string, expr: string): BinaryKernel =>
          case 0: for (let i = 0; i < n; i++) { const x = as[i], y = bs[i]; out[i] = ${expr}; } return;
          case 1: { const y = bs[0]; for (let i = 0; i < n; i++) { const x = as[i]; out[i] = ${expr}; } return; }
          case 2: { const x = as[0]; for (let i = 0; i < n; i++) { const y = bs[i]; out[i] = ${expr}; } return; }
+         case 4: { const A = p.A, R = p.R, C = p.C; let i = 0;
+           for (let a = 0; a < A; a++) { const o = a * C;
+             for (let r = 0; r < R; r++) for (let c = 0; c < C; c++, i++) { const x = as[i], y = bs[o + c]; out[i] = ${expr}; } }
+           return; }
+         case 5: { const A = p.A, R = p.R, C = p.C; let i = 0;
+           for (let a = 0; a < A; a++) { const o = a * C;
+             for (let r = 0; r < R; r++) for (let c = 0; c < C; c++, i++) { const x = as[o + c], y = bs[i]; out[i] = ${expr}; } }
+           return; }
          default: { const ai = p.ai, bi = p.bi;
            for (let i = 0; i < n; i++) { const x = as[ai[i]], y = bs[bi[i]]; out[i] = ${expr}; } }
        }
@@ -152,6 +218,8 @@ export const lessEqualKernel = binary('lessEqual', 'x <= y ? 1 : 0')
 export const equalKernel = binary('equal', 'x === y ? 1 : 0')
 export const notEqualKernel = binary('notEqual', 'x !== y ? 1 : 0')
 export const atan2Kernel = binary('atan2', 'Math.atan2(x, y)')
+// x / y, but 0 wherever x is 0 (even 0 / 0).
+export const divNoNanKernel = binary('divNoNan', 'x === 0 ? 0 : x / y')
 
 // -------------------------------------------------------------------------------------
 // select
@@ -169,13 +237,20 @@ export const whereKernel = (
   out: Data,
 ): void => {
   const n = out.length
+  const cFull = sameShape(cShape, outShape)
+  const aFull = sameShape(aShape, outShape)
+  const bFull = sameShape(bShape, outShape)
+  // every operand full or a scalar (relu's rules: where(x > 0, ȳ, 0)): strides 1 or 0, no index arrays
+  if ((cFull || c.length === 1) && (aFull || a.length === 1) && (bFull || b.length === 1)) {
+    const cs = cFull ? 1 : 0
+    const as = aFull ? 1 : 0
+    const bs = bFull ? 1 : 0
+    for (let i = 0; i < n; i++) out[i] = c[i * cs] !== 0 ? (a[i * as] as number) : (b[i * bs] as number)
+    return
+  }
   const ci = broadcastIndex(cShape, outShape)
   const ai = broadcastIndex(aShape, outShape)
   const bi = broadcastIndex(bShape, outShape)
-  if (ci === null && ai === null && bi === null) {
-    for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? (a[i] as number) : (b[i] as number)
-    return
-  }
   for (let i = 0; i < n; i++) {
     const cv = c[ci === null ? i : (ci[i] as number)] as number
     out[i] = cv !== 0 ? (a[ai === null ? i : (ai[i] as number)] as number) : (b[bi === null ? i : (bi[i] as number)] as number)

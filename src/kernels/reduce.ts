@@ -61,20 +61,20 @@ export const sumKernel = (x: Data, shape: Shape, axes: ReadonlyArray<number>, dt
     return out
   }
   if (isLeading(axes)) {
-    // accumulate in float64 even for float32 outputs
-    const acc = new Float64Array(outSize)
+    // accumulate in float64 even for float32 outputs (a float64 output is its own accumulator)
+    const acc = out instanceof Float64Array ? out : new Float64Array(outSize)
     for (let b = 0; b < inner; b++) {
       const base = b * outSize
       for (let j = 0; j < outSize; j++) acc[j] = (acc[j] as number) + (x[base + j] as number)
     }
-    out.set(acc)
+    if (acc !== out) out.set(acc)
     return out
   }
-  const acc = new Float64Array(outSize)
+  const acc = out instanceof Float64Array ? out : new Float64Array(outSize)
   outIndexWalk(shape, axes, (i, o) => {
     acc[o] = (acc[o] as number) + (x[i] as number)
   })
-  out.set(acc)
+  if (acc !== out) out.set(acc)
   return out
 }
 
@@ -83,12 +83,11 @@ export const maxKernel = (x: Data, shape: Shape, axes: ReadonlyArray<number>, dt
   const n = x.length
   const outSize = sizeOf(shape.filter((_, ax) => !axes.includes(ax)))
   const out = alloc(dtype, outSize)
-  out.fill(-Infinity)
   if (axes.length === 0) {
     out.set(x)
     return out
   }
-  if (outSize === 0 || n === 0) return out
+  if (outSize === 0 || n === 0) return out.fill(-Infinity)
   const inner = n / outSize
   if (isTrailing(axes, shape.length)) {
     for (let o = 0; o < outSize; o++) {
@@ -103,6 +102,7 @@ export const maxKernel = (x: Data, shape: Shape, axes: ReadonlyArray<number>, dt
     }
     return out
   }
+  out.fill(-Infinity) // the odometer path starts every maximum at -Infinity
   outIndexWalk(shape, axes, (i, o) => {
     const v = x[i] as number
     const m = out[o] as number

@@ -6,7 +6,9 @@
  *   dense:   y = x · w + b, with x [..., in], w [in, out], b [out]
  *   conv2d:  y[n, i, j, o] = Σ_{di, dj, c} x̃[n, i·sh + di, j·sw + dj, c] · w[di, dj, c, o] + b[o]
  *            (NHWC input, HWIO kernel, x̃ the zero-padded input; a cross-correlation, as in
- *            every deep-learning library), computed as one matmul over gathered patches
+ *            every deep-learning library), computed as one matmul over gathered patches;
+ *            with dilation (dh, dw) the taps are at i·sh + di·dh, and with g groups each
+ *            group of in/g channels has its own kernel slice and out/g outputs
  *   mlp:     dense layers with an activation between them (none after the last: logits)
  *   dropout: inverted dropout, y = x · m / (1 − rate), m ~ Bernoulli(1 − rate), so E[y] = x
  *
@@ -76,7 +78,13 @@ export interface Conv2dOptions {
   readonly stride?: number | readonly [number, number]
   /** Default 'VALID'. */
   readonly padding?: Padding
+  /** Spacing between kernel taps, for both axes or [rows, columns] (default 1; since 0.2.0). */
+  readonly dilation?: number | readonly [number, number]
+  /** Channel groups: `in` and `out` split into this many groups, each convolved with its own kernel slice w [kh, kw, in/groups, out] (default 1; since 0.2.0). */
+  readonly groups?: number
 }
+
+const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups'] as const
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -216,30 +224,48 @@ const strided = (x: Tensor, axis: number, start: number, count: number, s: numbe
  * A 2-D convolution (cross-correlation) of x [batch, height, width, in] with a kernel
  * w [kh, kw, in, out], plus a bias b [out].
  * @example
- * conv2d({ w, b }, images, { stride: 1, padding: 'SAME' }) // [batch, height, width, out]
+ * conv2d({ w: ones([3, 3, 1, 4]), b: zeros([4]) }, ones([2, 8, 8, 1]), { stride: 1, padding: 'SAME' }).shape // [2, 8, 8, 4]
  * @category layers
  * @since 0.1.0
  */
 export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Tensor => {
   const op = 'conv2d'
+  for (const k of Object.keys(opts)) {
+    if (!(CONV2D_OPTIONS as ReadonlyArray<string>).includes(k)) {
+      throw new PurediffError('ValueError', `unknown option '${k}'; valid options: ${CONV2D_OPTIONS.join(', ')}`, { op })
+    }
+  }
   const w = checkTensor(p.w, 'p.w', op)
   const b = checkTensor(p.b, 'p.b', op)
   const xt = checkTensor(x, 'x', op)
-  if (xt.rank !== 4 || w.rank !== 4 || b.rank !== 1 || xt.shape[3] !== w.shape[2] || b.shape[0] !== w.shape[3]) {
-    throw new PurediffError('ShapeError', 'expected x [batch, height, width, in], w [kh, kw, in, out] and b [out]', {
+  const groups = opts.groups ?? 1
+  if (!Number.isInteger(groups) || groups < 1) throw new PurediffError('ValueError', `groups must be a positive integer, got ${String(groups)}`, { op })
+  if (xt.rank !== 4 || w.rank !== 4 || b.rank !== 1 || xt.shape[3] !== (w.shape[2] as number) * groups || b.shape[0] !== w.shape[3]) {
+    throw new PurediffError('ShapeError', `expected x [batch, height, width, in], w [kh, kw, in/groups, out] and b [out] (groups = ${groups})`, {
       op,
       shapes: [xt.shape, w.shape, b.shape],
     })
   }
+  if ((w.shape[3] as number) % groups !== 0) {
+    throw new PurediffError('ShapeError', `out = ${w.shape[3]} is not divisible by groups = ${groups}`, { op, shapes: [w.shape] })
+  }
   const [sh, sw] = pairOf(opts.stride ?? 1)
+  const [dh, dw] = pairOf(opts.dilation ?? 1)
   const padding = opts.padding ?? 'VALID'
+  if (typeof padding === 'string' && padding !== 'VALID' && padding !== 'SAME') {
+    throw new PurediffError('ValueError', `unknown padding '${padding}'; valid paddings: 'VALID', 'SAME' or [[top, bottom], [left, right]]`, { op })
+  }
   if (![sh, sw].every((s) => Number.isInteger(s) && s >= 1)) {
     throw new PurediffError('ValueError', `strides must be positive integers, got [${sh}, ${sw}]`, { op })
   }
+  if (![dh, dw].every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new PurediffError('ValueError', `dilations must be positive integers, got [${dh}, ${dw}]`, { op })
+  }
   const [n, h, wd, cin] = xt.shape as [number, number, number, number]
-  const [kh, kw, , cout] = w.shape as [number, number, number, number]
-  const [top, bottom, ho] = padAxis(h, kh, sh, padding, 0)
-  const [left, right, wo] = padAxis(wd, kw, sw, padding, 1)
+  const [kh, kw, cg, cout] = w.shape as [number, number, number, number]
+  // a dilated kernel spans (k − 1)·d + 1 entries
+  const [top, bottom, ho] = padAxis(h, (kh - 1) * dh + 1, sh, padding, 0)
+  const [left, right, wo] = padAxis(wd, (kw - 1) * dw + 1, sw, padding, 1)
   if ([top, bottom, left, right].some((v) => !Number.isInteger(v) || v < 0) || ho < 1 || wo < 1) {
     throw new PurediffError('ShapeError', 'the kernel does not fit the (padded) input', { op, shapes: [xt.shape, w.shape] })
   }
@@ -248,12 +274,24 @@ export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Te
   // matches the row-major flattening of w to [kh·kw·in, out]
   const patches: Tensor[] = []
   for (let di = 0; di < kh; di++) {
-    const rows = strided(xp, 1, di, ho, sh)
-    for (let dj = 0; dj < kw; dj++) patches.push(strided(rows, 2, dj, wo, sw))
+    const rows = strided(xp, 1, di * dh, ho, sh)
+    for (let dj = 0; dj < kw; dj++) patches.push(strided(rows, 2, dj * dw, wo, sw))
   }
   const cols = patches.length === 1 ? (patches[0] as Tensor) : concat(patches, 3)
-  const y = matmul(reshape(cols, [n * ho * wo, kh * kw * cin]), reshape(w, [kh * kw * cin, cout]))
-  return add(reshape(y, [n, ho, wo, cout]), b)
+  if (groups === 1) {
+    const y = matmul(reshape(cols, [n * ho * wo, kh * kw * cin]), reshape(w, [kh * kw * cin, cout]))
+    return add(reshape(y, [n, ho, wo, cout]), b)
+  }
+  // group g sees input channels [g·cg, (g+1)·cg) of every tap and writes outputs [g·og, (g+1)·og)
+  const og = cout / groups
+  const taps = reshape(cols, [n * ho * wo, kh * kw, cin])
+  const outs: Tensor[] = []
+  for (let g = 0; g < groups; g++) {
+    const xg = reshape(slice(taps, [0, 0, g * cg], [n * ho * wo, kh * kw, cg]), [n * ho * wo, kh * kw * cg])
+    const wg = reshape(slice(w, [0, 0, 0, g * og], [kh, kw, cg, og]), [kh * kw * cg, og])
+    outs.push(matmul(xg, wg))
+  }
+  return add(reshape(concat(outs, 1), [n, ho, wo, cout]), b)
 }
 
 /**
@@ -290,7 +328,7 @@ export const conv2dInit = (
  * others are divided by 1 − rate, so the expectation is unchanged; otherwise (or with rate
  * 0) the identity. The mask comes only from `key`.
  * @example
- * dropout(foldIn(key, step), 0.5, h, true)
+ * dropout(foldIn(key(0), step), 0.5, h, true)
  * @category layers
  * @since 0.1.0
  */

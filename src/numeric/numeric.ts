@@ -35,7 +35,7 @@ import { Tracer } from '../ad/trace.js'
 import { PurediffError } from '../errors.js'
 import { Tensor, alloc, wrap } from '../tensor/Tensor.js'
 import type { DType, Shape } from '../tensor/Tensor.js'
-import type { Leaf, TreeDef } from '../tree/Tree.js'
+import type { Jacobian, Leaf, TreeDef } from '../tree/Tree.js'
 import { flatten, keyPaths, unflatten } from '../tree/Tree.js'
 
 // -------------------------------------------------------------------------------------
@@ -454,14 +454,14 @@ const along = (j: number) => (pt: Float64Array, h: number): void => {
 
 /**
  * The numeric twin of `hessian`: the Hessian of a scalar function of a tensor, shape
- * `[...in, ...in]`, from mixed second differences (symmetric by construction: the upper
- * triangle is computed and mirrored).
+ * `[...in, ...in]`, or of a tree (a tree of trees of blocks, as `hessian`), from mixed
+ * second differences (symmetric by construction: the upper triangle is computed and mirrored).
  * @category transforms
  * @since 0.1.0
  */
 export const numHessian =
-  <X extends Tensor | number>(f: (x: X) => Tensor | number, opts: NumericOptions = {}): ((x: X) => X) =>
-  (x: X): X => {
+  <X>(f: (x: X) => Tensor | number, opts: NumericOptions = {}): ((x: X) => Jacobian<X, X>) =>
+  (x: X): Jacobian<X, X> => {
     const op = 'numHessian'
     const r = resolve(opts, op)
     const xf = flat(x, op, 'the input')
@@ -478,11 +478,27 @@ export const numHessian =
         H[j * n + i] = v
       }
     }
-    if (typeof x === 'number') return H[0] as X
-    const t = x as Tensor
-    const out = alloc(t.dtype, n * n)
-    out.set(H)
-    return wrap(out, [...t.shape, ...t.shape]) as Tensor as X
+    if (typeof x === 'number') return H[0] as Jacobian<X, X>
+    if (x instanceof Tensor) {
+      const out = alloc(x.dtype, n * n)
+      out.set(H)
+      return wrap(out, [...x.shape, ...x.shape]) as unknown as Jacobian<X, X>
+    }
+    // a tree: a tree of trees of blocks, H.a.b[...a.shape, ...b.shape] = ∂²f / ∂a ∂b (as hessian)
+    return unflatten<Jacobian<X, X>>(
+      xf.def,
+      xf.infos.map((ri) =>
+        unflatten(
+          xf.def,
+          xf.infos.map((ci): Leaf => {
+            if (ri.kind === 'number' && ci.kind === 'number') return H[ri.offset * n + ci.offset] as number
+            const out = alloc(ri.dtype === 'float32' || ci.dtype === 'float32' ? 'float32' : 'float64', ri.size * ci.size)
+            for (let a = 0; a < ri.size; a++) for (let b = 0; b < ci.size; b++) out[a * ci.size + b] = H[(ri.offset + a) * n + ci.offset + b] as number
+            return wrap(out, [...ri.shape, ...ci.shape])
+          }),
+        ) as unknown as Leaf,
+      ),
+    )
   }
 
 /**

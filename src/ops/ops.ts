@@ -12,11 +12,11 @@
  * Purity: ops return new tensors and never modify their arguments.
  */
 import { bind, liftTo, resultDType, unbroadcast as unbroadcastAD } from '../ad/trace.js'
-import { PurediffError, fmtShape } from '../errors.js'
+import { PurediffError, fmtShape, missingArgument } from '../errors.js'
 import * as P from '../primitives/table.js'
 import type { Primitive } from '../primitives/types.js'
 import type { DType, NestedArray, Shape } from '../tensor/Tensor.js'
-import { Tensor, broadcastShapes, scalar, shapeEq, sizeOf, tensor } from '../tensor/Tensor.js'
+import { Tensor, broadcastShapes, checkDType, checkShape, scalar, shapeEq, sizeOf, tensor } from '../tensor/Tensor.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -47,6 +47,7 @@ export const asTensor = (x: unknown, op: string, dtype: DType = 'float64'): Tens
   if (x instanceof Tensor) return x
   if (typeof x === 'number') return scalar(x, dtype)
   if (Array.isArray(x)) return tensorOf(x, op)
+  if (x === undefined) throw missingArgument(op)
   throw new PurediffError('ValueError', `expected a Tensor or a number, got ${describe(x)}`, { op })
 }
 
@@ -62,6 +63,7 @@ const tensorOf = (x: ReadonlyArray<NestedArray>, op: string): Tensor => {
 const checkArg = (x: unknown, op: string): Tensor | number => {
   if (x instanceof Tensor || typeof x === 'number') return x
   if (Array.isArray(x)) return tensorOf(x, op)
+  if (x === undefined) throw missingArgument(op)
   throw new PurediffError('ValueError', `expected a Tensor or a number, got ${describe(x)}`, { op })
 }
 
@@ -397,6 +399,7 @@ export const reshape = (x: TensorLike, shape: Shape): Tensor => {
     }
     target = shape.map((d) => (d === -1 ? t.size / known : d))
   }
+  checkShape(target, 'reshape') // no axis past 2^31 - 1, even with zero elements
   if (sizeOf(target) !== t.size) {
     throw new PurediffError('ShapeError', `cannot reshape ${t.size} elements into ${fmtShape(target)}`, { op: 'reshape', shapes: [t.shape, target] })
   }
@@ -592,6 +595,7 @@ export const oneHot = (indices: ReadonlyArray<number> | Tensor, depth: number, d
 
 /** Change dtype (differentiable; float32 rounds). @category shapes @since 0.1.0 */
 export const cast = (x: TensorLike, dtype: DType): Tensor => {
+  checkDType(dtype, 'cast')
   const t = asTensor(checkArg(x, 'cast'), 'cast', dtype)
   return t.dtype === dtype ? t : bind(P.cast, [t], { dtype })
 }

@@ -11,6 +11,8 @@
  *                                   = linear from v₀ to peak over t ∈ [0, W], then
  *                                     end + (peak − end) · c^p with c the cosine above over T − W steps
  *   piecewiseConstant(v, {b: s, ...})(t) = v · Π_{b ≤ t} s_b   (each scale applies from its boundary on)
+ *   sgdr([c₁, c₂, ...])(t)          = warmupCosineDecay(cᵢ)(t − Bᵢ₋₁), cycle i covering [Bᵢ₋₁, Bᵢ), Bᵢ = Σ_{j≤i} decaySteps_j
+ *                                     (warm restarts, Loshchilov & Hutter 2017; the last cycle holds its end value)
  *
  * Purity: a schedule is a plain function of its argument; nothing is captured mutably.
  */
@@ -245,5 +247,42 @@ export const piecewiseConstant = (
     let v = initValue
     for (const [b, s] of sorted) if (step >= b) v *= s
     return v
+  }
+}
+
+/** One cycle of `sgdr`: the arguments of `warmupCosineDecay`. @category model @since 0.2.0 */
+export interface SgdrCycle extends WarmupCosineDecayOptions {
+  readonly initValue: number
+  readonly peakValue: number
+  readonly warmupSteps: number
+  readonly decaySteps: number
+}
+
+/**
+ * SGDR, cosine decay with warm restarts: warmup-cosine cycles one after the other, each
+ * restarting its own count at its boundary (optax's `sgdr_schedule`).
+ * @example
+ * const s = sgdr([{ initValue: 0, peakValue: 1, warmupSteps: 0, decaySteps: 10 }, { initValue: 0, peakValue: 0.5, warmupSteps: 0, decaySteps: 10 }])
+ * s(10) // ≈ 0.5
+ * @category constructors
+ * @since 0.2.0
+ */
+export const sgdr = (cycles: ReadonlyArray<SgdrCycle>): Schedule => {
+  const op = 'sgdr'
+  if (!Array.isArray(cycles) || cycles.length === 0) throw new PurediffError('ValueError', 'expected a non-empty array of cycles', { op })
+  const parts = cycles.map((c) => {
+    const { initValue, peakValue, warmupSteps, decaySteps, ...rest } = c
+    return warmupCosineDecay(initValue, peakValue, warmupSteps, decaySteps, rest)
+  })
+  const starts: number[] = []
+  cycles.reduce((b, c) => {
+    starts.push(b)
+    return b + c.decaySteps
+  }, 0)
+  return (step) => {
+    checkStep(step, op)
+    let i = 0
+    while (i + 1 < starts.length && step >= (starts[i + 1] as number)) i++
+    return (parts[i] as Schedule)(step - (starts[i] as number))
   }
 }

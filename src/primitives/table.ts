@@ -18,7 +18,7 @@
 import {
   absKernel, addKernel, ceilKernel, cosKernel, divKernel, equalKernel, expKernel, expm1Kernel, floorKernel,
   greaterEqualKernel, greaterKernel, isFiniteKernel, lessEqualKernel, lessKernel, log1pKernel, logKernel,
-  maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
+  divNoNanKernel, maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
   reluKernel, roundKernel, sigmoidKernel, signKernel, sinKernel, sqrtKernel, subKernel, tanhKernel, tanKernel,
   whereKernel, copyKernel, atan2Kernel,
 } from '../kernels/elementwise.js'
@@ -30,8 +30,10 @@ import { matmulKernel } from '../kernels/matmul.js'
 import { maxKernel, sumKernel } from '../kernels/reduce.js'
 import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
-import { matmulNoNan, swapLast } from './linalg.js'
+import { matmulNoNan, swapLast } from './maskedMatmul.js'
 import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
+import { linalgPrimitives } from './linalg.js'
+import { specialPrimitives } from './special.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -256,15 +258,7 @@ export const mulNoNan = binary(
 )
 // d(a / b) masked: as div, with 0 wherever a = 0.
 export const divNoNan = binary(
-  'divNoNan', (as, bs, p, out) => {
-    divKernel(as, bs, p, out)
-    // a = 0 → 0, even for b = 0 (0/0) — recomputed here rather than as a second kernel
-    const n = out.length
-    for (let i = 0; i < n; i++) {
-      const ai = p.mode === 0 || p.mode === 1 ? i : p.mode === 2 ? 0 : (p.ai as Int32Array)[i] as number
-      if (as[ai] === 0) out[i] = 0
-    }
-  },
+  'divNoNan', divNoNanKernel,
   [(aDot, [, b], _y, _p, R) => R.divNoNan(aDot, b!), (bDot, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(y, bDot), b!))],
   [(yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!), (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!))],
   binaryDomain([-3, 3], [0.3, 3]),
@@ -427,7 +421,8 @@ export const reshape: Primitive<{ readonly shape: Shape }> = {
   name: 'reshape',
   arity: 1,
   abstract: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
-  impl: ([x], { shape }) => wrap(dataOf(x!).slice(), shape),
+  // NOTE the result shares x's buffer: buffers are never written after construction
+  impl: ([x], { shape }) => wrap(dataOf(x!), shape),
   jvp: [(xDot, _x, _y, { shape }, R) => R.reshape(xDot, shape)],
   vjp: [(yBar, [x], _y, _p, R) => R.reshape(yBar, x!.shape)],
   // batch first, then reshape the rest
@@ -673,6 +668,8 @@ export const primitives = {
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
   matmulNoNan,
+  ...linalgPrimitives,
+  ...specialPrimitives,
 } as const
 
 export { matmulNoNan }

@@ -49,11 +49,19 @@ export interface RuleOps {
   matmul(a: Tensor, b: Tensor): Tensor
   /** the matrix product whose terms are 0 where either factor is 0 (Σ_p mulNoNan(a_ip, b_pj)) */
   matmulNoNan(a: Tensor, b: Tensor): Tensor
+  /** op(a) · op(b), op swapping the last two axes where `transA` / `transB`: no transpose copy on concrete operands. */
+  matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   slice(x: Tensor, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): Tensor
   pad(x: Tensor, before: ReadonlyArray<number>, shape: Shape): Tensor
   gather(x: Tensor, indices: Int32Array, axis: number): Tensor
   scatterAdd(x: Tensor, indices: Int32Array, axis: number, shape: Shape): Tensor
   cast(x: Tensor, dtype: DType): Tensor
+  /** X with op(T)·X = B, T: [..., n, n] (only its `lower` or upper triangle read), B: [..., n, m]; op(T) = Tᵀ when `transposeA`. */
+  triangularSolve(t: Tensor, b: Tensor, lower: boolean, transposeA: boolean): Tensor
+  /** X with A·X = B, A: [..., n, n], B: [..., n, m] (LU with partial pivoting). */
+  solve(a: Tensor, b: Tensor): Tensor
+  /** ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n = 0: ψ itself). */
+  polygamma(n: number, x: Tensor): Tensor
 }
 
 /** What staging knows of a value: its shape and dtype (JAX's `ShapedArray`). Tensors are abstract values too. */
@@ -101,6 +109,12 @@ export interface Domain<P> {
    * primitives (after broadcasting), the reduced values for reductions
    */
   readonly kinks?: (xs: ReadonlyArray<number>) => number
+  /**
+   * maps the raw draws (uniform in `ranges`, one flat vector per input) to a point of the
+   * domain proper, for primitives whose domain is not a box: an SPD matrix for `cholesky`,
+   * a triangle with a diagonal away from zero for `triangularSolve`
+   */
+  readonly point?: (xs: ReadonlyArray<Float64Array>, c: DomainCase<P>) => Float64Array[]
 }
 
 /** One primitive: kernel, forward rule, reverse rule, batching rule, domain, kink convention. */

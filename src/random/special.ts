@@ -3,7 +3,7 @@
  * the standard normal CDF Φ and its inverse Φ⁻¹ (the probit). `normal` and
  * `truncatedNormal` are inverse-CDF samplers, so their accuracy is the accuracy of Φ⁻¹.
  *
- * Math:
+ * Math (erf and erfc are implemented in src/kernels/special.ts, re-exported here):
  * - erf(x) = (2/√π) e^{-x²} Σ_{n≥0} 2ⁿ x^{2n+1} / (1·3·…·(2n+1)), a series of positive terms
  *   (no cancellation), used for erf when |x| < 3 and for erfc = 1 − erf when x < 1.5 (there
  *   erfc > 0.033, so the subtraction costs at most a few ulps of relative error);
@@ -19,55 +19,13 @@
  * Purity contract: pure functions of numbers; no state.
  */
 
-const SQRT_PI = 1.7724538509055159
+import { erf, erfc } from '../kernels/special.js'
+
 const SQRT_2PI = 2.5066282746310002
 const SQRT1_2 = Math.SQRT1_2
 
-/** e^{-x²} without the error of rounding x² first. */
-const expNegSquare = (x: number): number => {
-  const h = Math.round(x * 65536) / 65536
-  return Math.exp(-h * h) * Math.exp(-(x - h) * (x + h))
-}
-
-/** erf by the positive-term series; accurate for |x| < 3 (about 20–50 terms). */
-const erfSeries = (x: number): number => {
-  const x2 = 2 * x * x
-  let term = x
-  let sum = x
-  for (let n = 1; n < 200; n++) {
-    term *= x2 / (2 * n + 1)
-    sum += term
-    if (term < sum * 1e-17) break
-  }
-  return (2 / SQRT_PI) * expNegSquare(x) * sum
-}
-
-/** erfc for x ≥ 1.5 by the continued fraction. */
-const erfcContinuedFraction = (x: number): number => {
-  let t = x
-  for (let n = 100; n >= 1; n--) t = x + n / 2 / t
-  return expNegSquare(x) / (SQRT_PI * t)
-}
-
-/**
- * The complementary error function erfc(x) = 1 − erf(x), with small relative error in the
- * upper tail (erfc(26) ≈ 5.7e-296 is still accurate; it underflows to 0 near x = 27.3).
- * @internal
- */
-export const erfc = (x: number): number => {
-  if (Number.isNaN(x)) return NaN
-  if (x < 0) return 2 - erfc(-x)
-  if (x < 1.5) return 1 - erfSeries(x)
-  if (x > 27.3) return 0
-  return erfcContinuedFraction(x)
-}
-
-/** The error function. @internal */
-export const erf = (x: number): number => {
-  if (Number.isNaN(x)) return NaN
-  if (x < 0) return -erf(-x)
-  return x < 3 ? erfSeries(x) : 1 - erfcContinuedFraction(x)
-}
+// erf and erfc live with the other special-function kernels (src/kernels/special.ts)
+export { erf, erfc }
 
 /** The standard normal CDF Φ(x) = P(Z ≤ x), accurate in relative terms in the lower tail. @internal */
 export const normalCdf = (x: number): number => erfc(-x * SQRT1_2) / 2

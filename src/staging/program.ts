@@ -148,8 +148,7 @@ const markNumbers = (def: TreeDef, leaves: ReadonlyArray<Leaf>): TreeDef => {
   let i = 0
   const go = (d: TreeDef): TreeDef => {
     if (d.kind === 'tensor' || d.kind === 'number') return isNumberResult(leaves[i++]) ? { kind: 'number' } : d
-    if (d.kind === 'array') return { kind: 'array', children: d.children.map(go) }
-    return { kind: 'record', keys: d.keys, children: d.children.map(go) }
+    return { ...d, children: d.children.map(go) } as TreeDef
   }
   return go(def)
 }
@@ -210,7 +209,7 @@ export const programInputs = (program: Program, args: ReadonlyArray<unknown>, op
 /** Structures equal up to number/tensor leaf kinds. */
 const sameLeafless = (a: TreeDef, b: TreeDef): boolean => {
   const strip = (d: TreeDef): unknown =>
-    d.kind === 'tensor' || d.kind === 'number' ? 'leaf' : d.kind === 'array' ? d.children.map(strip) : [d.keys, d.children.map(strip)]
+    d.kind === 'tensor' || d.kind === 'number' ? 'leaf' : [{ ...d, children: null }, d.children.map(strip)]
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b))
 }
 

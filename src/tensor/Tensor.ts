@@ -83,7 +83,10 @@ export class ConcreteTensor extends Tensor {
   static {
     readData = (t) => t.#data
   }
-  /** @internal use `tensor`, `fromData` or a kernel; `data` must be freshly allocated. */
+  /**
+   * @internal use `tensor`, `fromData` or a kernel; `data` must be freshly allocated, or the
+   * buffer of another tensor (reshape shares it): no buffer is written after construction.
+   */
   constructor(data: Data, shape: Shape) {
     super()
     this.#data = data
@@ -155,9 +158,10 @@ export const sizeOf = (shape: Shape): number => {
 /** Allocate an output array of a dtype. @internal */
 export const alloc = (dtype: DType, n: number): Data => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n))
 
-const checkDType = (dtype: unknown, op: string): DType => {
+/** Validate a dtype argument. @internal */
+export const checkDType = (dtype: unknown, op: string): DType => {
   if (dtype === 'float64' || dtype === 'float32') return dtype
-  throw new PurediffError('DTypeError', `unknown dtype ${JSON.stringify(dtype)}; expected 'float64' or 'float32'`, {
+  throw new PurediffError('DTypeError', `unknown dtype ${typeof dtype === 'string' ? JSON.stringify(dtype.slice(0, 40)) : show(dtype)}; expected 'float64' or 'float32'`, {
     op,
   })
 }
@@ -179,6 +183,22 @@ const show = (d: unknown): string =>
               ? 'an object'
               : `a ${typeof d}`
 const showShape = (shape: ArrayLike<unknown>): string => `[${Array.from(shape, show).join(', ')}]`
+
+/** A count argument (`eye(n)`, `linspace(..., n)`): a non-negative integer an axis can hold. */
+const checkCount = (n: unknown, op: string, name: string): number => {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new PurediffError('ValueError', `${name} must be a non-negative integer, got ${show(n)}`, { op })
+  }
+  if (n > MAX_SIZE) throw new PurediffError('ValueError', `${name} = ${n} is larger than an axis holds (${MAX_SIZE}, 2^31 - 1)`, { op })
+  return n
+}
+
+/** A number argument; `finite` refuses NaN and ±Infinity. */
+const checkNumber = (x: unknown, op: string, name: string, finite: boolean): number => {
+  if (typeof x !== 'number') throw new PurediffError('ValueError', `${name} must be a number, got ${show(x)}`, { op })
+  if (finite && !Number.isFinite(x)) throw new PurediffError('ValueError', `${name} must be finite, got ${show(x)}`, { op })
+  return x
+}
 
 /**
  * Validate a shape: non-negative integers, at most 2^31 − 1 elements in all (kernels index
@@ -310,6 +330,7 @@ export const scalar = (x: number, dtype: DType = 'float64'): ConcreteTensor => {
 /** A tensor filled with one value. @category constructors @since 0.1.0 */
 export const full = (shape: Shape, value: number, dtype: DType = 'float64'): ConcreteTensor => {
   const sh = checkShape(shape, 'full')
+  checkNumber(value, 'full', 'value', false)
   const out = alloc(checkDType(dtype, 'full'), sizeOf(sh))
   if (value !== 0) out.fill(value)
   return wrap(out, sh)
@@ -323,23 +344,34 @@ export const ones = (shape: Shape, dtype: DType = 'float64'): ConcreteTensor => 
 /** `[start, start + step, ...)` below `stop`, as a rank-1 tensor. @category constructors @since 0.1.0 */
 export const arange = (start: number, stop?: number, step = 1, dtype: DType = 'float64'): ConcreteTensor => {
   const [a, b] = stop === undefined ? [0, start] : [start, stop]
+  checkNumber(a, 'arange', 'start', true)
+  checkNumber(b, 'arange', 'stop', true)
+  checkNumber(step, 'arange', 'step', true)
   if (step === 0) throw new PurediffError('ValueError', 'step must be nonzero', { op: 'arange' })
   const n = Math.max(0, Math.ceil((b - a) / step))
-  const out = alloc(dtype, n)
+  if (n > MAX_SIZE) {
+    throw new PurediffError('ValueError', `arange(${a}, ${b}, ${step}) has ${n} elements; a tensor holds at most ${MAX_SIZE} (2^31 - 1)`, { op: 'arange' })
+  }
+  const out = alloc(checkDType(dtype, 'arange'), n)
   for (let i = 0; i < n; i++) out[i] = a + i * step
   return wrap(out, [n])
 }
 
 /** `n` evenly spaced values from `start` to `stop` inclusive. @category constructors @since 0.1.0 */
 export const linspace = (start: number, stop: number, n: number, dtype: DType = 'float64'): ConcreteTensor => {
-  const out = alloc(dtype, n)
+  checkNumber(start, 'linspace', 'start', true)
+  checkNumber(stop, 'linspace', 'stop', true)
+  checkCount(n, 'linspace', 'n')
+  const out = alloc(checkDType(dtype, 'linspace'), n)
   for (let i = 0; i < n; i++) out[i] = n === 1 ? start : start + ((stop - start) * i) / (n - 1)
   return wrap(out, [n])
 }
 
 /** The identity matrix. @category constructors @since 0.1.0 */
 export const eye = (n: number, dtype: DType = 'float64'): ConcreteTensor => {
-  const out = alloc(dtype, n * n)
+  checkCount(n, 'eye', 'n')
+  checkShape([n, n], 'eye')
+  const out = alloc(checkDType(dtype, 'eye'), n * n)
   for (let i = 0; i < n; i++) out[i * n + i] = 1
   return wrap(out, [n, n])
 }
@@ -360,7 +392,18 @@ export const castTo = (t: ConcreteTensor, dtype: DType): ConcreteTensor => {
 export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor
 
 /** A plain JS copy: a number for a scalar or a number, nested arrays otherwise. @category utils @since 0.1.0 */
-export const toArray = (t: Tensor | number): NestedArray => (typeof t === 'number' ? t : t.toArray())
+export const toArray = (t: Tensor | number): NestedArray => {
+  if (typeof t === 'number') return t
+  if (t instanceof Tensor) return t.toArray()
+  const kind = (t as { kind?: unknown } | null)?.kind
+  throw new PurediffError(
+    'ValueError',
+    kind === 'purediff/key'
+      ? 'expected a Tensor or a number, got a PRNG key (its words are key.data; draw numbers from it with random.uniform or random.normal)'
+      : `expected a Tensor or a number, got ${show(t)}`,
+    { op: 'toArray' },
+  )
+}
 
 /** Row-major strides of a shape. @category utils */
 export const stridesOf = (shape: Shape): number[] => {

@@ -130,7 +130,7 @@ export const batchAt = (key: Key, plan: BatchPlan, step: number): readonly numbe
  * The infinite stream of minibatch index lists, epoch after epoch, each epoch a fresh
  * permutation drawn from `key`. Re-iterable: every iteration yields the same batches.
  * @example
- * pipe(batches(key(0), 10, 4), take(3), toArray) // three disjoint batches covering 0..9 (4, 4, 2)
+ * pipe(batches(key(0), 10, 4), Stream.take(3), Stream.toArray) // three disjoint batches covering 0..9 (4, 4, 2)
  * @category constructors
  * @since 0.1.0
  */

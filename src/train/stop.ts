@@ -176,7 +176,7 @@ export const patience = <A extends Progress>(
 /**
  * Only the states at the end of an epoch (after its last batch).
  * @example
- * pipe(train(config), everyEpoch, take(10)) // ten epochs
+ * pipe(train(config), everyEpoch, Stream.take(10)) // ten epochs
  * @category combinators
  * @since 0.1.0
  */

@@ -18,11 +18,12 @@ import type { MainTrace } from '../ad/trace.js'
 import { BatchTracer, moveAxis } from '../ad/batching.js'
 import { markNumberResult } from '../ad/staging.js'
 import { PurediffError } from '../errors.js'
-import { asTensor, broadcastTo, cast, reshape, stack, zerosLike } from '../ops/ops.js'
+import { asTensor, broadcastTo, cast, reshape, slice as sliceOp, zerosLike } from '../ops/ops.js'
 import type { ConcreteTensor } from '../tensor/Tensor.js'
 import { Tensor, fromData, shapeEq } from '../tensor/Tensor.js'
-import type { Leaf, TreeDef } from '../tree/Tree.js'
+import type { Jacobian, Leaf, TreeDef } from '../tree/Tree.js'
 import { assertSameStructure, flatten, keyPaths, unflatten } from '../tree/Tree.js'
+import { checkOptions } from './options.js'
 import { vmap } from './vmap.js'
 
 // -------------------------------------------------------------------------------------
@@ -75,7 +76,10 @@ const matchLeaf = (primal: Tensor, t: Tensor, op: string, path: string, what: st
  * @category transforms
  * @since 0.1.0
  */
-export const jvp = <X, Y>(f: (x: X) => Y, x: X, xDot: X): [Y, Y] => jvpAs('jvp', f, x, xDot)
+export const jvp = <X, Y>(f: (x: X) => Y, x: X, xDot: X, options?: Record<string, never>): [Y, Y] => {
+  checkOptions('jvp', options, [])
+  return jvpAs('jvp', f, x, xDot)
+}
 
 /** `jvp` under the name of the transform the user called (for errors). */
 const jvpAs = <X, Y>(op: string, f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
@@ -112,7 +116,12 @@ const jvpAs = <X, Y>(op: string, f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
  * @category transforms
  * @since 0.1.0
  */
-export const derivative = <X extends Tensor | number>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X): X => {
+export const derivative = <X extends Tensor | number>(f: (x: X) => Tensor | number, options?: Record<string, never>): ((x: X) => X) => {
+  checkOptions('derivative', options, [])
+  return (x: X): X => derivativeAt(f, x)
+}
+
+const derivativeAt = <X extends Tensor | number>(f: (x: X) => Tensor | number, x: X): X => {
   const t = leafTensor(x as Leaf, 'derivative', '')
   const one = broadcastTo(asTensor(1, 'derivative', t.dtype), t.shape)
   const [, yDot] = jvpAs('derivative', (u: Tensor) => f(u as X), t, one)
@@ -131,7 +140,10 @@ export const derivative = <X extends Tensor | number>(f: (x: X) => Tensor | numb
  * @category transforms
  * @since 0.1.0
  */
-export const vjp = <X, Y>(f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => vjpAs('vjp', f, x)
+export const vjp = <X, Y>(f: (x: X) => Y, x: X, options?: Record<string, never>): [Y, (yBar: Y) => X] => {
+  checkOptions('vjp', options, [])
+  return vjpAs('vjp', f, x)
+}
 
 /** `vjp` under the name of the transform the user called (for errors). */
 const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
@@ -171,10 +183,91 @@ const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
   return Object.freeze([unflatten<Y>(ydef, yPrimal), pullback]) as [Y, (yBar: Y) => X]
 }
 
-/** Options of `valueAndGrad`. @category model */
-export interface ValueAndGradOptions {
+// -------------------------------------------------------------------------------------
+// choosing what to differentiate
+// -------------------------------------------------------------------------------------
+
+/** Which positional arguments to differentiate: one index, or a list (the result is then a tuple). @category model */
+export type Argnums = number | ReadonlyArray<number>
+
+/** The arguments `argnums` picks: one argument, or a tuple of them. @category model */
+export type Picked<A extends unknown[], N> = N extends number ? A[N] : { -readonly [K in keyof N]: A[N[K] & number] }
+
+/** Options of `grad` and `valueAndGrad`. @category model */
+export interface GradOptions {
+  /** which positional arguments to differentiate (default 0); a list gives a tuple of gradients */
+  readonly argnums?: Argnums
+  /**
+   * key paths of the leaves to differentiate (`'w'`, `'layers.0.b'` or `'layers[0].b'`; a
+   * path names a leaf or a whole subtree); the other leaves are held constant and get zero
+   * gradients (they are not traced)
+   */
+  readonly wrt?: string | ReadonlyArray<string>
   /** `f` returns `[loss, aux]`; aux is passed through (with its tracers unwrapped). */
   readonly hasAux?: boolean
+}
+/** Options of `valueAndGrad` (as `grad`'s). @category model */
+export type ValueAndGradOptions = GradOptions
+
+/** Options of `jacfwd`, `jacrev` and `hessian`. @category model */
+export interface JacobianOptions {
+  /** which positional arguments to differentiate (default 0) */
+  readonly argnums?: Argnums
+}
+
+/** The differentiated part of the arguments, and how to put a value for it back. */
+const pickArgs = (op: string, argnums: unknown, args: ReadonlyArray<unknown>): [unknown, (x: unknown) => unknown[]] => {
+  const nums: ReadonlyArray<unknown> = typeof argnums === 'number' ? [argnums] : Array.isArray(argnums) ? argnums : []
+  if ((typeof argnums !== 'number' && !Array.isArray(argnums)) || nums.length === 0) {
+    throw new PurediffError('ValueError', `argnums must be an argument index or a non-empty list of them, got ${JSON.stringify(argnums)}`, { op })
+  }
+  nums.forEach((n, j) => {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= args.length) {
+      throw new PurediffError('ValueError', `argnums ${JSON.stringify(n)} is not the index of an argument (the function was called with ${args.length})`, { op })
+    }
+    if (nums.indexOf(n) !== j) throw new PurediffError('ValueError', `argnums lists ${n} twice`, { op })
+  })
+  const idx = nums as ReadonlyArray<number>
+  const x = typeof argnums === 'number' ? args[argnums] : idx.map((i) => args[i])
+  const put = (u: unknown): unknown[] => {
+    const out = args.slice()
+    if (typeof argnums === 'number') out[argnums] = u
+    else idx.forEach((n, j) => (out[n] = (u as ReadonlyArray<unknown>)[j]))
+    return out
+  }
+  return [x, put]
+}
+
+/** A key path in one spelling: `layers[0].b`, `layers.0.b` and `["layers"][0]["b"]` all become `layers.0.b`. */
+const normPath = (p: string): string =>
+  p
+    .replace(/\[(\d+)\]/g, '.$1')
+    .replace(/\[("(?:[^"\\]|\\.)*")\]/g, (_, k: string) => `.${JSON.parse(k) as string}`)
+    .replace(/^\./, '')
+
+/** Which leaves `wrt` selects (all of them when it is absent); a path that names no leaf is an error. */
+const selectWrt = (op: string, ps: ReadonlyArray<string>, wrt: unknown): boolean[] => {
+  if (wrt === undefined) return ps.map(() => true)
+  const list: ReadonlyArray<unknown> = typeof wrt === 'string' ? [wrt] : Array.isArray(wrt) ? wrt : [null]
+  if (list.some((w) => typeof w !== 'string')) {
+    throw new PurediffError('ValueError', 'wrt must be a key path or a list of key paths (strings)', { op })
+  }
+  const leafPaths = ps.map(normPath)
+  const sel = ps.map(() => false)
+  for (const w of list as ReadonlyArray<string>) {
+    const nw = normPath(w)
+    let hit = false
+    leafPaths.forEach((p, i) => {
+      if (nw === '' || p === nw || p.startsWith(`${nw}.`)) {
+        sel[i] = true
+        hit = true
+      }
+    })
+    if (!hit) {
+      throw new PurediffError('TreeError', `wrt names no leaf of the argument; its leaves are: ${ps.map((p) => (p === '' ? '(the argument itself)' : p)).join(', ')}`, { op, path: w })
+    }
+  }
+  return sel
 }
 
 const checkScalar = (y: unknown, op: string): Tensor => {
@@ -188,36 +281,30 @@ const checkScalar = (y: unknown, op: string): Tensor => {
   return y
 }
 
-type Rest<F> = F extends (x: never, ...rest: infer R) => unknown ? R : never
+const GRAD_OPTIONS = ['argnums', 'wrt', 'hasAux'] as const
 
-/**
- * The value of a scalar function and its gradient with respect to the first argument
- * (any tree). With `{ hasAux: true }`, `f` returns `[loss, aux]` and the result is
- * `[[loss, aux], grad]`.
- * @category transforms
- * @since 0.1.0
- */
-export function valueAndGrad<P, A extends unknown[]>(
-  f: (p: P, ...rest: A) => Tensor | number,
-  options?: { readonly hasAux?: false },
-): (p: P, ...rest: A) => [Tensor, P]
-export function valueAndGrad<P, A extends unknown[], Aux>(
-  f: (p: P, ...rest: A) => readonly [Tensor | number, Aux],
-  options: { readonly hasAux: true },
-): (p: P, ...rest: A) => [[Tensor, Aux], P]
-export function valueAndGrad<P, A extends unknown[]>(
-  f: (p: P, ...rest: A) => unknown,
-  options: ValueAndGradOptions = {},
-): (p: P, ...rest: A) => unknown {
-  const op = (options as { readonly name?: string }).name ?? 'valueAndGrad'
-  return (p: P, ...rest: A) => {
-    const [xs, def, origLeaves, ps] = flattenArgs(p, op)
+/** `valueAndGrad` under the name of the transform the user called (for errors). */
+const valueAndGradAs = (op: string, f: (...args: never[]) => unknown, options: GradOptions) => {
+  checkOptions(op, options, GRAD_OPTIONS)
+  const argnums = options.argnums ?? 0
+  return (...args: unknown[]): unknown => {
+    const [x, put] = pickArgs(op, argnums, args)
+    const [xs, def, origLeaves, ps] = flattenArgs(x, op)
+    const sel = selectWrt(op, ps, options.wrt)
     let main!: MainTrace
-    const tracers: VjpTracer[] = []
+    const tracers: Array<VjpTracer | null> = []
     const out = withMain('vjp', op, (m) => {
       main = m
-      xs.forEach((xi) => tracers.push(new VjpTracer(m, xi, inputNode())))
-      return f(unflatten<P>(def, tracers), ...rest)
+      const leaves = xs.map((xi, i) => {
+        if (sel[i] !== true) {
+          tracers.push(null)
+          return origLeaves[i]
+        }
+        const t = new VjpTracer(m, xi, inputNode())
+        tracers.push(t)
+        return t
+      })
+      return (f as (...a: unknown[]) => unknown)(...put(unflatten(def, leaves)))
     })
     let lossOut: unknown = out
     let aux: unknown = undefined
@@ -231,11 +318,13 @@ export function valueAndGrad<P, A extends unknown[]>(
     const y = checkScalar(lossOut, op)
     if (!(y instanceof Tracer && y.main === main)) checkLive(y)
     const value = unwrapAt(main, y)
-    const cts = backward(main, [[y, asTensor(1, op, y.dtype)]], tracers.map((t) => t.node))
-    const g = unflatten<P>(
+    const live = tracers.filter((t): t is VjpTracer => t !== null)
+    const cts = backward(main, [[y, asTensor(1, op, y.dtype)]], live.map((t) => t.node))
+    let k = 0
+    const g = unflatten(
       def,
-      cts.map((c, i) => {
-        const xi = xs[i] as Tensor
+      xs.map((xi, i) => {
+        const c = tracers[i] === null ? null : (cts[k++] ?? null)
         const v = c === null ? zerosLike(xi) : matchLeaf(xi, c, op, ps[i] as string, 'gradient')
         return likeLeaf(origLeaves[i] as Leaf, v)
       }),
@@ -250,120 +339,231 @@ export function valueAndGrad<P, A extends unknown[]>(
 }
 
 /**
- * The gradient of a scalar function with respect to its first argument, with the same
- * structure as that argument.
+ * The value of a scalar function and its gradient with respect to the first argument
+ * (any tree). With `{ hasAux: true }`, `f` returns `[loss, aux]` and the result is
+ * `[[loss, aux], grad]`. `argnums` and `wrt` choose what to differentiate (see `grad`).
  * @example
- * grad((p: { w: Tensor }) => sum(square(p.w)))({ w: tensor([1, 2]) }) // { w: [2, 4] }
+ * valueAndGrad((x: Tensor) => sum(square(x)))(tensor([1, 2])) // [5, [2, 4]]
  * @category transforms
  * @since 0.1.0
  */
+export function valueAndGrad<A extends unknown[], const N extends Argnums>(
+  f: (...args: A) => Tensor | number,
+  options: { readonly argnums: N; readonly wrt?: string | ReadonlyArray<string>; readonly hasAux?: false },
+): (...args: A) => [Tensor, Picked<A, N>]
+export function valueAndGrad<A extends unknown[], const N extends Argnums, Aux>(
+  f: (...args: A) => readonly [Tensor | number, Aux],
+  options: { readonly argnums: N; readonly wrt?: string | ReadonlyArray<string>; readonly hasAux: true },
+): (...args: A) => [[Tensor, Aux], Picked<A, N>]
+export function valueAndGrad<P, A extends unknown[]>(
+  f: (p: P, ...rest: A) => Tensor | number,
+  options?: { readonly hasAux?: false; readonly wrt?: string | ReadonlyArray<string> },
+): (p: P, ...rest: A) => [Tensor, P]
+export function valueAndGrad<P, A extends unknown[], Aux>(
+  f: (p: P, ...rest: A) => readonly [Tensor | number, Aux],
+  options: { readonly hasAux: true; readonly wrt?: string | ReadonlyArray<string> },
+): (p: P, ...rest: A) => [[Tensor, Aux], P]
+export function valueAndGrad(f: (...args: never[]) => unknown, options: GradOptions = {}): (...args: unknown[]) => unknown {
+  return valueAndGradAs('valueAndGrad', f, options)
+}
+
+/**
+ * The gradient of a scalar function with respect to its first argument, with the same
+ * structure as that argument. `{ argnums: 1 }` differentiates another argument, `{ argnums:
+ * [0, 2] }` several (a tuple of gradients); `{ wrt: ['w', 'layers.0.b'] }` differentiates
+ * only those leaves of the argument (the rest are held constant and get zero gradients).
+ * @example
+ * grad((p: { w: Tensor }) => sum(square(p.w)))({ w: tensor([1, 2]) }) // { w: [2, 4] }
+ * @example
+ * grad((w: Tensor, x: Tensor) => sum(mul(w, x)), { argnums: 1 })(tensor([1, 2]), tensor([3, 4])) // [1, 2]
+ * @category transforms
+ * @since 0.1.0
+ */
+export function grad<A extends unknown[], const N extends Argnums>(
+  f: (...args: A) => Tensor | number,
+  options: { readonly argnums: N; readonly wrt?: string | ReadonlyArray<string>; readonly hasAux?: false },
+): (...args: A) => Picked<A, N>
+export function grad<A extends unknown[], const N extends Argnums, Aux>(
+  f: (...args: A) => readonly [Tensor | number, Aux],
+  options: { readonly argnums: N; readonly wrt?: string | ReadonlyArray<string>; readonly hasAux: true },
+): (...args: A) => [Picked<A, N>, Aux]
 export function grad<P, A extends unknown[]>(
   f: (p: P, ...rest: A) => Tensor | number,
+  options?: { readonly hasAux?: false; readonly wrt?: string | ReadonlyArray<string> },
 ): (p: P, ...rest: A) => P
 export function grad<P, A extends unknown[], Aux>(
   f: (p: P, ...rest: A) => readonly [Tensor | number, Aux],
-  options: { readonly hasAux: true },
+  options: { readonly hasAux: true; readonly wrt?: string | ReadonlyArray<string> },
 ): (p: P, ...rest: A) => [P, Aux]
-export function grad<P, A extends unknown[]>(
-  f: (p: P, ...rest: A) => unknown,
-  options: ValueAndGradOptions = {},
-): (p: P, ...rest: A) => unknown {
+export function grad(f: (...args: never[]) => unknown, options: GradOptions = {}): (...args: unknown[]) => unknown {
+  if (typeof f !== 'function') throw new PurediffError('ValueError', `expected a function to differentiate, got ${f === null ? 'null' : typeof f}`, { op: 'grad' })
+  const vg = valueAndGradAs('grad', f, options)
   if (options.hasAux === true) {
-    const vg = valueAndGrad(f as (p: P, ...rest: A) => readonly [Tensor, unknown], { hasAux: true, name: 'grad' } as { hasAux: true })
-    return (p: P, ...rest: A) => {
-      const [[, aux], g] = vg(p, ...rest)
+    return (...args: unknown[]) => {
+      const [[, aux], g] = vg(...args) as [[Tensor, unknown], unknown]
       return Object.freeze([g, aux])
     }
   }
-  return gradAs('grad', f as (p: P, ...rest: A) => Tensor)
+  return (...args: unknown[]) => (vg(...args) as [Tensor, unknown])[1]
 }
 
 /** `grad` under the name of the transform the user called (for errors). */
 const gradAs = <P, A extends unknown[]>(op: string, f: (p: P, ...rest: A) => Tensor | number): ((p: P, ...rest: A) => P) => {
-  const vg = valueAndGrad(f, { name: op } as { hasAux?: false })
-  return (p: P, ...rest: A) => vg(p, ...rest)[1]
+  const vg = valueAndGradAs(op, f as (...args: never[]) => unknown, {})
+  return (p: P, ...rest: A) => (vg(p, ...rest) as [Tensor, P])[1]
 }
 
 // -------------------------------------------------------------------------------------
 // Jacobians and Hessians
 // -------------------------------------------------------------------------------------
 
+export type { Jacobian }
+
 /** A Jacobian block with no elements (an empty input or output). */
 const emptyBlock = (shape: ReadonlyArray<number>, dtype: Tensor['dtype']): ConcreteTensor =>
   fromData(new Float64Array(0), shape, dtype)
 
-/** A one-hot tensor of a shape (1 at flat index j). */
-const basis = (like: Tensor, j: number): ConcreteTensor => {
-  const d = new Float64Array(like.size)
-  d[j] = 1
-  return fromData(d, like.shape, like.dtype)
-}
-
-/**
- * The Jacobian by forward mode (one `jvp` per input element): for a tensor → tensor `f`,
- * shape `[...out, ...in]`; for a tree input, a tree of such blocks.
- * @category transforms
- * @since 0.1.0
- */
-export const jacfwd = <X>(f: (x: X) => Tensor | number): ((x: X) => X) => jacfwdAs('jacfwd', f)
-
-/** `jacfwd` under the name of the transform the user called (for errors). */
-const jacfwdAs = <X>(op: string, f: (x: X) => Tensor | number) => (x: X): X => {
-  const [xs, def, origLeaves] = flattenArgs(x, op)
-  const zeros = xs.map((xi) => zerosLike(xi))
-  let outShape: ReadonlyArray<number> = []
-  const blocks = xs.map((xi, li) => {
-    const cols: Tensor[] = []
-    for (let j = 0; j < xi.size; j++) {
-      const tangents = zeros.map((z, k) => (k === li ? basis(xi, j) : z))
-      const [y, yDot] = jvpAs(op, (u: X) => asTensor(f(u), op), x, unflatten<X>(def, tangents))
-      outShape = (y as Tensor).shape
-      cols.push(yDot as Tensor)
-    }
-    if (cols.length === 0) {
-      // an empty input: the block [...out, ...in] has no elements
-      const y = asTensor(f(x), op)
-      return emptyBlock([...y.shape, ...xi.shape], y.dtype)
-    }
-    return reshape(stack(cols, -1), [...outShape, ...xi.shape])
-  })
-  return unflatten<X>(def, blocks.map((b, i) => likeLeaf(origLeaves[i] as Leaf, b)))
-}
-
-/**
- * The Jacobian by reverse mode (one pullback per output element): shape `[...out, ...in]`.
- * @category transforms
- * @since 0.1.0
- */
-export const jacrev = <X>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X): X => {
-  const [xs, def, origLeaves] = flattenArgs(x, 'jacrev')
-  const [y, pb] = vjpAs('jacrev', (u: X) => asTensor(f(u), 'jacrev'), x)
-  const rows: Tensor[][] = xs.map(() => [])
-  for (let k = 0; k < y.size; k++) {
-    const [gs] = flattenArgs(pb(basis(y, k)), 'jacrev')
-    gs.forEach((g, i) => (rows[i] as Tensor[]).push(g))
+/** Offsets of the leaves in the concatenated flat vector. */
+const offsetsOf = (ts: ReadonlyArray<Tensor>): number[] => {
+  const out: number[] = []
+  let o = 0
+  for (const t of ts) {
+    out.push(o)
+    o += t.size
   }
-  const blocks = xs.map((xi, i) => {
-    const r = rows[i] as Tensor[]
-    if (r.length === 0) return emptyBlock([...y.shape, ...xi.shape], y.dtype) // an empty output
-    return reshape(stack(r, 0), [...y.shape, ...xi.shape])
-  })
-  return unflatten<X>(def, blocks.map((b, i) => likeLeaf(origLeaves[i] as Leaf, b)))
+  return out
+}
+
+/** Rows `offset … offset + size - 1` of the n×n identity, shaped `[n, ...shape]`: the basis vectors of one leaf. */
+const basisRows = (n: number, offset: number, like: Tensor): ConcreteTensor => {
+  const m = like.size
+  const d = new Float64Array(n * m)
+  for (let j = 0; j < m; j++) d[(offset + j) * m + j] = 1
+  return fromData(d, [n, ...like.shape], like.dtype)
+}
+
+/** One block from a batched result: `count` entries from `offset` along its first or last axis, reshaped to `shape`. */
+const blockFrom = (batched: Tensor, axis: 'first' | 'last', offset: number, count: number, shape: ReadonlyArray<number>): Tensor => {
+  const at = axis === 'first' ? 0 : batched.rank - 1
+  const part =
+    batched.shape[at] === count ? batched : sliceOp(batched, batched.shape.map((_, i) => (i === at ? offset : 0)), batched.shape.map((d, i) => (i === at ? count : d)))
+  return reshape(part, shape)
 }
 
 /**
- * The Hessian of a scalar function of a tensor (forward-over-reverse: `jacfwd(jacrev(f))`),
- * shape `[...in, ...in]`. For parameter trees use `hvp`.
+ * Assemble a Jacobian: for each output leaf k, a tree like the input of blocks (k, j). A
+ * scalar output block of a number input leaf is a number when concrete (as `grad` gives).
+ */
+const assemble = (
+  ydef: TreeDef,
+  outShapes: ReadonlyArray<ReadonlyArray<number>>,
+  xdef: TreeDef,
+  xLeaves: ReadonlyArray<Leaf>,
+  block: (k: number, j: number) => Tensor,
+): unknown =>
+  unflatten(
+    ydef,
+    outShapes.map((s, k) => unflatten(xdef, xLeaves.map((xl, j) => (s.length === 0 ? likeLeaf(xl, block(k, j)) : block(k, j))))),
+  )
+
+/** The Jacobian by forward mode: `jvp` along every input basis vector at once, under `vmap`. */
+const jacfwdCore = (op: string, f: (x: unknown) => unknown, x: unknown): unknown => {
+  const [xs, def, origLeaves] = flattenArgs(x, op)
+  const n = xs.reduce((s, t) => s + t.size, 0)
+  if (n === 0) {
+    const [ys, ydef] = flattenArgs(f(x), op)
+    return assemble(ydef, ys.map((t) => t.shape), def, origLeaves, (k, j) => emptyBlock([...(ys[k] as Tensor).shape, ...(xs[j] as Tensor).shape], (ys[k] as Tensor).dtype))
+  }
+  const offs = offsetsOf(xs)
+  const tangents = unflatten(def, xs.map((xi, j) => basisRows(n, offs[j] as number, xi)))
+  // the columns of the Jacobian, batch axis last: each output leaf becomes [...out, n]
+  const cols = vmap((t: unknown) => jvpAs(op, f, x, t)[1], { outAxes: -1 })(tangents)
+  const [cs, ydef] = flattenArgs(cols, op)
+  const outShapes = cs.map((c) => c.shape.slice(0, -1))
+  return assemble(ydef, outShapes, def, origLeaves, (k, j) => {
+    const xj = xs[j] as Tensor
+    return blockFrom(cs[k] as Tensor, 'last', offs[j] as number, xj.size, [...(outShapes[k] as number[]), ...xj.shape])
+  })
+}
+
+/** The Jacobian by reverse mode: the pullback of every output basis vector at once, under `vmap`. */
+const jacrevCore = (op: string, f: (x: unknown) => unknown, x: unknown): unknown => {
+  const [xs, def, origLeaves] = flattenArgs(x, op)
+  const [y, pb] = vjpAs(op, f, x)
+  const [ys, ydef] = flattenArgs(y, op)
+  const m = ys.reduce((s, t) => s + t.size, 0)
+  const n = xs.reduce((s, t) => s + t.size, 0)
+  if (m === 0 || n === 0) {
+    return assemble(ydef, ys.map((t) => t.shape), def, origLeaves, (k, j) => emptyBlock([...(ys[k] as Tensor).shape, ...(xs[j] as Tensor).shape], (ys[k] as Tensor).dtype))
+  }
+  const offs = offsetsOf(ys)
+  const seeds = unflatten(ydef, ys.map((yk, k) => basisRows(m, offs[k] as number, yk)))
+  // the rows of the Jacobian, batch axis first: each input leaf becomes [m, ...in]
+  const rows = vmap((c: unknown) => pb(c), { outAxes: 0 })(seeds)
+  const [rs] = flattenArgs(rows, op)
+  return assemble(ydef, ys.map((t) => t.shape), def, origLeaves, (k, j) => {
+    const yk = ys[k] as Tensor
+    return blockFrom(rs[j] as Tensor, 'first', offs[k] as number, yk.size, [...yk.shape, ...(xs[j] as Tensor).shape])
+  })
+}
+
+/** Apply a Jacobian-like transform to the arguments `argnums` picks. */
+const onArgnums = (op: string, options: JacobianOptions | undefined, core: (f: (x: unknown) => unknown, x: unknown) => unknown, f: (...args: never[]) => unknown) => {
+  checkOptions(op, options, ['argnums'])
+  const argnums = options?.argnums ?? 0
+  return (...args: unknown[]): unknown => {
+    const [x, put] = pickArgs(op, argnums, args)
+    return core((u) => (f as (...a: unknown[]) => unknown)(...put(u)), x)
+  }
+}
+
+/**
+ * The Jacobian by forward mode (`jvp` along every input basis vector, batched with `vmap`):
+ * for a tensor → tensor `f`, shape `[...out, ...in]`; for trees, `Y`'s structure of `X`'s
+ * structure of blocks (as JAX). `{ argnums }` picks the argument(s) to differentiate.
+ * @example
+ * jacfwd((x: Tensor) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
+ * @category transforms
+ * @since 0.1.0
+ */
+export function jacfwd<A extends unknown[], const N extends Argnums, Y>(f: (...args: A) => Y, options: { readonly argnums: N }): (...args: A) => Jacobian<Picked<A, N>, Y>
+export function jacfwd<X, Y = Tensor>(f: (x: X) => Y, options?: JacobianOptions): (x: X) => Jacobian<X, Y>
+export function jacfwd(f: (...args: never[]) => unknown, options?: JacobianOptions): (...args: unknown[]) => unknown {
+  return onArgnums('jacfwd', options, (g, x) => jacfwdCore('jacfwd', g, x), f)
+}
+
+/**
+ * The Jacobian by reverse mode (the pullback of every output basis vector, batched with
+ * `vmap`): shape `[...out, ...in]` for tensors; trees as `jacfwd`.
+ * @example
+ * jacrev((x: Tensor) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
+ * @category transforms
+ * @since 0.1.0
+ */
+export function jacrev<A extends unknown[], const N extends Argnums, Y>(f: (...args: A) => Y, options: { readonly argnums: N }): (...args: A) => Jacobian<Picked<A, N>, Y>
+export function jacrev<X, Y = Tensor>(f: (x: X) => Y, options?: JacobianOptions): (x: X) => Jacobian<X, Y>
+export function jacrev(f: (...args: never[]) => unknown, options?: JacobianOptions): (...args: unknown[]) => unknown {
+  return onArgnums('jacrev', options, (g, x) => jacrevCore('jacrev', g, x), f)
+}
+
+/**
+ * The Hessian of a scalar function (forward-over-reverse: `jacfwd(grad(f))`): shape
+ * `[...in, ...in]` for a tensor; for a record `{ w, b }` a tree of trees of blocks, with
+ * `H.w.b` of shape `[...w.shape, ...b.shape]` (as JAX).
  * @example
  * hessian((x) => sum(pow(x, 3)))(tensor([1, 2])) // [[6, 0], [0, 12]]
  * @category transforms
  * @since 0.1.0
  */
-export const hessian = <X extends Tensor | number>(f: (x: X) => Tensor | number): ((x: X) => X) => (x: X): X => {
-  const t = leafTensor(x as Leaf, 'hessian', '')
-  const g = (u: Tensor): Tensor => gradAs('hessian', (v: Tensor) => checkScalar(f(v as X), 'hessian'))(u)
-  const h = jacfwdAs('hessian', g)(t)
-  return likeLeaf(x as Leaf, h) as X
+export function hessian<A extends unknown[], const N extends Argnums>(f: (...args: A) => Tensor | number, options: { readonly argnums: N }): (...args: A) => Jacobian<Picked<A, N>, Picked<A, N>>
+export function hessian<X>(f: (x: X) => Tensor | number, options?: JacobianOptions): (x: X) => Jacobian<X, X>
+export function hessian(f: (...args: never[]) => unknown, options?: JacobianOptions): (...args: unknown[]) => unknown {
+  return onArgnums(
+    'hessian',
+    options,
+    (g, x) => jacfwdCore('hessian', gradAs('hessian', (u: unknown) => checkScalar(g(u), 'hessian')) as (x: unknown) => unknown, x),
+    f,
+  )
 }
 
 /**
@@ -372,11 +572,14 @@ export const hessian = <X extends Tensor | number>(f: (x: X) => Tensor | number)
  * @category transforms
  * @since 0.1.0
  */
-export const hvp = <X, A extends unknown[] = []>(f: (x: X, ...rest: A) => Tensor | number) => (x: X, v: X, ...rest: A): X => {
-  const g = gradAs('hvp', (u: X) => f(u, ...rest))
-  const [, def, origLeaves] = flattenArgs(x, 'hvp')
-  const [hs] = flatten(jvpAs('hvp', g, x, v)[1], 'hvp')
-  return unflatten<X>(def, hs.map((h, i) => likeLeaf(origLeaves[i] as Leaf, leafTensor(h, 'hvp', ''))))
+export const hvp = <X, A extends unknown[] = []>(f: (x: X, ...rest: A) => Tensor | number, options?: Record<string, never>) => {
+  checkOptions('hvp', options, [])
+  return (x: X, v: X, ...rest: A): X => {
+    const g = gradAs('hvp', (u: X) => f(u, ...rest))
+    const [, def, origLeaves] = flattenArgs(x, 'hvp')
+    const [hs] = flatten(jvpAs('hvp', g, x, v)[1], 'hvp')
+    return unflatten<X>(def, hs.map((h, i) => likeLeaf(origLeaves[i] as Leaf, leafTensor(h, 'hvp', ''))))
+  }
 }
 
 // -------------------------------------------------------------------------------------

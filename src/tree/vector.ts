@@ -17,7 +17,7 @@
  * Purity: nothing here mutates its arguments; every returned tree is frozen (its tensors
  * are immutable values).
  */
-import { PurediffError } from '../errors.js'
+import { PurediffError, missingArgument } from '../errors.js'
 import { add as addOp, greater, mul as mulOp, sqrt, sub as subOp, sum, where } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import { Tensor, full, scalar, shapeEq } from '../tensor/Tensor.js'
@@ -38,8 +38,9 @@ const checkLeaf = (l: unknown, op: string, path: string): Leaf => {
 /** A leafwise binary helper: same shapes required; two numbers stay numbers. */
 const leafwise =
   (op: string, onNumbers: (x: number, y: number) => Leaf, onTensors: (x: TensorLike, y: TensorLike) => Tensor) =>
-  <T>(a: T, b: T): T =>
-    zipWith(
+  <T>(a: T, b: T): T => {
+    if (b === undefined) throw missingArgument(op, `the second tree: ${op}(a, b)`)
+    return zipWith(
       a,
       b,
       (x, y, path) => {
@@ -50,11 +51,13 @@ const leafwise =
       },
       op,
     )
+  }
 
 const scaleLeaf = (x: Leaf, s: TensorLike): Leaf => (typeof x === 'number' && typeof s === 'number' ? x * s : mulOp(x, s))
 
 const checkScalar = (s: unknown, op: string): TensorLike => {
   if (typeof s === 'number') return s
+  if (s === undefined) throw missingArgument(op, 'the scalar')
   if (s instanceof Tensor && s.rank === 0) return s
   throw new PurediffError(
     'ValueError',

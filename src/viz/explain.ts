@@ -265,6 +265,8 @@ const firstBasis = (t: Tensor): Tensor => {
 /**
  * Explain a recorded graph (the step `explain` takes after recording; a staged program
  * becomes a `Graph` the same way).
+ * @example
+ * explainGraph(recordGraph((x: Tensor) => exp(x), [scalar(0)])).nodes[1]?.tangent?.item() // ≈ 1
  * @category constructors
  * @since 0.2.0
  */
@@ -333,7 +335,7 @@ export type ExplainArgs<A extends unknown[]> = { [K in keyof A]: A[K] extends Te
  * with 1 at a scalar output), with the rule and the chain-rule product at each step.
  * @example
  * const e = explain((x: Tensor) => mul(sin(x), x))(0.5)
- * e.node('x')?.adjoint?.item() // cos(0.5)·0.5 + sin(0.5), the derivative
+ * e.node('x')?.adjoint?.item() // ≈ 0.918216819549389 (= cos(0.5)·0.5 + sin(0.5), the derivative)
  * console.log(e.toText())
  * @category constructors
  * @since 0.2.0

@@ -77,7 +77,7 @@ const fmtConst = (v: number): string => (Number.isInteger(v) ? String(v) : Strin
  * Record `f(...args)`: evaluate it once, watching every primitive applied to concrete values.
  * Input leaves are named by their key path (`x` for a lone tensor argument).
  * @example
- * recordGraph((x: Tensor) => sin(mul(x, x)), [scalar(0.5)]).vars.map((v) => v.name) // ['x', 'v1', 'v2']
+ * recordGraph((x: Tensor) => sin(mul(x, x)), [scalar(0.5)]).vars.map((v) => v.name).join(' ') === 'x v1 v2'
  * @category constructors
  * @since 0.2.0
  */

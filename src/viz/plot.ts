@@ -163,7 +163,7 @@ export const formatTick = (v: number, step: number): string => {
  * Linear ticks at a nice step. With `extend`, the range grows to the enclosing ticks
  * (for y axes); otherwise the range is kept and only the ticks inside it are listed.
  * @example
- * linearTicks(0.13, 2.31, true) // lo 0, hi 2.5, ticks 0, 0.5, …, 2.5
+ * linearTicks(0.13, 2.31, true).labels.join(' ') === '0.0 0.5 1.0 1.5 2.0 2.5'
  * @category utils
  * @since 0.2.0
  */
@@ -548,7 +548,7 @@ let tmpCounter = 0
  * write a temporary file beside it, flush it to disk, then rename it over the target
  * (rename is atomic within one file system). Creates the parent directory if needed.
  * @example
- * writeFileAtomic('out/mnist-curves.svg', svg)
+ * writeFileAtomic('curve.svg', lineChartSVG({ series: [{ name: 'loss', points: [[1, 2], [2, 1]] }] }))
  * @category effects
  * @since 0.2.0
  */

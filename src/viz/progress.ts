@@ -251,7 +251,9 @@ export interface WithProgressOptions {
  * (`epoch 3 step 120/400 … loss 0.2312`, with the state's metrics); elsewhere quiet, unless
  * `log` is set. The stream's states pass through unchanged; each replay starts its own clock.
  * @example
- * pipe(train(config), untilStep(400), withProgress({ totalSteps: 400 }), last)
+ * const states = [1, 2, 3, 4].map((step) => ({ step, epoch: step >> 1, epochEnd: step % 2 === 0, loss: 1 / step, metrics: {} }))
+ * pipe(Stream.fromArray(states), withProgress({ totalSteps: 4 }), Stream.toArray).length === 4
+ * // in a program: pipe(train(config), untilStep(400), withProgress({ totalSteps: 400 }), Stream.last)
  * @category combinators
  * @since 0.2.0
  */

@@ -123,7 +123,8 @@ export const renderText = (e: Explanation): string => {
   const head = ['node', 'primal', 'tangent (forward)', 'adjoint (reverse)']
   const widths = head.map((h, c) => Math.max([...h].length, ...rows.map((r) => [...(r[c] as string)].length)))
   const line = (r: ReadonlyArray<string>): string => r.map((s, c) => pad(s, widths[c] as number)).join('  ').trimEnd()
-  const out = [`${e.title}: ${e.nodes.length} nodes, ${e.nodes.filter((n) => n.kind === 'op').length} equations`, line(head)]
+  const nEq = e.nodes.filter((n) => n.kind === 'op').length
+  const out = [`${e.title}: ${e.nodes.length} nodes, ${nEq} equation${nEq === 1 ? '' : 's'}`, line(head)]
   out.push(widths.map((w) => '-'.repeat(w)).join('  '))
   rows.forEach((r) => out.push(line(r)))
   out.push('', 'rules:')
@@ -179,7 +180,7 @@ const htmlEscape = (s: string): string =>
 const num1 = (v: number): string => (Math.round(v * 10) / 10).toString()
 
 const LINE_H = 15
-const CHAR_W = 6.4
+const CHAR_W = 6.8
 const FONT = "font-family=\"'DejaVu Sans Mono', Menlo, Consolas, monospace\""
 export const TANGENT_COLOUR = '#1f5fbf'
 export const ADJOINT_COLOUR = '#c0392b'
@@ -205,7 +206,7 @@ const layoutOf = (e: Explanation): Layout => {
   const lines = e.nodes.map((n) => nodeLines(e, n))
   e.nodes.forEach((n, i) => {
     const ls = lines[i] as string[]
-    g.setNode(String(n.id), { width: Math.max(...ls.map((l) => [...l].length)) * CHAR_W + 16, height: ls.length * LINE_H + 10 })
+    g.setNode(String(n.id), { width: Math.max(...ls.map((l) => [...l].length)) * CHAR_W + 18, height: ls.length * LINE_H + 10 })
   })
   const edges: Array<{ from: number; to: number }> = []
   e.nodes.forEach((n) =>

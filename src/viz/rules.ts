@@ -85,6 +85,24 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   cast: { y: 'y = cast(x)', jvp: 'ẏ = cast(ẋ)', vjp: 'x̄ += cast⁻¹(ȳ)' },
   matmul: { y: 'y = A·B', jvp: 'ẏ = Ȧ·B + A·Ḃ', vjp: 'Ā += ȳ·Bᵀ ; B̄ += Aᵀ·ȳ' },
   matmulNoNan: { y: 'y = A·B (0·inf = 0)', jvp: 'ẏ = Ȧ·B + A·Ḃ', vjp: 'Ā += ȳ·Bᵀ ; B̄ += Aᵀ·ȳ' },
+  // linear algebra (src/primitives/linalg.ts); Φ = lower triangle with the diagonal halved
+  cholesky: { y: 'L = chol(sym(A))', jvp: 'L̇ = L·Φ(L⁻¹·sym(Ȧ)·L⁻ᵀ)', vjp: 'Ā += sym(L⁻ᵀ·Φ(Lᵀ·L̄)·L⁻¹)' },
+  triangularSolve: { y: 'X = op(T)⁻¹·B', jvp: 'Ẋ = op(T)⁻¹·(Ḃ − op(Ṫ)·X)', vjp: 'B̄ += op(T)⁻ᵀ·ȳ ; T̄ += tri(−op(B̄·Xᵀ))' },
+  solve: { y: 'X = A⁻¹·B', jvp: 'Ẋ = A⁻¹·(Ḃ − Ȧ·X)', vjp: 'B̄ += A⁻ᵀ·ȳ ; Ā += −B̄·Xᵀ' },
+  logAbsDet: { y: 'y = log|det A|', jvp: 'ẏ = tr(A⁻¹·Ȧ)', vjp: 'Ā += ȳ·A⁻ᵀ' },
+  detSign: zero('y = sign(det A)'),
+  // special functions (src/primitives/special.ts)
+  erf: unary('y = erf(x)', '(2/√π)·exp(−x²)'),
+  erfc: unary('y = erfc(x)', '(−2/√π)·exp(−x²)'),
+  erfinv: unary('y = erfinv(x)', '(√π/2)·exp(y²)'),
+  lgamma: unary('y = log|Γ(x)|', 'ψ(x)'),
+  polygamma: unary('y = ψ⁽ⁿ⁾(x)', 'ψ⁽ⁿ⁺¹⁾(x)'),
+  asin: unary('y = asin(x)', '1/√(1 − x²)'),
+  acos: unary('y = acos(x)', '(−1/√(1 − x²))'),
+  atan: unary('y = atan(x)', '1/(1 + x²)'),
+  asinh: unary('y = asinh(x)', '1/√(x² + 1)'),
+  acosh: unary('y = acosh(x)', '1/√(x² − 1)'),
+  atanh: unary('y = atanh(x)', '1/(1 − x²)'),
 })
 
 /** The rule text of a primitive by name; unknown names (a primitive of a newer table) say so. */

@@ -48,6 +48,8 @@ const BROADCAST: DomainCase<unknown>[] = [[[], [3]], [[2, 3], [3]], [[2, 1], [1,
 /** Cases for a primitive: its domain's, or (no differentiable domain) cases by family. */
 const casesOf = (prim: AnyPrimitive): { cases: ReadonlyArray<DomainCase<unknown>>; ranges: ReadonlyArray<readonly [number, number]> } => {
   if (prim.domain !== null) return { cases: prim.domain.cases, ranges: prim.domain.ranges }
+  // a determinant's sign reads (batches of) square matrices
+  if (prim.name === 'detSign') return { cases: [{ shapes: [[2, 2]], params: {} }, { shapes: [[2, 3, 3]], params: {} }], ranges: [[-2, 2]] }
   if (prim.name === 'cast') return { cases: [{ shapes: [[2, 3]], params: { dtype: 'float32' } }, { shapes: [[3]], params: { dtype: 'float32' } }], ranges: [[-3, 3]] }
   if (prim.arity === 2) return { cases: BROADCAST, ranges: [[-2, 2], [-2, 2]] }
   return { cases: ELEMENTWISE, ranges: [[-3, 3]] }

@@ -132,7 +132,10 @@ export const domainInputs = <P>(domain: Domain<P>, dcase: DomainCase<P>, margin 
     const [lo, hi] = domain.ranges[Math.min(i, domain.ranges.length - 1)] as readonly [number, number]
     return vecIn(sizeOf(shape), lo, hi)
   })
-  return fc.tuple(...arbs).filter((xs) => kinkDistance(domain, dcase, xs) > margin)
+  const point = domain.point
+  const raw = fc.tuple(...arbs)
+  const drawn = point === undefined ? raw : raw.map((xs) => point(xs, dcase))
+  return drawn.filter((xs) => kinkDistance(domain, dcase, xs) > margin)
 }
 
 /** Tangents (or cotangents) for the given shapes, each entry in [−1, 1]. */

@@ -27,6 +27,12 @@ import { backend, setBackend } from '../../src/kernels/backend.js'
 import { transposeKernel } from '../../src/kernels/layout.js'
 import { PurediffError } from '../../src/errors.js'
 import { simdSupported } from '../../src/kernels/wasm/emit.js'
+import { R } from '../../src/ad/trace.js'
+import type { Tensor } from '../../src/index.js'
+import { fromData, matmul, transpose } from '../../src/index.js'
+import { dataOf } from '../../src/tensor/Tensor.js'
+
+const toArrayFlat = (t: Tensor): number[] => [...dataOf(t.concrete())]
 
 type Kernel = (a: Data, b: Data, batch: number, m: number, k: number, n: number, dtype: DType, tA: boolean, tB: boolean) => Data
 
@@ -242,5 +248,43 @@ describe('backend', () => {
     for (let i = 0; i < 5; i++) gemmWasm(a, a, 1, 200, 300, 200, 'float64')
     expect(arenaBytes()).toBe(size)
     expect(size).toBeLessThanOrEqual(ARENA_CAP_BYTES)
+  })
+})
+
+// ---- the rules' transposed product: the kernel path equals transpose-then-matmul exactly
+
+describe('R.matmulT (what the matmul reverse rules use)', () => {
+  const composite = (a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor => {
+    const sw = (x: Tensor): Tensor => transpose(x, [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2])
+    return matmul(tA ? sw(a) : a, tB ? sw(b) : b)
+  }
+  const law = (f: typeof R.matmulT) =>
+    fc.property(caseArb(['float64', 'float32'], true).filter((c) => c.batch > 0), fc.boolean(), (c, batched) => {
+      const bs = batched ? [c.batch] : []
+      if (!batched && c.batch !== 1) return
+      const a = fromData(c.a, [...bs, ...(c.tA ? [c.k, c.m] : [c.m, c.k])], c.dtype)
+      const b = fromData(c.b, [...bs, ...(c.tB ? [c.n, c.k] : [c.k, c.n])], c.dtype)
+      const got = f(a, b, c.tA, c.tB)
+      const want = composite(a, b, c.tA, c.tB)
+      expect(got.shape).toEqual(want.shape)
+      expect(got.dtype).toBe(c.dtype)
+      const g = toArrayFlat(got)
+      const w = toArrayFlat(want)
+      g.forEach((x, i) => {
+        if (!Object.is(x, w[i])) throw new Error(`element ${i}: ${x}, expected ${w[i]}`)
+      })
+    })
+  it('equals transpose then matmul, bit for bit, on every backend', () => {
+    fc.assert(law(R.matmulT), { numRuns: 40, seed: 8105 })
+    setBackend('js')
+    try {
+      fc.assert(law(R.matmulT), { numRuns: 20, seed: 8106 })
+    } finally {
+      setBackend('auto')
+    }
+  })
+  it('the law fails on a broken matmulT (flags swapped)', () => {
+    const broken: typeof R.matmulT = (a, b, tA, tB) => R.matmulT(a, b, tB, tA)
+    expect(fc.check(law(broken), { numRuns: 40, seed: 8107 }).failed).toBe(true)
   })
 })

@@ -15,9 +15,10 @@ import * as purediff from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
 import * as optim from '../../src/optim/index.js'
 import * as random from '../../src/random/index.js'
+import * as ops from '../../src/ops/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src')
-const dirs = { nn, optim, random } as const
+const dirs = { nn, optim, random, ops } as const
 
 interface Example {
   readonly file: string

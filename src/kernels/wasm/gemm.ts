@@ -287,7 +287,8 @@ export const gemmWasm = (
   if (out.length === 0 || k === 0) return out
   const g = geometry(dtype)
   const { es, mr, nr } = g
-  const kc = Math.min(g.kc, k)
+  // k-blocks of equal size (784 = 4 × 196, not 3 × 256 + 16: a short last block pays C's reload for little work)
+  const kc = Math.ceil(k / Math.ceil(k / g.kc))
   const mPad = roundUp(m, mr)
   const nPad = roundUp(n, nr)
   // C's row stride in the arena: nPad, plus a cache line where rows would sit a multiple of
