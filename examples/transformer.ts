@@ -9,11 +9,11 @@
  * next character given the previous one on this text, computed exactly from the bigram
  * counts. A model that attends to more context goes below it; that is what this shows.
  *
- *   npx tsx examples/transformer.ts [steps]
+ *   npx tsx examples/transformer.ts --steps 300
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { add, fromData, fromTensors, gather, nn, optim, random, Stream, train, untilStep, type Tensor } from 'purediff'
-import { isMain } from './lib/cli.js'
+import { isMain, runCli, type CliSpec } from './lib/cli.js'
 
 const { denseLayer, embedding, layerNorm, multiHeadAttention, gelu, softmaxCrossEntropy } = nn
 const { adamw, warmupCosineDecay } = optim
@@ -150,10 +150,22 @@ export const main = (o: TransformerOptions = {}): TransformerResult => {
   }
 }
 
+/** The command line: `--help` lists these. */
+export const CLI: CliSpec = {
+  name: 'transformer',
+  summary: 'Train a one-block character transformer on generated text and compare its loss with the exact bigram baseline.',
+  options: {
+    steps: { kind: 'number', integer: true, min: 1, default: 300, description: 'AdamW steps' },
+    seed: { kind: 'number', integer: true, min: 0, default: 0, description: 'seed of the text and the weights' },
+  },
+}
+
 if (isMain(import.meta.url)) {
-  const steps = Number(process.argv[2] ?? 300)
-  const r = main({ steps })
-  console.log(`vocabulary: ${JSON.stringify(r.vocab.join(''))}`)
-  console.log(`bigram baseline (exact): ${r.bigram.toFixed(4)} nats/char`)
-  console.log(`transformer: ${r.initialLoss.toFixed(4)} → ${r.finalLoss.toFixed(4)} nats/char after ${steps} steps`)
+  runCli(CLI, (v) => {
+    const steps = v['steps'] !== undefined ? Number(v['steps']) : 300
+    const r = main({ steps, ...(v['seed'] !== undefined ? { seed: Number(v['seed']) } : {}) })
+    console.log(`vocabulary: ${JSON.stringify(r.vocab.join(''))}`)
+    console.log(`bigram baseline (exact): ${r.bigram.toFixed(4)} nats/char`)
+    console.log(`transformer: ${r.initialLoss.toFixed(4)} → ${r.finalLoss.toFixed(4)} nats/char after ${steps} steps`)
+  })
 }

@@ -188,7 +188,7 @@ const dataLast =
   (x: X): R =>
     f(x, ...args)
 
-export { cholesky, det, inv, logdet, slogdet, trace } from './ops/linalg.js'
+export { cholesky, det, eigh, inv, logdet, qr, slogdet, svd, trace } from './ops/linalg.js'
 export { acos, acosh, asin, asinh, atan, atanh, digamma, erf, erfc, erfinv, lgamma, logit } from './ops/special.js'
 
 /** `pipe(a, solve(b))` is `solve(a, b)` (x with a·x = b). @category linear algebra @since 0.2.0 */

@@ -248,10 +248,10 @@ const checkConfig = <P, B, S>(config: ConfigBase<P, B, S>, op: string): BatchPla
  * value read as a number or validated as one, a leaf that is not a tensor): the results
  * are the same either way.
  */
-const jitOrEager = <A extends unknown[], R>(f: (...args: A) => R): ((...args: A) => R) => {
+const jitOrEager = <A extends unknown[], R>(f: (...args: A) => R): ((...args: A) => R) & { readonly eager: boolean } => {
   const jf = jit(f as (...args: never[]) => unknown) as unknown as (...args: A) => R
   let eager = false
-  return (...args: A): R => {
+  const run = (...args: A): R => {
     if (eager) return f(...args)
     try {
       return jf(...args)
@@ -262,6 +262,7 @@ const jitOrEager = <A extends unknown[], R>(f: (...args: A) => R): ((...args: A)
       return f(...args)
     }
   }
+  return Object.defineProperty(run, 'eager', { get: () => eager }) as typeof run & { readonly eager: boolean }
 }
 
 /**
@@ -404,8 +405,10 @@ const makeStep = <P, B, S>(
     }
     // 5. step: the optimizer turns gradients into updates; the weights move by them.
     const [params0, optState0] = compiledUpdate !== null ? compiledUpdate(grads, s.optState, s.params) : update(grads, s.optState, s.params)
-    const params = compiledUpdate !== null ? likeKinds(s.params, params0) : params0
-    const optState = compiledUpdate !== null ? likeKinds(s.optState, optState0) : optState0
+    // a compiled update returns scalars as tensors; an eager one (the fallback) returns the optimizer's own leaves
+    const compiled = compiledUpdate !== null && !compiledUpdate.eager
+    const params = compiled ? likeKinds(s.params, params0) : params0
+    const optState = compiled ? likeKinds(s.optState, optState0) : optState0
     const measured =
       config.metrics !== undefined
         ? Object.freeze({ ...config.metrics({ params: s.params, batch, loss, aux, step }) })

@@ -38,6 +38,12 @@ const publicValues = (): Map<string, boolean> => {
     const symbol = sf === undefined ? undefined : checker.getSymbolAtLocation(sf)
     if (symbol !== undefined) visit(symbol, name, 0)
   }
+  // A data-last form (`pipeable.mul(b)(a)` is `mul(a, b)`) is documented by the data-first
+  // function it curries, whose page has the example; the module's own example shows the form.
+  for (const [name, ok] of out) {
+    const m = /^purediff\.pipeable\.(tree\.)?(.+)$/.exec(name)
+    if (!ok && m !== null) out.set(name, out.get(`purediff.${m[1] ?? ''}${m[2]}`) === true)
+  }
   return out
 }
 
