@@ -8,8 +8,22 @@
  * codecs). A module may import its own layer, any layer before it, and `src/errors.ts`.
  */
 const LAYERS = [
-  'tensor', 'kernels', 'primitives', 'ad', 'ops', 'tree', 'staging', 'transforms', 'numeric', 'random', 'dual',
-  'nn', 'optim', 'io', 'train', 'viz',
+  'tensor',
+  'kernels',
+  'primitives',
+  'ad',
+  'ops',
+  'tree',
+  'staging',
+  'transforms',
+  'numeric',
+  'random',
+  'dual',
+  'nn',
+  'optim',
+  'io',
+  'train',
+  'viz',
 ]
 
 const layerRules = LAYERS.map((layer, i) => ({
@@ -53,17 +67,24 @@ module.exports = {
     },
     {
       name: 'core-runtime-dependencies',
-      comment: 'the core import depends only on fp-ts, io-ts and fast-check (and node built-ins); viz may add its layout library',
+      comment:
+        'the core import depends only on fp-ts, io-ts and fast-check (and node built-ins); viz may add its layout library',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/viz/' },
-      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], pathNot: 'node_modules/(fp-ts|io-ts|fast-check)/' },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
+        pathNot: 'node_modules/(fp-ts|io-ts|fast-check)/',
+      },
     },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
     exclude: { path: '^dist/' },
   },
 }

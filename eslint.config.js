@@ -8,8 +8,22 @@ import tseslint from 'typescript-eslint'
 
 const nodeGlobals = Object.fromEntries(
   [
-    'console', 'process', 'performance', 'WebAssembly', 'URL', 'URLSearchParams', 'Buffer', 'TextEncoder', 'TextDecoder',
-    'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'queueMicrotask', 'structuredClone',
+    'console',
+    'process',
+    'performance',
+    'WebAssembly',
+    'URL',
+    'URLSearchParams',
+    'Buffer',
+    'TextEncoder',
+    'TextDecoder',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'queueMicrotask',
+    'structuredClone',
   ].map((name) => [name, 'readonly']),
 )
 
@@ -28,7 +42,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-function-type': 'off',
       // Dead code is worth seeing but is not a bug: a warning. `_x` marks an argument kept for
       // its position (the optimizer `init(_params)` signature).
-      '@typescript-eslint/no-unused-vars': ['warn', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'warn',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Flags the `let open = false; try { ...; open = true }` pattern that finally blocks read.
       'no-useless-assignment': 'off',
     },

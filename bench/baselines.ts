@@ -64,7 +64,14 @@ export const matmulIKJ = (a: Float64Array, b: Float64Array, m: number, k: number
  * striding n), then every block of four rows of A sweeps that panel with sixteen
  * accumulators. Rows and columns that do not fill a tile finish in a plain loop.
  */
-export const matmulTiled4 = <T extends Float64Array | Float32Array>(a: T, b: T, m: number, k: number, n: number, out: T): T => {
+export const matmulTiled4 = <T extends Float64Array | Float32Array>(
+  a: T,
+  b: T,
+  m: number,
+  k: number,
+  n: number,
+  out: T,
+): T => {
   const m4 = m - (m % 4)
   const n4 = n - (n % 4)
   const panel = (a instanceof Float32Array ? new Float32Array(k * 4) : new Float64Array(k * 4)) as T
@@ -80,10 +87,22 @@ export const matmulTiled4 = <T extends Float64Array | Float32Array>(a: T, b: T, 
       const a1 = a0 + k
       const a2 = a1 + k
       const a3 = a2 + k
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0
-      let s10 = 0, s11 = 0, s12 = 0, s13 = 0
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0
-      let s30 = 0, s31 = 0, s32 = 0, s33 = 0
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0
+      let s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0
+      let s20 = 0,
+        s21 = 0,
+        s22 = 0,
+        s23 = 0
+      let s30 = 0,
+        s31 = 0,
+        s32 = 0,
+        s33 = 0
       for (let p = 0, q = 0; p < k; p++, q += 4) {
         const v0 = panel[q] as number
         const v1 = panel[q + 1] as number
@@ -93,16 +112,43 @@ export const matmulTiled4 = <T extends Float64Array | Float32Array>(a: T, b: T, 
         const u1 = a[a1 + p] as number
         const u2 = a[a2 + p] as number
         const u3 = a[a3 + p] as number
-        s00 += u0 * v0; s01 += u0 * v1; s02 += u0 * v2; s03 += u0 * v3
-        s10 += u1 * v0; s11 += u1 * v1; s12 += u1 * v2; s13 += u1 * v3
-        s20 += u2 * v0; s21 += u2 * v1; s22 += u2 * v2; s23 += u2 * v3
-        s30 += u3 * v0; s31 += u3 * v1; s32 += u3 * v2; s33 += u3 * v3
+        s00 += u0 * v0
+        s01 += u0 * v1
+        s02 += u0 * v2
+        s03 += u0 * v3
+        s10 += u1 * v0
+        s11 += u1 * v1
+        s12 += u1 * v2
+        s13 += u1 * v3
+        s20 += u2 * v0
+        s21 += u2 * v1
+        s22 += u2 * v2
+        s23 += u2 * v3
+        s30 += u3 * v0
+        s31 += u3 * v1
+        s32 += u3 * v2
+        s33 += u3 * v3
       }
       let o = i * n + j
-      out[o] = s00; out[o + 1] = s01; out[o + 2] = s02; out[o + 3] = s03; o += n
-      out[o] = s10; out[o + 1] = s11; out[o + 2] = s12; out[o + 3] = s13; o += n
-      out[o] = s20; out[o + 1] = s21; out[o + 2] = s22; out[o + 3] = s23; o += n
-      out[o] = s30; out[o + 1] = s31; out[o + 2] = s32; out[o + 3] = s33
+      out[o] = s00
+      out[o + 1] = s01
+      out[o + 2] = s02
+      out[o + 3] = s03
+      o += n
+      out[o] = s10
+      out[o + 1] = s11
+      out[o + 2] = s12
+      out[o + 3] = s13
+      o += n
+      out[o] = s20
+      out[o + 1] = s21
+      out[o + 2] = s22
+      out[o + 3] = s23
+      o += n
+      out[o] = s30
+      out[o + 1] = s31
+      out[o + 2] = s32
+      out[o + 3] = s33
     }
   }
   // edges: the cells not covered by a full tile
@@ -181,7 +227,8 @@ export const makePlainMlp = (nIn: number, nHidden: number, nOut: number, batch: 
     for (let b = 0; b < batch; b++) {
       const zb = b * nOut
       const lse = logSumExpRow(z, zb, nOut)
-      for (let c = 0; c < nOut; c++) dz[zb + c] = (Math.exp((z[zb + c] as number) - lse) - (y[zb + c] as number)) / batch
+      for (let c = 0; c < nOut; c++)
+        dz[zb + c] = (Math.exp((z[zb + c] as number) - lse) - (y[zb + c] as number)) / batch
     }
     // dW2 = hᵀ dz, db2 = Σ dz
     g.w2.fill(0)
@@ -266,7 +313,8 @@ export const makePlainMlp = (nIn: number, nHidden: number, nOut: number, batch: 
         const a = rh[hb + j] as number
         const hh = h[hb + j] as number
         const wj = j * nOut
-        for (let c = 0; c < nOut; c++) rz[c] = (rz[c] as number) + a * (p.w2[wj + c] as number) + hh * (v.w2[wj + c] as number)
+        for (let c = 0; c < nOut; c++)
+          rz[c] = (rz[c] as number) + a * (p.w2[wj + c] as number) + hh * (v.w2[wj + c] as number)
       }
       // R dz
       const lse = logSumExpRow(z, zb, nOut)
@@ -306,7 +354,15 @@ export const makePlainMlp = (nIn: number, nHidden: number, nOut: number, batch: 
  * out = a·b + bias (bias broadcast over rows) for row-major a: m×k, b: k×n. Four rows
  * of `a` are processed together so each row of `b` is loaded once per four output rows.
  */
-const matmulBias4 = (a: Float64Array, b: Float64Array, bias: Float64Array, out: Float64Array, m: number, k: number, n: number): void => {
+const matmulBias4 = (
+  a: Float64Array,
+  b: Float64Array,
+  bias: Float64Array,
+  out: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+): void => {
   let r = 0
   for (; r + 3 < m; r += 4) {
     const o0 = r * n
@@ -365,7 +421,12 @@ const matmulTN4 = (a: Float64Array, d: Float64Array, out: Float64Array, m: numbe
       const d2 = d1 + n
       const d3 = d2 + n
       for (let j = 0; j < n; j++) {
-        out[o + j] = (out[o + j] as number) + a0 * (d[d0 + j] as number) + a1 * (d[d1 + j] as number) + a2 * (d[d2 + j] as number) + a3 * (d[d3 + j] as number)
+        out[o + j] =
+          (out[o + j] as number) +
+          a0 * (d[d0 + j] as number) +
+          a1 * (d[d1 + j] as number) +
+          a2 * (d[d2 + j] as number) +
+          a3 * (d[d3 + j] as number)
       }
     }
     for (; r < m; r++) {
@@ -547,9 +608,11 @@ export const microAlgebra: ScalarAlgebra<Value> = {
 }
 
 /** Value and derivative of the chain by the micrograd-style engine. */
-export const microChain = (chain: ScalarChain) => (x0: number): [number, number] => {
-  const x = new Value(x0)
-  const y = runChain(microAlgebra, chain, x)
-  y.backward()
-  return [y.data, x.grad]
-}
+export const microChain =
+  (chain: ScalarChain) =>
+  (x0: number): [number, number] => {
+    const x = new Value(x0)
+    const y = runChain(microAlgebra, chain, x)
+    y.backward()
+    return [y.data, x.grad]
+  }

@@ -14,5 +14,7 @@ const BAR = 0.95
 const dir = mkdtempSync(join(tmpdir(), 'purediff-demo-'))
 const r = main({ plot: join(dir, 'demo.svg'), sink: { write: () => {} } })
 const ok = r.epochs.length === 20 && r.testAccuracy >= BAR
-console.log(`full demo: ${r.epochs.length} epochs, test accuracy ${r.testAccuracy.toFixed(4)} (bar ${BAR}), ${r.seconds.toFixed(1)} s: ${ok ? 'ok' : 'FAILED'}`)
+console.log(
+  `full demo: ${r.epochs.length} epochs, test accuracy ${r.testAccuracy.toFixed(4)} (bar ${BAR}), ${r.seconds.toFixed(1)} s: ${ok ? 'ok' : 'FAILED'}`,
+)
 process.exitCode = ok ? 0 : 1

@@ -130,7 +130,8 @@ export const fmtTime = (ms: number): string => {
 }
 
 /** A ratio such as 0.42× or 17.3×. */
-export const fmtRatio = (r: number): string => (Number.isFinite(r) ? `${r < 10 ? r.toFixed(2) : r.toPrecision(3)}×` : '—')
+export const fmtRatio = (r: number): string =>
+  Number.isFinite(r) ? `${r < 10 ? r.toFixed(2) : r.toPrecision(3)}×` : '—'
 
 /** A relative spread as a percentage. */
 export const fmtPct = (r: number): string => (Number.isFinite(r) ? `${(r * 100).toFixed(r < 0.1 ? 1 : 0)}%` : '—')

@@ -38,7 +38,13 @@ const pdFlat = (g: PdParams): Float64Array =>
   flatGrads({ w1: g.w1.toTypedArray(), b1: g.b1.toTypedArray(), w2: g.w2.toTypedArray(), b2: g.b2.toTypedArray() })
 
 export const benchHvp = async (tfStatus: TfjsStatus, quick: boolean): Promise<WorkloadResult> => {
-  const opts: TimingOptions = { warmupCalls: 3, warmupMs: quick ? 200 : 1000, samples: quick ? 3 : 9, minSampleMs: quick ? 60 : 250, maxItersPerSample: 1000 }
+  const opts: TimingOptions = {
+    warmupCalls: 3,
+    warmupMs: quick ? 200 : 1000,
+    samples: quick ? 3 : 9,
+    minSampleMs: quick ? 60 : 250,
+    maxItersPerSample: 1000,
+  }
   const prob = makeProblem()
   const v: PlainMlpParams = {
     w1: uniformArray(N_IN * N_HIDDEN, 1, 91),
@@ -71,23 +77,54 @@ export const benchHvp = async (tfStatus: TfjsStatus, quick: boolean): Promise<Wo
     const gc = attempt(() => pdFlat(g(p, x, y)))
     rows.push(
       gc.ok
-        ? { candidate: 'purediff grad', dtype, isPurediff: false, timing: measure(() => g(p, x, y), opts), relErr: relErr(gc.value, plainGrad(prob.params)) }
+        ? {
+            candidate: 'purediff grad',
+            dtype,
+            isPurediff: false,
+            timing: measure(() => g(p, x, y), opts),
+            relErr: relErr(gc.value, plainGrad(prob.params)),
+          }
         : { candidate: 'purediff grad', dtype, isPurediff: false, timing: null, note: gc.error },
     )
     const hc = attempt(() => pdFlat(h(p, vt, x, y)))
     rows.push(
       hc.ok
-        ? { candidate: 'purediff hvp', dtype, isPurediff: true, timing: measure(() => h(p, vt, x, y), opts), relErr: relErr(hc.value, ref) }
+        ? {
+            candidate: 'purediff hvp',
+            dtype,
+            isPurediff: true,
+            timing: measure(() => h(p, vt, x, y), opts),
+            relErr: relErr(hc.value, ref),
+          }
         : { candidate: 'purediff hvp', dtype, isPurediff: true, timing: null, note: hc.error },
     )
   }
 
-  rows.push({ candidate: 'plain JS grad', dtype: 'float64', isPurediff: false, timing: measure(() => plainGrad(prob.params), opts), relErr: null })
-  rows.push({ candidate: 'plain JS hvp, R-operator', dtype: 'float64', isPurediff: false, timing: measure(() => plain.hvp(prob.params, v, prob.x, prob.y), opts), relErr: null })
-  rows.push({ candidate: 'plain JS hvp, central diff.', dtype: 'float64', isPurediff: false, timing: measure(fdHvp, opts), relErr: relErr(fdHvp(), ref) })
+  rows.push({
+    candidate: 'plain JS grad',
+    dtype: 'float64',
+    isPurediff: false,
+    timing: measure(() => plainGrad(prob.params), opts),
+    relErr: null,
+  })
+  rows.push({
+    candidate: 'plain JS hvp, R-operator',
+    dtype: 'float64',
+    isPurediff: false,
+    timing: measure(() => plain.hvp(prob.params, v, prob.x, prob.y), opts),
+    relErr: null,
+  })
+  rows.push({
+    candidate: 'plain JS hvp, central diff.',
+    dtype: 'float64',
+    isPurediff: false,
+    timing: measure(fdHvp, opts),
+    relErr: relErr(fdHvp(), ref),
+  })
 
   // the squared-error loss (no softmax) for the tfjs diagnosis, and purediff's exact HVP of it
-  const pdMse = (q: PdParams, x: Tensor, y: Tensor): Tensor => mean(square(sub(add(matmul(relu(add(matmul(x, q.w1), q.b1)), q.w2), q.b2), y)))
+  const pdMse = (q: PdParams, x: Tensor, y: Tensor): Tensor =>
+    mean(square(sub(add(matmul(relu(add(matmul(x, q.w1), q.b1)), q.w2), q.b2), y)))
   const mseRef = (() => {
     const [x, y] = pdData(prob, 'float64')
     return pdFlat(hvp(pdMse)(pdParams(prob.params, 'float64'), pdParams(v, 'float64'), x, y))
@@ -100,10 +137,21 @@ export const benchHvp = async (tfStatus: TfjsStatus, quick: boolean): Promise<Wo
     await useBackend(backend)
     const x = tfFrom(prob.x, [BATCH, N_IN])
     const y = tfFrom(prob.y, [BATCH, N_OUT])
-    const ps = [tfFrom(prob.params.w1, [N_IN, N_HIDDEN]), tfFrom(prob.params.b1, [N_HIDDEN]), tfFrom(prob.params.w2, [N_HIDDEN, N_OUT]), tfFrom(prob.params.b2, [N_OUT])]
-    const vs = [tfFrom(v.w1, [N_IN, N_HIDDEN]), tfFrom(v.b1, [N_HIDDEN]), tfFrom(v.w2, [N_HIDDEN, N_OUT]), tfFrom(v.b2, [N_OUT])]
+    const ps = [
+      tfFrom(prob.params.w1, [N_IN, N_HIDDEN]),
+      tfFrom(prob.params.b1, [N_HIDDEN]),
+      tfFrom(prob.params.w2, [N_HIDDEN, N_OUT]),
+      tfFrom(prob.params.b2, [N_OUT]),
+    ]
+    const vs = [
+      tfFrom(v.w1, [N_IN, N_HIDDEN]),
+      tfFrom(v.b1, [N_HIDDEN]),
+      tfFrom(v.w2, [N_HIDDEN, N_OUT]),
+      tfFrom(v.b2, [N_OUT]),
+    ]
     const losses: Record<string, (...q: tf.Tensor[]) => tf.Scalar> = {
-      'softmax cross-entropy': (w1, b1, w2, b2) => tfLoss(w1 as tf.Tensor, b1 as tf.Tensor, w2 as tf.Tensor, b2 as tf.Tensor, x, y),
+      'softmax cross-entropy': (w1, b1, w2, b2) =>
+        tfLoss(w1 as tf.Tensor, b1 as tf.Tensor, w2 as tf.Tensor, b2 as tf.Tensor, x, y),
       'cross-entropy written with exp and log (no logSoftmax kernel)': (w1, b1, w2, b2) => {
         const hdn = tf.relu(tf.add(tf.matMul(x, w1 as tf.Tensor), b1 as tf.Tensor))
         const z = tf.add(tf.matMul(hdn, w2 as tf.Tensor), b2 as tf.Tensor)
@@ -127,7 +175,13 @@ export const benchHvp = async (tfStatus: TfjsStatus, quick: boolean): Promise<Wo
         const gc = attempt(() => scoped(() => readFlat(gradFn(ps))))
         rows.push(
           gc.ok
-            ? { candidate: `tfjs-${backend} grad`, dtype: 'float32', isPurediff: false, timing: measure(() => scoped(() => readFlat(gradFn(ps))), opts), relErr: relErr(gc.value, plainGrad(prob.params)) }
+            ? {
+                candidate: `tfjs-${backend} grad`,
+                dtype: 'float32',
+                isPurediff: false,
+                timing: measure(() => scoped(() => readFlat(gradFn(ps))), opts),
+                relErr: relErr(gc.value, plainGrad(prob.params)),
+              }
             : { candidate: `tfjs-${backend} grad`, dtype: 'float32', isPurediff: false, timing: null, note: gc.error },
         )
         if (res.ok) {
@@ -141,7 +195,13 @@ export const benchHvp = async (tfStatus: TfjsStatus, quick: boolean): Promise<Wo
             ...(err > 1e-2 ? { note: `returned numbers that are wrong (rel. err ${err.toExponential(1)})` } : {}),
           })
         } else {
-          rows.push({ candidate: `tfjs-${backend} hvp`, dtype: 'float32', isPurediff: false, timing: null, note: `threw ${res.error.replace(/\s+/g, ' ')}` })
+          rows.push({
+            candidate: `tfjs-${backend} hvp`,
+            dtype: 'float32',
+            isPurediff: false,
+            timing: null,
+            note: `threw ${res.error.replace(/\s+/g, ' ')}`,
+          })
         }
       } else {
         const sameRef = name.startsWith('cross-entropy') ? ref : mseRef
@@ -159,13 +219,15 @@ export const benchHvp = async (tfStatus: TfjsStatus, quick: boolean): Promise<Wo
   for (const dtype of ['float64', 'float32'] as const) {
     const gr = rows.find((r) => r.candidate === 'purediff grad' && r.dtype === dtype)
     const hr = rows.find((r) => r.candidate === 'purediff hvp' && r.dtype === dtype)
-    if (gr?.timing && hr?.timing) derived[`purediff (${dtype === 'float64' ? 'f64' : 'f32'}) hvp / grad`] = hr.timing.medianMs / gr.timing.medianMs
+    if (gr?.timing && hr?.timing)
+      derived[`purediff (${dtype === 'float64' ? 'f64' : 'f32'}) hvp / grad`] = hr.timing.medianMs / gr.timing.medianMs
   }
   const pg = rows.find((r) => r.candidate === 'plain JS grad')
   const pf = rows.find((r) => r.candidate === 'plain JS hvp, central diff.')
   const pr = rows.find((r) => r.candidate === 'plain JS hvp, R-operator')
   if (pg?.timing && pr?.timing) derived['plain JS R-operator hvp / grad'] = pr.timing.medianMs / pg.timing.medianMs
-  if (pg?.timing && pf?.timing) derived['plain JS central-difference hvp / grad'] = pf.timing.medianMs / pg.timing.medianMs
+  if (pg?.timing && pf?.timing)
+    derived['plain JS central-difference hvp / grad'] = pf.timing.medianMs / pg.timing.medianMs
 
   return {
     id: 'mlp-hvp',

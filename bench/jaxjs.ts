@@ -49,7 +49,8 @@ export const jaxFrom = (jax: Jax, data: Float64Array, shape: number[], dtype: 'f
   jax.numpy.array(dtype === 'float64' ? data : Float32Array.from(data), { shape, dtype: dt(jax, dtype) })
 
 /** C = A·B read back; A and B are kept (passed as `.ref`). */
-export const jaxMatmul = (jax: Jax, a: JArray, b: JArray): ArrayLike<number> => jax.numpy.matmul(a.ref, b.ref).dataSync()
+export const jaxMatmul = (jax: Jax, a: JArray, b: JArray): ArrayLike<number> =>
+  jax.numpy.matmul(a.ref, b.ref).dataSync()
 
 export interface JaxParams {
   readonly w1: JArray
@@ -59,12 +60,14 @@ export interface JaxParams {
 }
 
 /** The MLP's mean softmax cross-entropy in jax-js; each argument is used once (owned). */
-const jaxLoss = (jax: Jax) => (p: JaxParams, x: JArray, y: JArray): JArray => {
-  const np = jax.numpy
-  const h = jax.nn.relu(np.add(np.matmul(x, p.w1), p.b1))
-  const z = np.add(np.matmul(h, p.w2), p.b2)
-  return np.negative(np.mean(np.sum(np.multiply(y, jax.nn.logSoftmax(z, -1)), 1)))
-}
+const jaxLoss =
+  (jax: Jax) =>
+  (p: JaxParams, x: JArray, y: JArray): JArray => {
+    const np = jax.numpy
+    const h = jax.nn.relu(np.add(np.matmul(x, p.w1), p.b1))
+    const z = np.add(np.matmul(h, p.w2), p.b2)
+    return np.negative(np.mean(np.sum(np.multiply(y, jax.nn.logSoftmax(z, -1)), 1)))
+  }
 
 /** A stepper: `step()` runs one jit-compiled SGD step and returns the loss; `grads()` the first gradient. */
 export const jaxMlp = (jax: Jax, p0: JaxParams, x: JArray, y: JArray, lr: number) => {

@@ -18,7 +18,13 @@ import { setBackend } from '../src/index.js'
 const timingFor = (n: number, quick: boolean): TimingOptions => {
   // n = 1024 takes ~0.1–3 s per product depending on the candidate: one call per sample.
   if (n >= 1024) return { warmupCalls: 1, warmupMs: 0, samples: quick ? 2 : 5, minSampleMs: 0, maxItersPerSample: 1 }
-  return { warmupCalls: 3, warmupMs: quick ? 100 : 300, samples: quick ? 3 : 9, minSampleMs: quick ? 30 : 100, maxItersPerSample: 1000 }
+  return {
+    warmupCalls: 3,
+    warmupMs: quick ? 100 : 300,
+    samples: quick ? 3 : 9,
+    minSampleMs: quick ? 30 : 100,
+    maxItersPerSample: 1000,
+  }
 }
 
 export const benchMatmul = async (n: number, tfStatus: TfjsStatus, quick: boolean): Promise<WorkloadResult> => {
@@ -42,21 +48,40 @@ export const benchMatmul = async (n: number, tfStatus: TfjsStatus, quick: boolea
       return
     }
     const timing = measure(run, opts)
-    rows.push({ candidate, dtype, isPurediff, timing, throughput: { unit: 'GFLOP/s', value: gflops(timing.medianMs) }, relErr: relErr(check.value, ref) })
+    rows.push({
+      candidate,
+      dtype,
+      isPurediff,
+      timing,
+      throughput: { unit: 'GFLOP/s', value: gflops(timing.medianMs) },
+      relErr: relErr(check.value, ref),
+    })
   }
 
   // purediff: the public matmul on float64 and float32 tensors (the timed call does not copy C out)
   for (const dtype of ['float64', 'float32'] as const) {
     const at: Tensor = fromData(dtype === 'float64' ? a : Float32Array.from(a), [n, n], dtype)
     const bt: Tensor = fromData(dtype === 'float64' ? b : Float32Array.from(b), [n, n], dtype)
-    push('purediff', dtype, true, () => matmul(at, bt).toTypedArray(), () => matmul(at, bt))
+    push(
+      'purediff',
+      dtype,
+      true,
+      () => matmul(at, bt).toTypedArray(),
+      () => matmul(at, bt),
+    )
   }
   // purediff with its JS kernels forced (the fallback where WebAssembly SIMD is missing)
   setBackend('js')
   for (const dtype of ['float64', 'float32'] as const) {
     const at: Tensor = fromData(dtype === 'float64' ? a : Float32Array.from(a), [n, n], dtype)
     const bt: Tensor = fromData(dtype === 'float64' ? b : Float32Array.from(b), [n, n], dtype)
-    push('purediff (JS kernels)', dtype, false, () => matmul(at, bt).toTypedArray(), () => matmul(at, bt))
+    push(
+      'purediff (JS kernels)',
+      dtype,
+      false,
+      () => matmul(at, bt).toTypedArray(),
+      () => matmul(at, bt),
+    )
   }
   setBackend('auto')
 
@@ -79,7 +104,13 @@ export const benchMatmul = async (n: number, tfStatus: TfjsStatus, quick: boolea
   for (const backend of ['cpu', 'wasm'] as const) {
     const st = tfStatus.backends[backend]
     if (st === undefined || !st.ok) {
-      rows.push({ candidate: `tfjs-${backend}`, dtype: 'float32', isPurediff: false, timing: null, note: `backend unavailable: ${st?.note ?? 'not initialised'}` })
+      rows.push({
+        candidate: `tfjs-${backend}`,
+        dtype: 'float32',
+        isPurediff: false,
+        timing: null,
+        note: `backend unavailable: ${st?.note ?? 'not initialised'}`,
+      })
       continue
     }
     await useBackend(backend)

@@ -10,7 +10,20 @@
  * gradient is checked against the hand-written float64 gradient before timing.
  */
 import {
-  setBackend, add, fromData, jit, logSoftmax, matmul, mean, mul, neg, relu, sub, sum, tree, valueAndGrad,
+  setBackend,
+  add,
+  fromData,
+  jit,
+  logSoftmax,
+  matmul,
+  mean,
+  mul,
+  neg,
+  relu,
+  sub,
+  sum,
+  tree,
+  valueAndGrad,
 } from '../src/index.js'
 import type { Tensor } from '../src/index.js'
 import type { PlainMlpParams } from './baselines.js'
@@ -63,10 +76,20 @@ export const makeProblem = (seed = 42): MlpProblem => {
 }
 
 /** A copy of the parameters (the plain baseline updates in place). */
-export const copyParams = (p: PlainMlpParams): PlainMlpParams => ({ w1: p.w1.slice(), b1: p.b1.slice(), w2: p.w2.slice(), b2: p.b2.slice() })
+export const copyParams = (p: PlainMlpParams): PlainMlpParams => ({
+  w1: p.w1.slice(),
+  b1: p.b1.slice(),
+  w2: p.w2.slice(),
+  b2: p.b2.slice(),
+})
 
 /** The gradient flattened in the order w1, b1, w2, b2, for agreement checks. */
-export const flatGrads = (g: { w1: ArrayLike<number>; b1: ArrayLike<number>; w2: ArrayLike<number>; b2: ArrayLike<number> }): Float64Array => {
+export const flatGrads = (g: {
+  w1: ArrayLike<number>
+  b1: ArrayLike<number>
+  w2: ArrayLike<number>
+  b2: ArrayLike<number>
+}): Float64Array => {
   const out = new Float64Array(g.w1.length + g.b1.length + g.w2.length + g.b2.length)
   let o = 0
   for (const a of [g.w1, g.b1, g.w2, g.b2]) {
@@ -89,12 +112,19 @@ export interface PdParams {
 }
 
 export const pdParams = (p: PlainMlpParams, dtype: 'float64' | 'float32'): PdParams => {
-  const t = (a: Float64Array, shape: number[]): Tensor => fromData(dtype === 'float64' ? a : Float32Array.from(a), shape, dtype)
-  return { w1: t(p.w1, [N_IN, N_HIDDEN]), b1: t(p.b1, [N_HIDDEN]), w2: t(p.w2, [N_HIDDEN, N_OUT]), b2: t(p.b2, [N_OUT]) }
+  const t = (a: Float64Array, shape: number[]): Tensor =>
+    fromData(dtype === 'float64' ? a : Float32Array.from(a), shape, dtype)
+  return {
+    w1: t(p.w1, [N_IN, N_HIDDEN]),
+    b1: t(p.b1, [N_HIDDEN]),
+    w2: t(p.w2, [N_HIDDEN, N_OUT]),
+    b2: t(p.b2, [N_OUT]),
+  }
 }
 
 export const pdData = (prob: MlpProblem, dtype: 'float64' | 'float32'): [Tensor, Tensor] => {
-  const t = (a: Float64Array, shape: number[]): Tensor => fromData(dtype === 'float64' ? a : Float32Array.from(a), shape, dtype)
+  const t = (a: Float64Array, shape: number[]): Tensor =>
+    fromData(dtype === 'float64' ? a : Float32Array.from(a), shape, dtype)
   return [t(prob.x, [BATCH, N_IN]), t(prob.y, [BATCH, N_OUT])]
 }
 
@@ -126,7 +156,14 @@ export const pdJitStep = (): ((p: PdParams, x: Tensor, y: Tensor) => [PdParams, 
 // -------------------------------------------------------------------------------------
 
 /** The same loss with tfjs ops. */
-export const tfLoss = (w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor, x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
+export const tfLoss = (
+  w1: tf.Tensor,
+  b1: tf.Tensor,
+  w2: tf.Tensor,
+  b2: tf.Tensor,
+  x: tf.Tensor,
+  y: tf.Tensor,
+): tf.Scalar => {
   const h = tf.relu(tf.add(tf.matMul(x, w1), b1))
   const z = tf.add(tf.matMul(h, w2), b2)
   return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(z)), 1))) as tf.Scalar
@@ -160,7 +197,12 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
     const p0 = pdParams(prob.params, dtype)
     const check = attempt(() => {
       const [, g] = pdValueAndGrad(p0, x, y)
-      return flatGrads({ w1: g.w1.toTypedArray(), b1: g.b1.toTypedArray(), w2: g.w2.toTypedArray(), b2: g.b2.toTypedArray() })
+      return flatGrads({
+        w1: g.w1.toTypedArray(),
+        b1: g.b1.toTypedArray(),
+        w2: g.w2.toTypedArray(),
+        b2: g.b2.toTypedArray(),
+      })
     })
     if (!check.ok) {
       step.push({ candidate: 'purediff', dtype, isPurediff: true, timing: null, note: check.error })
@@ -182,7 +224,12 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
     const compileMs = performance.now() - t0
     const jcheck = attempt(() => {
       const [, g] = jit(pdValueAndGrad)(p0, x, y)
-      return flatGrads({ w1: g.w1.toTypedArray(), b1: g.b1.toTypedArray(), w2: g.w2.toTypedArray(), b2: g.b2.toTypedArray() })
+      return flatGrads({
+        w1: g.w1.toTypedArray(),
+        b1: g.b1.toTypedArray(),
+        w2: g.w2.toTypedArray(),
+        b2: g.b2.toTypedArray(),
+      })
     })
     let pj = p0
     const tj = measure(() => {
@@ -191,12 +238,20 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
       return loss.item()
     }, opts)
     step.push({
-      candidate: 'purediff jit', dtype, isPurediff: true, timing: tj,
+      candidate: 'purediff jit',
+      dtype,
+      isPurediff: true,
+      timing: tj,
       ...(jcheck.ok ? { relErr: relErr(jcheck.value, refGrad) } : {}),
       note: `trace + compile (first call) ${compileMs.toFixed(1)} ms`,
     })
     const jloss = jit(pdLoss)
-    fwd.push({ candidate: 'purediff jit', dtype, isPurediff: true, timing: measure(() => jloss(p0, x, y).item(), opts) })
+    fwd.push({
+      candidate: 'purediff jit',
+      dtype,
+      isPurediff: true,
+      timing: measure(() => jloss(p0, x, y).item(), opts),
+    })
   }
 
   // TensorFlow.js: variables updated in place inside tidy, the idiomatic training loop
@@ -204,7 +259,13 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
     const candidate = `tfjs-${backend}`
     const st = tfStatus.backends[backend]
     if (st === undefined || !st.ok) {
-      step.push({ candidate, dtype: 'float32', isPurediff: false, timing: null, note: `backend unavailable: ${st?.note ?? 'not initialised'}` })
+      step.push({
+        candidate,
+        dtype: 'float32',
+        isPurediff: false,
+        timing: null,
+        note: `backend unavailable: ${st?.note ?? 'not initialised'}`,
+      })
       continue
     }
     await useBackend(backend)
@@ -281,7 +342,13 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
       step.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: null, note: check.error })
       continue
     }
-    step.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: measure(m.step, opts), relErr: relErr(check.value, refGrad) })
+    step.push({
+      candidate: 'jax-js',
+      dtype,
+      isPurediff: false,
+      timing: measure(m.step, opts),
+      relErr: relErr(check.value, refGrad),
+    })
     fwd.push({ candidate: 'jax-js', dtype, isPurediff: false, timing: measure(m.forward, opts) })
   }
 
@@ -297,16 +364,32 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
     }, opts)
     step.push({ candidate: 'purediff (JS kernels)', dtype, isPurediff: false, timing: t })
     const p0 = pdParams(prob.params, dtype)
-    fwd.push({ candidate: 'purediff (JS kernels)', dtype, isPurediff: false, timing: measure(() => pdLoss(p0, x, y).item(), opts) })
+    fwd.push({
+      candidate: 'purediff (JS kernels)',
+      dtype,
+      isPurediff: false,
+      timing: measure(() => pdLoss(p0, x, y).item(), opts),
+    })
   }
   setBackend('auto')
 
   // hand-written plain JS (float64, in place)
   {
     const p = copyParams(prob.params)
-    step.push({ candidate: 'plain JS', dtype: 'float64', isPurediff: false, timing: measure(() => plain.step(p, prob.x, prob.y, LR), opts), relErr: null })
+    step.push({
+      candidate: 'plain JS',
+      dtype: 'float64',
+      isPurediff: false,
+      timing: measure(() => plain.step(p, prob.x, prob.y, LR), opts),
+      relErr: null,
+    })
     const p0 = copyParams(prob.params)
-    fwd.push({ candidate: 'plain JS', dtype: 'float64', isPurediff: false, timing: measure(() => plain.forward(p0, prob.x, prob.y), opts) })
+    fwd.push({
+      candidate: 'plain JS',
+      dtype: 'float64',
+      isPurediff: false,
+      timing: measure(() => plain.forward(p0, prob.x, prob.y), opts),
+    })
   }
 
   const derived: Record<string, number> = {}
@@ -315,7 +398,8 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
   for (const dtype of ['float64', 'float32'] as const) {
     const s = step.find((r) => r.candidate === 'purediff' && r.dtype === dtype)
     if (s?.timing == null) continue
-    const mk = (n: number): Data => (dtype === 'float64' ? uniformArray(n, 1, n) : Float32Array.from(uniformArray(n, 1, n)))
+    const mk = (n: number): Data =>
+      dtype === 'float64' ? uniformArray(n, 1, n) : Float32Array.from(uniformArray(n, 1, n))
     const x = mk(BATCH * N_IN)
     const w1 = mk(N_IN * N_HIDDEN)
     const h = mk(BATCH * N_HIDDEN)
@@ -328,18 +412,22 @@ export const benchMlp = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
       matmulTKernel(h, d, 1, N_HIDDEN, BATCH, N_OUT, dtype, true, false)
       return matmulTKernel(x, h, 1, N_IN, BATCH, N_HIDDEN, dtype, true, false)
     }, opts)
-    derived[`purediff (${dtype === 'float64' ? 'f64' : 'f32'}) share of the step in matmul`] = t.medianMs / s.timing.medianMs
+    derived[`purediff (${dtype === 'float64' ? 'f64' : 'f32'}) share of the step in matmul`] =
+      t.medianMs / s.timing.medianMs
   }
   for (const s of step) {
     const f = fwd.find((r) => r.candidate === s.candidate && r.dtype === s.dtype)
-    if (s.timing && f?.timing) derived[`${s.candidate} (${s.dtype === 'float64' ? 'f64' : 'f32'}) step / forward`] = s.timing.medianMs / f.timing.medianMs
+    if (s.timing && f?.timing)
+      derived[`${s.candidate} (${s.dtype === 'float64' ? 'f64' : 'f32'}) step / forward`] =
+        s.timing.medianMs / f.timing.medianMs
   }
 
   return [
     {
       id: 'mlp-step',
       title: 'MLP 784-128-10, batch 128, one SGD step',
-      description: 'Forward + backward + update (lr 0.05), loss read back as a number. rel. err: the initial gradient vs the hand-written float64 gradient.',
+      description:
+        'Forward + backward + update (lr 0.05), loss read back as a number. rel. err: the initial gradient vs the hand-written float64 gradient.',
       rows: step,
       notes,
       derived,

@@ -62,7 +62,12 @@ export const ratios = (w: WorkloadResult): Ratio[] => {
     if (!p.isPurediff || p.timing === null) continue
     for (const b of w.rows) {
       if (b.isPurediff || b.timing === null) continue
-      out.push({ purediff: label(p), baseline: label(b), medianRatio: p.timing.medianMs / b.timing.medianMs, minRatio: p.timing.minMs / b.timing.minMs })
+      out.push({
+        purediff: label(p),
+        baseline: label(b),
+        medianRatio: p.timing.medianMs / b.timing.medianMs,
+        minRatio: p.timing.minMs / b.timing.minMs,
+      })
     }
   }
   return out
@@ -101,7 +106,9 @@ export const renderWorkload = (w: WorkloadResult): string => {
   const failed = w.rows.filter((r) => r.note !== undefined)
   for (const r of failed) lines.push(`- ${label(r)}: ${r.note}`)
   for (const n of w.notes ?? []) lines.push(`- ${n}`)
-  if (w.derived) for (const [k, v] of Object.entries(w.derived)) lines.push(`- ${k}: ${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v}`)
+  if (w.derived)
+    for (const [k, v] of Object.entries(w.derived))
+      lines.push(`- ${k}: ${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v}`)
   return lines.join('\n')
 }
 

@@ -77,7 +77,9 @@ const main = async (): Promise<void> => {
   const header = [
     `purediff benchmarks — ${info.date}`,
     `node ${info.node} (V8 ${info.v8}), ${info.platform}, ${info.cpu}, nproc ${info.nproc}, affinity ${info.cpuAffinity}`,
-    `tfjs-core ${tfStatus.version}; ${Object.entries(tfStatus.backends).map(([k, v]) => `${k}: ${v.ok ? 'ok' : 'unavailable'} (${v.note})`).join('; ')}`,
+    `tfjs-core ${tfStatus.version}; ${Object.entries(tfStatus.backends)
+      .map(([k, v]) => `${k}: ${v.ok ? 'ok' : 'unavailable'} (${v.note})`)
+      .join('; ')}`,
     `load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}${quick ? ' — QUICK MODE: few samples, numbers are indicative only' : ''}`,
     '',
     'Ratios are median time purediff / median time baseline: below 1× purediff is faster.',

@@ -17,24 +17,52 @@ import { attempt, relErr } from './report.js'
 import type { TfjsStatus } from './tfjs.js'
 import { scoped, tf, useBackend } from './tfjs.js'
 
-const pdAlgebra: ScalarAlgebra<Tensor | number> = { mulC: (y, c) => mul(y, c), add: (y, x) => add(y, x), sin: (y) => sin(y), tanh: (y) => tanh(y) }
-const tfAlgebra: ScalarAlgebra<tf.Tensor> = { mulC: (y, c) => tf.mul(y, c), add: (y, x) => tf.add(y, x), sin: (y) => tf.sin(y), tanh: (y) => tf.tanh(y) }
+const pdAlgebra: ScalarAlgebra<Tensor | number> = {
+  mulC: (y, c) => mul(y, c),
+  add: (y, x) => add(y, x),
+  sin: (y) => sin(y),
+  tanh: (y) => tanh(y),
+}
+const tfAlgebra: ScalarAlgebra<tf.Tensor> = {
+  mulC: (y, c) => tf.mul(y, c),
+  add: (y, x) => tf.add(y, x),
+  sin: (y) => tf.sin(y),
+  tanh: (y) => tf.tanh(y),
+}
 
 export const benchScalar = async (nOps: number, tfStatus: TfjsStatus, quick: boolean): Promise<WorkloadResult> => {
-  const opts: TimingOptions = { warmupCalls: 5, warmupMs: quick ? 200 : 1000, samples: quick ? 3 : 9, minSampleMs: quick ? 50 : 200, maxItersPerSample: 100_000 }
+  const opts: TimingOptions = {
+    warmupCalls: 5,
+    warmupMs: quick ? 200 : 1000,
+    samples: quick ? 3 : 9,
+    minSampleMs: quick ? 50 : 200,
+    maxItersPerSample: 100_000,
+  }
   const chain = makeScalarChain(nOps)
   const x0 = 0.3
   const hand = makeHandChain(chain)
   const ref = hand(x0)
   const rows: Row[] = []
-  const push = (candidate: string, dtype: 'float64' | 'float32', isPurediff: boolean, run: () => [number, number]): void => {
+  const push = (
+    candidate: string,
+    dtype: 'float64' | 'float32',
+    isPurediff: boolean,
+    run: () => [number, number],
+  ): void => {
     const check = attempt(run)
     if (!check.ok) {
       rows.push({ candidate, dtype, isPurediff, timing: null, note: check.error })
       return
     }
     const timing = measure(run, opts)
-    rows.push({ candidate, dtype, isPurediff, timing, perOpMs: timing.medianMs / chain.nOps, relErr: relErr(check.value, ref) })
+    rows.push({
+      candidate,
+      dtype,
+      isPurediff,
+      timing,
+      perOpMs: timing.medianMs / chain.nOps,
+      relErr: relErr(check.value, ref),
+    })
   }
 
   // purediff: a number in, a number gradient out, float64 scalars throughout
@@ -54,13 +82,20 @@ export const benchScalar = async (nOps: number, tfStatus: TfjsStatus, quick: boo
     return [v.item(), typeof g === 'number' ? g : g.item()]
   })
   const last = rows[rows.length - 1]
-  if (last !== undefined) rows[rows.length - 1] = { ...last, note: `trace + compile (first call) ${compileMs.toFixed(1)} ms` }
+  if (last !== undefined)
+    rows[rows.length - 1] = { ...last, note: `trace + compile (first call) ${compileMs.toFixed(1)} ms` }
 
   for (const backend of ['cpu', 'wasm'] as const) {
     const candidate = `tfjs-${backend}`
     const st = tfStatus.backends[backend]
     if (st === undefined || !st.ok) {
-      rows.push({ candidate, dtype: 'float32', isPurediff: false, timing: null, note: `backend unavailable: ${st?.note ?? 'not initialised'}` })
+      rows.push({
+        candidate,
+        dtype: 'float32',
+        isPurediff: false,
+        timing: null,
+        note: `backend unavailable: ${st?.note ?? 'not initialised'}`,
+      })
       continue
     }
     await useBackend(backend)

@@ -44,7 +44,8 @@ export const initTfjs = async (): Promise<TfjsStatus> => {
   }
   try {
     const require = createRequire(import.meta.url)
-    const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep
+    const dir =
+      path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep
     setWasmPaths(dir)
     const ok = await tf.setBackend('wasm')
     if (!ok) throw new Error('setBackend(wasm) returned false')
@@ -68,7 +69,8 @@ export const useBackend = async (name: 'cpu' | 'wasm'): Promise<void> => {
 }
 
 /** A float32 tfjs tensor from float64 data. */
-export const tfFrom = (data: Float64Array, shape: number[]): tf.Tensor => tf.tensor(Float32Array.from(data), shape, 'float32')
+export const tfFrom = (data: Float64Array, shape: number[]): tf.Tensor =>
+  tf.tensor(Float32Array.from(data), shape, 'float32')
 
 /**
  * Run `f` in a tfjs scope and dispose every tensor it made; unlike `tf.tidy` the result

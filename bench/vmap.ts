@@ -15,7 +15,25 @@
  * same run are quoted.
  */
 import type { Tensor } from '../src/index.js'
-import { add, fromData, grad, hessian, jacrev, matmul, mean, mul, neg, random, relu, stack, sum, tanh, logSoftmax, vjp, vmap } from '../src/index.js'
+import {
+  add,
+  fromData,
+  grad,
+  hessian,
+  jacrev,
+  matmul,
+  mean,
+  mul,
+  neg,
+  random,
+  relu,
+  stack,
+  sum,
+  tanh,
+  logSoftmax,
+  vjp,
+  vmap,
+} from '../src/index.js'
 import { performance } from 'node:perf_hooks'
 import { fmtRatio, fmtTime } from './harness.js'
 import { N_HIDDEN, N_IN, N_OUT, makeProblem, pdParams } from './mlp.js'
@@ -71,7 +89,12 @@ const batchLoss = (q: PdParams, x: Tensor, y: Tensor): Tensor => {
   const z = add(matmul(h, q.w2), q.b2)
   return neg(mean(sum(mul(y, logSoftmax(z)), 1)))
 }
-const rows = (t: Tensor): Tensor[] => Array.from({ length: t.shape[0] as number }, (_, i) => fromData(t.toTypedArray().slice(i * (t.shape[1] as number), (i + 1) * (t.shape[1] as number)), [t.shape[1] as number]))
+const rows = (t: Tensor): Tensor[] =>
+  Array.from({ length: t.shape[0] as number }, (_, i) =>
+    fromData(t.toTypedArray().slice(i * (t.shape[1] as number), (i + 1) * (t.shape[1] as number)), [
+      t.shape[1] as number,
+    ]),
+  )
 const xs = rows(X)
 const ys = rows(Y)
 
@@ -97,7 +120,16 @@ const map100 = (x: Tensor): Tensor => matmul(C, tanh(matmul(A, x)))
 const jac = () => jacrev(map100)(x0)
 const loopPullbacks = () => {
   const [, pb] = vjp(map100, x0)
-  return stack(Array.from({ length: N }, (_, k) => pb(fromData(Float64Array.from({ length: N }, (_, i) => (i === k ? 1 : 0)), [N]))))
+  return stack(
+    Array.from({ length: N }, (_, k) =>
+      pb(
+        fromData(
+          Float64Array.from({ length: N }, (_, i) => (i === k ? 1 : 0)),
+          [N],
+        ),
+      ),
+    ),
+  )
 }
 const errJ = maxRelErr(jac(), loopPullbacks())
 const [tJac, tPb] = interleaved([jac, loopPullbacks]) as [number, number]
@@ -108,7 +140,10 @@ const [tJac, tPb] = interleaved([jac, loopPullbacks]) as [number, number]
 
 const [h1, h2, h3] = random.split(random.key(7), 3) as unknown as [random.Key, random.Key, random.Key]
 const q = { w1: random.normal(h1, [24, 40]), b1: random.normal(h2, [40]), w2: random.normal(h3, [40]) }
-const xin = fromData(Float64Array.from({ length: 24 }, (_, i) => 0.2 * Math.sin(i)), [24])
+const xin = fromData(
+  Float64Array.from({ length: 24 }, (_, i) => 0.2 * Math.sin(i)),
+  [24],
+)
 const small = (r: typeof q) => {
   const o = sum(mul(tanh(add(matmul(xin, r.w1), r.b1)), r.w2))
   return mul(o, o)
@@ -121,8 +156,16 @@ const [tHess] = interleaved([() => hessian(small)(q)], quick ? 3 : 7) as [number
 
 console.log(`| workload | purediff | baseline | ratio | max rel. err vs loop |`)
 console.log(`|---|---|---|---|---|`)
-console.log(`| per-example grads, MLP ${N_IN}-${N_HIDDEN}-${N_OUT}, batch ${B}: vmap(grad) vs one batched grad | ${fmtTime(tVmap)} | ${fmtTime(tBatched)} | ${fmtRatio(tVmap / tBatched)} | ${errPe.toExponential(1)} |`)
-console.log(`| per-example grads: loop of ${B} grads vs one batched grad | ${fmtTime(tLoop)} | ${fmtTime(tBatched)} | ${fmtRatio(tLoop / tBatched)} | — |`)
-console.log(`| per-example grads: loop / vmap | ${fmtTime(tLoop)} | ${fmtTime(tVmap)} | ${fmtRatio(tLoop / tVmap)} | — |`)
-console.log(`| jacrev of a ${N}→${N} map vs a loop of ${N} pullbacks | ${fmtTime(tJac)} | ${fmtTime(tPb)} | ${fmtRatio(tPb / tJac)} faster | ${errJ.toExponential(1)} |`)
+console.log(
+  `| per-example grads, MLP ${N_IN}-${N_HIDDEN}-${N_OUT}, batch ${B}: vmap(grad) vs one batched grad | ${fmtTime(tVmap)} | ${fmtTime(tBatched)} | ${fmtRatio(tVmap / tBatched)} | ${errPe.toExponential(1)} |`,
+)
+console.log(
+  `| per-example grads: loop of ${B} grads vs one batched grad | ${fmtTime(tLoop)} | ${fmtTime(tBatched)} | ${fmtRatio(tLoop / tBatched)} | — |`,
+)
+console.log(
+  `| per-example grads: loop / vmap | ${fmtTime(tLoop)} | ${fmtTime(tVmap)} | ${fmtRatio(tLoop / tVmap)} | — |`,
+)
+console.log(
+  `| jacrev of a ${N}→${N} map vs a loop of ${N} pullbacks | ${fmtTime(tJac)} | ${fmtTime(tPb)} | ${fmtRatio(tPb / tJac)} faster | ${errJ.toExponential(1)} |`,
+)
 console.log(`| hessian of an MLP loss over a 1 040-parameter record | ${fmtTime(tHess)} | — | — | — |`)

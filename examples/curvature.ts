@@ -21,7 +21,24 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import {
-  add, cosh, derivative, grad, hessian, hvp, logsumexp, mul, numHessian, ones, slice, softmax, square, Stream, sub, sum, tensor, toArray,
+  add,
+  cosh,
+  derivative,
+  grad,
+  hessian,
+  hvp,
+  logsumexp,
+  mul,
+  numHessian,
+  ones,
+  slice,
+  softmax,
+  square,
+  Stream,
+  sub,
+  sum,
+  tensor,
+  toArray,
   type Tensor,
 } from 'purediff'
 import { panelsSVG, writeFileAtomic } from 'purediff/viz'
@@ -110,7 +127,8 @@ export const gdStep =
     sub(p, mul(learningRate, grad(rosenbrock)(p)))
 
 /** One Newton step: p − H(p)⁻¹ ∇f(p). */
-export const newtonStep = (p: Tensor): Tensor => tensor(vec(p).map((v, i) => v - solve2(mat(hessian(rosenbrock)(p)), vec(grad(rosenbrock)(p)))[i]!))
+export const newtonStep = (p: Tensor): Tensor =>
+  tensor(vec(p).map((v, i) => v - solve2(mat(hessian(rosenbrock)(p)), vec(grad(rosenbrock)(p)))[i]!))
 
 const distanceToMinimum = (p: Tensor): number => {
   const [x, y] = vec(p) as [number, number]
@@ -129,7 +147,9 @@ export const main = (opts: CurvatureOptions = {}): CurvatureResult => {
   log('1. The curvature of the catenary y = cosh x, κ = |y″| / (1 + y′²)^(3/2):')
   const catenary = [0, 0.5, 1, 2].map((x) => [x, curvature(cosh)(x)] as const)
   for (const [x, k] of catenary) {
-    log(`   x = ${x.toFixed(1)}:  κ = ${k.toPrecision(15)}   1/cosh²x = ${(1 / Math.cosh(x) ** 2).toPrecision(15)}   radius ${(1 / k).toFixed(4)}`)
+    log(
+      `   x = ${x.toFixed(1)}:  κ = ${k.toPrecision(15)}   1/cosh²x = ${(1 / Math.cosh(x) ** 2).toPrecision(15)}   radius ${(1 / k).toFixed(4)}`,
+    )
   }
 
   // 2. Rosenbrock's valley
@@ -140,8 +160,12 @@ export const main = (opts: CurvatureOptions = {}): CurvatureResult => {
   const eigenvalues = eig2(h)
   const conditionNumber = eigenvalues[0] / eigenvalues[1]
   log(`\n2. Rosenbrock's valley (1 − x)² + 100 (y − x²)²; its Hessian at the minimum (1, 1):`)
-  log(`   [[${h[0]?.join(', ')}], [${h[1]?.join(', ')}]]   (central differences agree to ${hessianVsNumeric.toExponential(1)})`)
-  log(`   eigenvalues ${eigenvalues[0].toFixed(3)} and ${eigenvalues[1].toFixed(5)}: condition number ${conditionNumber.toFixed(0)}`)
+  log(
+    `   [[${h[0]?.join(', ')}], [${h[1]?.join(', ')}]]   (central differences agree to ${hessianVsNumeric.toExponential(1)})`,
+  )
+  log(
+    `   eigenvalues ${eigenvalues[0].toFixed(3)} and ${eigenvalues[1].toFixed(5)}: condition number ${conditionNumber.toFixed(0)}`,
+  )
 
   const start = tensor([-1.2, 1])
   // Gradient descent is stable only for steps below 2 / (largest curvature on its path).
@@ -155,8 +179,12 @@ export const main = (opts: CurvatureOptions = {}): CurvatureResult => {
     return k < 0 ? `not within ${ds.length - 1} steps` : `after ${k} steps`
   }
   log(`   from (−1.2, 1), distance to the minimum below 1e-6:`)
-  log(`     gradient descent (learning rate ${gdLearningRate}): ${firstBelow(gdDistance, 1e-6)}; after ${gdSteps} steps ${gdDistance[gdSteps]?.toExponential(2)}`)
-  log(`     Newton's method (uses the Hessian):        ${firstBelow(newtonDistance, 1e-6)}; after ${newtonSteps} steps ${newtonDistance[newtonSteps]?.toExponential(2)}`)
+  log(
+    `     gradient descent (learning rate ${gdLearningRate}): ${firstBelow(gdDistance, 1e-6)}; after ${gdSteps} steps ${gdDistance[gdSteps]?.toExponential(2)}`,
+  )
+  log(
+    `     Newton's method (uses the Hessian):        ${firstBelow(newtonDistance, 1e-6)}; after ${newtonSteps} steps ${newtonDistance[newtonSteps]?.toExponential(2)}`,
+  )
 
   // 3. logsumexp: convex, and flat along (1, …, 1)
   const x = tensor([1, 2, 3, 0.5])
@@ -164,9 +192,15 @@ export const main = (opts: CurvatureOptions = {}): CurvatureResult => {
   const lseHessian = mat(hessian(lse)(x))
   const lseFlat = vec(hvp(lse)(x, ones([4])))
   const p = vec(softmax(x))
-  const worst = Math.max(...lseHessian.flatMap((row, i) => row.map((v, j) => Math.abs(v - ((i === j ? p[i]! : 0) - p[i]! * p[j]!)))))
-  log(`\n3. The Hessian of logsumexp at x = (1, 2, 3, 0.5) is diag(p) − p pᵀ with p = softmax(x) (largest difference ${worst.toExponential(1)});`)
-  log(`   H · (1, 1, 1, 1) by hvp = (${lseFlat.map((v) => v.toExponential(1)).join(', ')}): flat along the constant shift`)
+  const worst = Math.max(
+    ...lseHessian.flatMap((row, i) => row.map((v, j) => Math.abs(v - ((i === j ? p[i]! : 0) - p[i]! * p[j]!)))),
+  )
+  log(
+    `\n3. The Hessian of logsumexp at x = (1, 2, 3, 0.5) is diag(p) − p pᵀ with p = softmax(x) (largest difference ${worst.toExponential(1)});`,
+  )
+  log(
+    `   H · (1, 1, 1, 1) by hvp = (${lseFlat.map((v) => v.toExponential(1)).join(', ')}): flat along the constant shift`,
+  )
 
   // Step k is drawn at x = k + 1 so the start sits at 1 on the logarithmic step axis.
   const points = (ds: ReadonlyArray<number>) => ds.map((d, k) => [k + 1, d] as const)

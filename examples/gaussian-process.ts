@@ -20,8 +20,30 @@
  *   npx tsx examples/gaussian-process.ts [--steps 300] [--plot out/gaussian-process.svg]
  */
 import {
-  add, cholesky, div, exp, eye, logdet, matmul, mul, neg, optim, random, reshape, sin, square, sub, sum, transpose, triangularSolve,
-  valueAndGrad, linspace, maximum, sqrt, tensor, type Tensor,
+  add,
+  cholesky,
+  div,
+  exp,
+  eye,
+  logdet,
+  matmul,
+  mul,
+  neg,
+  optim,
+  random,
+  reshape,
+  sin,
+  square,
+  sub,
+  sum,
+  transpose,
+  triangularSolve,
+  valueAndGrad,
+  linspace,
+  maximum,
+  sqrt,
+  tensor,
+  type Tensor,
 } from 'purediff'
 import { panelsSVG, writeFileAtomic } from 'purediff/viz'
 import { isMain, runCli, type CliSpec } from './lib/cli.js'
@@ -43,7 +65,8 @@ export const rbf = (theta: Theta, a: Tensor, b: Tensor): Tensor => {
 }
 
 /** K = k(X, X) + σ²I */
-export const covariance = (theta: Theta, x: Tensor): Tensor => add(rbf(theta, x, x), mul(exp(mul(2, theta.logNoise)), eye(x.shape[0] as number)))
+export const covariance = (theta: Theta, x: Tensor): Tensor =>
+  add(rbf(theta, x, x), mul(exp(mul(2, theta.logNoise)), eye(x.shape[0] as number)))
 
 /** −log p(y | X, θ) = ½‖L⁻¹y‖² + ½ logdet K + (n/2) log 2π. */
 export const nlml = (theta: Theta, x: Tensor, y: Tensor): Tensor => {
@@ -151,8 +174,16 @@ export const main = (opts: GaussianProcessOptions = {}): GaussianProcessResult =
         series: [
           { name: 'observations', points: xd.map((v, i) => [v, yd[i] as number] as const), line: false },
           { name: 'posterior mean', points: xa.map((v, i) => [v, ma[i] as number] as const) },
-          { name: 'mean + 2 sd', points: xa.map((v, i) => [v, (ma[i] as number) + 2 * (sa[i] as number)] as const), dashed: true },
-          { name: 'mean − 2 sd', points: xa.map((v, i) => [v, (ma[i] as number) - 2 * (sa[i] as number)] as const), dashed: true },
+          {
+            name: 'mean + 2 sd',
+            points: xa.map((v, i) => [v, (ma[i] as number) + 2 * (sa[i] as number)] as const),
+            dashed: true,
+          },
+          {
+            name: 'mean − 2 sd',
+            points: xa.map((v, i) => [v, (ma[i] as number) - 2 * (sa[i] as number)] as const),
+            dashed: true,
+          },
           { name: 'truth', points: xa.map((v) => [v, TRUTH.f(v)] as const), dashed: true },
         ],
       },
@@ -169,7 +200,8 @@ export const main = (opts: GaussianProcessOptions = {}): GaussianProcessResult =
 
 export const CLI: CliSpec = {
   name: 'gaussian-process',
-  summary: 'Fit a Gaussian process (RBF kernel) by gradient of the log marginal likelihood, and plot the fit with its uncertainty band.',
+  summary:
+    'Fit a Gaussian process (RBF kernel) by gradient of the log marginal likelihood, and plot the fit with its uncertainty band.',
   options: {
     steps: { kind: 'number', integer: true, min: 1, default: 300, description: 'Adam steps' },
     seed: { kind: 'number', integer: true, min: 0, default: 0, description: 'seed of the data' },

@@ -19,8 +19,21 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import {
-  everyEpoch, fromData, fromTensors, nn, optim, random, relu, Stream, train, untilStep, withEpochLoss, withMetrics,
-  type DType, type Key, type Tensor,
+  everyEpoch,
+  fromData,
+  fromTensors,
+  nn,
+  optim,
+  random,
+  relu,
+  Stream,
+  train,
+  untilStep,
+  withEpochLoss,
+  withMetrics,
+  type DType,
+  type Key,
+  type Tensor,
 } from 'purediff'
 import { createProgress, panelsSVG, writeFileAtomic, type TextSink } from 'purediff/viz'
 import { isMain, runCli, type CliSpec, type CliValues } from './lib/cli.js'
@@ -103,7 +116,8 @@ export const deskew = (images: Float32Array | Float64Array, n: number): Float64A
   const S = IMAGE_SIZE
   const c = (S - 1) / 2
   const out = new Float64Array(n * N_PIXELS)
-  const at = (o: number, r: number, q: number): number => (r >= 0 && r < S && q >= 0 && q < S ? (images[o + r * S + q] as number) : 0)
+  const at = (o: number, r: number, q: number): number =>
+    r >= 0 && r < S && q >= 0 && q < S ? (images[o + r * S + q] as number) : 0
   for (let e = 0; e < n; e++) {
     const o = e * N_PIXELS
     let m = 0
@@ -139,7 +153,8 @@ export const deskew = (images: Float32Array | Float64Array, n: number): Float64A
         const fr = r - r0
         const fq = q - q0
         out[o + i * S + j] =
-          (1 - fr) * ((1 - fq) * at(o, r0, q0) + fq * at(o, r0, q0 + 1)) + fr * ((1 - fq) * at(o, r0 + 1, q0) + fq * at(o, r0 + 1, q0 + 1))
+          (1 - fr) * ((1 - fq) * at(o, r0, q0) + fq * at(o, r0, q0 + 1)) +
+          fr * ((1 - fq) * at(o, r0 + 1, q0) + fq * at(o, r0 + 1, q0 + 1))
       }
     }
   }
@@ -173,7 +188,8 @@ export const main = (opts: MnistOptions = {}): MnistResult => {
     const h = relu(dense(l1, images))
     return dense(l2, k === undefined ? h : dropout(k, o.dropout, h, true))
   }
-  const loss = (p: MlpParams, b: { readonly x: Tensor; readonly y: Tensor }, k: Key): Tensor => softmaxCrossEntropy(logits(p, b.x, k), b.y)
+  const loss = (p: MlpParams, b: { readonly x: Tensor; readonly y: Tensor }, k: Key): Tensor =>
+    softmaxCrossEntropy(logits(p, b.x, k), b.y)
   const testMetrics = (p: MlpParams): { readonly loss: number; readonly accuracy: number } => {
     const z = logits(p, xTest)
     return { loss: softmaxCrossEntropy(z, data.test.labels).item(), accuracy: accuracy(z, data.test.labels) }
@@ -239,11 +255,17 @@ export const main = (opts: MnistOptions = {}): MnistResult => {
         yLabel: 'loss',
         yLog: true,
         series: [
-          { name: 'train (mean over the epoch, with dropout)', points: records.map((r) => [r.epoch, r.trainLoss] as const) },
+          {
+            name: 'train (mean over the epoch, with dropout)',
+            points: records.map((r) => [r.epoch, r.trainLoss] as const),
+          },
           { name: 'test', points: records.map((r) => [r.epoch, r.testLoss] as const), dashed: true },
         ],
       },
-      { yLabel: 'test accuracy', series: [{ name: 'test accuracy', points: records.map((r) => [r.epoch, r.testAccuracy] as const) }] },
+      {
+        yLabel: 'test accuracy',
+        series: [{ name: 'test accuracy', points: records.map((r) => [r.epoch, r.testAccuracy] as const) }],
+      },
     ],
   })
   writeFileAtomic(o.plot, svg)
@@ -261,14 +283,53 @@ export const CLI: CliSpec = {
   name: 'mnist',
   summary: 'Train an MLP on the MNIST digits of the `mnist` package and write its loss and accuracy curves as SVG.',
   options: {
-    epochs: { kind: 'number', integer: true, min: 1, default: DEFAULTS.epochs, description: 'passes over the training digits' },
-    hidden: { kind: 'number', integer: true, min: 1, default: DEFAULTS.hidden, description: 'units in the hidden layer' },
+    epochs: {
+      kind: 'number',
+      integer: true,
+      min: 1,
+      default: DEFAULTS.epochs,
+      description: 'passes over the training digits',
+    },
+    hidden: {
+      kind: 'number',
+      integer: true,
+      min: 1,
+      default: DEFAULTS.hidden,
+      description: 'units in the hidden layer',
+    },
     batch: { kind: 'number', integer: true, min: 1, default: DEFAULTS.batchSize, description: 'minibatch size' },
-    lr: { kind: 'number', min: 0, default: DEFAULTS.learningRate, description: 'peak learning rate of Adam (cosine decay to 0)' },
-    dropout: { kind: 'number', min: 0, max: 0.95, default: DEFAULTS.dropout, description: 'dropout rate on the hidden layer' },
-    dtype: { kind: 'string', choices: ['float32', 'float64'], default: DEFAULTS.dtype, description: 'precision of the weights and images' },
-    seed: { kind: 'number', integer: true, min: 0, default: DEFAULTS.seed, description: 'seed of the initial weights, shuffling and dropout' },
-    'train-size': { kind: 'number', integer: true, min: 10, description: 'use this many training digits (default all 8495)' },
+    lr: {
+      kind: 'number',
+      min: 0,
+      default: DEFAULTS.learningRate,
+      description: 'peak learning rate of Adam (cosine decay to 0)',
+    },
+    dropout: {
+      kind: 'number',
+      min: 0,
+      max: 0.95,
+      default: DEFAULTS.dropout,
+      description: 'dropout rate on the hidden layer',
+    },
+    dtype: {
+      kind: 'string',
+      choices: ['float32', 'float64'],
+      default: DEFAULTS.dtype,
+      description: 'precision of the weights and images',
+    },
+    seed: {
+      kind: 'number',
+      integer: true,
+      min: 0,
+      default: DEFAULTS.seed,
+      description: 'seed of the initial weights, shuffling and dropout',
+    },
+    'train-size': {
+      kind: 'number',
+      integer: true,
+      min: 10,
+      description: 'use this many training digits (default all 8495)',
+    },
     'test-size': { kind: 'number', integer: true, min: 1, description: 'use this many test digits (default all 1505)' },
     plot: { kind: 'string', default: DEFAULTS.plot, description: 'where to write the SVG curves' },
     'no-deskew': { kind: 'flag', description: 'feed the raw images, without deskewing' },

@@ -108,7 +108,11 @@ export const main = (opts: { readonly log?: (line: string) => void } = {}): Newt
   const sqrt2 = solve('Newton: x² − 2 = 0', square2, converge()(newton(square2)(1)))
   show(sqrt2, Math.SQRT2)
   // Halley's method on the same equation: the error goes 4e-1, 1e-2, 4e-7, then rounding (cubic).
-  const sqrt2Halley = solve("Halley: x² − 2 = 0 (uses f″ = derivative(derivative(f)))", square2, converge()(halley(square2)(1)))
+  const sqrt2Halley = solve(
+    'Halley: x² − 2 = 0 (uses f″ = derivative(derivative(f)))',
+    square2,
+    converge()(halley(square2)(1)),
+  )
   show(sqrt2Halley, Math.SQRT2)
 
   // The Dottie number: the one real solution of cos x = x.
@@ -121,14 +125,18 @@ export const main = (opts: { readonly log?: (line: string) => void } = {}): Newt
   const e = 0.6
   const M = 1
   const keplerFn: Fn = (E) => sub(sub(E, mul(e, sin(E))), M)
-  const kepler = { ...solve(`Newton: Kepler's equation E − ${e}·sin E = ${M}`, keplerFn, converge()(newton(keplerFn)(M))), eccentricity: e, meanAnomaly: M }
+  const kepler = {
+    ...solve(`Newton: Kepler's equation E − ${e}·sin E = ${M}`, keplerFn, converge()(newton(keplerFn)(M))),
+    eccentricity: e,
+    meanAnomaly: M,
+  }
   show(kepler)
 
   // A minimum is a root of the derivative: Newton on f′ (with f″ by nesting) minimises
   // f(x) = x⁴ − 3x³ + 2, whose minimum is at x = 9/4 (f′ = 4x³ − 9x² = x²(4x − 9)).
   const quartic: Fn = (x) => add(sub(pow(x, 4), mul(3, pow(x, 3))), 2)
   const slope: Fn = derivative(quartic)
-  const minimum = solve("Newton on f′: the minimum of x⁴ − 3x³ + 2", slope, converge()(newton(slope)(3)))
+  const minimum = solve('Newton on f′: the minimum of x⁴ − 3x³ + 2', slope, converge()(newton(slope)(3)))
   show(minimum, 9 / 4)
 
   return Object.freeze({ sqrt2, sqrt2Halley, dottie, kepler: Object.freeze(kepler), minimum })

@@ -19,7 +19,22 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { add, fromTensors, linspace, mul, nn, optim, patience, random, scalar, square, Stream, train, untilStep, type Tensor } from 'purediff'
+import {
+  add,
+  fromTensors,
+  linspace,
+  mul,
+  nn,
+  optim,
+  patience,
+  random,
+  scalar,
+  square,
+  Stream,
+  train,
+  untilStep,
+  type Tensor,
+} from 'purediff'
 import { panelsSVG, writeFileAtomic } from 'purediff/viz'
 import { isMain, runCli, type CliSpec } from './lib/cli.js'
 
@@ -86,7 +101,8 @@ export const main = (opts: QuadraticOptions = {}): QuadraticResult => {
 
   // The model in u, and its loss: the mean squared residual over all measurements.
   const predict = (p: Params, x: Tensor): Tensor => add(add(mul(p.a, square(x)), mul(p.b, x)), p.c)
-  const loss = (p: Params, batch: { readonly u: Tensor; readonly h: Tensor }): Tensor => mse(predict(p, batch.u), batch.h)
+  const loss = (p: Params, batch: { readonly u: Tensor; readonly h: Tensor }): Tensor =>
+    mse(predict(p, batch.u), batch.h)
 
   const run = pipe(
     train({
@@ -128,8 +144,15 @@ export const main = (opts: QuadraticOptions = {}): QuadraticResult => {
         yLabel: 'height (m)',
         series: [
           { name: 'measured', points: tArr.map((ti, i) => [ti, hArr[i] as number] as const), line: false },
-          { name: `fit: ${fit.a.toFixed(3)}·t² + ${fit.b.toFixed(3)}·t + ${fit.c.toFixed(3)}`, points: fine.map((s) => [s, fit.a * s * s + fit.b * s + fit.c] as const) },
-          { name: 'truth', points: fine.map((s) => [s, TRUTH.h0 + TRUTH.v0 * s - (TRUTH.g / 2) * s * s] as const), dashed: true },
+          {
+            name: `fit: ${fit.a.toFixed(3)}·t² + ${fit.b.toFixed(3)}·t + ${fit.c.toFixed(3)}`,
+            points: fine.map((s) => [s, fit.a * s * s + fit.b * s + fit.c] as const),
+          },
+          {
+            name: 'truth',
+            points: fine.map((s) => [s, TRUTH.h0 + TRUTH.v0 * s - (TRUTH.g / 2) * s * s] as const),
+            dashed: true,
+          },
         ],
       },
     ],
@@ -147,16 +170,22 @@ export const main = (opts: QuadraticOptions = {}): QuadraticResult => {
 
 export const CLI: CliSpec = {
   name: 'quadratic',
-  summary: "Fit a parabola to noisy heights of a thrown ball by gradient descent and estimate g.",
+  summary: 'Fit a parabola to noisy heights of a thrown ball by gradient descent and estimate g.',
   options: {
     seed: { kind: 'number', integer: true, min: 0, default: 0, description: 'seed of the measurement noise' },
-    plot: { kind: 'string', default: 'out/quadratic.svg', description: 'where to write the SVG of the data and the fit' },
+    plot: {
+      kind: 'string',
+      default: 'out/quadratic.svg',
+      description: 'where to write the SVG of the data and the fit',
+    },
   },
 }
 
 if (isMain(import.meta.url)) {
   runCli(CLI, (v) =>
-    main({ ...(v['plot'] !== undefined ? { plot: String(v['plot']) } : {}), ...(v['seed'] !== undefined ? { seed: Number(v['seed']) } : {}) }),
+    main({
+      ...(v['plot'] !== undefined ? { plot: String(v['plot']) } : {}),
+      ...(v['seed'] !== undefined ? { seed: Number(v['seed']) } : {}),
+    }),
   )
 }
-

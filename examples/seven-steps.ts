@@ -47,7 +47,10 @@ export const main = (opts: SevenStepsOptions = {}): SevenStepsResult => {
   const y = iris.train.labels
 
   // 1. initialize the weights: random, from an explicit seed (a pure function of the key)
-  const init: Params = { w: normal(key(seed), [iris.nFeatures, iris.nClasses], { std: 0.1 }), b: fromData(new Float64Array(iris.nClasses), [iris.nClasses]) }
+  const init: Params = {
+    w: normal(key(seed), [iris.nFeatures, iris.nClasses], { std: 0.1 }),
+    b: fromData(new Float64Array(iris.nClasses), [iris.nClasses]),
+  }
   // 2. predict: a pure model (params, x) => scores for each species
   const predict = (p: Params, inputs: Tensor): Tensor => add(matmul(inputs, p.w), p.b)
   // 3. loss: how wrong the prediction is against the true species (softmax cross-entropy)
@@ -57,10 +60,17 @@ export const main = (opts: SevenStepsOptions = {}): SevenStepsResult => {
   // 5. step: change the weights by the gradient times a learning rate
   const step = (p: Params): Params => tree.axpy(-learningRate, gradient(p), p)
   // 6. stop, or go back to 2: repeat the step until the loss is small enough or the budget is spent
-  const weights = pipe(iterate(init, step), takeUntil((p) => loss(p).item() < targetLoss), take(maxSteps + 1))
+  const weights = pipe(
+    iterate(init, step),
+    takeUntil((p) => loss(p).item() < targetLoss),
+    take(maxSteps + 1),
+  )
   // 7. use the model: predict the species of flowers it has never seen
   const trained = O.getOrElse(() => init)(last(weights))
-  const testAccuracy = accuracy(predict(trained, fromData(iris.test.features, [iris.nTest, iris.nFeatures])), iris.test.labels)
+  const testAccuracy = accuracy(
+    predict(trained, fromData(iris.test.features, [iris.nTest, iris.nFeatures])),
+    iris.test.labels,
+  )
 
   // The stream is a value: counting its elements replays the (deterministic) run.
   let steps = -1
@@ -72,7 +82,9 @@ export const main = (opts: SevenStepsOptions = {}): SevenStepsResult => {
     trainAccuracy: accuracy(predict(trained, x), y),
     testAccuracy,
   }
-  log(`iris: ${iris.nTrain} training and ${iris.nTest} test flowers, ${iris.nFeatures} features, ${iris.nClasses} species`)
+  log(
+    `iris: ${iris.nTrain} training and ${iris.nTest} test flowers, ${iris.nFeatures} features, ${iris.nClasses} species`,
+  )
   log(`loss ${result.initialLoss.toFixed(4)} -> ${result.finalLoss.toFixed(4)} after ${steps} gradient steps`)
   log(`train accuracy: ${result.trainAccuracy.toFixed(4)}`)
   log(`test accuracy: ${testAccuracy.toFixed(4)}`)
@@ -83,7 +95,13 @@ export const CLI: CliSpec = {
   name: 'seven-steps',
   summary: 'The seven steps of learning on the iris flowers: softmax regression by gradient descent.',
   options: {
-    'max-steps': { kind: 'number', integer: true, min: 0, default: 500, description: 'at most this many gradient steps' },
+    'max-steps': {
+      kind: 'number',
+      integer: true,
+      min: 0,
+      default: 500,
+      description: 'at most this many gradient steps',
+    },
     'target-loss': { kind: 'number', min: 0, default: 0.1, description: 'stop once the training loss is below this' },
     lr: { kind: 'number', min: 0, default: 0.5, description: 'learning rate' },
     seed: { kind: 'number', integer: true, min: 0, default: 0, description: 'seed of the initial weights' },

@@ -51,7 +51,10 @@ export interface TransformerResult {
 /** Words drawn uniformly (from `key`) and joined by spaces, `chars` characters long. */
 export const generateText = (k: random.Key, chars: number): string => {
   const picks = choice(k, WORDS.length, Math.ceil(chars / 3))
-  return picks.map((i) => WORDS[i]).join(' ').slice(0, chars)
+  return picks
+    .map((i) => WORDS[i])
+    .join(' ')
+    .slice(0, chars)
 }
 
 /** H(next | previous) of the text's bigram counts, in nats: the best bigram model's loss on it. */
@@ -74,7 +77,13 @@ type Block = {
   readonly up: nn.DenseParams
   readonly down: nn.DenseParams
 }
-export type Params = { readonly tok: nn.EmbeddingParams; readonly pos: Tensor; readonly block: Block; readonly lnf: nn.NormParams; readonly head: nn.DenseParams }
+export type Params = {
+  readonly tok: nn.EmbeddingParams
+  readonly pos: Tensor
+  readonly block: Block
+  readonly lnf: nn.NormParams
+  readonly head: nn.DenseParams
+}
 
 /** The model: init and logits [batch, T, vocab] for ids [batch, T]. */
 export const model = (vocab: number, context: number, width: number, heads: number) => {
@@ -96,7 +105,13 @@ export const model = (vocab: number, context: number, width: number, heads: numb
   }
   const apply = (p: Params, ids: Tensor): Tensor => {
     const t = ids.shape[ids.rank - 1] as number
-    let x = add(tok.apply(p.tok, ids), gather(p.pos, Array.from({ length: t }, (_, i) => i)))
+    let x = add(
+      tok.apply(p.tok, ids),
+      gather(
+        p.pos,
+        Array.from({ length: t }, (_, i) => i),
+      ),
+    )
     x = add(x, attn.apply(p.block.attn, ln.apply(p.block.ln1, x), { causal: true }))
     x = add(x, down.apply(p.block.down, gelu(up.apply(p.block.up, ln.apply(p.block.ln2, x)))))
     return head.apply(p.head, ln.apply(p.lnf, x))
@@ -118,15 +133,25 @@ export const main = (o: TransformerOptions = {}): TransformerResult => {
   const n = ids.length - T
   const xs = new Float64Array(n * T)
   const ys = new Float64Array(n * T)
-  for (let i = 0; i < n; i++) for (let j = 0; j < T; j++) {
-    xs[i * T + j] = ids[i + j]!
-    ys[i * T + j] = ids[i + j + 1]!
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < T; j++) {
+      xs[i * T + j] = ids[i + j]!
+      ys[i * T + j] = ids[i + j + 1]!
+    }
   const data = { x: fromData(xs, [n, T]), y: fromData(ys, [n, T]) }
   const m = model(vocab.length, T, o.width ?? 24, o.heads ?? 2)
   const loss = (p: Params, b: { x: Tensor; y: Tensor }): Tensor => softmaxCrossEntropy(m.apply(p, b.x), b.y)
-  const optimizer = adamw(warmupCosineDecay(0, 1e-2, Math.max(1, Math.floor(steps / 10)), steps, { endValue: 1e-3 }), { weightDecay: 1e-4 })
-  const run = train({ init: m.init, loss: (p: Params, b: { x: Tensor; y: Tensor }) => loss(p, b), optimizer, data: fromTensors(data), batchSize: o.batchSize ?? 32, key: runKey! })
+  const optimizer = adamw(warmupCosineDecay(0, 1e-2, Math.max(1, Math.floor(steps / 10)), steps, { endValue: 1e-3 }), {
+    weightDecay: 1e-4,
+  })
+  const run = train({
+    init: m.init,
+    loss: (p: Params, b: { x: Tensor; y: Tensor }) => loss(p, b),
+    optimizer,
+    data: fromTensors(data),
+    batchSize: o.batchSize ?? 32,
+    key: runKey!,
+  })
   const states = Stream.toArray(pipe(run, untilStep(steps)))
   const lastState = states[states.length - 1]
   if (lastState === undefined) throw new Error('steps must be at least 1')
@@ -153,7 +178,8 @@ export const main = (o: TransformerOptions = {}): TransformerResult => {
 /** The command line: `--help` lists these. */
 export const CLI: CliSpec = {
   name: 'transformer',
-  summary: 'Train a one-block character transformer on generated text and compare its loss with the exact bigram baseline.',
+  summary:
+    'Train a one-block character transformer on generated text and compare its loss with the exact bigram baseline.',
   options: {
     steps: { kind: 'number', integer: true, min: 1, default: 300, description: 'AdamW steps' },
     seed: { kind: 'number', integer: true, min: 0, default: 0, description: 'seed of the text and the weights' },

@@ -125,11 +125,22 @@ const compareElements = (
 ): void => {
   for (let i = 0; i < expected.length; i++) {
     const m: Measure = { expected: expected[i] as number, actual: actual[i] as number, scale: scale(i) }
-    if (fails(m, t)) violate({ law, message, path: elementPath(like, i), where, expected: m.expected, actual: m.actual, tolerance: tolOf(m, t), details })
+    if (fails(m, t))
+      violate({
+        law,
+        message,
+        path: elementPath(like, i),
+        where,
+        expected: m.expected,
+        actual: m.actual,
+        tolerance: tolOf(m, t),
+        details,
+      })
   }
 }
 
-const cotangentFor = (yf: Flat, seed: number): Float64Array => (yf.values.length === 1 ? Float64Array.of(1) : normals(seed, yf.values.length))
+const cotangentFor = (yf: Flat, seed: number): Float64Array =>
+  yf.values.length === 1 ? Float64Array.of(1) : normals(seed, yf.values.length)
 
 // -------------------------------------------------------------------------------------
 // laws against numeric derivatives
@@ -145,24 +156,24 @@ const cotangentFor = (yf: Flat, seed: number): Float64Array => (yf.values.length
 export const jvpMatchesNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) => {
   validateCheckGradsOptions('jvpMatchesNumeric', o)
   return fc.property(arb, arbSeed, (x, seed) => {
-  assertGrads(f, x, { ...o, modes: ['fwd'], seed })
-})
+    assertGrads(f, x, { ...o, modes: ['fwd'], seed })
+  })
 }
 
 /** Reverse mode agrees with central differences: `checkGrads` with `modes: ['rev']`. @category laws @since 0.1.0 */
 export const vjpMatchesNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) => {
   validateCheckGradsOptions('vjpMatchesNumeric', o)
   return fc.property(arb, arbSeed, (x, seed) => {
-  assertGrads(f, x, { ...o, modes: ['rev'], seed })
-})
+    assertGrads(f, x, { ...o, modes: ['rev'], seed })
+  })
 }
 
 /** `checkGrads` with the given modes and order (default both modes, order 1). @category laws @since 0.1.0 */
 export const gradsMatchNumeric = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions = {}) => {
   validateCheckGradsOptions('gradsMatchNumeric', o)
   return fc.property(arb, arbSeed, (x, seed) => {
-  assertGrads(f, x, { ...o, seed })
-})
+    assertGrads(f, x, { ...o, seed })
+  })
 }
 
 // -------------------------------------------------------------------------------------
@@ -200,7 +211,9 @@ export const vjpJvpAdjoint = <X, Y>(f: (x: X) => Y, arb: fc.Arbitrary<X>, o: Law
         expected: loc.m.expected,
         actual: loc.m.actual,
         tolerance: tolOf(loc.m, t),
-        details: [`expected = ⟨ȳ, jvp(f, x, v)⟩, actual = ⟨vjp(f, x)(ȳ), v⟩ along ${loc.direction === 'basis' ? `e[${loc.path}]` : 'a random direction'}`],
+        details: [
+          `expected = ⟨ȳ, jvp(f, x, v)⟩, actual = ⟨vjp(f, x)(ȳ), v⟩ along ${loc.direction === 'basis' ? `e[${loc.path}]` : 'a random direction'}`,
+        ],
       })
     }
   })
@@ -331,9 +344,17 @@ export const chainRule = <X, Y, Z>(f: (x: X) => Y, g: (y: Y) => Z, arb: fc.Arbit
     const whole = flatOf(jvp(h, x, v)[1])
     const composed = flatOf(jvp(g, y, yDot)[1])
     const t = tolFor(o, xf, whole)
-    compareElements('chainRule', 'forward: jvp(g∘f) ≠ jvp(g) ∘ jvp(f)', 'output', whole, composed.values, whole.values, (i) => Math.max(Math.abs(whole.values[i] as number), Math.abs(composed.values[i] as number)), t, [
-      'expected = jvp(g, f(x), jvp(f, x, v)), actual = jvp(g∘f, x, v)',
-    ])
+    compareElements(
+      'chainRule',
+      'forward: jvp(g∘f) ≠ jvp(g) ∘ jvp(f)',
+      'output',
+      whole,
+      composed.values,
+      whole.values,
+      (i) => Math.max(Math.abs(whole.values[i] as number), Math.abs(composed.values[i] as number)),
+      t,
+      ['expected = jvp(g, f(x), jvp(f, x, v)), actual = jvp(g∘f, x, v)'],
+    )
     const [z, pbH] = vjp(h, x)
     const zf = flatOf(z)
     const zBar = fromFlat<Z>(zf, cotangentFor(zf, subSeed(seed, 1)))
@@ -341,9 +362,17 @@ export const chainRule = <X, Y, Z>(f: (x: X) => Y, g: (y: Y) => Z, arb: fc.Arbit
     const [, pbF] = vjp(f, x)
     const direct = flatOf(pbH(zBar)).values
     const chained = flatOf(pbF(pbG(zBar))).values
-    compareElements('chainRule', 'reverse: vjp(g∘f) ≠ vjp(f) ∘ vjp(g)', 'input', xf, chained, direct, (i) => Math.max(Math.abs(direct[i] as number), Math.abs(chained[i] as number)), t, [
-      'expected = vjp(f, x)(vjp(g, f(x))(ȳ)), actual = vjp(g∘f, x)(ȳ)',
-    ])
+    compareElements(
+      'chainRule',
+      'reverse: vjp(g∘f) ≠ vjp(f) ∘ vjp(g)',
+      'input',
+      xf,
+      chained,
+      direct,
+      (i) => Math.max(Math.abs(direct[i] as number), Math.abs(chained[i] as number)),
+      t,
+      ['expected = vjp(f, x)(vjp(g, f(x))(ȳ)), actual = vjp(g∘f, x)(ȳ)'],
+    )
   })
 }
 
@@ -355,7 +384,11 @@ export const chainRule = <X, Y, Z>(f: (x: X) => Y, g: (y: Y) => Z, arb: fc.Arbit
  * @category laws
  * @since 0.1.0
  */
-export const perturbationConfusionFree = <X>(f: (x: X) => Tensor | number, arb: fc.Arbitrary<X>, o: LawOptions = {}) => {
+export const perturbationConfusionFree = <X>(
+  f: (x: X) => Tensor | number,
+  arb: fc.Arbitrary<X>,
+  o: LawOptions = {},
+) => {
   validateLawOptions('perturbationConfusionFree', o)
   return fc.property(arb, arbSeed, (x, seed) => {
     const xf = flatOf(x)
@@ -380,7 +413,9 @@ export const perturbationConfusionFree = <X>(f: (x: X) => Tensor | number, arb: 
           expected: phi0,
           actual: got,
           tolerance: tolOf(m, t),
-          details: ['φ(s) = jvp(f, x + s·w, v)[1]; a nested derivative that mixes up the outer s with the inner perturbation adds spurious terms'],
+          details: [
+            'φ(s) = jvp(f, x + s·w, v)[1]; a nested derivative that mixes up the outer s with the inner perturbation adds spurious terms',
+          ],
         })
       }
     }
@@ -394,7 +429,12 @@ export const perturbationConfusionFree = <X>(f: (x: X) => Tensor | number, arb: 
     const numeric = values[0] as number
     const d = defaultTolerances[dtypeOfFlat(xf, yf)]
     const nt: Tol = { atol: o.atol ?? d.atol, rtol: o.rtol ?? d.rtol }
-    const m: Measure = { expected: numeric, actual: nested, scale: Math.abs(numeric), noise: num.noise(h, Math.abs(phi0)) }
+    const m: Measure = {
+      expected: numeric,
+      actual: nested,
+      scale: Math.abs(numeric),
+      noise: num.noise(h, Math.abs(phi0)),
+    }
     if (fails(m, nt)) {
       violate({
         law: 'perturbationConfusionFree',
@@ -428,7 +468,11 @@ export interface CustomRuleOptions<X> extends LawOptions {
  * @category laws
  * @since 0.1.0
  */
-export const customRuleLaws = <X>(custom: (x: X) => Tensor, arb: fc.Arbitrary<X>, o: CustomRuleOptions<X> = {}): LawSuite => {
+export const customRuleLaws = <X>(
+  custom: (x: X) => Tensor,
+  arb: fc.Arbitrary<X>,
+  o: CustomRuleOptions<X> = {},
+): LawSuite => {
   const { reference, ad = {}, ...check } = o
   validateLawOptions('customRuleLaws', o)
   const suite: Record<string, fc.IProperty<unknown>> = {

@@ -16,8 +16,31 @@
  */
 import * as fc from 'fast-check'
 import {
-  Tensor, add, atan2, abs, cos, div, exp, expm1, fromData, log, log1p, maximum, minimum, mul, neg, pow, relu, sigmoid, sin,
-  sqrt, sub, sum, tan, tanh, tree,
+  Tensor,
+  add,
+  atan2,
+  abs,
+  cos,
+  div,
+  exp,
+  expm1,
+  fromData,
+  log,
+  log1p,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  sin,
+  sqrt,
+  sub,
+  sum,
+  tan,
+  tanh,
+  tree,
 } from '../src/index.js'
 import type { DType, Shape } from '../src/index.js'
 
@@ -41,7 +64,10 @@ export interface ShapeOptions {
  */
 export const arbShape = (o: ShapeOptions = {}): fc.Arbitrary<Shape> =>
   fc
-    .array(fc.integer({ min: o.minDim ?? 1, max: o.maxDim ?? 4 }), { minLength: o.minRank ?? 0, maxLength: o.maxRank ?? 3 })
+    .array(fc.integer({ min: o.minDim ?? 1, max: o.maxDim ?? 4 }), {
+      minLength: o.minRank ?? 0,
+      maxLength: o.maxRank ?? 3,
+    })
     .map((s) => Object.freeze(s))
 
 /** Options of `arbTensor`. @category model @since 0.1.0 */
@@ -97,12 +123,25 @@ export const arbTensor = (o: TensorOptions = {}): fc.Arbitrary<Tensor> => {
   const min = o.min ?? -2
   const max = o.max ?? 2
   const dtype = o.dtype ?? 'float64'
-  const shapes: fc.Arbitrary<Shape> = o.shape === undefined ? arbShape() : o.shape instanceof fc.Arbitrary ? o.shape : fc.constant(o.shape)
-  const value = fc.double({ min, max, noNaN: true, noDefaultInfinity: true }).map((v) => (dtype === 'float32' ? Math.fround(v) : v))
+  const shapes: fc.Arbitrary<Shape> =
+    o.shape === undefined ? arbShape() : o.shape instanceof fc.Arbitrary ? o.shape : fc.constant(o.shape)
+  const value = fc
+    .double({ min, max, noNaN: true, noDefaultInfinity: true })
+    .map((v) => (dtype === 'float32' ? Math.fround(v) : v))
   return shapes.chain((shape) =>
     fc.array(value, { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((vs) => {
-      const ws = o.wellConditioned === true ? dominate(vs.map((v) => awayFromZero(v, min, max)), shape) : vs
-      return fromData(ws.map((v) => (Object.is(v, -0) ? 0 : v)), shape, dtype) as Tensor
+      const ws =
+        o.wellConditioned === true
+          ? dominate(
+              vs.map((v) => awayFromZero(v, min, max)),
+              shape,
+            )
+          : vs
+      return fromData(
+        ws.map((v) => (Object.is(v, -0) ? 0 : v)),
+        shape,
+        dtype,
+      ) as Tensor
     }),
   )
 }
@@ -122,7 +161,10 @@ export interface BroadcastOptions {
 export const arbBroadcastablePair = (o: BroadcastOptions = {}): fc.Arbitrary<readonly [Shape, Shape]> =>
   arbShape({ maxRank: o.maxRank ?? 3, maxDim: o.maxDim ?? 4 }).chain((out) => {
     const side = fc
-      .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+      .tuple(
+        fc.integer({ min: 0, max: out.length }),
+        fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+      )
       .map(([drop, ones]) => Object.freeze(out.slice(drop).map((d, i) => (ones[i + drop] === true ? 1 : d))))
     return fc.tuple(side, side).map((p) => Object.freeze(p) as readonly [Shape, Shape])
   })
@@ -132,7 +174,9 @@ export const arbBroadcastablePair = (o: BroadcastOptions = {}): fc.Arbitrary<rea
  * @category constructors
  * @since 0.1.0
  */
-export const arbBroadcastableTensors = (o: BroadcastOptions & Omit<TensorOptions, 'shape'> = {}): fc.Arbitrary<readonly [Tensor, Tensor]> =>
+export const arbBroadcastableTensors = (
+  o: BroadcastOptions & Omit<TensorOptions, 'shape'> = {},
+): fc.Arbitrary<readonly [Tensor, Tensor]> =>
   arbBroadcastablePair(o).chain(([a, b]) => fc.tuple(arbTensor({ ...o, shape: a }), arbTensor({ ...o, shape: b })))
 
 // -------------------------------------------------------------------------------------
@@ -143,7 +187,13 @@ export const arbBroadcastableTensors = (o: BroadcastOptions & Omit<TensorOptions
 export type LeafSpec =
   | ReadonlyArray<number>
   | 'number'
-  | { readonly shape: Shape; readonly min?: number; readonly max?: number; readonly dtype?: DType; readonly wellConditioned?: boolean }
+  | {
+      readonly shape: Shape
+      readonly min?: number
+      readonly max?: number
+      readonly dtype?: DType
+      readonly wellConditioned?: boolean
+    }
   | fc.Arbitrary<unknown>
 
 /**
@@ -160,31 +210,42 @@ export interface SchemaLike<A = unknown> {
 export type ParamSpec = LeafSpec | SchemaLike | ReadonlyArray<ParamSpec> | { readonly [key: string]: ParamSpec }
 
 /** The parameter type a spec describes. @category model @since 0.1.0 */
-export type ParamsOf<S> = S extends fc.Arbitrary<infer T>
-  ? T
-  : S extends { readonly arbitrary: (options?: never) => fc.Arbitrary<infer A> }
-    ? A
-  : S extends { readonly shapeOf: infer Sh }
-    ? ParamsOf<Sh>
-  : S extends 'number'
-    ? number
-    : S extends ReadonlyArray<number>
-      ? Tensor
-      : S extends { readonly shape: Shape }
-        ? Tensor
-        : { readonly [K in keyof S]: ParamsOf<S[K]> }
+export type ParamsOf<S> =
+  S extends fc.Arbitrary<infer T>
+    ? T
+    : S extends { readonly arbitrary: (options?: never) => fc.Arbitrary<infer A> }
+      ? A
+      : S extends { readonly shapeOf: infer Sh }
+        ? ParamsOf<Sh>
+        : S extends 'number'
+          ? number
+          : S extends ReadonlyArray<number>
+            ? Tensor
+            : S extends { readonly shape: Shape }
+              ? Tensor
+              : { readonly [K in keyof S]: ParamsOf<S[K]> }
 
 const isShape = (s: unknown): s is ReadonlyArray<number> => Array.isArray(s) && s.every((d) => typeof d === 'number')
 
 const isSchemaLike = (s: unknown): s is SchemaLike =>
-  typeof s === 'object' && s !== null && !(s instanceof fc.Arbitrary) && typeof (s as { arbitrary?: unknown }).arbitrary === 'function'
+  typeof s === 'object' &&
+  s !== null &&
+  !(s instanceof fc.Arbitrary) &&
+  typeof (s as { arbitrary?: unknown }).arbitrary === 'function'
 
 /** Make a schema's sample well conditioned (as `arbTensor`'s option), keeping its dtypes. */
 const conditionTree = (x: unknown, min: number, max: number): unknown => {
   if (typeof x === 'number') return awayFromZero(x, min, max)
   if (x instanceof Tensor) {
-    const vs = dominate(Array.from(x.toTypedArray(), (v) => awayFromZero(v, min, max)), x.shape)
-    return fromData(vs.map((v) => (x.dtype === 'float32' ? Math.fround(v) : v)), x.shape, x.dtype)
+    const vs = dominate(
+      Array.from(x.toTypedArray(), (v) => awayFromZero(v, min, max)),
+      x.shape,
+    )
+    return fromData(
+      vs.map((v) => (x.dtype === 'float32' ? Math.fround(v) : v)),
+      x.shape,
+      x.dtype,
+    )
   }
   if (Array.isArray(x)) return Object.freeze(x.map((c) => conditionTree(c, min, max)))
   if (typeof x === 'object' && x !== null) {
@@ -206,17 +267,27 @@ const conditionTree = (x: unknown, min: number, max: number): unknown => {
  * @category constructors
  * @since 0.1.0
  */
-export function arbParams<S extends ParamSpec | { readonly shapeOf: unknown }>(spec: S, o?: Omit<TensorOptions, 'shape'>): fc.Arbitrary<ParamsOf<S>>
+export function arbParams<S extends ParamSpec | { readonly shapeOf: unknown }>(
+  spec: S,
+  o?: Omit<TensorOptions, 'shape'>,
+): fc.Arbitrary<ParamsOf<S>>
 export function arbParams(spec: unknown, o: Omit<TensorOptions, 'shape'> = {}): fc.Arbitrary<unknown> {
-  const base = { min: o.min ?? -1, max: o.max ?? 1, ...(o.dtype !== undefined ? { dtype: o.dtype } : {}), ...(o.wellConditioned !== undefined ? { wellConditioned: o.wellConditioned } : {}) }
+  const base = {
+    min: o.min ?? -1,
+    max: o.max ?? 1,
+    ...(o.dtype !== undefined ? { dtype: o.dtype } : {}),
+    ...(o.wellConditioned !== undefined ? { wellConditioned: o.wellConditioned } : {}),
+  }
   const go = (s: unknown): fc.Arbitrary<unknown> => {
     if (s instanceof fc.Arbitrary) return s
     if (isSchemaLike(s)) {
-      if (o.dtype !== undefined) throw new TypeError(`arbParams: a schema fixes its own dtypes; drop the dtype option (got '${o.dtype}')`)
+      if (o.dtype !== undefined)
+        throw new TypeError(`arbParams: a schema fixes its own dtypes; drop the dtype option (got '${o.dtype}')`)
       const arb = s.arbitrary({ min: base.min, max: base.max })
       return o.wellConditioned === true ? arb.map((x) => conditionTree(x, base.min, base.max)) : arb
     }
-    if (s === 'number') return fc.double({ min: base.min, max: base.max, noNaN: true }).map((v) => (Object.is(v, -0) ? 0 : v))
+    if (s === 'number')
+      return fc.double({ min: base.min, max: base.max, noNaN: true }).map((v) => (Object.is(v, -0) ? 0 : v))
     if (isShape(s)) return arbTensor({ ...base, shape: s })
     if (Array.isArray(s)) return fc.tuple(...s.map(go)).map((xs) => Object.freeze(xs))
     if (typeof s === 'object' && s !== null) {
@@ -224,7 +295,9 @@ export function arbParams(spec: unknown, o: Omit<TensorOptions, 'shape'> = {}): 
       if (isShape(r['shape'])) return arbTensor({ ...base, ...(r as object), shape: r['shape'] })
       if ('shapeOf' in r) return go(r['shapeOf'])
       const keys = Object.keys(r)
-      return fc.tuple(...keys.map((k) => go(r[k]))).map((vs) => Object.freeze(Object.fromEntries(keys.map((k, i) => [k, vs[i]]))))
+      return fc
+        .tuple(...keys.map((k) => go(r[k])))
+        .map((vs) => Object.freeze(Object.fromEntries(keys.map((k, i) => [k, vs[i]]))))
     }
     throw new TypeError(`arbParams: cannot read a spec from ${String(s)}`)
   }
@@ -285,7 +358,10 @@ export const programBinaryOps: Readonly<Record<string, BinaryOp>> = Object.freez
 })
 
 /** Ops with kinks, only used with `kinks: true`. @category model @since 0.1.0 */
-export const programKinkOps: { readonly unary: Readonly<Record<string, UnaryOp>>; readonly binary: Readonly<Record<string, BinaryOp>> } = Object.freeze({
+export const programKinkOps: {
+  readonly unary: Readonly<Record<string, UnaryOp>>
+  readonly binary: Readonly<Record<string, BinaryOp>>
+} = Object.freeze({
   unary: Object.freeze({
     relu: { apply: (a: T) => relu(a), show: (a: string) => `relu(${a})` },
     abs: { apply: (a: T) => abs(a), show: (a: string) => `abs(${a})` },
@@ -378,8 +454,16 @@ export const arbProgram = (o: ProgramOptions = {}): fc.Arbitrary<Program> => {
   const names = Object.keys(inputs)
   const pick = <R>(all: Readonly<Record<string, R>>): Record<string, R> =>
     Object.fromEntries(Object.entries(all).filter(([k]) => o.ops === undefined || o.ops.includes(k)))
-  const un = { ...pick(programUnaryOps), ...(o.kinks === true ? pick(programKinkOps.unary) : {}), ...(o.extra?.unary ?? {}) }
-  const bin = { ...pick(programBinaryOps), ...(o.kinks === true ? pick(programKinkOps.binary) : {}), ...(o.extra?.binary ?? {}) }
+  const un = {
+    ...pick(programUnaryOps),
+    ...(o.kinks === true ? pick(programKinkOps.unary) : {}),
+    ...(o.extra?.unary ?? {}),
+  }
+  const bin = {
+    ...pick(programBinaryOps),
+    ...(o.kinks === true ? pick(programKinkOps.binary) : {}),
+    ...(o.extra?.binary ?? {}),
+  }
   const unNames = Object.keys(un)
   const binNames = Object.keys(bin)
   const leaf: fc.Arbitrary<Expr> = fc.oneof(
@@ -389,18 +473,28 @@ export const arbProgram = (o: ProgramOptions = {}): fc.Arbitrary<Program> => {
   const branches: Array<(tie: (k: string) => fc.Arbitrary<unknown>) => fc.Arbitrary<Expr>> = []
   if (unNames.length > 0) {
     branches.push((tie) =>
-      fc.record({ op: fc.constantFrom(...unNames), arg: tie('expr') as fc.Arbitrary<Expr> }).map((r): Expr => ({ kind: 'unary', ...r })),
+      fc
+        .record({ op: fc.constantFrom(...unNames), arg: tie('expr') as fc.Arbitrary<Expr> })
+        .map((r): Expr => ({ kind: 'unary', ...r })),
     )
   }
   if (binNames.length > 0) {
     branches.push((tie) =>
       fc
-        .record({ op: fc.constantFrom(...binNames), a: tie('expr') as fc.Arbitrary<Expr>, b: tie('expr') as fc.Arbitrary<Expr> })
+        .record({
+          op: fc.constantFrom(...binNames),
+          a: tie('expr') as fc.Arbitrary<Expr>,
+          b: tie('expr') as fc.Arbitrary<Expr>,
+        })
         .map((r): Expr => ({ kind: 'binary', ...r })),
     )
   }
   const { expr } = fc.letrec((tie) => ({
-    expr: fc.oneof({ depthSize: 'small', maxDepth: o.maxDepth ?? 4, withCrossShrink: true }, leaf, ...branches.map((b) => b(tie))),
+    expr: fc.oneof(
+      { depthSize: 'small', maxDepth: o.maxDepth ?? 4, withCrossShrink: true },
+      leaf,
+      ...branches.map((b) => b(tie)),
+    ),
   }))
   // make every input appear: add the missing ones as `add(e, mul(0.5, p.name))`
   const complete = (e: Expr): Expr => {

@@ -56,7 +56,10 @@ const isRecord = (x: unknown): x is Record<string, unknown> =>
 const axesOf = (spec: unknown, t: unknown): Array<number | null> => {
   if (spec === null || typeof spec === 'number') return tree.leaves(t).map(() => spec)
   if (Array.isArray(spec) && Array.isArray(t)) return spec.flatMap((s, i) => axesOf(s, t[i]))
-  if (isRecord(spec) && isRecord(t)) return Object.keys(t).sort().flatMap((k) => axesOf(spec[k], t[k]))
+  if (isRecord(spec) && isRecord(t))
+    return Object.keys(t)
+      .sort()
+      .flatMap((k) => axesOf(spec[k], t[k]))
   throw new Error('batching law: inAxes/outAxes do not fit the values (vmap reports the key path)')
 }
 
@@ -68,7 +71,9 @@ const argAxes = (inAxes: AxisSpec, args: ReadonlyArray<unknown>): Array<Array<nu
 
 const norm = (a: number, rank: number): number => (a < 0 ? a + rank : a)
 
-const asArray = (x: Tensor | number): { readonly shape: ReadonlyArray<number>; readonly data: ArrayLike<number> & Iterable<number> } =>
+const asArray = (
+  x: Tensor | number,
+): { readonly shape: ReadonlyArray<number>; readonly data: ArrayLike<number> & Iterable<number> } =>
   typeof x === 'number' ? { shape: [], data: [x] } : { shape: x.shape, data: x.toTypedArray() }
 
 // -------------------------------------------------------------------------------------
@@ -124,7 +129,10 @@ export const checkBatching = <A extends unknown[]>(
     const got = asArray(bLeaves[k] as Tensor | number)
     const a = oAxes[k] ?? null
     const col = perExample.map((ls) => ls[k] as Tensor | number)
-    const want = a === null ? col[0] as Tensor | number : stack(col, norm(a, (typeof col[0] === 'number' ? 0 : (col[0] as Tensor).rank) + 1))
+    const want =
+      a === null
+        ? (col[0] as Tensor | number)
+        : stack(col, norm(a, (typeof col[0] === 'number' ? 0 : (col[0] as Tensor).rank) + 1))
     const wv = asArray(want)
     if (got.shape.join(',') !== wv.shape.join(',')) {
       return E.left({
@@ -166,7 +174,11 @@ export const checkBatching = <A extends unknown[]>(
  * @category laws
  * @since 0.2.0
  */
-export const batchingLaw = <A extends unknown[]>(f: (...args: A) => unknown, arb: fc.Arbitrary<A>, o: BatchingOptions = {}) =>
+export const batchingLaw = <A extends unknown[]>(
+  f: (...args: A) => unknown,
+  arb: fc.Arbitrary<A>,
+  o: BatchingOptions = {},
+) =>
   fc.property(arb, (args) => {
     const r = checkBatching(f, args, o)
     if (E.isLeft(r)) violate(r.left)

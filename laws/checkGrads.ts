@@ -167,10 +167,11 @@ export interface GradCheckReport {
 }
 
 /** Default tolerances by dtype (see the module header). @category model @since 0.1.0 */
-export const defaultTolerances: Readonly<Record<DType, { readonly atol: number; readonly rtol: number }>> = Object.freeze({
-  float64: Object.freeze({ atol: 1e-6, rtol: 1e-6 }),
-  float32: Object.freeze({ atol: 1e-3, rtol: 1e-3 }),
-})
+export const defaultTolerances: Readonly<Record<DType, { readonly atol: number; readonly rtol: number }>> =
+  Object.freeze({
+    float64: Object.freeze({ atol: 1e-6, rtol: 1e-6 }),
+    float32: Object.freeze({ atol: 1e-3, rtol: 1e-3 }),
+  })
 
 /**
  * The error `assertGrads` throws: its message is `formatFailure(failure)`.
@@ -244,12 +245,7 @@ const checkOnce = (g: Fn, x: unknown, mode: Mode, via: ReadonlyArray<Mode>, ctx:
   const absY = yf.values.map(Math.abs)
   const forward = (dir: Float64Array): Float64Array => toFlat(jvp(g, x, fromFlat(xf, dir))[1]).values
 
-  const fail = (
-    seed: number,
-    output: string,
-    w: Float64Array,
-    found: Located,
-  ): GradCheckFailure => ({
+  const fail = (seed: number, output: string, w: Float64Array, found: Located): GradCheckFailure => ({
     _tag: 'GradCheckFailure',
     mode,
     order: via.length + 1,
@@ -282,7 +278,12 @@ const checkOnce = (g: Fn, x: unknown, mode: Mode, via: ReadonlyArray<Mode>, ctx:
       let worst = -1
       let worstR = 0
       for (let i = 0; i < mOut; i++) {
-        const m: Measure = { expected: e[i] as number, actual: a[i] as number, scale: Math.abs(e[i] as number), noise: num.noise(h, absY[i] as number) }
+        const m: Measure = {
+          expected: e[i] as number,
+          actual: a[i] as number,
+          scale: Math.abs(e[i] as number),
+          noise: num.noise(h, absY[i] as number),
+        }
         record(ctx, m, t)
         const r = ratioOf(m.expected, m.actual, tolOf(m, t))
         if (r > worstR) [worst, worstR] = [i, r]
@@ -291,7 +292,12 @@ const checkOnce = (g: Fn, x: unknown, mode: Mode, via: ReadonlyArray<Mode>, ctx:
         const w = basis(mOut, worst)
         const measure = (dir: Float64Array): Measure => {
           const { values: ne, h: hd } = num.directional(dir)
-          return { expected: ne[worst] as number, actual: forward(dir)[worst] as number, scale: Math.abs(ne[worst] as number), noise: num.noise(hd, absY[worst] as number) }
+          return {
+            expected: ne[worst] as number,
+            actual: forward(dir)[worst] as number,
+            scale: Math.abs(ne[worst] as number),
+            noise: num.noise(hd, absY[worst] as number),
+          }
         }
         return fail(seed, elementPath(yf, worst), w, localize(xf, v, measure, t))
       }
@@ -302,7 +308,12 @@ const checkOnce = (g: Fn, x: unknown, mode: Mode, via: ReadonlyArray<Mode>, ctx:
       const uy = absDotV(u, absY)
       const measure = (dir: Float64Array): Measure => {
         const { values: ne, h } = num.directional(dir)
-        return { expected: dotV(u, ne), actual: dotV(xBar, dir), scale: Math.max(absDotV(u, ne), absDotV(xBar, dir)), noise: num.noise(h, uy) }
+        return {
+          expected: dotV(u, ne),
+          actual: dotV(xBar, dir),
+          scale: Math.max(absDotV(u, ne), absDotV(xBar, dir)),
+          noise: num.noise(h, uy),
+        }
       }
       const m = measure(v)
       record(ctx, m, t)
@@ -352,7 +363,11 @@ const run = (g: Fn, x: unknown, order: number, via: ReadonlyArray<Mode>, ctx: Ct
  * @category constructors
  * @since 0.1.0
  */
-export const checkGrads = <X, Y>(f: (x: X) => Y, x: X, options: CheckGradsOptions = {}): Either<GradCheckFailure, GradCheckReport> => {
+export const checkGrads = <X, Y>(
+  f: (x: X) => Y,
+  x: X,
+  options: CheckGradsOptions = {},
+): Either<GradCheckFailure, GradCheckReport> => {
   validateCheckGradsOptions('checkGrads', options)
   const order = options.order ?? 1
   const modes = options.modes ?? ['fwd', 'rev']
@@ -362,7 +377,10 @@ export const checkGrads = <X, Y>(f: (x: X) => Y, x: X, options: CheckGradsOption
     richardson: options.richardson,
     directions: options.directions ?? 2,
     seed: (options.seed ?? 0) >>> 0,
-    userTol: { ...(options.atol !== undefined ? { atol: options.atol } : {}), ...(options.rtol !== undefined ? { rtol: options.rtol } : {}) },
+    userTol: {
+      ...(options.atol !== undefined ? { atol: options.atol } : {}),
+      ...(options.rtol !== undefined ? { rtol: options.rtol } : {}),
+    },
     stats: { checks: 0, maxError: 0, maxErrorRatio: 0, maxNoiseRatio: 0, noiseLimited: 0 },
     counter: 0,
   }
@@ -418,14 +436,24 @@ export const formatFailure = (f: GradCheckFailure): string => {
       : f.span >= n
         ? `random normal direction over all ${n} elements (no part of it fails alone; the largest contribution found is at ${f.path})`
         : `random normal direction restricted to a block of ${f.span} elements starting at ${f.path}`
-  const out = f.mode === 'fwd' ? `output ${f.output || '<root>'}` : f.output === '⟨ȳ, ·⟩' ? 'outputs weighted by a random cotangent ȳ' : `output ${f.output}`
+  const out =
+    f.mode === 'fwd'
+      ? `output ${f.output || '<root>'}`
+      : f.output === '⟨ȳ, ·⟩'
+        ? 'outputs weighted by a random cotangent ȳ'
+        : `output ${f.output}`
   const how = f.mode === 'fwd' ? 'jvp(f, x, v)' : '⟨vjp(f, x)(ȳ), v⟩'
   const tol =
     f.noise > 0 && f.noise >= f.tolerance
       ? `tolerance ${fmt(f.tolerance)} (the numeric side's rounding-noise floor, above atol ${f.atol} + rtol ${f.rtol}·scale, ${f.dtype})`
       : `tolerance ${fmt(f.tolerance)} (atol ${f.atol} + rtol ${f.rtol}·scale, ${f.dtype})`
   // the noise floor is shown when it is within a factor 100 of the tolerance (it then limits what the check can see)
-  const noise = f.noise > 0 && f.noise >= 0.01 * f.tolerance ? [`  noise:      ${fmt(f.noise)}  (rounding of f's value divided by the step: the finest difference central differences can resolve here)`] : []
+  const noise =
+    f.noise > 0 && f.noise >= 0.01 * f.tolerance
+      ? [
+          `  noise:      ${fmt(f.noise)}  (rounding of f's value divided by the step: the finest difference central differences can resolve here)`,
+        ]
+      : []
   return [
     `checkGrads: ${modeName} derivative of order ${f.order} is wrong at key path '${f.path}'`,
     `  function:   ${f.checked}`,

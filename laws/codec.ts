@@ -34,7 +34,10 @@ export interface CodecLawOptions<A, O> {
 /** A short description of a decode failure (io-ts errors, an Error, or anything else). */
 const describeLeft = (l: unknown): string => {
   // purediff's own decoders: a PurediffDecodeError with readable lines
-  const lines = (l as { _tag?: unknown; errors?: unknown } | null)?._tag === 'PurediffDecodeError' ? (l as { errors: ReadonlyArray<string> }).errors : undefined
+  const lines =
+    (l as { _tag?: unknown; errors?: unknown } | null)?._tag === 'PurediffDecodeError'
+      ? (l as { errors: ReadonlyArray<string> }).errors
+      : undefined
   if (lines !== undefined) return lines.slice(0, 3).join('; ')
   if (Array.isArray(l)) {
     return l
@@ -42,7 +45,14 @@ const describeLeft = (l: unknown): string => {
       .map((e: unknown) => {
         const ctx = (e as { context?: ReadonlyArray<{ key: string }> }).context
         const msg = (e as { message?: string }).message
-        return `${ctx !== undefined ? ctx.map((c) => c.key).filter((k) => k !== '').join('.') || '<root>' : ''}${msg !== undefined ? `: ${msg}` : ''}`
+        return `${
+          ctx !== undefined
+            ? ctx
+                .map((c) => c.key)
+                .filter((k) => k !== '')
+                .join('.') || '<root>'
+            : ''
+        }${msg !== undefined ? `: ${msg}` : ''}`
       })
       .join('; ')
   }
@@ -57,7 +67,11 @@ const describeLeft = (l: unknown): string => {
  * @category laws
  * @since 0.1.0
  */
-export const codecLaws = <A, O>(codec: CodecLike<A, O>, arb: fc.Arbitrary<A>, o: CodecLawOptions<A, O> = {}): LawSuite => {
+export const codecLaws = <A, O>(
+  codec: CodecLike<A, O>,
+  arb: fc.Arbitrary<A>,
+  o: CodecLawOptions<A, O> = {},
+): LawSuite => {
   const eq = o.eq ?? deepEqual
   const eqO = o.eqEncoded ?? deepEqual
   const valid = o.valid ?? arb.map((a) => codec.encode(a))
@@ -65,15 +79,41 @@ export const codecLaws = <A, O>(codec: CodecLike<A, O>, arb: fc.Arbitrary<A>, o:
     decodeEncode: fc.property(arb, (a) => {
       const o1 = codec.encode(a)
       const r = codec.decode(o1)
-      if (E.isLeft(r)) violate({ law: 'decodeEncode', message: 'decode rejected what encode produced', where: 'value', details: [`decode error: ${describeLeft(r.left)}`, `encoded: ${fc.stringify(o1)}`] })
-      else if (!eq(r.right, a)) violate({ law: 'decodeEncode', message: 'decode(encode(a)) ≠ a', where: 'value', expected: fc.stringify(a), actual: fc.stringify(r.right) })
+      if (E.isLeft(r))
+        violate({
+          law: 'decodeEncode',
+          message: 'decode rejected what encode produced',
+          where: 'value',
+          details: [`decode error: ${describeLeft(r.left)}`, `encoded: ${fc.stringify(o1)}`],
+        })
+      else if (!eq(r.right, a))
+        violate({
+          law: 'decodeEncode',
+          message: 'decode(encode(a)) ≠ a',
+          where: 'value',
+          expected: fc.stringify(a),
+          actual: fc.stringify(r.right),
+        })
     }),
     encodeDecode: fc.property(valid, (enc) => {
       const r = codec.decode(enc)
-      if (E.isLeft(r)) violate({ law: 'encodeDecode', message: 'decode rejected a valid input', where: 'value', details: [`decode error: ${describeLeft(r.left)}`, `input: ${fc.stringify(enc)}`] })
+      if (E.isLeft(r))
+        violate({
+          law: 'encodeDecode',
+          message: 'decode rejected a valid input',
+          where: 'value',
+          details: [`decode error: ${describeLeft(r.left)}`, `input: ${fc.stringify(enc)}`],
+        })
       else {
         const back = codec.encode(r.right)
-        if (!eqO(back, enc)) violate({ law: 'encodeDecode', message: 'encode(decode(o)) ≠ o', where: 'value', expected: fc.stringify(enc), actual: fc.stringify(back) })
+        if (!eqO(back, enc))
+          violate({
+            law: 'encodeDecode',
+            message: 'encode(decode(o)) ≠ o',
+            where: 'value',
+            expected: fc.stringify(enc),
+            actual: fc.stringify(back),
+          })
       }
     }),
   })

@@ -112,8 +112,10 @@ export const deepEqual = (a: unknown, b: unknown): boolean => {
  * @since 0.1.0
  */
 export const snapshot = (x: unknown): unknown => {
-  if (x instanceof Tensor) return { tensor: true, shape: [...x.shape], dtype: x.dtype, data: Array.from(x.toTypedArray()) }
-  if (ArrayBuffer.isView(x)) return { typedArray: x.constructor.name, data: Array.from(x as unknown as ArrayLike<number>) }
+  if (x instanceof Tensor)
+    return { tensor: true, shape: [...x.shape], dtype: x.dtype, data: Array.from(x.toTypedArray()) }
+  if (ArrayBuffer.isView(x))
+    return { typedArray: x.constructor.name, data: Array.from(x as unknown as ArrayLike<number>) }
   if (Array.isArray(x)) return x.map(snapshot)
   if (isPlainRecord(x)) return Object.fromEntries(Object.keys(x).map((k) => [k, snapshot(x[k])]))
   return x

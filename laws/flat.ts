@@ -64,7 +64,11 @@ export const fromFlat = <T>(like: Flat, values: ArrayLike<number>): T =>
     like.leaves.map((info) =>
       info.kind === 'number'
         ? (values[info.offset] as number)
-        : fromData(Array.prototype.slice.call(values, info.offset, info.offset + info.size) as number[], info.shape, info.dtype),
+        : fromData(
+            Array.prototype.slice.call(values, info.offset, info.offset + info.size) as number[],
+            info.shape,
+            info.dtype,
+          ),
     ),
   )
 
@@ -93,7 +97,9 @@ export const unravel = (shape: Shape, k: number): number[] => {
 /** The key path of flat element `j`: the leaf's path plus its index, e.g. `head.b[1]`. @category utils @since 0.1.0 */
 export const elementPath = (fl: Flat, j: number): string => {
   const l = leafAt(fl, j)
-  const idx = unravel(l.shape, j - l.offset).map((i) => `[${i}]`).join('')
+  const idx = unravel(l.shape, j - l.offset)
+    .map((i) => `[${i}]`)
+    .join('')
   const p = `${l.path}${idx}`
   return p === '' ? '<root>' : p
 }

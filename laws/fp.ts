@@ -36,7 +36,8 @@ export interface MonadLike<A, FA> extends FunctorLike<A, FA> {
 }
 
 const check = <T>(law: string, eq: Eq<T>, left: T, right: T, show: (t: T) => string = fc.stringify): void => {
-  if (!eq.equals(left, right)) violate({ law, message: 'the two sides differ', where: 'value', expected: show(left), actual: show(right) })
+  if (!eq.equals(left, right))
+    violate({ law, message: 'the two sides differ', where: 'value', expected: show(left), actual: show(right) })
 }
 
 /** Named functions on numbers, for Functor and Monad laws (printable in counterexamples). @category constructors @since 0.1.0 */
@@ -60,10 +61,29 @@ export const arbNumberEndo: fc.Arbitrary<(a: number) => number> = fc.constantFro
  * @category laws
  * @since 0.1.0
  */
-export const functorLaws = <A, FA>(F: FunctorLike<NoInfer<A>, NoInfer<FA>>, arb: fc.Arbitrary<FA>, eq: Eq<FA>, fn: fc.Arbitrary<(a: A) => A>): LawSuite =>
+export const functorLaws = <A, FA>(
+  F: FunctorLike<NoInfer<A>, NoInfer<FA>>,
+  arb: fc.Arbitrary<FA>,
+  eq: Eq<FA>,
+  fn: fc.Arbitrary<(a: A) => A>,
+): LawSuite =>
   Object.freeze({
-    identity: fc.property(arb, (fa) => check('functor identity', eq, fa, F.map(fa, (a) => a))),
-    composition: fc.property(arb, fn, fn, (fa, f, g) => check('functor composition', eq, F.map(F.map(fa, f), g), F.map(fa, (a) => g(f(a))))),
+    identity: fc.property(arb, (fa) =>
+      check(
+        'functor identity',
+        eq,
+        fa,
+        F.map(fa, (a) => a),
+      ),
+    ),
+    composition: fc.property(arb, fn, fn, (fa, f, g) =>
+      check(
+        'functor composition',
+        eq,
+        F.map(F.map(fa, f), g),
+        F.map(fa, (a) => g(f(a))),
+      ),
+    ),
   })
 
 /**
@@ -85,7 +105,12 @@ export const monadLaws = <A, FA>(
     leftIdentity: fc.property(arbA, kleisli, (a, f) => check('monad left identity', eq, f(a), M.chain(M.of(a), f))),
     rightIdentity: fc.property(arb, (m) => check('monad right identity', eq, m, M.chain(m, M.of))),
     associativity: fc.property(arb, kleisli, kleisli, (m, f, g) =>
-      check('monad associativity', eq, M.chain(M.chain(m, f), g), M.chain(m, (a) => M.chain(f(a), g))),
+      check(
+        'monad associativity',
+        eq,
+        M.chain(M.chain(m, f), g),
+        M.chain(m, (a) => M.chain(f(a), g)),
+      ),
     ),
   })
 
@@ -96,19 +121,27 @@ export const monadLaws = <A, FA>(
  */
 export const semiringLaws = <A>(S: Semiring<A>, arb: fc.Arbitrary<A>, eq: Eq<A>): LawSuite =>
   Object.freeze({
-    addAssociative: fc.property(arb, arb, arb, (a, b, c) => check('(a + b) + c = a + (b + c)', eq, S.add(S.add(a, b), c), S.add(a, S.add(b, c)))),
+    addAssociative: fc.property(arb, arb, arb, (a, b, c) =>
+      check('(a + b) + c = a + (b + c)', eq, S.add(S.add(a, b), c), S.add(a, S.add(b, c))),
+    ),
     addCommutative: fc.property(arb, arb, (a, b) => check('a + b = b + a', eq, S.add(a, b), S.add(b, a))),
     addIdentity: fc.property(arb, (a) => {
       check('zero + a = a', eq, a, S.add(S.zero, a))
       check('a + zero = a', eq, a, S.add(a, S.zero))
     }),
-    mulAssociative: fc.property(arb, arb, arb, (a, b, c) => check('(a · b) · c = a · (b · c)', eq, S.mul(S.mul(a, b), c), S.mul(a, S.mul(b, c)))),
+    mulAssociative: fc.property(arb, arb, arb, (a, b, c) =>
+      check('(a · b) · c = a · (b · c)', eq, S.mul(S.mul(a, b), c), S.mul(a, S.mul(b, c))),
+    ),
     mulIdentity: fc.property(arb, (a) => {
       check('one · a = a', eq, a, S.mul(S.one, a))
       check('a · one = a', eq, a, S.mul(a, S.one))
     }),
-    leftDistributive: fc.property(arb, arb, arb, (a, b, c) => check('a · (b + c) = a·b + a·c', eq, S.mul(a, S.add(b, c)), S.add(S.mul(a, b), S.mul(a, c)))),
-    rightDistributive: fc.property(arb, arb, arb, (a, b, c) => check('(a + b) · c = a·c + b·c', eq, S.mul(S.add(a, b), c), S.add(S.mul(a, c), S.mul(b, c)))),
+    leftDistributive: fc.property(arb, arb, arb, (a, b, c) =>
+      check('a · (b + c) = a·b + a·c', eq, S.mul(a, S.add(b, c)), S.add(S.mul(a, b), S.mul(a, c))),
+    ),
+    rightDistributive: fc.property(arb, arb, arb, (a, b, c) =>
+      check('(a + b) · c = a·c + b·c', eq, S.mul(S.add(a, b), c), S.add(S.mul(a, c), S.mul(b, c))),
+    ),
     annihilation: fc.property(arb, (a) => {
       check('zero · a = zero', eq, S.zero, S.mul(S.zero, a))
       check('a · zero = zero', eq, S.zero, S.mul(a, S.zero))

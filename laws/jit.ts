@@ -64,7 +64,12 @@ export const checkJit = <A extends unknown[]>(
   const [le, de] = tree.flatten(eager, 'checkJit')
   const [lc, dc] = tree.flatten(compiled, 'checkJit')
   if (JSON.stringify(de) !== JSON.stringify(dc)) {
-    return E.left({ law: 'jit(f) = f', message: 'the compiled function returns another structure', expected: JSON.stringify(de), actual: JSON.stringify(dc) })
+    return E.left({
+      law: 'jit(f) = f',
+      message: 'the compiled function returns another structure',
+      expected: JSON.stringify(de),
+      actual: JSON.stringify(dc),
+    })
   }
   const paths = tree.keyPaths(de)
   let maxUlps = 0

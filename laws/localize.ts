@@ -118,7 +118,8 @@ export const localize = (xf: Flat, v: Float64Array, measure: (dir: Float64Array)
     if (best.s.r > 1) lastFailing = best
   }
   const e = score(basis(v.length, best.lo))
-  if (e.r > 1) return { path: elementPath(xf, best.lo), index: best.lo, direction: 'basis', span: 1, dir: e.dir, m: e.m }
+  if (e.r > 1)
+    return { path: elementPath(xf, best.lo), index: best.lo, direction: 'basis', span: 1, dir: e.dir, m: e.m }
   // the element alone is within tolerance (errors of several elements added up): report
   // the smallest random piece that still fails, under the path of its first element
   if (lastFailing !== null) {
@@ -128,5 +129,12 @@ export const localize = (xf: Flat, v: Float64Array, measure: (dir: Float64Array)
   // no piece fails alone (each leaf is within tolerance, together they are not): the whole
   // direction, under the path of the element the bisection ended at
   const whole = score(Float64Array.from(v))
-  return { path: elementPath(xf, best.lo), index: best.lo, direction: 'random', span: v.length, dir: whole.dir, m: whole.m }
+  return {
+    path: elementPath(xf, best.lo),
+    index: best.lo,
+    direction: 'random',
+    span: v.length,
+    dir: whole.dir,
+    m: whole.m,
+  }
 }

@@ -62,7 +62,8 @@ export interface OptimizerLawOptions<S> {
 // helpers
 // -------------------------------------------------------------------------------------
 
-const shapeOfLeaf = (l: unknown): string => (typeof l === 'number' ? '[]' : l instanceof Tensor ? `[${l.shape.join(', ')}]` : String(l))
+const shapeOfLeaf = (l: unknown): string =>
+  typeof l === 'number' ? '[]' : l instanceof Tensor ? `[${l.shape.join(', ')}]` : String(l)
 
 /** Compare two trees' structure and leaf shapes (a number counts as shape []); report the first difference. */
 const sameLayout = (law: string, what: string, expected: unknown, actual: unknown): void => {
@@ -79,7 +80,15 @@ const sameLayout = (law: string, what: string, expected: unknown, actual: unknow
   le.forEach((x, i) => {
     const sx = shapeOfLeaf(x)
     const sy = shapeOfLeaf(la[i])
-    if (sx !== sy) violate({ law, message: `${what}: a leaf's shape differs from its parameter's`, path: paths[i] as string, where: 'state', expected: sx, actual: sy })
+    if (sx !== sy)
+      violate({
+        law,
+        message: `${what}: a leaf's shape differs from its parameter's`,
+        path: paths[i] as string,
+        where: 'state',
+        expected: sx,
+        actual: sy,
+      })
   })
 }
 
@@ -125,7 +134,14 @@ export const optimizerLaws = <S>(opt: OptimizerLike<S>, o: OptimizerLawOptions<S
       const [u] = opt.update(zeros, opt.init(p), p)
       const uf = toFlat(u)
       uf.values.forEach((x, i) => {
-        if (x !== 0) violate({ law: 'zeroGradientKeepsParamsStill', message: 'a zero gradient moved the parameters', path: elementPath(uf, i), expected: 0, actual: x })
+        if (x !== 0)
+          violate({
+            law: 'zeroGradientKeepsParamsStill',
+            message: 'a zero gradient moved the parameters',
+            path: elementPath(uf, i),
+            expected: 0,
+            actual: x,
+          })
       })
     })
   }
@@ -138,8 +154,11 @@ export const optimizerLaws = <S>(opt: OptimizerLike<S>, o: OptimizerLawOptions<S
     const r1 = normals(subSeed(s, 1), n)
     const r2 = normals(subSeed(s, 2), n)
     const a = r1.map((z) => 0.5 + 1.5 / (1 + Math.exp(-z)))
-    const c = pf.values.map((x, i) => x + Math.sign((r2[i] as number) || 1) * (1 + 3 / (1 + Math.exp(-3 * (r2[i] as number)))))
-    const loss = (v: Float64Array): number => v.reduce((acc, x, i) => acc + 0.5 * (a[i] as number) * (x - (c[i] as number)) ** 2, 0)
+    const c = pf.values.map(
+      (x, i) => x + Math.sign((r2[i] as number) || 1) * (1 + 3 / (1 + Math.exp(-3 * (r2[i] as number)))),
+    )
+    const loss = (v: Float64Array): number =>
+      v.reduce((acc, x, i) => acc + 0.5 * (a[i] as number) * (x - (c[i] as number)) ** 2, 0)
     const gradAt = (v: Float64Array): Float64Array => v.map((x, i) => (a[i] as number) * (x - (c[i] as number)))
     const l0 = loss(pf.values)
     let p: Tree = p0
@@ -152,14 +171,25 @@ export const optimizerLaws = <S>(opt: OptimizerLike<S>, o: OptimizerLawOptions<S
       if (k === 1) {
         const slope = dotV(g, uv)
         if (!(slope < 0)) {
-          violate({ law: 'descendsOnConvexQuadratic', message: 'the first update is not a descent direction: ⟨∇L, u⟩ must be < 0', expected: '< 0', actual: slope })
+          violate({
+            law: 'descendsOnConvexQuadratic',
+            message: 'the first update is not a descent direction: ⟨∇L, u⟩ must be < 0',
+            expected: '< 0',
+            actual: slope,
+          })
         }
       }
       p = applyUpdates(p, u)
       state = next
       const lk = loss(toFlat(p).values)
       if (!(lk < l0)) {
-        violate({ law: 'descendsOnConvexQuadratic', message: `after ${k} update(s) the loss did not decrease on a convex quadratic`, expected: `< ${l0}`, actual: lk, details: ['L(p) = ½·Σ aᵢ(pᵢ − cᵢ)², aᵢ ∈ [0.5, 2], |pᵢ − cᵢ| ∈ [1, 4]'] })
+        violate({
+          law: 'descendsOnConvexQuadratic',
+          message: `after ${k} update(s) the loss did not decrease on a convex quadratic`,
+          expected: `< ${l0}`,
+          actual: lk,
+          details: ['L(p) = ½·Σ aᵢ(pᵢ − cᵢ)², aᵢ ∈ [0.5, 2], |pᵢ − cᵢ| ∈ [1, 4]'],
+        })
       }
     }
   })
@@ -168,18 +198,29 @@ export const optimizerLaws = <S>(opt: OptimizerLike<S>, o: OptimizerLawOptions<S
     const pf = toFlat(p0)
     let state = opt.init(p0)
     const layout0 = state
-    const keys = typeof p0 === 'object' && p0 !== null && !Array.isArray(p0) && !(p0 instanceof Tensor) ? Object.keys(p0).sort() : null
-    const mirrors = (st: S): unknown[] => (o.mirrors !== undefined ? [...o.mirrors(st)] : keys !== null ? recordsWithKeys(st, keys) : [])
+    const keys =
+      typeof p0 === 'object' && p0 !== null && !Array.isArray(p0) && !(p0 instanceof Tensor)
+        ? Object.keys(p0).sort()
+        : null
+    const mirrors = (st: S): unknown[] =>
+      o.mirrors !== undefined ? [...o.mirrors(st)] : keys !== null ? recordsWithKeys(st, keys) : []
     let p: Tree = p0
     for (let k = 0; k < steps; k++) {
-      for (const m of mirrors(state)) sameLayout('stateMirrorsParams', 'a state component that mirrors the params', p0, m)
+      for (const m of mirrors(state))
+        sameLayout('stateMirrorsParams', 'a state component that mirrors the params', p0, m)
       const [u, next] = opt.update(gradsLike(pf, subSeed(s, k)), state, p)
       sameLayout('stateMirrorsParams', 'updates', p0, u)
       const uf = toFlat(u)
       uf.leaves.forEach((l, i) => {
         const pl = pf.leaves[i]
         if (pl !== undefined && l.dtype !== pl.dtype && l.kind === 'tensor') {
-          violate({ law: 'stateMirrorsParams', message: 'an update has a different dtype from its parameter', path: l.path, expected: pl.dtype, actual: l.dtype })
+          violate({
+            law: 'stateMirrorsParams',
+            message: 'an update has a different dtype from its parameter',
+            path: l.path,
+            expected: pl.dtype,
+            actual: l.dtype,
+          })
         }
       })
       sameLayoutLoose('stateMirrorsParams', 'the state after an update', layout0, next)

@@ -29,4 +29,5 @@ export const normals = (seed: number, n: number): Float64Array => {
 }
 
 /** Derive a new seed from a seed and a stream number (so each use draws independent numbers). @category utils @since 0.1.0 */
-export const subSeed = (seed: number, stream: number): number => (Math.imul((seed ^ 0x5bd1e995) >>> 0, 0x27d4eb2d) + Math.imul(stream + 1, 0x165667b1)) >>> 0
+export const subSeed = (seed: number, stream: number): number =>
+  (Math.imul((seed ^ 0x5bd1e995) >>> 0, 0x27d4eb2d) + Math.imul(stream + 1, 0x165667b1)) >>> 0

@@ -27,7 +27,8 @@ export interface Violation {
   readonly details?: ReadonlyArray<string>
 }
 
-const fmt = (x: number | string): string => (typeof x === 'string' ? x : Number.isFinite(x) ? x.toPrecision(8) : String(x))
+const fmt = (x: number | string): string =>
+  typeof x === 'string' ? x : Number.isFinite(x) ? x.toPrecision(8) : String(x)
 
 /** A readable, multi-line description of a violation. @category utils @since 0.1.0 */
 export const formatViolation = (v: Violation): string =>
@@ -92,6 +93,10 @@ export const checkSuite = (
 export const assertSuite = (suite: LawSuite, params: fc.Parameters<unknown> = {}): void => {
   const r = checkSuite(suite, params)
   if (E.isLeft(r)) {
-    throw new Error(Object.entries(r.left).map(([law, msg]) => `law '${law}' failed:\n${msg}`).join('\n\n'))
+    throw new Error(
+      Object.entries(r.left)
+        .map(([law, msg]) => `law '${law}' failed:\n${msg}`)
+        .join('\n\n'),
+    )
   }
 }

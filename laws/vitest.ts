@@ -37,9 +37,18 @@ const params = (o: RunOptions): { numRuns?: number; seed?: number; includeErrorI
  * @category vitest
  * @since 0.1.0
  */
-export const testGrads = <X, Y>(name: string, f: (x: X) => Y, arb: fc.Arbitrary<X>, o: CheckGradsOptions & RunOptions = {}): void => {
+export const testGrads = <X, Y>(
+  name: string,
+  f: (x: X) => Y,
+  arb: fc.Arbitrary<X>,
+  o: CheckGradsOptions & RunOptions = {},
+): void => {
   const { numRuns, seed, ...check } = o
-  test.prop([arb, fc.nat()], { numRuns: numRuns ?? 25, includeErrorInReport: true, ...(seed !== undefined ? { seed } : {}) })(name, (x, s) => {
+  test.prop([arb, fc.nat()], {
+    numRuns: numRuns ?? 25,
+    includeErrorInReport: true,
+    ...(seed !== undefined ? { seed } : {}),
+  })(name, (x, s) => {
     assertGrads(f, x, { ...check, seed: s })
   })
 }
@@ -57,7 +66,11 @@ export const testProgramGrads = (
   const { numRuns, seed, order, modes, eps, atol, rtol, directions, richardson, ...prog } = o
   const check = { order, modes, eps, atol, rtol, directions, richardson }
   const defined = Object.fromEntries(Object.entries(check).filter(([, v]) => v !== undefined)) as CheckGradsOptions
-  test.prop([arbProgramCase(prog), fc.nat()], { numRuns: numRuns ?? 100, includeErrorInReport: true, ...(seed !== undefined ? { seed } : {}) })(name, ({ program, params: p }, s) => {
+  test.prop([arbProgramCase(prog), fc.nat()], {
+    numRuns: numRuns ?? 100,
+    includeErrorInReport: true,
+    ...(seed !== undefined ? { seed } : {}),
+  })(name, ({ program, params: p }, s) => {
     assertGrads(program.loss, p, { ...defined, seed: s })
   })
 }

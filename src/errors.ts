@@ -10,13 +10,7 @@
 
 /** @category model */
 export type ErrorTag =
-  | 'ShapeError'
-  | 'DTypeError'
-  | 'ValueError'
-  | 'TreeError'
-  | 'EscapedTracer'
-  | 'NonScalarOutput'
-  | 'ConcretizationError'
+  'ShapeError' | 'DTypeError' | 'ValueError' | 'TreeError' | 'EscapedTracer' | 'NonScalarOutput' | 'ConcretizationError'
 
 /** @category model */
 export interface ErrorDetails {
@@ -90,9 +84,14 @@ export const missingArgument = (op: string, what = 'an argument'): PurediffError
  */
 export const atPath = (e: PurediffError, prefix: string, op?: string): PurediffError =>
   new PurediffError(e.tag, e.detail, {
-    ...(op ?? e.op) !== undefined ? { op: (op ?? e.op) as string } : {},
+    ...((op ?? e.op) !== undefined ? { op: (op ?? e.op) as string } : {}),
     ...(e.shapes !== undefined ? { shapes: e.shapes } : {}),
-    path: e.path === undefined || e.path === '' ? prefix : e.path.startsWith('[') ? `${prefix}${e.path}` : `${prefix}.${e.path}`,
+    path:
+      e.path === undefined || e.path === ''
+        ? prefix
+        : e.path.startsWith('[')
+          ? `${prefix}${e.path}`
+          : `${prefix}.${e.path}`,
   })
 
 /** @internal */

@@ -12,8 +12,21 @@
 export { PurediffError } from './errors.js'
 export type { ErrorTag } from './errors.js'
 export {
-  Tensor, ConcreteTensor, tensor, fromData, scalar, zeros, ones, full, arange, linspace, eye, toArray, isTensor,
-  sizeOf, broadcastShapes,
+  Tensor,
+  ConcreteTensor,
+  tensor,
+  fromData,
+  scalar,
+  zeros,
+  ones,
+  full,
+  arange,
+  linspace,
+  eye,
+  toArray,
+  isTensor,
+  sizeOf,
+  broadcastShapes,
 } from './tensor/Tensor.js'
 export type { DType, Shape, NestedArray, Data } from './tensor/Tensor.js'
 export { Tracer } from './ad/trace.js'

@@ -139,43 +139,97 @@ export const logsumexp = reduce(O.logsumexp)
 export const variance = reduce(O.variance)
 
 /** @category reductions @since 0.2.0 */
-export const softmax = (axis?: number) => (x: TensorLike): Tensor => O.softmax(x, axis)
+export const softmax =
+  (axis?: number) =>
+  (x: TensorLike): Tensor =>
+    O.softmax(x, axis)
 /** @category reductions @since 0.2.0 */
-export const logSoftmax = (axis?: number) => (x: TensorLike): Tensor => O.logSoftmax(x, axis)
+export const logSoftmax =
+  (axis?: number) =>
+  (x: TensorLike): Tensor =>
+    O.logSoftmax(x, axis)
 /** @category reductions @since 0.2.0 */
-export const argmax = (axis?: number) => (x: TensorLike): Tensor => O.argmax(x, axis)
+export const argmax =
+  (axis?: number) =>
+  (x: TensorLike): Tensor =>
+    O.argmax(x, axis)
 /** @category elementwise @since 0.2.0 */
-export const leakyRelu = (alpha?: number) => (x: TensorLike): Tensor => O.leakyRelu(x, alpha)
+export const leakyRelu =
+  (alpha?: number) =>
+  (x: TensorLike): Tensor =>
+    O.leakyRelu(x, alpha)
 /** `pipe(x, clip(lo, hi))`. @category elementwise @since 0.2.0 */
-export const clip = (lo: TensorLike, hi: TensorLike) => (x: TensorLike): Tensor => O.clip(x, lo, hi)
+export const clip =
+  (lo: TensorLike, hi: TensorLike) =>
+  (x: TensorLike): Tensor =>
+    O.clip(x, lo, hi)
 /** `pipe(a, where(cond, b))` is `where(cond, a, b)`: a where cond holds, else b. @category elementwise @since 0.2.0 */
-export const where = (cond: TensorLike, b: TensorLike) => (a: TensorLike): Tensor => O.where(cond, a, b)
+export const where =
+  (cond: TensorLike, b: TensorLike) =>
+  (a: TensorLike): Tensor =>
+    O.where(cond, a, b)
 /** @category shapes @since 0.2.0 */
-export const reshape = (shape: Shape) => (x: TensorLike): Tensor => O.reshape(x, shape)
+export const reshape =
+  (shape: Shape) =>
+  (x: TensorLike): Tensor =>
+    O.reshape(x, shape)
 /** @category shapes @since 0.2.0 */
-export const transpose = (perm?: ReadonlyArray<number>) => (x: TensorLike): Tensor => O.transpose(x, perm)
+export const transpose =
+  (perm?: ReadonlyArray<number>) =>
+  (x: TensorLike): Tensor =>
+    O.transpose(x, perm)
 /** @category shapes @since 0.2.0 */
-export const broadcastTo = (shape: Shape) => (x: TensorLike): Tensor => O.broadcastTo(x, shape)
+export const broadcastTo =
+  (shape: Shape) =>
+  (x: TensorLike): Tensor =>
+    O.broadcastTo(x, shape)
 /** @category shapes @since 0.2.0 */
-export const unbroadcast = (shape: Shape) => (x: TensorLike): Tensor => O.unbroadcast(x, shape)
+export const unbroadcast =
+  (shape: Shape) =>
+  (x: TensorLike): Tensor =>
+    O.unbroadcast(x, shape)
 /** @category shapes @since 0.2.0 */
-export const expandDims = (axis?: number) => (x: TensorLike): Tensor => O.expandDims(x, axis)
+export const expandDims =
+  (axis?: number) =>
+  (x: TensorLike): Tensor =>
+    O.expandDims(x, axis)
 /** @category shapes @since 0.2.0 */
-export const squeeze = (axis?: Axis) => (x: TensorLike): Tensor => O.squeeze(x, axis)
+export const squeeze =
+  (axis?: Axis) =>
+  (x: TensorLike): Tensor =>
+    O.squeeze(x, axis)
 /** @category shapes @since 0.2.0 */
-export const slice = (begin: ReadonlyArray<number> | number, size?: ReadonlyArray<number> | number) => (x: TensorLike): Tensor => O.slice(x, begin, size)
+export const slice =
+  (begin: ReadonlyArray<number> | number, size?: ReadonlyArray<number> | number) =>
+  (x: TensorLike): Tensor =>
+    O.slice(x, begin, size)
 /** @category shapes @since 0.2.0 */
-export const pad = (pads: ReadonlyArray<readonly [number, number]>) => (x: TensorLike): Tensor => O.pad(x, pads)
+export const pad =
+  (pads: ReadonlyArray<readonly [number, number]>) =>
+  (x: TensorLike): Tensor =>
+    O.pad(x, pads)
 /** `pipe(x, gather(indices, axis))`. @category shapes @since 0.2.0 */
-export const gather = (indices: ReadonlyArray<number> | Tensor | number, axis?: number) => (x: TensorLike): Tensor => O.gather(x, indices, axis)
+export const gather =
+  (indices: ReadonlyArray<number> | Tensor | number, axis?: number) =>
+  (x: TensorLike): Tensor =>
+    O.gather(x, indices, axis)
 /** @category shapes @since 0.2.0 */
 export const take = gather
 /** @category shapes @since 0.2.0 */
-export const cast = (dtype: DType) => (x: TensorLike): Tensor => O.cast(x, dtype)
+export const cast =
+  (dtype: DType) =>
+  (x: TensorLike): Tensor =>
+    O.cast(x, dtype)
 /** `pipe(xs, concat(axis))`: the data is the list. @category shapes @since 0.2.0 */
-export const concat = (axis?: number) => (xs: ReadonlyArray<TensorLike>): Tensor => O.concat(xs, axis)
+export const concat =
+  (axis?: number) =>
+  (xs: ReadonlyArray<TensorLike>): Tensor =>
+    O.concat(xs, axis)
 /** `pipe(xs, stack(axis))`: the data is the list. @category shapes @since 0.2.0 */
-export const stack = (axis?: number) => (xs: ReadonlyArray<TensorLike>): Tensor => O.stack(xs, axis)
+export const stack =
+  (axis?: number) =>
+  (xs: ReadonlyArray<TensorLike>): Tensor =>
+    O.stack(xs, axis)
 
 // -------------------------------------------------------------------------------------
 // linear algebra, special functions and array ops
@@ -206,7 +260,10 @@ export const triu = dataLast(L.triu)
 /** `pipe(x, norm())` or `norm({ ord, axis })`. @category linear algebra @since 0.2.0 */
 export const norm = dataLast(L.norm)
 /** `pipe(operands, einsum(spec))`: the data is the list of operands. @category linear algebra @since 0.2.0 */
-export const einsum = (spec: string) => (operands: ReadonlyArray<TensorLike>): Tensor => L.einsum(spec, ...operands)
+export const einsum =
+  (spec: string) =>
+  (operands: ReadonlyArray<TensorLike>): Tensor =>
+    L.einsum(spec, ...operands)
 
 /** @category special functions @since 0.2.0 */
 export const logaddexp = binary(Sp.logaddexp)
@@ -215,7 +272,10 @@ export const xlogy = binary(Sp.xlogy)
 /** @category special functions @since 0.2.0 */
 export const xlog1py = binary(Sp.xlog1py)
 /** `pipe(x, polygamma(n))` is `polygamma(n, x)`. @category special functions @since 0.2.0 */
-export const polygamma = (n: number) => (x: TensorLike): Tensor => Sp.polygamma(n, x)
+export const polygamma =
+  (n: number) =>
+  (x: TensorLike): Tensor =>
+    Sp.polygamma(n, x)
 
 /** @category array ops @since 0.2.0 */
 export const cumsum = dataLast(A.cumsum)
@@ -240,6 +300,9 @@ export const repeat = dataLast(A.repeat)
 /** @category array ops @since 0.2.0 */
 export const split = dataLast(A.split)
 /** `pipe(x, index(i, j))` is `index(x, i, j)`. @category array ops @since 0.2.0 */
-export const index = (...idx: ReadonlyArray<number>) => (x: TensorLike): Tensor => A.index(x, ...idx)
+export const index =
+  (...idx: ReadonlyArray<number>) =>
+  (x: TensorLike): Tensor =>
+    A.index(x, ...idx)
 /** `pipe(x, at(idx))` is `at(x, idx)` (then `.set(v)`, `.add(v)`, ...). @category array ops @since 0.2.0 */
 export const at = dataLast(A.at)

@@ -18,7 +18,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const depcruise = join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs')
 
 const files: Record<string, string> = {
-  'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true } }),
+  'tsconfig.json': JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true },
+  }),
   'package.json': JSON.stringify({ name: 'scratch', type: 'module' }),
   'node_modules/@dagrejs/dagre/package.json': JSON.stringify({ name: '@dagrejs/dagre', main: 'index.js' }),
   'node_modules/@dagrejs/dagre/index.js': 'export const layout = () => undefined\n',
@@ -33,12 +35,15 @@ const files: Record<string, string> = {
   'src/ops/ops.ts': "import { grad } from '../transforms/transforms.js'\nexport const add = grad\n",
   'src/transforms/transforms.ts': "import { level } from '../ad/trace.js'\nexport const grad = level\n",
   // rendering-only-in-viz: nn imports viz and the layout library
-  'src/nn/layers.ts': "import { draw } from '../viz/plot.js'\nimport { layout } from '@dagrejs/dagre'\nexport const dense = [draw, layout]\n",
-  'src/viz/plot.ts': "import { t } from '../tensor/Tensor.js'\nimport { layout } from '@dagrejs/dagre'\nexport const draw = [t, layout]\n",
+  'src/nn/layers.ts':
+    "import { draw } from '../viz/plot.js'\nimport { layout } from '@dagrejs/dagre'\nexport const dense = [draw, layout]\n",
+  'src/viz/plot.ts':
+    "import { t } from '../tensor/Tensor.js'\nimport { layout } from '@dagrejs/dagre'\nexport const draw = [t, layout]\n",
   // no-cycles: a value import one way, a type-only import back
   'src/optim/GradientTransformation.ts':
     "import { stateless } from './internal.js'\nexport interface GradientTransformation { readonly n: number }\nexport const identity = stateless\n",
-  'src/optim/internal.ts': "import type { GradientTransformation } from './GradientTransformation.js'\nexport const stateless = (g: GradientTransformation): number => g.n\n",
+  'src/optim/internal.ts':
+    "import type { GradientTransformation } from './GradientTransformation.js'\nexport const stateless = (g: GradientTransformation): number => g.n\n",
   // core-not-laws
   'src/train/train.ts': "import { checkGrads } from '../../laws/index.js'\nexport const train = checkGrads\n",
   'laws/index.ts': "import { t } from '../src/tensor/Tensor.js'\nexport const checkGrads = t\n",
@@ -58,12 +63,18 @@ describe('npm run lint: the architecture rules', () => {
       writeFileSync(join(scratch, f), text)
     }
     // the json report lists the violations (the exit code reports them only for the text output)
-    const out = execFileSync(process.execPath, [depcruise, 'src', 'laws', '--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'json'], {
-      cwd: scratch,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const result = JSON.parse(out) as { summary: { violations: Array<{ rule: { name: string }; from: string; to: string }> } }
+    const out = execFileSync(
+      process.execPath,
+      [depcruise, 'src', 'laws', '--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'json'],
+      {
+        cwd: scratch,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    const result = JSON.parse(out) as {
+      summary: { violations: Array<{ rule: { name: string }; from: string; to: string }> }
+    }
     const found = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort()
     expect(found).toEqual(
       [

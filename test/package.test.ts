@@ -15,7 +15,17 @@
  * every source map points at a TypeScript file inside the package.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,7 +43,12 @@ let tarball = ''
 
 const sh = (cmd: string, args: readonly string[], cwd: string): string => {
   try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+    return execFileSync(cmd, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    })
   } catch (e) {
     const { stdout, stderr } = e as { stdout?: string; stderr?: string }
     throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`, { cause: e })
@@ -46,7 +61,9 @@ const write = (file: string, text: string): void => {
 }
 
 const walk = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]))
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)],
+  )
 
 // The program every consumer runs (TypeScript; the ESM and CommonJS consumers run its JavaScript twin).
 // Fits y = 2x + 1 with `train`, checks `grad` by hand, round-trips the weights through `io`
@@ -95,7 +112,9 @@ const cjs = (ts: boolean): string =>
 describe('the packed tarball', () => {
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'purediff-pack-'))
-    const out = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], root)) as Array<{ filename: string }>
+    const out = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], root)) as Array<{
+      filename: string
+    }>
     const tgz = join(work, out[0]!.filename)
     tarball = tgz
     mkdirSync(join(work, 'unpacked'))
@@ -104,7 +123,9 @@ describe('the packed tarball', () => {
     pkg = join(consumer, 'node_modules', 'purediff')
     mkdirSync(dirname(pkg), { recursive: true })
     renameSync(join(work, 'unpacked', 'package'), pkg)
-    const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+    const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+    }
     for (const dep of Object.keys(manifest.dependencies)) {
       const target = join(consumer, 'node_modules', dep)
       mkdirSync(dirname(target), { recursive: true })
@@ -117,7 +138,17 @@ describe('the packed tarball', () => {
   })
 
   it('ships LICENSE, CHANGELOG.md, README.md, the CommonJS entries and declaration maps, and no tests', () => {
-    for (const f of ['LICENSE', 'CHANGELOG.md', 'README.md', 'cjs/index.cjs', 'cjs/laws.d.cts', 'cjs/viz.cjs', 'dist/src/index.d.ts.map', 'src/index.ts', 'laws/index.ts']) {
+    for (const f of [
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
+      'cjs/index.cjs',
+      'cjs/laws.d.cts',
+      'cjs/viz.cjs',
+      'dist/src/index.d.ts.map',
+      'src/index.ts',
+      'laws/index.ts',
+    ]) {
       expect({ f, exists: existsSync(join(pkg, f)) }).toEqual({ f, exists: true })
     }
     expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
@@ -145,7 +176,9 @@ describe('the packed tarball', () => {
     () => {
       const attw = join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js')
       // attw exits non-zero on a problem; the report lists every problem by resolution kind
-      const report = JSON.parse(sh(process.execPath, [attw, tarball, '--profile', 'node16', '--format', 'json'], work)) as {
+      const report = JSON.parse(
+        sh(process.execPath, [attw, tarball, '--profile', 'node16', '--format', 'json'], work),
+      ) as {
         analysis: { problems: Array<{ kind: string; entrypoint: string; resolutionKind?: string }> }
       }
       const problems = report.analysis.problems.filter((p) => p.resolutionKind !== 'node10')
@@ -189,7 +222,15 @@ describe('the packed tarball', () => {
       write(
         join(dir, 'tsconfig.json'),
         JSON.stringify({
-          compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, types: [], outDir: 'out' },
+          compilerOptions: {
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            target: 'es2022',
+            strict: true,
+            skipLibCheck: false,
+            types: [],
+            outDir: 'out',
+          },
           include: ['main.ts', 'legacy.cts'],
         }),
       )
@@ -211,7 +252,15 @@ describe('the packed tarball', () => {
       write(
         join(dir, 'tsconfig.json'),
         JSON.stringify({
-          compilerOptions: { module: 'esnext', moduleResolution: 'bundler', target: 'es2022', strict: true, skipLibCheck: false, types: [], outDir: 'out' },
+          compilerOptions: {
+            module: 'esnext',
+            moduleResolution: 'bundler',
+            target: 'es2022',
+            strict: true,
+            skipLibCheck: false,
+            types: [],
+            outDir: 'out',
+          },
           include: ['main.ts'],
         }),
       )

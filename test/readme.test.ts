@@ -88,7 +88,8 @@ describe('README code blocks', () => {
       const file = join(cache, `block-${n}.ts`)
       writeFileSync(file, instrument(b.code))
       const claims: Array<{ line: number; actual: unknown; expected: unknown }> = []
-      g.__readmeClaim = (line, f, literal) => claims.push({ line: b.line + line, actual: plain(f()), expected: literalValue(literal) })
+      g.__readmeClaim = (line, f, literal) =>
+        claims.push({ line: b.line + line, actual: plain(f()), expected: literalValue(literal) })
       const printed: string[] = []
       const log = console.log
       console.log = (...args: unknown[]) => printed.push(format(...args))
@@ -106,7 +107,9 @@ describe('README code blocks', () => {
   }
 
   it('annotations are found (the checker is not vacuous)', () => {
-    const annotated = runnable.flatMap((b) => b.code.split('\n').filter((l) => LITERAL.test(l) && !STATEMENT_START.test(l.trim())))
+    const annotated = runnable.flatMap((b) =>
+      b.code.split('\n').filter((l) => LITERAL.test(l) && !STATEMENT_START.test(l.trim())),
+    )
     expect(annotated.length).toBeGreaterThanOrEqual(6)
   })
 })

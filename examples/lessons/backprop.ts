@@ -23,10 +23,18 @@ export interface Params {
 }
 
 // XOR: four points, one target each
-export const X = tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
+export const X = tensor([
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+])
 export const Y = tensor([[0], [1], [1], [0]])
 export const INIT: Params = Object.freeze({
-  w1: tensor([[0.5, -0.4, 0.3], [-0.2, 0.6, 0.7]]),
+  w1: tensor([
+    [0.5, -0.4, 0.3],
+    [-0.2, 0.6, 0.7],
+  ]),
   b1: tensor([0.1, -0.1, 0]),
   w2: tensor([[0.8], [-0.5], [0.4]]),
   b2: tensor([0.05]),
@@ -37,7 +45,9 @@ export const loss = (p: Params): Tensor => mean(square(sub(predict(p, X), Y)))
 
 export const main = (opts: LessonOptions = {}) => {
   const log = opts.log ?? console.log
-  const e = explain(loss, { title: 'backpropagation: a 2-3-1 tanh network, mean squared error on XOR', maxEntries: 3 })(INIT)
+  const e = explain(loss, { title: 'backpropagation: a 2-3-1 tanh network, mean squared error on XOR', maxEntries: 3 })(
+    INIT,
+  )
   log(e.toText())
 
   log('the gradient is the adjoint of each parameter at the end of the reverse sweep:')
@@ -62,4 +72,7 @@ export const main = (opts: LessonOptions = {}) => {
   return Object.freeze({ explanation: e, gradient: g, maxDiff, lossBefore: before, lossAfter: after, files })
 }
 
-if (isMain(import.meta.url)) runCli(lessonCli('backprop', 'Lesson: backpropagation through a 2-layer network, step by step.'), (v) => main(lessonOptions(v)))
+if (isMain(import.meta.url))
+  runCli(lessonCli('backprop', 'Lesson: backpropagation through a 2-layer network, step by step.'), (v) =>
+    main(lessonOptions(v)),
+  )

@@ -61,7 +61,17 @@ export const main = (opts: LessonOptions = {}) => {
   log(e.toText())
   const files = writeExplanation(e, opts.out ?? 'out/lessons', 'dual-numbers')
   log(`wrote ${files.svg} and ${files.html}`)
-  return Object.freeze({ exact, byHand: { primal: byHand.a, tangent: byHand.b }, viaDual, viaJvp, explanation: e, files })
+  return Object.freeze({
+    exact,
+    byHand: { primal: byHand.a, tangent: byHand.b },
+    viaDual,
+    viaJvp,
+    explanation: e,
+    files,
+  })
 }
 
-if (isMain(import.meta.url)) runCli(lessonCli('dual-numbers', 'Lesson: dual numbers by hand, then jvp, then the picture.'), (v) => main(lessonOptions(v)))
+if (isMain(import.meta.url))
+  runCli(lessonCli('dual-numbers', 'Lesson: dual numbers by hand, then jvp, then the picture.'), (v) =>
+    main(lessonOptions(v)),
+  )

@@ -37,7 +37,9 @@ export const main = (opts: LessonOptions = {}) => {
   iterates.forEach((x, k) => log(`  x${k} = ${x.toPrecision(17)}   error ${Math.abs(x - Math.SQRT2).toExponential(1)}`))
 
   // N′ at the root: 0, which is why each error is about the square of the one before
-  const atRoot = explain(step, { title: "one Newton step N(x) = x − f(x)/f′(x) at the root √2: N′(√2) = 0" })(Math.SQRT2)
+  const atRoot = explain(step, { title: 'one Newton step N(x) = x − f(x)/f′(x) at the root √2: N′(√2) = 0' })(
+    Math.SQRT2,
+  )
   const slopeAtRoot = atRoot.nodes[atRoot.outputs[0]!]!.tangent?.item() ?? 0
   const atStart = explain(step, { title: 'one Newton step N(x) = x − f(x)/f′(x) at x = 1' })(1)
   const slopeAtStart = atStart.nodes[atStart.outputs[0]!]!.tangent?.item() ?? 0
@@ -49,4 +51,7 @@ export const main = (opts: LessonOptions = {}) => {
   return Object.freeze({ iterates: Object.freeze(iterates), slopeAtRoot, slopeAtStart, explanation: atRoot, files })
 }
 
-if (isMain(import.meta.url)) runCli(lessonCli('newton', "Lesson: Newton's method with derivative, and why it converges quadratically."), (v) => main(lessonOptions(v)))
+if (isMain(import.meta.url))
+  runCli(lessonCli('newton', "Lesson: Newton's method with derivative, and why it converges quadratically."), (v) =>
+    main(lessonOptions(v)),
+  )

@@ -26,12 +26,14 @@ interface Naive {
 }
 const nAdd = (p: Naive, q: Naive): Naive => ({ a: p.a + q.a, b: p.b + q.b })
 const nMul = (p: Naive, q: Naive): Naive => ({ a: p.a * q.a, b: p.a * q.b + p.b * q.a })
-const nDerivative = (f: (u: Naive) => Naive) => (u: Naive): Naive => {
-  // seed u with ε, and read the ε part of the result — but ε is the same symbol for every
-  // derivative, so a u that already carries an outer ε adds it in again
-  const r = f({ a: u.a, b: u.b + 1 })
-  return { a: r.b, b: 0 }
-}
+const nDerivative =
+  (f: (u: Naive) => Naive) =>
+  (u: Naive): Naive => {
+    // seed u with ε, and read the ε part of the result — but ε is the same symbol for every
+    // derivative, so a u that already carries an outer ε adds it in again
+    const r = f({ a: u.a, b: u.b + 1 })
+    return { a: r.b, b: 0 }
+  }
 
 export const main = (opts: LessonOptions = {}) => {
   const log = opts.log ?? console.log
@@ -55,5 +57,11 @@ export const main = (opts: LessonOptions = {}) => {
 }
 
 if (isMain(import.meta.url)) {
-  runCli(lessonCli('perturbation-confusion', 'Lesson: perturbation confusion, and why purediff gets 1 where naive dual numbers get 2.'), (v) => main(lessonOptions(v)))
+  runCli(
+    lessonCli(
+      'perturbation-confusion',
+      'Lesson: perturbation confusion, and why purediff gets 1 where naive dual numbers get 2.',
+    ),
+    (v) => main(lessonOptions(v)),
+  )
 }

@@ -28,8 +28,11 @@ const work = (f: (x: Tensor | number) => unknown, x: Tensor | number): number =>
     .reduce((total, node) => total + node.shape.reduce((size, d) => size * d, 1), 0)
 
 /** The cost of a derivative program as a multiple of evaluating the function once. */
-const relative = (derivative: (x: Tensor | number) => unknown, f: (x: Tensor | number) => unknown, x: Tensor | number): number =>
-  work(derivative, x) / work(f, x)
+const relative = (
+  derivative: (x: Tensor | number) => unknown,
+  f: (x: Tensor | number) => unknown,
+  x: Tensor | number,
+): number => work(derivative, x) / work(f, x)
 
 export const SIZES = Object.freeze([1, 2, 4, 8, 16])
 
@@ -38,26 +41,49 @@ export const main = (opts: LessonOptions = {}) => {
   // a loss: n parameters → 1 number
   const loss = (w: Tensor): Tensor => sum(mul(tanh(w), sin(w)))
   // a curve: 1 parameter → n numbers (a helix-like curve sampled at n frequencies)
-  const curve = (n: number) => (t: Tensor): Tensor => mul(cos(mul(t, linspace(1, 2, n))), 2)
+  const curve =
+    (n: number) =>
+    (t: Tensor): Tensor =>
+      mul(cos(mul(t, linspace(1, 2, n))), 2)
 
   const rows = SIZES.map((n) => {
     const w = linspace(-1, 1, n)
     return {
       n,
-      lossReverse: relative((x) => grad(loss)(x as Tensor), (x) => loss(x as Tensor), w),
-      lossForward: relative((x) => jacfwd(loss)(x as Tensor), (x) => loss(x as Tensor), w),
-      curveForward: relative((t) => jacfwd(curve(n))(t as Tensor), (t) => curve(n)(t as Tensor), 0.3),
-      curveReverse: relative((t) => jacrev(curve(n))(t as Tensor), (t) => curve(n)(t as Tensor), 0.3),
+      lossReverse: relative(
+        (x) => grad(loss)(x as Tensor),
+        (x) => loss(x as Tensor),
+        w,
+      ),
+      lossForward: relative(
+        (x) => jacfwd(loss)(x as Tensor),
+        (x) => loss(x as Tensor),
+        w,
+      ),
+      curveForward: relative(
+        (t) => jacfwd(curve(n))(t as Tensor),
+        (t) => curve(n)(t as Tensor),
+        0.3,
+      ),
+      curveReverse: relative(
+        (t) => jacrev(curve(n))(t as Tensor),
+        (t) => curve(n)(t as Tensor),
+        0.3,
+      ),
     }
   })
   log('scalar operations to compute the whole derivative, as a multiple of evaluating f once (counted, not timed):')
   log('     n   loss: reverse  forward   curve: forward  reverse')
   for (const r of rows) {
-    log(`  ${String(r.n).padStart(4)}   ${r.lossReverse.toFixed(1).padStart(13)}  ${r.lossForward.toFixed(1).padStart(7)}   ${r.curveForward.toFixed(1).padStart(14)}  ${r.curveReverse.toFixed(1).padStart(7)}`)
+    log(
+      `  ${String(r.n).padStart(4)}   ${r.lossReverse.toFixed(1).padStart(13)}  ${r.lossForward.toFixed(1).padStart(7)}   ${r.curveForward.toFixed(1).padStart(14)}  ${r.curveReverse.toFixed(1).padStart(7)}`,
+    )
   }
   log('reverse mode is flat in n for the loss (1 output), forward mode for the curve (1 input).')
 
-  const e = explain(loss, { title: 'a loss of 4 parameters: one reverse sweep gives all 4 partial derivatives' })(linspace(-1, 1, 4))
+  const e = explain(loss, { title: 'a loss of 4 parameters: one reverse sweep gives all 4 partial derivatives' })(
+    linspace(-1, 1, 4),
+  )
   log('')
   log(e.toText())
   const files = writeExplanation(e, opts.out ?? 'out/lessons', 'reverse-vs-forward')
@@ -66,5 +92,11 @@ export const main = (opts: LessonOptions = {}) => {
 }
 
 if (isMain(import.meta.url)) {
-  runCli(lessonCli('reverse-vs-forward', 'Lesson: reverse mode for a loss, forward mode for a curve, with counted scalar operations.'), (v) => main(lessonOptions(v)))
+  runCli(
+    lessonCli(
+      'reverse-vs-forward',
+      'Lesson: reverse mode for a loss, forward mode for a curve, with counted scalar operations.',
+    ),
+    (v) => main(lessonOptions(v)),
+  )
 }

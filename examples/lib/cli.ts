@@ -17,8 +17,20 @@ import { pathToFileURL } from 'node:url'
 
 /** One option: its kind, a one-line description, and (for numbers) the range it accepts. */
 export type OptionSpec =
-  | { readonly kind: 'number'; readonly description: string; readonly default?: number; readonly min?: number; readonly max?: number; readonly integer?: boolean }
-  | { readonly kind: 'string'; readonly description: string; readonly default?: string; readonly choices?: ReadonlyArray<string> }
+  | {
+      readonly kind: 'number'
+      readonly description: string
+      readonly default?: number
+      readonly min?: number
+      readonly max?: number
+      readonly integer?: boolean
+    }
+  | {
+      readonly kind: 'string'
+      readonly description: string
+      readonly default?: string
+      readonly choices?: ReadonlyArray<string>
+    }
   | { readonly kind: 'flag'; readonly description: string }
 
 /** A program's command line: its name, what it does, and its options by flag name. */
@@ -38,19 +50,40 @@ export type CliValues = Readonly<Record<string, number | string | boolean>>
 /** The `--help` text. */
 export const helpText = (spec: CliSpec): string => {
   const rows: Array<readonly [string, string]> = Object.entries(spec.options).map(([flag, o]) => {
-    const arg = o.kind === 'number' ? ` <${o.integer === true ? 'int' : 'number'}>` : o.kind === 'string' ? (o.choices ? ` <${o.choices.join('|')}>` : ' <text>') : ''
+    const arg =
+      o.kind === 'number'
+        ? ` <${o.integer === true ? 'int' : 'number'}>`
+        : o.kind === 'string'
+          ? o.choices
+            ? ` <${o.choices.join('|')}>`
+            : ' <text>'
+          : ''
     const dflt = o.kind !== 'flag' && o.default !== undefined ? ` (default ${o.default})` : ''
     return [`  --${flag}${arg}`, `${o.description}${dflt}`] as const
   })
   rows.push(['  -h, --help', 'print this help and exit'])
   const w = Math.max(...rows.map(([a]) => a.length)) + 2
-  return [`Usage: npx tsx examples/${spec.name}.ts [options]`, '', spec.summary, '', 'Options:', ...rows.map(([a, b]) => a.padEnd(w) + b)].join('\n') + '\n'
+  return (
+    [
+      `Usage: npx tsx examples/${spec.name}.ts [options]`,
+      '',
+      spec.summary,
+      '',
+      'Options:',
+      ...rows.map(([a, b]) => a.padEnd(w) + b),
+    ].join('\n') + '\n'
+  )
 }
 
 const checkNumber = (flag: string, o: Extract<OptionSpec, { kind: 'number' }>, raw: string): number | string => {
   const v = raw.trim() === '' ? NaN : Number(raw)
   const what = `${o.integer === true ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}`
-  if (!Number.isFinite(v) || (o.integer === true && !Number.isInteger(v)) || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max)) {
+  if (
+    !Number.isFinite(v) ||
+    (o.integer === true && !Number.isInteger(v)) ||
+    (o.min !== undefined && v < o.min) ||
+    (o.max !== undefined && v > o.max)
+  ) {
     return `--${flag} must be ${what}, got '${raw}'`
   }
   return v
@@ -73,7 +106,12 @@ export const parseCli = (
       allowPositionals: false,
       options: {
         help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(Object.entries(spec.options).map(([flag, o]) => [flag, { type: o.kind === 'flag' ? ('boolean' as const) : ('string' as const) }])),
+        ...Object.fromEntries(
+          Object.entries(spec.options).map(([flag, o]) => [
+            flag,
+            { type: o.kind === 'flag' ? ('boolean' as const) : ('string' as const) },
+          ]),
+        ),
       },
     })
   } catch (e) {
@@ -92,7 +130,8 @@ export const parseCli = (
       if (typeof v === 'string') return { error: v }
       values[flag] = v
     } else {
-      if (o.choices !== undefined && !o.choices.includes(String(raw))) return { error: `--${flag} must be one of ${o.choices.join(', ')}, got '${String(raw)}'` }
+      if (o.choices !== undefined && !o.choices.includes(String(raw)))
+        return { error: `--${flag} must be one of ${o.choices.join(', ')}, got '${String(raw)}'` }
       values[flag] = String(raw)
     }
   }
@@ -104,13 +143,18 @@ export const parseCli = (
 // -------------------------------------------------------------------------------------
 
 /** Whether a module is the program being run (`npx tsx examples/x.ts`), not imported. */
-export const isMain = (metaUrl: string): boolean => process.argv[1] !== undefined && metaUrl === pathToFileURL(process.argv[1]).href
+export const isMain = (metaUrl: string): boolean =>
+  process.argv[1] !== undefined && metaUrl === pathToFileURL(process.argv[1]).href
 
 /**
  * Run a program from the command line: `--help` prints the help; a bad option prints one
  * clear line to stderr and sets exit status 2; otherwise `main` runs with the values.
  */
-export const runCli = (spec: CliSpec, main: (values: CliValues) => unknown, argv: ReadonlyArray<string> = process.argv.slice(2)): void => {
+export const runCli = (
+  spec: CliSpec,
+  main: (values: CliValues) => unknown,
+  argv: ReadonlyArray<string> = process.argv.slice(2),
+): void => {
   const r = parseCli(spec, argv)
   if ('help' in r) {
     process.stdout.write(helpText(spec))

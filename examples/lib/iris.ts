@@ -134,8 +134,7 @@ export const loadIris = (options: IrisOptions = {}): Iris => {
       std[f] = sigma > 0 ? sigma : 1
     }
   }
-  const scale = (raw: Float64Array): Float64Array =>
-    raw.map((v, k) => (v - mean[k % nFeatures]!) / std[k % nFeatures]!)
+  const scale = (raw: Float64Array): Float64Array => raw.map((v, k) => (v - mean[k % nFeatures]!) / std[k % nFeatures]!)
 
   return Object.freeze({
     train: Object.freeze({ features: scale(tr.raw), labels: tr.labels, n: nTrain }),

@@ -18,7 +18,11 @@ export interface LessonOptions {
 }
 
 /** Write `<out>/<name>.svg` and `<out>/<name>.html`; returns both paths. */
-export const writeExplanation = (e: Explanation, out: string, name: string): { readonly svg: string; readonly html: string } => {
+export const writeExplanation = (
+  e: Explanation,
+  out: string,
+  name: string,
+): { readonly svg: string; readonly html: string } => {
   const svg = join(out, `${name}.svg`)
   const html = join(out, `${name}.html`)
   writeFileAtomic(svg, e.toSVG())
@@ -30,8 +34,11 @@ export const writeExplanation = (e: Explanation, out: string, name: string): { r
 export const lessonCli = (name: string, summary: string): CliSpec => ({
   name: `lessons/${name}`,
   summary,
-  options: { out: { kind: 'string', default: 'out/lessons', description: 'directory for the .svg and .html explanations' } },
+  options: {
+    out: { kind: 'string', default: 'out/lessons', description: 'directory for the .svg and .html explanations' },
+  },
 })
 
 /** Lesson options from parsed command-line values. */
-export const lessonOptions = (v: Readonly<Record<string, unknown>>): LessonOptions => (typeof v['out'] === 'string' ? { out: v['out'] } : {})
+export const lessonOptions = (v: Readonly<Record<string, unknown>>): LessonOptions =>
+  typeof v['out'] === 'string' ? { out: v['out'] } : {}

@@ -116,7 +116,10 @@ export const DigitFile = t.type({ data: PixelData })
 const report = (errors: t.Errors): string =>
   errors
     .map((e) => {
-      const path = e.context.map((x) => x.key).filter((k) => k !== '').join('.')
+      const path = e.context
+        .map((x) => x.key)
+        .filter((k) => k !== '')
+        .join('.')
       return `${path === '' ? '<root>' : path}: ${e.message ?? 'invalid value'}`
     })
     .join('; ')
@@ -190,7 +193,9 @@ export const loadMnist = <D extends PixelDType = 'float64'>(options: MnistOption
   const nTest = checkSize('testSize', options.testSize, testOrder.length)
 
   const build = (order: typeof trainOrder, n: number): MnistSplit<D> => {
-    const images = (dtype === 'float32' ? new Float32Array(n * N_PIXELS) : new Float64Array(n * N_PIXELS)) as PixelArray<D>
+    const images = (
+      dtype === 'float32' ? new Float32Array(n * N_PIXELS) : new Float64Array(n * N_PIXELS)
+    ) as PixelArray<D>
     const labels = new Int32Array(n)
     for (let i = 0; i < n; i++) {
       const ref = order[i]!

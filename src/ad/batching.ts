@@ -63,10 +63,14 @@ export const bindBatch = <P>(main: MainTrace, prim: Primitive<P>, args: Readonly
   const dims = args.map((a) => (a instanceof BatchTracer && a.main === main ? a.bdim : null))
   const [y, d] = prim.batch(xs, dims, params, R, (ys, p) => bind(prim, ys, p))
   if (!Number.isInteger(d) || d < 0 || d >= y.rank) {
-    throw new PurediffError('ValueError', `the batching rule of '${prim.name}' returned batch axis ${d} for a value of rank ${y.rank}`, {
-      op: main.transform,
-      shapes: [y.shape],
-    })
+    throw new PurediffError(
+      'ValueError',
+      `the batching rule of '${prim.name}' returned batch axis ${d} for a value of rank ${y.rank}`,
+      {
+        op: main.transform,
+        shapes: [y.shape],
+      },
+    )
   }
   return new BatchTracer(main, y, d)
 }

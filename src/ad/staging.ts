@@ -184,4 +184,3 @@ export const stage = <A>(
     })
     return [rec, out] as [Record, A]
   })
-

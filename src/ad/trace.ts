@@ -43,7 +43,8 @@ export const levelBinds: Partial<Record<LevelKind, LevelBind>> = {}
 
 const otherBind = (kind: LevelKind): LevelBind => {
   const f = levelBinds[kind]
-  if (f === undefined) throw new PurediffError('ValueError', `no dispatch registered for levels of kind '${kind}'`, { op: 'bind' })
+  if (f === undefined)
+    throw new PurediffError('ValueError', `no dispatch registered for levels of kind '${kind}'`, { op: 'bind' })
   return f
 }
 
@@ -192,7 +193,12 @@ export const checkLive = (t: Tensor): void => {
  * for `grad`, the backward pass). `purediff/viz`'s `explain` records a computation this way.
  * @internal
  */
-export type BindObserver = (prim: AnyPrimitive, args: ReadonlyArray<ConcreteTensor>, params: unknown, y: ConcreteTensor) => void
+export type BindObserver = (
+  prim: AnyPrimitive,
+  args: ReadonlyArray<ConcreteTensor>,
+  params: unknown,
+  y: ConcreteTensor,
+) => void
 
 let observer: BindObserver | null = null
 
@@ -229,7 +235,11 @@ export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params:
     if (observer !== null) observer(prim as AnyPrimitive, args as ReadonlyArray<ConcreteTensor>, params, y)
     return y
   }
-  return main.kind === 'jvp' ? bindJvp(main, prim, args, params) : main.kind === 'vjp' ? bindVjp(main, prim, args, params) : otherBind(main.kind)(main, prim, args, params)
+  return main.kind === 'jvp'
+    ? bindJvp(main, prim, args, params)
+    : main.kind === 'vjp'
+      ? bindVjp(main, prim, args, params)
+      : otherBind(main.kind)(main, prim, args, params)
 }
 
 /** The primal a level sees for an argument: its own tracers unwrap, anything else is a constant. */
@@ -338,7 +348,9 @@ const none = Object.freeze({}) as Record<string, never>
 /** Common dtype of some operands: tensors decide; numbers are weakly typed (they follow). */
 export const resultDType = (xs: ReadonlyArray<TensorLike>): DType => {
   // a staged number argument (`weak`) is weakly typed too, as the number it stands for
-  const ds = xs.filter((x): x is Tensor => typeof x !== 'number' && (x as { readonly weak?: boolean }).weak !== true).map((t) => t.dtype)
+  const ds = xs
+    .filter((x): x is Tensor => typeof x !== 'number' && (x as { readonly weak?: boolean }).weak !== true)
+    .map((t) => t.dtype)
   return ds.length === 0 ? 'float64' : promoteDTypes(...ds)
 }
 
@@ -346,11 +358,16 @@ export const resultDType = (xs: ReadonlyArray<TensorLike>): DType => {
 export const liftTo = (x: TensorLike, dtype: DType): Tensor =>
   typeof x === 'number' ? scalar(x, dtype) : x.dtype === dtype ? x : bind(P.cast, [x], { dtype })
 
-const bin = (prim: Primitive<Record<string, never>>) => (a: TensorLike, b: TensorLike): Tensor => {
-  const dt = resultDType([a, b])
-  return bind(prim, [liftTo(a, dt), liftTo(b, dt)], none)
-}
-const un = (prim: Primitive<Record<string, never>>) => (x: Tensor): Tensor => bind(prim, [x], none)
+const bin =
+  (prim: Primitive<Record<string, never>>) =>
+  (a: TensorLike, b: TensorLike): Tensor => {
+    const dt = resultDType([a, b])
+    return bind(prim, [liftTo(a, dt), liftTo(b, dt)], none)
+  }
+const un =
+  (prim: Primitive<Record<string, never>>) =>
+  (x: Tensor): Tensor =>
+    bind(prim, [x], none)
 
 /** Sum a broadcast value back to `shape`: over leading axes and over axes where `shape` has 1. */
 export const unbroadcast = (x: Tensor, shape: Shape): Tensor => {
@@ -382,7 +399,14 @@ const allFinite = (d: ArrayLike<number>): boolean => {
  * ordinary primitives and a staged program holds no choice made on data.
  */
 const matmulNoNanT = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => {
-  if (a instanceof Concrete && b instanceof Concrete && observer === null && a.dtype === b.dtype && a.rank === b.rank && a.rank >= 2) {
+  if (
+    a instanceof Concrete &&
+    b instanceof Concrete &&
+    observer === null &&
+    a.dtype === b.dtype &&
+    a.rank === b.rank &&
+    a.rank >= 2
+  ) {
     const da = dataOf(a)
     const db = dataOf(b)
     if (allFinite(da) && allFinite(db)) {

@@ -91,7 +91,11 @@ const lineOf = (i: DecodeIssue): string => at(i.path, i.message)
  * @category constructors
  * @since 0.2.0
  */
-export const decodeError = (kind: DecodeErrorKind, issues: ReadonlyArray<DecodeIssue>, context: DecodeErrorContext = {}): PurediffDecodeError => {
+export const decodeError = (
+  kind: DecodeErrorKind,
+  issues: ReadonlyArray<DecodeIssue>,
+  context: DecodeErrorContext = {},
+): PurediffDecodeError => {
   const seen = new Set<string>()
   const kept: DecodeIssue[] = []
   for (const i of issues) {
@@ -121,8 +125,16 @@ export const decodeError = (kind: DecodeErrorKind, issues: ReadonlyArray<DecodeI
  * @category constructors
  * @since 0.2.0
  */
-export const decodeErrorOf = (kind: DecodeErrorKind, messages: ReadonlyArray<string>, context: DecodeErrorContext = {}): PurediffDecodeError =>
-  decodeError(kind, messages.map((message) => ({ path: '', message })), context)
+export const decodeErrorOf = (
+  kind: DecodeErrorKind,
+  messages: ReadonlyArray<string>,
+  context: DecodeErrorContext = {},
+): PurediffDecodeError =>
+  decodeError(
+    kind,
+    messages.map((message) => ({ path: '', message })),
+    context,
+  )
 
 /** `prefix` and `path` joined as key paths (`optState` + `[0].count`, `params` + `w`). */
 export const joinPath = (prefix: string, path: string): string =>
@@ -156,8 +168,11 @@ export const issuesOf = (errors: t.Errors, prefix = ''): ReadonlyArray<DecodeIss
  * @category constructors
  * @since 0.2.0
  */
-export const fromIoTsErrors = (errors: t.Errors, kind: DecodeErrorKind = 'DecodeError', context: DecodeErrorContext = {}): PurediffDecodeError =>
-  decodeError(kind, issuesOf(errors), context)
+export const fromIoTsErrors = (
+  errors: t.Errors,
+  kind: DecodeErrorKind = 'DecodeError',
+  context: DecodeErrorContext = {},
+): PurediffDecodeError => decodeError(kind, issuesOf(errors), context)
 
 // -------------------------------------------------------------------------------------
 // utils

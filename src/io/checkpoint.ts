@@ -117,7 +117,8 @@ const tmpName = (file: string): string =>
   nodePath.join(nodePath.dirname(file), `.${nodePath.basename(file)}.${process.pid}.${++tmpCounter}.tmp`)
 
 /** `.name.PID.N.tmp` beside `name`: the temporary files `tmpName` makes for it, with the writer's pid. */
-const tempPattern = (base: string): RegExp => new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.\\d+\\.tmp$`)
+const tempPattern = (base: string): RegExp =>
+  new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.\\d+\\.tmp$`)
 
 /** Is process `pid` alive on this machine? (EPERM: alive, another user's.) */
 const alive = (pid: number): boolean => {
@@ -178,13 +179,18 @@ export const removeStaleTempsSync = (file: string): void => {
   }
 }
 
-const isCode = (e: unknown, code: string): boolean => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
+const isCode = (e: unknown, code: string): boolean =>
+  typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code
 
 /** How many symbolic links are followed before giving up (Linux's limit). */
 const MAX_SYMLINKS = 40
 
 const loopError = (file: string): Error =>
-  Object.assign(new Error(`ELOOP: too many symbolic links encountered, open '${file}'`), { code: 'ELOOP', syscall: 'open', path: file })
+  Object.assign(new Error(`ELOOP: too many symbolic links encountered, open '${file}'`), {
+    code: 'ELOOP',
+    syscall: 'open',
+    path: file,
+  })
 
 /** What an existing target file had, to give to its replacement. */
 interface Keep {
@@ -420,12 +426,16 @@ export const stringifyCheckpoint = (tree: Tree, metadata?: Metadata): string => 
   if (metadata !== undefined) {
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') {
-        throw new PurediffError('ValueError', `metadata values must be strings; ${JSON.stringify(k)} is ${typeof v}`, { op: 'save' })
+        throw new PurediffError('ValueError', `metadata values must be strings; ${JSON.stringify(k)} is ${typeof v}`, {
+          op: 'save',
+        })
       }
     }
   }
   const doc: CheckpointJSON =
-    metadata === undefined ? { format: 'purediff', version: 1, tree: toJSON(tree) } : { format: 'purediff', version: 1, metadata, tree: toJSON(tree) }
+    metadata === undefined
+      ? { format: 'purediff', version: 1, tree: toJSON(tree) }
+      : { format: 'purediff', version: 1, metadata, tree: toJSON(tree) }
   return JSON.stringify(doc)
 }
 
@@ -467,10 +477,15 @@ export const saveSync = (file: string, tree: Tree, options: SaveOptions = {}): v
 
 type Result<A> = E.Either<LoadError, A>
 
-const loadError = (kind: DecodeErrorKind, file: string, format: Format | undefined, issues: ReadonlyArray<DecodeIssue>): LoadError =>
-  decodeError(kind, issues, { source: file, format })
+const loadError = (
+  kind: DecodeErrorKind,
+  file: string,
+  format: Format | undefined,
+  issues: ReadonlyArray<DecodeIssue>,
+): LoadError => decodeError(kind, issues, { source: file, format })
 
-const lines = (messages: ReadonlyArray<string>): ReadonlyArray<DecodeIssue> => messages.map((message) => ({ path: '', message }))
+const lines = (messages: ReadonlyArray<string>): ReadonlyArray<DecodeIssue> =>
+  messages.map((message) => ({ path: '', message }))
 
 /** Guess the format from the first bytes: a safetensors file starts with a plausible length and then '{'. */
 const sniff = (first: Uint8Array, size: number): Format => {
@@ -489,26 +504,45 @@ const parseCheckpointIssues = (text: string): E.Either<ReadonlyArray<DecodeIssue
   const parsed = parseJSON(text)
   if (E.isLeft(parsed)) {
     // Overflow paths point into the document; the tree's own paths are what users know.
-    return E.left(parsed.left.map((i) => (i.path === 'tree' || i.path.startsWith('tree.') || i.path.startsWith('tree[') ? { ...i, path: i.path.slice(i.path.startsWith('tree.') ? 5 : 4) } : i)))
+    return E.left(
+      parsed.left.map((i) =>
+        i.path === 'tree' || i.path.startsWith('tree.') || i.path.startsWith('tree[')
+          ? { ...i, path: i.path.slice(i.path.startsWith('tree.') ? 5 : 4) }
+          : i,
+      ),
+    )
   }
   const doc = parsed.right
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    return E.left(lines([`expected a purediff checkpoint object { "format": "purediff", "version": 1, "tree": ... }, got ${describe(doc)}`]))
+    return E.left(
+      lines([
+        `expected a purediff checkpoint object { "format": "purediff", "version": 1, "tree": ... }, got ${describe(doc)}`,
+      ]),
+    )
   }
   const o = doc as Record<string, unknown>
   const errors: string[] = []
   if (o['format'] !== 'purediff') errors.push(`"format" must be "purediff", got ${describe(o['format'])}`)
-  if (o['version'] !== 1) errors.push(`unsupported checkpoint version ${describe(o['version'])} (this purediff reads version 1)`)
+  if (o['version'] !== 1)
+    errors.push(`unsupported checkpoint version ${describe(o['version'])} (this purediff reads version 1)`)
   for (const k of Object.keys(o)) if (!ENVELOPE_KEYS.has(k)) errors.push(`unexpected key ${quote(k)} in the checkpoint`)
   if (!('tree' in o)) errors.push('missing "tree"')
   const md = o['metadata']
-  if (md !== undefined && (typeof md !== 'object' || md === null || Array.isArray(md) || Object.values(md).some((v) => typeof v !== 'string'))) {
+  if (
+    md !== undefined &&
+    (typeof md !== 'object' || md === null || Array.isArray(md) || Object.values(md).some((v) => typeof v !== 'string'))
+  ) {
     errors.push(`"metadata" must be an object of strings, got ${describe(md)}`)
   }
   if (errors.length > 0) return E.left(lines(errors))
   const tree = TreeCodec.decode(o['tree'])
   if (E.isLeft(tree)) return E.left(issuesOf(tree.left))
-  return E.right(Object.freeze({ tree: tree.right, metadata: md === undefined ? undefined : (Object.freeze({ ...md }) as Metadata) }))
+  return E.right(
+    Object.freeze({
+      tree: tree.right,
+      metadata: md === undefined ? undefined : (Object.freeze({ ...md }) as Metadata),
+    }),
+  )
 }
 
 /**
@@ -521,7 +555,9 @@ const parseCheckpointIssues = (text: string): E.Either<ReadonlyArray<DecodeIssue
  * @since 0.1.0
  */
 export const parseCheckpoint = (text: string): E.Either<PurediffDecodeError, Loaded<Tree>> =>
-  E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => decodeError('FormatError', issues, { format: 'json' }))(parseCheckpointIssues(text))
+  E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => decodeError('FormatError', issues, { format: 'json' }))(
+    parseCheckpointIssues(text),
+  )
 
 type AnyOptions = LoadOptions & { readonly schema?: HasCodec<unknown> }
 
@@ -539,7 +575,11 @@ interface ReadRequest {
  * after reading 9 bytes.
  * @internal
  */
-export function* loadProgram(file: string, size: number, options: AnyOptions): Generator<ReadRequest, Result<Loaded<unknown>>, Uint8Array> {
+export function* loadProgram(
+  file: string,
+  size: number,
+  options: AnyOptions,
+): Generator<ReadRequest, Result<Loaded<unknown>>, Uint8Array> {
   let format: Format | undefined = options.format ?? formatOf(file)
   if (format === undefined) format = sniff(yield { position: 0, length: Math.min(9, size) }, size)
   let loaded: Loaded<Tree>
@@ -565,7 +605,12 @@ export function* loadProgram(file: string, size: number, options: AnyOptions): G
     else {
       const t = treeFromPaths(Object.entries(tensors) as Array<[string, ConcreteTensor]>)
       if (E.isLeft(t)) {
-        return E.left(loadError('FormatError', file, format, [...t.left.issues, { path: '', message: 'to read tensors by name, load with { flat: true }' }]))
+        return E.left(
+          loadError('FormatError', file, format, [
+            ...t.left.issues,
+            { path: '', message: 'to read tensors by name, load with { flat: true }' },
+          ]),
+        )
       }
       loaded = { tree: t.right, metadata }
     }
@@ -575,7 +620,14 @@ export function* loadProgram(file: string, size: number, options: AnyOptions): G
   try {
     d = options.schema.codec.decode(loaded.tree)
   } catch (e) {
-    return E.left(loadError('DecodeError', file, format, lines([`could not decode the tree: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`])))
+    return E.left(
+      loadError(
+        'DecodeError',
+        file,
+        format,
+        lines([`could not decode the tree: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`]),
+      ),
+    )
   }
   if (E.isLeft(d)) return E.left(loadError('DecodeError', file, format, issuesOf(d.left)))
   return E.right(Object.freeze({ tree: d.right, metadata: loaded.metadata }))
@@ -586,7 +638,9 @@ const readError = (file: string, format: Format | undefined, e: unknown): LoadEr
 
 /** A `format` option that is neither 'json' nor 'safetensors' is a Left before the file is read. */
 const checkFormatOption = (file: string, options: AnyOptions): LoadError | undefined =>
-  options.format === undefined || isFormat(options.format) ? undefined : loadError('FormatError', file, undefined, lines([unknownFormat(options.format)]))
+  options.format === undefined || isFormat(options.format)
+    ? undefined
+    : loadError('FormatError', file, undefined, lines([unknownFormat(options.format)]))
 
 /** A file whose size changed while it was read: report, don't guess. */
 const shortRead = (file: string, format: Format | undefined): LoadError =>

@@ -4,7 +4,16 @@
  * a path-by-path report. Checkpoints are written to a temporary file and renamed, so no
  * reader ever sees half a file.
  */
-export { type JSONNumber, type TensorJSON, type TensorConstraints, TensorCodec, tensorCodec, encodeTensor, encodeNumber, decodeNumber } from './tensor.js'
+export {
+  type JSONNumber,
+  type TensorJSON,
+  type TensorConstraints,
+  TensorCodec,
+  tensorCodec,
+  encodeTensor,
+  encodeNumber,
+  decodeNumber,
+} from './tensor.js'
 export { type TreeJSON, type PathSegment, TreeCodec, toJSON, fromJSON, parseKeyPath, treeFromPaths } from './tree.js'
 export { formatErrors, pathOf, joinKey } from './report.js'
 export {
@@ -19,9 +28,24 @@ export {
   isPurediffDecodeError,
 } from './DecodeError.js'
 export { type InitName, type Init, uniformInit, normalInit, initializer } from './initializers.js'
-export type { Schema, AnySchema, TypeOf, ShapeOf, SchemaTag, ArbitraryOptions, TensorOptions, NumberOptions } from './schema.js'
+export type {
+  Schema,
+  AnySchema,
+  TypeOf,
+  ShapeOf,
+  SchemaTag,
+  ArbitraryOptions,
+  TensorOptions,
+  NumberOptions,
+} from './schema.js'
 export * as schema from './schema.js'
-export { type Metadata, type Safetensors, MAX_HEADER_BYTES, encodeSafetensors, decodeSafetensors } from './safetensors.js'
+export {
+  type Metadata,
+  type Safetensors,
+  MAX_HEADER_BYTES,
+  encodeSafetensors,
+  decodeSafetensors,
+} from './safetensors.js'
 export {
   type Format,
   type LoadError,

@@ -23,7 +23,8 @@ import { normal, uniform } from '../random/index.js'
  * @category model
  * @since 0.1.0
  */
-export type InitName = 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunUniform' | 'lecunNormal'
+export type InitName =
+  'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunUniform' | 'lecunNormal'
 
 /**
  * What a schema accepts as `init`: a name or an initializer function.

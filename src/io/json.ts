@@ -61,7 +61,8 @@ const overflowPaths = (root: unknown, max: number): string[] => {
  * @internal
  */
 export const parseJSON = (text: string, maxDepth = MAX_JSON_DEPTH): E.Either<ReadonlyArray<DecodeIssue>, unknown> => {
-  if (nestingDepth(text, maxDepth) > maxDepth) return E.left([{ path: '', message: `the JSON nests deeper than ${maxDepth} levels` }])
+  if (nestingDepth(text, maxDepth) > maxDepth)
+    return E.left([{ path: '', message: `the JSON nests deeper than ${maxDepth} levels` }])
   let overflow = false
   let doc: unknown
   try {
@@ -70,13 +71,16 @@ export const parseJSON = (text: string, maxDepth = MAX_JSON_DEPTH): E.Either<Rea
       return v
     })
   } catch (e) {
-    return E.left([{ path: '', message: `not valid JSON: ${e instanceof Error ? e.message.slice(0, 200) : 'parse error'}` }])
+    return E.left([
+      { path: '', message: `not valid JSON: ${e instanceof Error ? e.message.slice(0, 200) : 'parse error'}` },
+    ])
   }
   if (overflow) {
     return E.left(
       overflowPaths(doc, 10).map((path) => ({
         path,
-        message: 'a number literal overflows float64 (it would load as Infinity); write "Infinity" or "-Infinity" to store an infinity',
+        message:
+          'a number literal overflows float64 (it would load as Infinity); write "Infinity" or "-Infinity" to store an infinity',
       })),
     )
   }

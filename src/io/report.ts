@@ -42,7 +42,10 @@ export const pathOf = (c: t.Context): string => {
     const entry = c[i] as t.ContextEntry
     const parent = (c[i - 1] as t.ContextEntry).actual
     if (entry.key === '') continue
-    path = Array.isArray(parent) && /^(0|[1-9]\d*)$/.test(entry.key) ? joinKey(path, Number(entry.key)) : joinKey(path, entry.key)
+    path =
+      Array.isArray(parent) && /^(0|[1-9]\d*)$/.test(entry.key)
+        ? joinKey(path, Number(entry.key))
+        : joinKey(path, entry.key)
   }
   return path
 }

@@ -70,7 +70,26 @@ type STDType = 'F64' | 'F32'
 const toST: Record<DType, STDType> = { float64: 'F64', float32: 'F32' }
 const bytesPer: Record<STDType, number> = { F64: 8, F32: 4 }
 /** Dtypes of the format that purediff does not read, so the message can say "unsupported", not "unknown". */
-const OTHER_DTYPES = new Set(['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'I64', 'U64', 'C64'])
+const OTHER_DTYPES = new Set([
+  'BOOL',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'I32',
+  'U32',
+  'I64',
+  'U64',
+  'C64',
+])
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
@@ -117,9 +136,14 @@ export const prepare = (tree: Tree, metadata?: Metadata): Prepared => {
   const items = leaves.map((leaf, i) => {
     const name = names[i] as string
     if (name === METADATA_KEY) {
-      throw new PurediffError('ValueError', `a leaf named ${METADATA_KEY} would collide with the reserved metadata key`, { op, path: name })
+      throw new PurediffError(
+        'ValueError',
+        `a leaf named ${METADATA_KEY} would collide with the reserved metadata key`,
+        { op, path: name },
+      )
     }
-    if (LONE_SURROGATE.test(name)) throw new PurediffError('ValueError', 'key is not valid Unicode (lone surrogate)', { op, path: name })
+    if (LONE_SURROGATE.test(name))
+      throw new PurediffError('ValueError', 'key is not valid Unicode (lone surrogate)', { op, path: name })
     const dtype: STDType = typeof leaf === 'number' ? 'F64' : toST[leaf.dtype]
     const shape: ReadonlyArray<number> = typeof leaf === 'number' ? [] : leaf.shape
     return { name, dtype, shape, leaf }
@@ -137,16 +161,28 @@ export const prepare = (tree: Tree, metadata?: Metadata): Prepared => {
     const keys = Object.keys(metadata).sort(compareCodePoints)
     for (const k of keys) {
       if (typeof metadata[k] !== 'string') {
-        throw new PurediffError('ValueError', `metadata values must be strings; ${JSON.stringify(k)} is ${typeof metadata[k]}`, { op })
+        throw new PurediffError(
+          'ValueError',
+          `metadata values must be strings; ${JSON.stringify(k)} is ${typeof metadata[k]}`,
+          { op },
+        )
       }
       if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(metadata[k] as string)) {
-        throw new PurediffError('ValueError', `metadata entry ${JSON.stringify(k)} is not valid Unicode (lone surrogate)`, { op })
+        throw new PurediffError(
+          'ValueError',
+          `metadata entry ${JSON.stringify(k)} is not valid Unicode (lone surrogate)`,
+          { op },
+        )
       }
     }
-    parts.push(`${JSON.stringify(METADATA_KEY)}:{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`)
+    parts.push(
+      `${JSON.stringify(METADATA_KEY)}:{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`,
+    )
   }
   for (const e of entries) {
-    parts.push(`${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(',')}],"data_offsets":[${e.begin},${e.end}]}`)
+    parts.push(
+      `${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(',')}],"data_offsets":[${e.begin},${e.end}]}`,
+    )
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`)
   const padded = Math.ceil(json.length / 8) * 8
@@ -168,7 +204,11 @@ export const leafBytes = (e: Entry): Uint8Array => {
   const ct = e.leaf.concrete()
   const d = dataOf(ct)
   if (d.byteLength !== n) {
-    throw new PurediffError('ShapeError', `tensor holds ${d.byteLength} bytes, expected ${n}`, { op: 'encodeSafetensors', path: e.name, shapes: [ct.shape] })
+    throw new PurediffError('ShapeError', `tensor holds ${d.byteLength} bytes, expected ${n}`, {
+      op: 'encodeSafetensors',
+      path: e.name,
+      shapes: [ct.shape],
+    })
   }
   if (LITTLE_ENDIAN_HOST) return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
   const out = new Uint8Array(n)
@@ -203,11 +243,21 @@ const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'obj
 
 /** A one-line description of a header value; never the value itself when it is a structure. */
 const describeJSON = (u: unknown): string =>
-  u === null ? 'null' : Array.isArray(u) ? `an array of length ${u.length}` : typeof u === 'object' ? 'an object' : typeof u === 'string' ? `the string ${quote(u)}` : `${typeof u} ${String(u)}`
+  u === null
+    ? 'null'
+    : Array.isArray(u)
+      ? `an array of length ${u.length}`
+      : typeof u === 'object'
+        ? 'an object'
+        : typeof u === 'string'
+          ? `the string ${quote(u)}`
+          : `${typeof u} ${String(u)}`
 
 /** A short list of numbers as written, or a description when it is anything else (never stringified whole). */
 const describeList = (u: unknown): string =>
-  Array.isArray(u) && u.length <= 8 && u.every((d: unknown) => typeof d === 'number') ? `[${u.join(', ')}]` : describeJSON(u)
+  Array.isArray(u) && u.length <= 8 && u.every((d: unknown) => typeof d === 'number')
+    ? `[${u.join(', ')}]`
+    : describeJSON(u)
 
 /**
  * Duplicate keys in a JSON text that `JSON.parse` has accepted (it silently keeps the
@@ -215,7 +265,13 @@ const describeList = (u: unknown): string =>
  */
 const duplicateKeys = (text: string): string[] => {
   const found: string[] = []
-  type Frame = { readonly obj: boolean; readonly keys: Set<string>; expectKey: boolean; readonly where: string; key: string }
+  type Frame = {
+    readonly obj: boolean
+    readonly keys: Set<string>
+    expectKey: boolean
+    readonly where: string
+    key: string
+  }
   const stack: Frame[] = []
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]
@@ -262,7 +318,8 @@ const checkInfo = (name: string, u: unknown, errors: string[]): Info | undefined
   for (const k of Object.keys(u)) {
     if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') errors.push(`${where}: unexpected key ${quote(k)}`)
   }
-  for (const k of ['dtype', 'shape', 'data_offsets']) if (!(k in u)) errors.push(`${where}: missing ${JSON.stringify(k)}`)
+  for (const k of ['dtype', 'shape', 'data_offsets'])
+    if (!(k in u)) errors.push(`${where}: missing ${JSON.stringify(k)}`)
   if (errors.length > before) return undefined
   const dtype = u['dtype']
   if (dtype !== 'F64' && dtype !== 'F32') {
@@ -273,12 +330,16 @@ const checkInfo = (name: string, u: unknown, errors: string[]): Info | undefined
     )
   }
   const shape = u['shape']
-  const okShape = Array.isArray(shape) && shape.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+  const okShape =
+    Array.isArray(shape) && shape.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
   if (!okShape) errors.push(`${where}: shape must be an array of non-negative integers, got ${describeList(shape)}`)
   const offs = u['data_offsets']
   const okOffs =
-    Array.isArray(offs) && offs.length === 2 && offs.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
-  if (!okOffs) errors.push(`${where}: data_offsets must be two non-negative integers [begin, end], got ${describeList(offs)}`)
+    Array.isArray(offs) &&
+    offs.length === 2 &&
+    offs.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+  if (!okOffs)
+    errors.push(`${where}: data_offsets must be two non-negative integers [begin, end], got ${describeList(offs)}`)
   if (errors.length > before) return undefined
   const [begin, end] = offs as [number, number]
   if (end < begin) {
@@ -298,7 +359,8 @@ const checkInfo = (name: string, u: unknown, errors: string[]): Info | undefined
 }
 
 /** A shape for a message: long shapes are cut. */
-const shapeText = (shape: ReadonlyArray<number>): string => (shape.length <= 8 ? fmtShape(shape) : `${fmtShape(shape.slice(0, 8)).slice(0, -1)}, ...] (${shape.length} axes)`)
+const shapeText = (shape: ReadonlyArray<number>): string =>
+  shape.length <= 8 ? fmtShape(shape) : `${fmtShape(shape.slice(0, 8)).slice(0, -1)}, ...] (${shape.length} axes)`
 
 const readTensor = (bytes: Uint8Array, start: number, info: Info): ConcreteTensor => {
   const n = info.end - info.begin
@@ -307,7 +369,10 @@ const readTensor = (bytes: Uint8Array, start: number, info: Info): ConcreteTenso
   copy.set(bytes.subarray(start + info.begin, start + info.end))
   const count = n / bytesPer[info.dtype]
   if (LITTLE_ENDIAN_HOST) {
-    return wrap(info.dtype === 'F64' ? new Float64Array(copy.buffer, 0, count) : new Float32Array(copy.buffer, 0, count), info.shape)
+    return wrap(
+      info.dtype === 'F64' ? new Float64Array(copy.buffer, 0, count) : new Float32Array(copy.buffer, 0, count),
+      info.shape,
+    )
   }
   const v = new DataView(copy.buffer)
   const out = info.dtype === 'F64' ? new Float64Array(count) : new Float32Array(count)
@@ -324,16 +389,22 @@ type Lines = ReadonlyArray<string>
 export const checkHeaderLength = (first8: Uint8Array, fileSize: number): E.Either<Lines, number> => {
   if (fileSize === 0) return E.left(['the file is empty; a safetensors file starts with an 8-byte header length'])
   if (fileSize < 8 || first8.length < 8) {
-    return E.left([`the file is ${fileSize} bytes, shorter than the 8-byte header length a safetensors file starts with`])
+    return E.left([
+      `the file is ${fileSize} bytes, shorter than the 8-byte header length a safetensors file starts with`,
+    ])
   }
   const n64 = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true)
   if (n64 === 0n) return E.left(['the header length is 0; the header must be a JSON object'])
   if (n64 > BigInt(MAX_HEADER_BYTES)) {
-    return E.left([`the header length ${n64} is larger than the ${MAX_HEADER_BYTES}-byte limit (the file is ${fileSize} bytes)`])
+    return E.left([
+      `the header length ${n64} is larger than the ${MAX_HEADER_BYTES}-byte limit (the file is ${fileSize} bytes)`,
+    ])
   }
   const n = Number(n64)
   if (8 + n > fileSize) {
-    return E.left([`the header length ${n} runs past the end of the file (${fileSize} bytes, so at most ${fileSize - 8} are left for the header)`])
+    return E.left([
+      `the header length ${n} runs past the end of the file (${fileSize} bytes, so at most ${fileSize - 8} are left for the header)`,
+    ])
   }
   return E.right(n)
 }
@@ -356,7 +427,9 @@ export const decodeHeader = (headerBytes: Uint8Array, bufferLength: number): E.E
     return E.left(['the header is not valid UTF-8'])
   }
   if (nestingDepth(text, MAX_HEADER_NESTING) > MAX_HEADER_NESTING) {
-    return E.left([`the header nests deeper than ${MAX_HEADER_NESTING} levels (an object of { dtype, shape, data_offsets } entries)`])
+    return E.left([
+      `the header nests deeper than ${MAX_HEADER_NESTING} levels (an object of { dtype, shape, data_offsets } entries)`,
+    ])
   }
   let header: unknown
   try {
@@ -377,7 +450,8 @@ export const decodeHeader = (headerBytes: Uint8Array, bufferLength: number): E.E
         continue
       }
       const bad = Object.keys(value).filter((k) => typeof value[k] !== 'string')
-      for (const k of bad) errors.push(`${METADATA_KEY}: value of ${quote(k)} must be a string, got ${describeJSON(value[k])}`)
+      for (const k of bad)
+        errors.push(`${METADATA_KEY}: value of ${quote(k)} must be a string, got ${describeJSON(value[k])}`)
       if (bad.length === 0) metadata = Object.freeze(Object.fromEntries(Object.entries(value))) as Metadata
       continue
     }
@@ -393,12 +467,16 @@ export const decodeHeader = (headerBytes: Uint8Array, bufferLength: number): E.E
   for (const info of infos) {
     const span = `[${info.begin}, ${info.end}]`
     if (info.begin < at) {
-      errors.push(`tensor ${quote(info.name)} at ${span} overlaps tensor ${quote(prev?.name ?? '')} at [${prev?.begin}, ${prev?.end}]`)
+      errors.push(
+        `tensor ${quote(info.name)} at ${span} overlaps tensor ${quote(prev?.name ?? '')} at [${prev?.begin}, ${prev?.end}]`,
+      )
     } else if (info.begin > at) {
       errors.push(`gap of ${info.begin - at} bytes in the byte buffer before tensor ${quote(info.name)} at ${span}`)
     }
     if (info.end > bufferLength) {
-      errors.push(`tensor ${quote(info.name)} at ${span} runs past the end of the file (the byte buffer has ${bufferLength} bytes)`)
+      errors.push(
+        `tensor ${quote(info.name)} at ${span} runs past the end of the file (the byte buffer has ${bufferLength} bytes)`,
+      )
     }
     at = Math.max(at, info.end)
     prev = info
@@ -438,4 +516,6 @@ export const decodeSafetensorsLines = (bytes: Uint8Array): E.Either<Lines, Safet
  * @since 0.1.0
  */
 export const decodeSafetensors = (bytes: Uint8Array): E.Either<PurediffDecodeError, Safetensors> =>
-  E.mapLeft((lines: Lines) => decodeErrorOf('FormatError', lines, { format: 'safetensors' }))(decodeSafetensorsLines(bytes))
+  E.mapLeft((lines: Lines) => decodeErrorOf('FormatError', lines, { format: 'safetensors' }))(
+    decodeSafetensorsLines(bytes),
+  )

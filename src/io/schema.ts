@@ -131,7 +131,8 @@ export interface NumberOptions {
 const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === 'object' && u !== null && !Array.isArray(u) && !ArrayBuffer.isView(u) && !(u instanceof Tensor)
 
-const freezeRecord = <A>(entries: ReadonlyArray<readonly [string, unknown]>): A => Object.freeze(Object.fromEntries(entries)) as A
+const freezeRecord = <A>(entries: ReadonlyArray<readonly [string, unknown]>): A =>
+  Object.freeze(Object.fromEntries(entries)) as A
 
 /** Wrap a validate function so exotic input (throwing getters) becomes a failure, not a crash. */
 const safe =
@@ -149,7 +150,9 @@ const describeLeaf = (u: unknown): string => {
   if (u instanceof Tensor) return `a tensor of shape ${fmtShape(u.shape)}`
   if (isTensorJSON(u)) {
     const sh = u['shape']
-    return Array.isArray(sh) && sh.every((d) => typeof d === 'number') ? `a tensor of shape ${fmtShape(sh as number[])}` : 'a tensor'
+    return Array.isArray(sh) && sh.every((d) => typeof d === 'number')
+      ? `a tensor of shape ${fmtShape(sh as number[])}`
+      : 'a tensor'
   }
   return describe(u)
 }
@@ -159,7 +162,12 @@ const NAN_REASON = 'the schema sets allowNaN: false'
 /** A rank-0 tensor of either dtype (what `schema.number` accepts besides a number). */
 const rank0 = tensorCodec({ shape: [] })
 
-const scalarArbitrary = (dtype: DType, allowNaN: boolean, allowInfinity: boolean, o: ArbitraryOptions): fc.Arbitrary<number> => {
+const scalarArbitrary = (
+  dtype: DType,
+  allowNaN: boolean,
+  allowInfinity: boolean,
+  o: ArbitraryOptions,
+): fc.Arbitrary<number> => {
   const min = o.min ?? -1
   const max = o.max ?? 1
   const base =
@@ -212,10 +220,19 @@ export const tensor = (shape: Shape, options: TensorOptions = {}): Schema<Tensor
     leafCount: 1,
     init: (key) => {
       const x = init(key, sh, dtype)
-      if (!(x instanceof ConcreteTensor) || x.dtype !== dtype || x.shape.length !== sh.length || x.shape.some((d, i) => d !== sh[i])) {
-        throw new PurediffError('ShapeError', `initializer returned ${x instanceof Tensor ? `${fmtShape(x.shape)} ${x.dtype}` : describe(x)}, expected ${fmtShape(sh)} ${dtype}`, {
-          op: 'schema.init',
-        })
+      if (
+        !(x instanceof ConcreteTensor) ||
+        x.dtype !== dtype ||
+        x.shape.length !== sh.length ||
+        x.shape.some((d, i) => d !== sh[i])
+      ) {
+        throw new PurediffError(
+          'ShapeError',
+          `initializer returned ${x instanceof Tensor ? `${fmtShape(x.shape)} ${x.dtype}` : describe(x)}, expected ${fmtShape(sh)} ${dtype}`,
+          {
+            op: 'schema.init',
+          },
+        )
       }
       return x
     },
@@ -242,7 +259,10 @@ export const number = (options: NumberOptions = {}): Schema<number> => {
   const init = initializer(options.init ?? 'zeros')
   const codec: t.Type<number, TreeJSON, unknown> = new t.Type<number, TreeJSON, unknown>(
     'number',
-    (u): u is number => typeof u === 'number' && (allowNaN || !Number.isNaN(u)) && (allowInfinity || !(u === Infinity || u === -Infinity)),
+    (u): u is number =>
+      typeof u === 'number' &&
+      (allowNaN || !Number.isNaN(u)) &&
+      (allowInfinity || !(u === Infinity || u === -Infinity)),
     safe((u, c) => {
       let v: number | undefined
       if (u instanceof Tensor) v = u.shape.length === 0 ? u.item() : undefined
@@ -258,7 +278,8 @@ export const number = (options: NumberOptions = {}): Schema<number> => {
       } else v = decodeNumber(u)
       if (v === undefined) return failAt(u, c, `expected a number, got ${describeLeaf(u)}`)
       if (!allowNaN && Number.isNaN(v)) return failAt(u, c, `NaN is not allowed here (${NAN_REASON})`)
-      if (!allowInfinity && (v === Infinity || v === -Infinity)) return failAt(u, c, `${v} is not allowed here (the schema sets allowInfinity: false)`)
+      if (!allowInfinity && (v === Infinity || v === -Infinity))
+        return failAt(u, c, `${v} is not allowed here (the schema sets allowInfinity: false)`)
       return E.right(v)
     }),
     encodeNumber,
@@ -285,21 +306,30 @@ const keysOfRecord = (props: Readonly<Record<string, AnySchema>>): string[] => O
  * @category constructors
  * @since 0.1.0
  */
-export const record = <P extends Readonly<Record<string, AnySchema>>>(props: P): Schema<{ readonly [K in keyof P]: TypeOf<P[K]> }> => {
+export const record = <P extends Readonly<Record<string, AnySchema>>>(
+  props: P,
+): Schema<{ readonly [K in keyof P]: TypeOf<P[K]> }> => {
   type A = { readonly [K in keyof P]: TypeOf<P[K]> }
   const keys = keysOfRecord(props)
   for (const k of keys) {
     if (typeof props[k] !== 'object' || props[k] === null || typeof (props[k] as AnySchema)._tag !== 'string') {
-      throw new PurediffError('ValueError', `schema.record: the value of ${JSON.stringify(k)} is not a schema`, { op: 'schema.record', path: k })
+      throw new PurediffError('ValueError', `schema.record: the value of ${JSON.stringify(k)} is not a schema`, {
+        op: 'schema.record',
+        path: k,
+      })
     }
   }
   const kids = Object.fromEntries(keys.map((k) => [k, view(props[k] as AnySchema)])) as Record<string, Schema<unknown>>
   const name = `{ ${keys.map((k) => `${k}: ${(kids[k] as Schema<unknown>).codec.name}`).join(', ')} }`
   const codec: t.Type<A, TreeJSON, unknown> = new t.Type<A, TreeJSON, unknown>(
     name,
-    (u): u is A => isPlainObject(u) && Object.keys(u).length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(u, k) && (kids[k] as Schema<unknown>).codec.is(u[k])),
+    (u): u is A =>
+      isPlainObject(u) &&
+      Object.keys(u).length === keys.length &&
+      keys.every((k) => Object.prototype.hasOwnProperty.call(u, k) && (kids[k] as Schema<unknown>).codec.is(u[k])),
     safe((u, c) => {
-      if (!isPlainObject(u) || isTensorJSON(u)) return failAt(u, c, `expected a record with keys ${keys.join(', ')}, got ${describeLeaf(u)}`)
+      if (!isPlainObject(u) || isTensorJSON(u))
+        return failAt(u, c, `expected a record with keys ${keys.join(', ')}, got ${describeLeaf(u)}`)
       const errors: t.ValidationError[] = []
       const out: Array<[string, unknown]> = []
       for (const k of keys) {
@@ -314,13 +344,20 @@ export const record = <P extends Readonly<Record<string, AnySchema>>>(props: P):
       }
       for (const k of Object.keys(u)) {
         if (!Object.prototype.hasOwnProperty.call(kids, k)) {
-          const r = failAt<never>(u[k], child(c, k, codec, u[k]), `unexpected key ${JSON.stringify(k)} (the schema has keys ${keys.join(', ')})`)
+          const r = failAt<never>(
+            u[k],
+            child(c, k, codec, u[k]),
+            `unexpected key ${JSON.stringify(k)} (the schema has keys ${keys.join(', ')})`,
+          )
           if (E.isLeft(r)) errors.push(...r.left)
         }
       }
       return errors.length > 0 ? E.left(errors) : E.right(freezeRecord<A>(out))
     }),
-    (a) => freezeRecord<TreeJSON>(keys.map((k) => [k, (kids[k] as Schema<unknown>).codec.encode((a as Readonly<Record<string, unknown>>)[k])])),
+    (a) =>
+      freezeRecord<TreeJSON>(
+        keys.map((k) => [k, (kids[k] as Schema<unknown>).codec.encode((a as Readonly<Record<string, unknown>>)[k])]),
+      ),
   )
   return make<A>({
     _tag: 'record',
@@ -331,7 +368,9 @@ export const record = <P extends Readonly<Record<string, AnySchema>>>(props: P):
       return freezeRecord<A>(keys.map((k, i) => [k, (kids[k] as Schema<unknown>).init(ks[i] as Key)]))
     },
     arbitrary: (o) =>
-      fc.tuple(...keys.map((k) => (kids[k] as Schema<unknown>).arbitrary(o))).map((vs) => freezeRecord<A>(keys.map((k, i) => [k, vs[i]]))),
+      fc
+        .tuple(...keys.map((k) => (kids[k] as Schema<unknown>).arbitrary(o)))
+        .map((vs) => freezeRecord<A>(keys.map((k, i) => [k, vs[i]]))),
     shapeOf: freezeRecord<ShapeOf<A>>(keys.map((k) => [k, (kids[k] as Schema<unknown>).shapeOf])),
   })
 }
@@ -381,7 +420,9 @@ const sequence = <A>(tag: 'array' | 'tuple', items: ReadonlyArray<Schema<unknown
  */
 export const array = <S extends AnySchema>(item: S, length: number): Schema<ReadonlyArray<TypeOf<S>>> => {
   if (!Number.isSafeInteger(length) || length < 0) {
-    throw new PurediffError('ValueError', `length must be a non-negative integer, got ${String(length)}`, { op: 'schema.array' })
+    throw new PurediffError('ValueError', `length must be a non-negative integer, got ${String(length)}`, {
+      op: 'schema.array',
+    })
   }
   const s = view(item)
   return sequence('array', new Array<Schema<unknown>>(length).fill(s), `Array<${s.codec.name}, ${length}>`)
@@ -394,7 +435,9 @@ export const array = <S extends AnySchema>(item: S, length: number): Schema<Read
  * @category constructors
  * @since 0.1.0
  */
-export const tuple = <S extends ReadonlyArray<AnySchema>>(...items: S): Schema<{ readonly [K in keyof S]: TypeOf<S[K]> }> => {
+export const tuple = <S extends ReadonlyArray<AnySchema>>(
+  ...items: S
+): Schema<{ readonly [K in keyof S]: TypeOf<S[K]> }> => {
   const kids = items.map(view)
   return sequence('tuple', kids, `[${kids.map((s) => s.codec.name).join(', ')}]`)
 }

@@ -175,7 +175,12 @@ const nonFiniteProblem = (v: number, k: TensorConstraints): string | undefined =
   return undefined
 }
 
-const validateTensor = (u: unknown, c: t.Context, k: TensorConstraints, self: t.Decoder<unknown, unknown>): t.Validation<ConcreteTensor> => {
+const validateTensor = (
+  u: unknown,
+  c: t.Context,
+  k: TensorConstraints,
+  self: t.Decoder<unknown, unknown>,
+): t.Validation<ConcreteTensor> => {
   const errors: t.ValidationError[] = []
   const fail = (sub: string | undefined, actual: unknown, msg: string): void => {
     const ctx = sub === undefined ? c : subContext(c, sub, self, actual)
@@ -192,7 +197,8 @@ const validateTensor = (u: unknown, c: t.Context, k: TensorConstraints, self: t.
     return failAt(u, c, `expected a tensor { dtype, shape, data }, got ${describe(u)}`)
   }
   for (const key of Object.keys(u)) {
-    if (!(TENSOR_KEYS as ReadonlyArray<string>).includes(key)) fail(key, u[key], `unexpected key ${JSON.stringify(key)} in a tensor (expected dtype, shape, data)`)
+    if (!(TENSOR_KEYS as ReadonlyArray<string>).includes(key))
+      fail(key, u[key], `unexpected key ${JSON.stringify(key)} in a tensor (expected dtype, shape, data)`)
   }
   for (const key of TENSOR_KEYS) if (!has(u, key)) fail(undefined, u, `missing key '${key}' in a tensor`)
   if (errors.length > 0) return E.left(errors)
@@ -203,7 +209,11 @@ const validateTensor = (u: unknown, c: t.Context, k: TensorConstraints, self: t.
     dt = dtype
     if (k.dtype !== undefined && dt !== k.dtype) fail('dtype', dtype, `expected dtype ${k.dtype}, got ${dt}`)
   } else {
-    fail('dtype', dtype, `unknown dtype ${typeof dtype === 'string' ? JSON.stringify(dtype) : describe(dtype)}; expected 'float64' or 'float32'`)
+    fail(
+      'dtype',
+      dtype,
+      `unknown dtype ${typeof dtype === 'string' ? JSON.stringify(dtype) : describe(dtype)}; expected 'float64' or 'float32'`,
+    )
   }
 
   const shape = u['shape']
@@ -303,7 +313,9 @@ const describeConstraints = (k: TensorConstraints): string => {
  * @category constructors
  * @since 0.1.0
  */
-export const tensorCodec = <A extends Tensor = ConcreteTensor>(k: TensorConstraints = {}): t.Type<A, TensorJSON, unknown> => {
+export const tensorCodec = <A extends Tensor = ConcreteTensor>(
+  k: TensorConstraints = {},
+): t.Type<A, TensorJSON, unknown> => {
   const type: t.Type<A, TensorJSON, unknown> = new t.Type<A, TensorJSON, unknown>(
     describeConstraints(k),
     (u): u is A => u instanceof ConcreteTensor && violations(u, k).length === 0,

@@ -59,7 +59,12 @@ const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
 // constructors
 // -------------------------------------------------------------------------------------
 
-const validateTree = (u: unknown, c: t.Context, depth: number, self: t.Decoder<unknown, unknown>): t.Validation<Tree> => {
+const validateTree = (
+  u: unknown,
+  c: t.Context,
+  depth: number,
+  self: t.Decoder<unknown, unknown>,
+): t.Validation<Tree> => {
   if (depth > MAX_DEPTH) return failAt(u, c, `nested deeper than ${MAX_DEPTH} levels`)
   if (u instanceof Tensor) return TensorCodec.validate(u, c)
   if (typeof u === 'number') return E.right(u)
@@ -106,7 +111,10 @@ const validateTree = (u: unknown, c: t.Context, depth: number, self: t.Decoder<u
 export const toJSON = (tree: Tree): TreeJSON => {
   const go = (x: unknown, path: string, depth: number): TreeJSON => {
     if (depth > MAX_DEPTH) {
-      throw new PurediffError('TreeError', `tree nested deeper than ${MAX_DEPTH} levels (a cycle?)`, { op: 'io.toJSON', path })
+      throw new PurediffError('TreeError', `tree nested deeper than ${MAX_DEPTH} levels (a cycle?)`, {
+        op: 'io.toJSON',
+        path,
+      })
     }
     if (x instanceof Tensor) return encodeTensor(x)
     if (typeof x === 'number') return encodeNumber(x)
@@ -179,7 +187,8 @@ export const fromJSON: (json: unknown) => E.Either<PurediffDecodeError, Tree> = 
 export const parseKeyPath = (path: string): E.Either<string, ReadonlyArray<PathSegment>> => {
   const segs: PathSegment[] = []
   let i = 0
-  const bad = (why: string): E.Either<string, never> => E.left(`cannot parse key path ${quote(path)}: ${why} at character ${i}`)
+  const bad = (why: string): E.Either<string, never> =>
+    E.left(`cannot parse key path ${quote(path)}: ${why} at character ${i}`)
   const ident = /[A-Za-z_$][\w$]*/y
   while (i < path.length) {
     if (segs.length >= MAX_DEPTH) return bad(`nested deeper than ${MAX_DEPTH} levels`)
@@ -250,12 +259,17 @@ export const treeFromPaths = (entries: ReadonlyArray<readonly [string, Leaf]>): 
   const place = (segs: ReadonlyArray<PathSegment>, name: string, value: Leaf): void => {
     const leaf: Node = { kind: 'leaf', name, value }
     if (segs.length === 0) {
-      if (root !== undefined) errors.push(`${quote(name)} is the whole tree, but ${quote(firstLeafName(root))} is also stored`)
+      if (root !== undefined)
+        errors.push(`${quote(name)} is the whole tree, but ${quote(firstLeafName(root))} is also stored`)
       else root = leaf
       return
     }
     const kindFor = (s: PathSegment): 'array' | 'record' => (typeof s === 'number' ? 'array' : 'record')
-    if (root === undefined) root = kindFor(segs[0] as PathSegment) === 'array' ? { kind: 'array', children: new Map() } : { kind: 'record', children: new Map() }
+    if (root === undefined)
+      root =
+        kindFor(segs[0] as PathSegment) === 'array'
+          ? { kind: 'array', children: new Map() }
+          : { kind: 'record', children: new Map() }
     let node: Node = root
     let where = ''
     for (let k = 0; k < segs.length; k++) {
@@ -276,12 +290,16 @@ export const treeFromPaths = (entries: ReadonlyArray<readonly [string, Leaf]>): 
       where = joinKey(where, s)
       if (last) {
         if (existing === undefined) children.set(s, leaf)
-        else if (existing.kind === 'leaf') errors.push(`${quote(existing.name)} and ${quote(name)} both name the key path '${where}'`)
+        else if (existing.kind === 'leaf')
+          errors.push(`${quote(existing.name)} and ${quote(name)} both name the key path '${where}'`)
         else errors.push(`${quote(name)} is a leaf, but ${quote(firstLeafName(existing))} puts a value inside it`)
         return
       }
       if (existing === undefined) {
-        const fresh: Node = kindFor(segs[k + 1] as PathSegment) === 'array' ? { kind: 'array', children: new Map() } : { kind: 'record', children: new Map() }
+        const fresh: Node =
+          kindFor(segs[k + 1] as PathSegment) === 'array'
+            ? { kind: 'array', children: new Map() }
+            : { kind: 'record', children: new Map() }
         children.set(s, fresh)
         node = fresh
       } else node = existing

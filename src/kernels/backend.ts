@@ -28,7 +28,9 @@ const env = (name: string): string | undefined => {
 
 const parse = (v: string, where: string): BackendName | 'auto' => {
   if (v === 'js' || v === 'wasm' || v === 'auto') return v
-  throw new PurediffError('ValueError', `unknown backend ${JSON.stringify(v)}; expected 'js', 'wasm' or 'auto'`, { op: where })
+  throw new PurediffError('ValueError', `unknown backend ${JSON.stringify(v)}; expected 'js', 'wasm' or 'auto'`, {
+    op: where,
+  })
 }
 
 const wasmAvailable = (): boolean => (simd ??= simdSupported())

@@ -95,7 +95,12 @@ export const planBinary = (aShape: Shape, bShape: Shape, outShape: Shape): Broad
   const aFull = sameShape(aShape, outShape)
   const bFull = sameShape(bShape, outShape)
   const plan = (mode: BroadcastPlan['mode'], blk: readonly [number, number, number] = [1, 1, 1]): BroadcastPlan => ({
-    mode, ai: null, bi: null, A: blk[0], R: blk[1], C: blk[2],
+    mode,
+    ai: null,
+    bi: null,
+    A: blk[0],
+    R: blk[1],
+    C: blk[2],
   })
   if (aFull && bFull) return plan(0)
   if (aFull && sizeOf(bShape) === 1) return plan(1)
@@ -113,7 +118,12 @@ export const planBinary = (aShape: Shape, bShape: Shape, outShape: Shape): Broad
   if (hit !== undefined) return hit
   const n = sizeOf(outShape)
   const p: BroadcastPlan = {
-    mode: 3, ai: broadcastIndex(aShape, outShape) ?? identity(n), bi: broadcastIndex(bShape, outShape) ?? identity(n), A: 1, R: 1, C: 1,
+    mode: 3,
+    ai: broadcastIndex(aShape, outShape) ?? identity(n),
+    bi: broadcastIndex(bShape, outShape) ?? identity(n),
+    A: 1,
+    R: 1,
+    C: 1,
   }
   if (planCache.size >= PLAN_CACHE_SIZE) planCache.clear()
   planCache.set(key, p)
@@ -253,6 +263,7 @@ export const whereKernel = (
   const bi = broadcastIndex(bShape, outShape)
   for (let i = 0; i < n; i++) {
     const cv = c[ci === null ? i : (ci[i] as number)] as number
-    out[i] = cv !== 0 ? (a[ai === null ? i : (ai[i] as number)] as number) : (b[bi === null ? i : (bi[i] as number)] as number)
+    out[i] =
+      cv !== 0 ? (a[ai === null ? i : (ai[i] as number)] as number) : (b[bi === null ? i : (bi[i] as number)] as number)
   }
 }

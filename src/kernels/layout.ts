@@ -49,7 +49,13 @@ export const broadcastToKernel = (x: Data, shape: Shape, outShape: Shape, dtype:
 }
 
 /** The block of x starting at `begin` with extents `size`. */
-export const sliceKernel = (x: Data, shape: Shape, begin: ReadonlyArray<number>, size: ReadonlyArray<number>, dtype: DType): Data => {
+export const sliceKernel = (
+  x: Data,
+  shape: Shape,
+  begin: ReadonlyArray<number>,
+  size: ReadonlyArray<number>,
+  dtype: DType,
+): Data => {
   const n = sizeOf(size)
   const out = alloc(dtype, n)
   if (n === 0) return out
@@ -76,7 +82,13 @@ export const sliceKernel = (x: Data, shape: Shape, begin: ReadonlyArray<number>,
 }
 
 /** Zeros of `outShape` with x written at offset `before` (the transpose of slice). */
-export const padKernel = (x: Data, shape: Shape, before: ReadonlyArray<number>, outShape: Shape, dtype: DType): Data => {
+export const padKernel = (
+  x: Data,
+  shape: Shape,
+  before: ReadonlyArray<number>,
+  outShape: Shape,
+  dtype: DType,
+): Data => {
   const out = alloc(dtype, sizeOf(outShape))
   const n = x.length
   if (n === 0) return out
@@ -103,7 +115,12 @@ export const padKernel = (x: Data, shape: Shape, before: ReadonlyArray<number>, 
 }
 
 /** Join arrays along `axis` (all other extents equal). */
-export const concatKernel = (xs: ReadonlyArray<Data>, shapes: ReadonlyArray<Shape>, axis: number, dtype: DType): Data => {
+export const concatKernel = (
+  xs: ReadonlyArray<Data>,
+  shapes: ReadonlyArray<Shape>,
+  axis: number,
+  dtype: DType,
+): Data => {
   const first = shapes[0] as Shape
   const outer = sizeOf(first.slice(0, axis))
   const inner = sizeOf(first.slice(axis + 1))

@@ -69,7 +69,14 @@ export const choleskyKernel = (a0: Data, batch: number, n: number, dtype: DType)
  * read, diagonal included), B: [batch, n, m]; op(T) = Tᵀ when `transposeA`.
  */
 export const triangularSolveKernel = (
-  t0: Data, b0: Data, batch: number, n: number, m: number, lower: boolean, transposeA: boolean, dtype: DType,
+  t0: Data,
+  b0: Data,
+  batch: number,
+  n: number,
+  m: number,
+  lower: boolean,
+  transposeA: boolean,
+  dtype: DType,
 ): Data => {
   const t = f64(t0)
   const bIn = f64(b0)
@@ -81,7 +88,9 @@ export const triangularSolveKernel = (
     const to = bb * n * n
     const bo = bb * n * m
     // entry (i, k) of op(T)
-    const at = transposeA ? (i: number, k: number) => t[to + k * n + i] as number : (i: number, k: number) => t[to + i * n + k] as number
+    const at = transposeA
+      ? (i: number, k: number) => t[to + k * n + i] as number
+      : (i: number, k: number) => t[to + i * n + k] as number
     for (let step = 0; step < n; step++) {
       const i = forward ? step : n - 1 - step
       const d = at(i, i)
@@ -147,7 +156,8 @@ const luFactor = (a: Float64Array, o: number, n: number): LU => {
     for (let i = k + 1; i < n; i++) {
       const f = (lu[i * n + k] as number) / piv
       lu[i * n + k] = f
-      if (f !== 0) for (let j = k + 1; j < n; j++) lu[i * n + j] = (lu[i * n + j] as number) - f * (lu[k * n + j] as number)
+      if (f !== 0)
+        for (let j = k + 1; j < n; j++) lu[i * n + j] = (lu[i * n + j] as number) - f * (lu[k * n + j] as number)
     }
   }
   return { lu, perm, parity, regular }
@@ -228,7 +238,8 @@ export const eighKernel = (a0: Data, batch: number, n: number, dtype: DType): Da
   const v = new Float64Array(n * n)
   for (let bb = 0; bb < batch; bb++) {
     const o = bb * n * n
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = 0.5 * ((a[o + i * n + j] as number) + (a[o + j * n + i] as number))
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) m[i * n + j] = 0.5 * ((a[o + i * n + j] as number) + (a[o + j * n + i] as number))
     v.fill(0)
     for (let i = 0; i < n; i++) v[i * n + i] = 1
     let total = 0
@@ -269,7 +280,9 @@ export const eighKernel = (a0: Data, batch: number, n: number, dtype: DType): Da
         }
       }
     }
-    const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (m[i * n + i] as number) - (m[j * n + j] as number))
+    const order = Array.from({ length: n }, (_, i) => i).sort(
+      (i, j) => (m[i * n + i] as number) - (m[j * n + j] as number),
+    )
     const po = bb * (n + 1) * n
     order.forEach((src, col) => {
       out[po + col] = m[src * n + src] as number

@@ -20,7 +20,8 @@ import { gemmWasm } from './wasm/gemm.js'
 
 /** C[b] = A[b] · B[b], A: [batch, m, k], B: [batch, k, n], on the kernels in use. */
 export const matmulKernel = (a: Data, b: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data =>
-  (useWasm(batch * m * k * n) ? gemmWasm(a, b, batch, m, k, n, dtype) : null) ?? matmulJsKernel(a, b, batch, m, k, n, dtype)
+  (useWasm(batch * m * k * n) ? gemmWasm(a, b, batch, m, k, n, dtype) : null) ??
+  matmulJsKernel(a, b, batch, m, k, n, dtype)
 
 /**
  * C[b] = op(A[b]) · op(B[b]) with op(A): m×k and op(B): k×n; `transA` means A[b] is stored
@@ -45,7 +46,15 @@ export const matmulTKernel = (
 }
 
 /** The JS reference kernel (and the fallback wherever WebAssembly SIMD is missing). */
-export const matmulJsKernel = (a0: Data, b0: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data => {
+export const matmulJsKernel = (
+  a0: Data,
+  b0: Data,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  dtype: DType,
+): Data => {
   const out = alloc(dtype, batch * m * n)
   // Read float32 operands through float64 copies: the hot loops then see one array type
   // (monomorphic, so the JIT keeps them tight) and accumulate in float64 either way.
@@ -77,10 +86,22 @@ export const matmulJsKernel = (a0: Data, b0: Data, batch: number, m: number, k: 
       const r2 = r1 + k
       const r3 = r2 + k
       for (let panel = 0; panel < nPanels; panel++) {
-        let c00 = 0, c01 = 0, c02 = 0, c03 = 0
-        let c10 = 0, c11 = 0, c12 = 0, c13 = 0
-        let c20 = 0, c21 = 0, c22 = 0, c23 = 0
-        let c30 = 0, c31 = 0, c32 = 0, c33 = 0
+        let c00 = 0,
+          c01 = 0,
+          c02 = 0,
+          c03 = 0
+        let c10 = 0,
+          c11 = 0,
+          c12 = 0,
+          c13 = 0
+        let c20 = 0,
+          c21 = 0,
+          c22 = 0,
+          c23 = 0
+        let c30 = 0,
+          c31 = 0,
+          c32 = 0,
+          c33 = 0
         let q = panel * k * 4
         for (let p = 0; p < k; p++) {
           const b0 = packed[q] as number
@@ -92,24 +113,51 @@ export const matmulJsKernel = (a0: Data, b0: Data, batch: number, m: number, k: 
           const a1 = a[r1 + p] as number
           const a2 = a[r2 + p] as number
           const a3 = a[r3 + p] as number
-          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3
-          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3
-          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3
-          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3
+          c00 += a0 * b0
+          c01 += a0 * b1
+          c02 += a0 * b2
+          c03 += a0 * b3
+          c10 += a1 * b0
+          c11 += a1 * b1
+          c12 += a1 * b2
+          c13 += a1 * b3
+          c20 += a2 * b0
+          c21 += a2 * b1
+          c22 += a2 * b2
+          c23 += a2 * b3
+          c30 += a3 * b0
+          c31 += a3 * b1
+          c32 += a3 * b2
+          c33 += a3 * b3
         }
         const j = panel << 2
         let o = oo + i * n + j
-        out[o] = c00; out[o + 1] = c01; out[o + 2] = c02; out[o + 3] = c03
+        out[o] = c00
+        out[o + 1] = c01
+        out[o + 2] = c02
+        out[o + 3] = c03
         o += n
-        out[o] = c10; out[o + 1] = c11; out[o + 2] = c12; out[o + 3] = c13
+        out[o] = c10
+        out[o + 1] = c11
+        out[o + 2] = c12
+        out[o + 3] = c13
         o += n
-        out[o] = c20; out[o + 1] = c21; out[o + 2] = c22; out[o + 3] = c23
+        out[o] = c20
+        out[o + 1] = c21
+        out[o + 2] = c22
+        out[o + 3] = c23
         o += n
-        out[o] = c30; out[o + 1] = c31; out[o + 2] = c32; out[o + 3] = c33
+        out[o] = c30
+        out[o + 1] = c31
+        out[o + 2] = c32
+        out[o + 3] = c33
       }
       // leftover columns for these four rows
       for (let j = nPanels << 2; j < n; j++) {
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0
         for (let p = 0; p < k; p++) {
           const bv = b[bo + p * n + j] as number
           s0 += (a[r0 + p] as number) * bv
@@ -127,7 +175,10 @@ export const matmulJsKernel = (a0: Data, b0: Data, batch: number, m: number, k: 
     for (; i < m; i++) {
       const r0 = ao + i * k
       for (let panel = 0; panel < nPanels; panel++) {
-        let c0 = 0, c1 = 0, c2 = 0, c3 = 0
+        let c0 = 0,
+          c1 = 0,
+          c2 = 0,
+          c3 = 0
         let q = panel * k * 4
         for (let p = 0; p < k; p++) {
           const av = a[r0 + p] as number
@@ -138,7 +189,10 @@ export const matmulJsKernel = (a0: Data, b0: Data, batch: number, m: number, k: 
           q += 4
         }
         const o = oo + i * n + (panel << 2)
-        out[o] = c0; out[o + 1] = c1; out[o + 2] = c2; out[o + 3] = c3
+        out[o] = c0
+        out[o + 1] = c1
+        out[o + 2] = c2
+        out[o + 3] = c3
       }
       for (let j = nPanels << 2; j < n; j++) {
         let s = 0

@@ -19,7 +19,15 @@ const allFinite = (d: Data): boolean => {
   return true
 }
 
-export const matmulNoNanKernel = (a: Data, b: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data => {
+export const matmulNoNanKernel = (
+  a: Data,
+  b: Data,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  dtype: DType,
+): Data => {
   if (allFinite(a) && allFinite(b)) return matmulKernel(a, b, batch, m, k, n, dtype)
   const out = alloc(dtype, batch * m * n)
   for (let bb = 0; bb < batch; bb++) {

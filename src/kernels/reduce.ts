@@ -14,11 +14,7 @@ const isTrailing = (axes: ReadonlyArray<number>, rank: number): boolean =>
 const isLeading = (axes: ReadonlyArray<number>): boolean => axes.every((a, i) => a === i)
 
 /** Map each input flat index to its output flat index (reduced axes collapse). */
-const outIndexWalk = (
-  shape: Shape,
-  axes: ReadonlyArray<number>,
-  visit: (i: number, o: number) => void,
-): void => {
+const outIndexWalk = (shape: Shape, axes: ReadonlyArray<number>, visit: (i: number, o: number) => void): void => {
   const r = shape.length
   const keptShape = shape.filter((_, ax) => !axes.includes(ax))
   const keptStrides = stridesOf(keptShape)

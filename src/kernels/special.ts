@@ -161,7 +161,11 @@ const zetaMinusOne = (k: number): number => {
     return r
   }
   const tail =
-    (N * f) / (k - 1) + f / 2 + (rising(1) * f) / (12 * N) - (rising(3) * f) / (720 * N ** 3) + (rising(5) * f) / (30240 * N ** 5) -
+    (N * f) / (k - 1) +
+    f / 2 +
+    (rising(1) * f) / (12 * N) -
+    (rising(3) * f) / (720 * N ** 3) +
+    (rising(5) * f) / (30240 * N ** 5) -
     (rising(7) * f) / (1209600 * N ** 7)
   return s + tail
 }
@@ -305,16 +309,20 @@ export const polygamma = (n: number, x: number): number => {
 }
 
 /** ψ⁽ᵏ⁾(x₀)/k! for k = 0..40 (entry 0 is ψ(x₀) = 0): the Taylor coefficients at the root */
-const PSI_TAYLOR: Float64Array = Float64Array.from({ length: 41 }, (_, k) => (k === 0 ? 0 : polygamma(k, PSI_ROOT) / factorial(k)))
+const PSI_TAYLOR: Float64Array = Float64Array.from({ length: 41 }, (_, k) =>
+  k === 0 ? 0 : polygamma(k, PSI_ROOT) / factorial(k),
+)
 
 // -------------------------------------------------------------------------------------
 // elementwise kernels
 // -------------------------------------------------------------------------------------
 
 /** out[i] = f(x[i]) */
-export const mapKernel = (f: (v: number) => number) => (x: Data, out: Data): void => {
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i] as number)
-}
+export const mapKernel =
+  (f: (v: number) => number) =>
+  (x: Data, out: Data): void => {
+    for (let i = 0; i < x.length; i++) out[i] = f(x[i] as number)
+  }
 
 export const erfKernel = mapKernel(erf)
 export const erfcKernel = mapKernel(erfc)

@@ -50,7 +50,9 @@ export interface AnyLayer {
 export type ParamsOf<L> = L extends { readonly init: (key: Key) => infer P } ? P : never
 
 /** The parameters of a sequential model: one entry per named layer. @category model @since 0.2.0 */
-export type SequentialParams<Ls extends Readonly<Record<string, AnyLayer>>> = { readonly [K in keyof Ls]: ParamsOf<Ls[K]> }
+export type SequentialParams<Ls extends Readonly<Record<string, AnyLayer>>> = {
+  readonly [K in keyof Ls]: ParamsOf<Ls[K]>
+}
 
 /** A layer without parameters. @category model @since 0.2.0 */
 export type NoParams = Readonly<Record<string, never>>
@@ -69,7 +71,10 @@ const NONE: NoParams = Object.freeze({})
  * @since 0.2.0
  */
 export const denseLayer = (nIn: number, nOut: number, opts: DenseInitOptions = {}): Layer<DenseParams> =>
-  Object.freeze({ init: (key: Key) => denseInit(key, nIn, nOut, opts), apply: (p: DenseParams, x: Tensor) => dense(p, x) })
+  Object.freeze({
+    init: (key: Key) => denseInit(key, nIn, nOut, opts),
+    apply: (p: DenseParams, x: Tensor) => dense(p, x),
+  })
 
 /**
  * A 2-D convolution layer (NHWC) with stride, padding, dilation and groups.
@@ -96,7 +101,12 @@ export const conv2dLayer = (
  * @category layers
  * @since 0.2.0
  */
-export const conv1dLayer = (kernel: number, nIn: number, nOut: number, opts: Conv1dOptions & DenseInitOptions = {}): Layer<Conv2dParams> =>
+export const conv1dLayer = (
+  kernel: number,
+  nIn: number,
+  nOut: number,
+  opts: Conv1dOptions & DenseInitOptions = {},
+): Layer<Conv2dParams> =>
   Object.freeze({
     init: (key: Key) => conv1dInit(key, kernel, nIn, nOut, opts),
     apply: (p: Conv2dParams, x: Tensor) => conv1d(p, x, opts),
@@ -109,7 +119,8 @@ export const conv1dLayer = (kernel: number, nIn: number, nOut: number, opts: Con
  * @category layers
  * @since 0.2.0
  */
-export const activation = (f: Activation): Layer<NoParams> => Object.freeze({ init: () => NONE, apply: (_p: NoParams, x: Tensor) => f(x) })
+export const activation = (f: Activation): Layer<NoParams> =>
+  Object.freeze({ init: () => NONE, apply: (_p: NoParams, x: Tensor) => f(x) })
 
 /**
  * Inverted dropout as a layer: active only with `{ training: true, key }`.
@@ -123,7 +134,11 @@ export const dropoutLayer = (rate: number): Layer<NoParams> =>
     init: () => NONE,
     apply: (_p: NoParams, x: Tensor, ctx: ApplyContext = {}) => {
       if (ctx.training === true && ctx.key === undefined) {
-        throw new PurediffError('ValueError', 'dropout in training needs a key: apply(params, x, { training: true, key })', { op: 'dropoutLayer' })
+        throw new PurediffError(
+          'ValueError',
+          'dropout in training needs a key: apply(params, x, { training: true, key })',
+          { op: 'dropoutLayer' },
+        )
       }
       return ctx.training === true ? dropout(ctx.key as Key, rate, x, true) : x
     },
@@ -155,7 +170,9 @@ export const sequential = <Ls extends Readonly<Record<string, AnyLayer>>>(layers
   return Object.freeze({
     init: (key: Key): SequentialParams<Ls> => {
       const keys = split(key, names.length)
-      return Object.freeze(Object.fromEntries(names.map((n, i) => [n, (layers[n] as Layer<unknown>).init(keys[i] as Key)]))) as SequentialParams<Ls>
+      return Object.freeze(
+        Object.fromEntries(names.map((n, i) => [n, (layers[n] as Layer<unknown>).init(keys[i] as Key)])),
+      ) as SequentialParams<Ls>
     },
     apply: (params: SequentialParams<Ls>, x: Tensor, ctx: ApplyContext = {}): Tensor =>
       names.reduce((h, n, i) => {

@@ -18,7 +18,18 @@
  * Purity: every activation returns a new tensor; its argument is untouched.
  */
 import {
-  add, exp, expm1, greater, log1p, mul, neg, pow, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp, where,
+  add,
+  exp,
+  expm1,
+  greater,
+  log1p,
+  mul,
+  neg,
+  pow,
+  relu as reluOp,
+  sigmoid as sigmoidOp,
+  tanh as tanhOp,
+  where,
 } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import type { Tensor } from '../tensor/Tensor.js'

@@ -13,9 +13,7 @@
  * Purity: layers compose ops; initializers read only their keys.
  */
 import { PurediffError } from '../errors.js'
-import {
-  gather, matmul, mul, notEqual, reshape, softmax, transpose, where,
-} from '../ops/ops.js'
+import { gather, matmul, mul, notEqual, reshape, softmax, transpose, where } from '../ops/ops.js'
 import { normal, split } from '../random/index.js'
 import type { Key } from '../random/index.js'
 import { Tensor, fromData } from '../tensor/Tensor.js'
@@ -62,7 +60,11 @@ export type MultiHeadAttentionParams = {
 /** A multi-head attention layer; `kv` defaults to `x` (self-attention). @category model @since 0.2.0 */
 export interface MultiHeadAttention {
   readonly init: (key: Key) => MultiHeadAttentionParams
-  readonly apply: (params: MultiHeadAttentionParams, x: Tensor, opts?: AttentionOptions & { readonly kv?: Tensor }) => Tensor
+  readonly apply: (
+    params: MultiHeadAttentionParams,
+    x: Tensor,
+    opts?: AttentionOptions & { readonly kv?: Tensor },
+  ) => Tensor
 }
 
 // -------------------------------------------------------------------------------------
@@ -70,7 +72,8 @@ export interface MultiHeadAttention {
 // -------------------------------------------------------------------------------------
 
 const checkPositive = (n: unknown, name: string, op: string): number => {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new PurediffError('ValueError', `${name} must be a positive integer, got ${String(n)}`, { op })
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    throw new PurediffError('ValueError', `${name} must be a positive integer, got ${String(n)}`, { op })
   return n
 }
 
@@ -82,14 +85,29 @@ const checkPositive = (n: unknown, name: string, op: string): number => {
  * @category layers
  * @since 0.2.0
  */
-export const embedding = (vocab: number, features: number, opts: { readonly dtype?: DType; readonly std?: number } = {}): Embedding => {
+export const embedding = (
+  vocab: number,
+  features: number,
+  opts: { readonly dtype?: DType; readonly std?: number } = {},
+): Embedding => {
   const op = 'embedding'
   checkPositive(vocab, 'vocab', op)
   checkPositive(features, 'features', op)
   return Object.freeze({
-    init: (key: Key) => Object.freeze({ table: normal(key, [vocab, features], { std: opts.std ?? 1 / Math.sqrt(features), dtype: opts.dtype ?? 'float64' }) }),
+    init: (key: Key) =>
+      Object.freeze({
+        table: normal(key, [vocab, features], {
+          std: opts.std ?? 1 / Math.sqrt(features),
+          dtype: opts.dtype ?? 'float64',
+        }),
+      }),
     apply: (p: EmbeddingParams, ids: Labels | ReadonlyArray<NestedArray>) => {
-      const idx = ids instanceof Tensor ? ids : Array.isArray(ids) ? nestedIds(ids) : fromData(Array.from(ids as ArrayLike<number>), [(ids as ArrayLike<number>).length])
+      const idx =
+        ids instanceof Tensor
+          ? ids
+          : Array.isArray(ids)
+            ? nestedIds(ids)
+            : fromData(Array.from(ids as ArrayLike<number>), [(ids as ArrayLike<number>).length])
       return gather(p.table, idx, 0)
     },
   })
@@ -119,14 +137,24 @@ const lowest = (dtype: DType): number => (dtype === 'float32' ? -3.4028234663852
  */
 export const dotProductAttention = (q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor => {
   const op = 'dotProductAttention'
-  if (!(q instanceof Tensor) || !(k instanceof Tensor) || !(v instanceof Tensor) || q.rank < 2 || k.rank < 2 || v.rank < 2) {
+  if (
+    !(q instanceof Tensor) ||
+    !(k instanceof Tensor) ||
+    !(v instanceof Tensor) ||
+    q.rank < 2 ||
+    k.rank < 2 ||
+    v.rank < 2
+  ) {
     throw new PurediffError('ShapeError', 'expected q [..., Tq, d], k [..., Tk, d] and v [..., Tk, dv]', { op })
   }
   const d = q.shape[q.rank - 1] as number
   const tq = q.shape[q.rank - 2] as number
   const tk = k.shape[k.rank - 2] as number
   if (k.shape[k.rank - 1] !== d || v.shape[v.rank - 2] !== tk) {
-    throw new PurediffError('ShapeError', 'q and k must share their depth and k and v their length', { op, shapes: [q.shape, k.shape, v.shape] })
+    throw new PurediffError('ShapeError', 'q and k must share their depth and k and v their length', {
+      op,
+      shapes: [q.shape, k.shape, v.shape],
+    })
   }
   const perm = Array.from({ length: k.rank }, (_, i) => i)
   perm[k.rank - 1] = k.rank - 2
@@ -161,7 +189,8 @@ export const multiHeadAttention = (
   checkPositive(features, 'features', op)
   checkPositive(heads, 'heads', op)
   const inner = checkPositive(opts.qkvFeatures ?? features, 'qkvFeatures', op)
-  if (inner % heads !== 0) throw new PurediffError('ValueError', `heads (${heads}) must divide the projection width (${inner})`, { op })
+  if (inner % heads !== 0)
+    throw new PurediffError('ValueError', `heads (${heads}) must divide the projection width (${inner})`, { op })
   const depth = inner / heads
   const dtype = opts.dtype ?? 'float64'
   /** [..., T, H·D] → [..., H, T, D] */
@@ -190,11 +219,19 @@ export const multiHeadAttention = (
     },
     apply: (p: MultiHeadAttentionParams, x: Tensor, o: AttentionOptions & { readonly kv?: Tensor } = {}) => {
       if (!(x instanceof Tensor) || x.rank < 2 || x.shape[x.rank - 1] !== features) {
-        throw new PurediffError('ShapeError', `expected x [..., T, ${features}]`, { op, shapes: [x instanceof Tensor ? x.shape : []] })
+        throw new PurediffError('ShapeError', `expected x [..., T, ${features}]`, {
+          op,
+          shapes: [x instanceof Tensor ? x.shape : []],
+        })
       }
       const src = o.kv ?? x
       const { kv: _kv, ...attn } = o
-      const h = dotProductAttention(splitHeads(dense(p.query, x)), splitHeads(dense(p.key, src)), splitHeads(dense(p.value, src)), attn)
+      const h = dotProductAttention(
+        splitHeads(dense(p.query, x)),
+        splitHeads(dense(p.key, src)),
+        splitHeads(dense(p.value, src)),
+        attn,
+      )
       return dense(p.out, mergeHeads(h))
     },
   })
@@ -212,7 +249,10 @@ export const multiHeadAttention = (
  * @since 0.2.0
  */
 export const maxPool = (window: number | readonly [number, number], opts: Pool2dOptions = {}): Layer<NoParams> =>
-  Object.freeze({ init: () => Object.freeze({}) as NoParams, apply: (_p: NoParams, x: Tensor) => maxPool2d(x, window, opts) })
+  Object.freeze({
+    init: () => Object.freeze({}) as NoParams,
+    apply: (_p: NoParams, x: Tensor) => maxPool2d(x, window, opts),
+  })
 
 /**
  * Average pooling over windows of x [batch, height, width, channels] (`avgPool2d`, padding counted) as a layer.
@@ -222,4 +262,7 @@ export const maxPool = (window: number | readonly [number, number], opts: Pool2d
  * @since 0.2.0
  */
 export const avgPool = (window: number | readonly [number, number], opts: Pool2dOptions = {}): Layer<NoParams> =>
-  Object.freeze({ init: () => Object.freeze({}) as NoParams, apply: (_p: NoParams, x: Tensor) => avgPool2d(x, window, opts) })
+  Object.freeze({
+    init: () => Object.freeze({}) as NoParams,
+    apply: (_p: NoParams, x: Tensor) => avgPool2d(x, window, opts),
+  })

@@ -25,7 +25,12 @@
  * tensor.
  */
 import { PurediffError } from '../errors.js'
-import { normal as normalDraw, orthogonal as orthogonalDraw, truncatedNormal, uniform as uniformDraw } from '../random/index.js'
+import {
+  normal as normalDraw,
+  orthogonal as orthogonalDraw,
+  truncatedNormal,
+  uniform as uniformDraw,
+} from '../random/index.js'
 import type { Key } from '../random/index.js'
 import { normalCdf } from '../random/special.js'
 import { fromData, full, sizeOf } from '../tensor/Tensor.js'
@@ -163,7 +168,10 @@ export const ones: Initializer = constant(1)
 export const orthogonal =
   (scale = 1): Initializer =>
   (key, shape, dtype = 'float64') => {
-    if (shape.length < 2) throw new PurediffError('ValueError', `orthogonal needs a shape of rank ≥ 2, got [${shape.join(', ')}]`, { op: 'orthogonal' })
+    if (shape.length < 2)
+      throw new PurediffError('ValueError', `orthogonal needs a shape of rank ≥ 2, got [${shape.join(', ')}]`, {
+        op: 'orthogonal',
+      })
     const cols = shape[shape.length - 1] as number
     const rows = sizeOf(shape) / cols
     const q = orthogonalDraw(key, rows, cols, { scale, dtype })

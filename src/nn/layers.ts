@@ -99,7 +99,11 @@ const checkSize = (n: unknown, name: string, op: string): number => {
 
 const checkTensor = (x: unknown, name: string, op: string): Tensor => {
   if (x instanceof Tensor) return x
-  throw new PurediffError('ValueError', `${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`, name.startsWith('p.') ? { op, path: name.slice(2) } : { op })
+  throw new PurediffError(
+    'ValueError',
+    `${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`,
+    name.startsWith('p.') ? { op, path: name.slice(2) } : { op },
+  )
 }
 
 // -------------------------------------------------------------------------------------
@@ -117,7 +121,13 @@ export const dense = (p: DenseParams, x: Tensor): Tensor => {
   const w = checkTensor(p.w, 'p.w', 'dense')
   const b = checkTensor(p.b, 'p.b', 'dense')
   const xt = checkTensor(x, 'x', 'dense')
-  if (w.rank !== 2 || b.rank !== 1 || b.shape[0] !== w.shape[1] || xt.rank < 1 || xt.shape[xt.rank - 1] !== w.shape[0]) {
+  if (
+    w.rank !== 2 ||
+    b.rank !== 1 ||
+    b.shape[0] !== w.shape[1] ||
+    xt.rank < 1 ||
+    xt.shape[xt.rank - 1] !== w.shape[0]
+  ) {
     // The parameter to blame: w when it is not a matrix or does not take x's last axis, else b.
     const path = w.rank !== 2 || xt.rank < 1 || xt.shape[xt.rank - 1] !== w.shape[0] ? 'w' : 'b'
     throw new PurediffError('ShapeError', 'expected x [..., in], w [in, out] and b [out]', {
@@ -182,8 +192,15 @@ export const mlp = (sizes: ReadonlyArray<number>, opts: MlpOptions = {}): Mlp =>
       return Object.freeze({ layers: Object.freeze(layers) })
     },
     apply: (params: MlpParams, x: Tensor): Tensor => {
-      if (params === null || typeof params !== 'object' || !Array.isArray(params.layers) || params.layers.length !== nLayers) {
-        throw new PurediffError('ValueError', `params must be { layers } with ${nLayers} dense layers`, { op: 'mlp.apply' })
+      if (
+        params === null ||
+        typeof params !== 'object' ||
+        !Array.isArray(params.layers) ||
+        params.layers.length !== nLayers
+      ) {
+        throw new PurediffError('ValueError', `params must be { layers } with ${nLayers} dense layers`, {
+          op: 'mlp.apply',
+        })
       }
       let h = x
       params.layers.forEach((p, i) => {
@@ -204,7 +221,8 @@ export const mlp = (sizes: ReadonlyArray<number>, opts: MlpOptions = {}): Mlp =>
 // conv2d
 // -------------------------------------------------------------------------------------
 
-const pairOf = (s: number | readonly [number, number]): readonly [number, number] => (typeof s === 'number' ? [s, s] : s)
+const pairOf = (s: number | readonly [number, number]): readonly [number, number] =>
+  typeof s === 'number' ? [s, s] : s
 
 /** Padding [before, after] of one spatial axis and its output extent. */
 const padAxis = (n: number, k: number, s: number, padding: Padding, axis: 0 | 1): [number, number, number] => {
@@ -225,7 +243,11 @@ const strided = (x: Tensor, axis: number, start: number, count: number, s: numbe
     const size = x.shape.map((d, i) => (i === axis ? count : d))
     return slice(x, begin, size)
   }
-  return gather(x, Array.from({ length: count }, (_, i) => start + i * s), axis)
+  return gather(
+    x,
+    Array.from({ length: count }, (_, i) => start + i * s),
+    axis,
+  )
 }
 
 /**
@@ -240,30 +262,50 @@ export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Te
   const op = 'conv2d'
   for (const k of Object.keys(opts)) {
     if (!(CONV2D_OPTIONS as ReadonlyArray<string>).includes(k)) {
-      throw new PurediffError('ValueError', `unknown option '${k}'; valid options: ${CONV2D_OPTIONS.join(', ')}`, { op })
+      throw new PurediffError('ValueError', `unknown option '${k}'; valid options: ${CONV2D_OPTIONS.join(', ')}`, {
+        op,
+      })
     }
   }
   const w = checkTensor(p.w, 'p.w', op)
   const b = checkTensor(p.b, 'p.b', op)
   const xt = checkTensor(x, 'x', op)
   const groups = opts.groups ?? 1
-  if (!Number.isInteger(groups) || groups < 1) throw new PurediffError('ValueError', `groups must be a positive integer, got ${String(groups)}`, { op })
-  if (xt.rank !== 4 || w.rank !== 4 || b.rank !== 1 || xt.shape[3] !== (w.shape[2] as number) * groups || b.shape[0] !== w.shape[3]) {
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new PurediffError('ValueError', `groups must be a positive integer, got ${String(groups)}`, { op })
+  if (
+    xt.rank !== 4 ||
+    w.rank !== 4 ||
+    b.rank !== 1 ||
+    xt.shape[3] !== (w.shape[2] as number) * groups ||
+    b.shape[0] !== w.shape[3]
+  ) {
     const path = xt.rank === 4 && w.rank === 4 && xt.shape[3] === (w.shape[2] as number) * groups ? 'b' : 'w'
-    throw new PurediffError('ShapeError', `expected x [batch, height, width, in], w [kh, kw, in/groups, out] and b [out] (groups = ${groups})`, {
-      op,
-      shapes: [xt.shape, w.shape, b.shape],
-      path,
-    })
+    throw new PurediffError(
+      'ShapeError',
+      `expected x [batch, height, width, in], w [kh, kw, in/groups, out] and b [out] (groups = ${groups})`,
+      {
+        op,
+        shapes: [xt.shape, w.shape, b.shape],
+        path,
+      },
+    )
   }
   if ((w.shape[3] as number) % groups !== 0) {
-    throw new PurediffError('ShapeError', `out = ${w.shape[3]} is not divisible by groups = ${groups}`, { op, shapes: [w.shape] })
+    throw new PurediffError('ShapeError', `out = ${w.shape[3]} is not divisible by groups = ${groups}`, {
+      op,
+      shapes: [w.shape],
+    })
   }
   const [sh, sw] = pairOf(opts.stride ?? 1)
   const [dh, dw] = pairOf(opts.dilation ?? 1)
   const padding = opts.padding ?? 'VALID'
   if (typeof padding === 'string' && padding !== 'VALID' && padding !== 'SAME') {
-    throw new PurediffError('ValueError', `unknown padding '${padding}'; valid paddings: 'VALID', 'SAME' or [[top, bottom], [left, right]]`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `unknown padding '${padding}'; valid paddings: 'VALID', 'SAME' or [[top, bottom], [left, right]]`,
+      { op },
+    )
   }
   if (![sh, sw].every((s) => Number.isInteger(s) && s >= 1)) {
     throw new PurediffError('ValueError', `strides must be positive integers, got [${sh}, ${sw}]`, { op })
@@ -277,9 +319,20 @@ export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Te
   const [top, bottom, ho] = padAxis(h, (kh - 1) * dh + 1, sh, padding, 0)
   const [left, right, wo] = padAxis(wd, (kw - 1) * dw + 1, sw, padding, 1)
   if ([top, bottom, left, right].some((v) => !Number.isInteger(v) || v < 0) || ho < 1 || wo < 1) {
-    throw new PurediffError('ShapeError', 'the kernel does not fit the (padded) input', { op, shapes: [xt.shape, w.shape] })
+    throw new PurediffError('ShapeError', 'the kernel does not fit the (padded) input', {
+      op,
+      shapes: [xt.shape, w.shape],
+    })
   }
-  const xp = top + bottom + left + right === 0 ? xt : padOp(xt, [[0, 0], [top, bottom], [left, right], [0, 0]])
+  const xp =
+    top + bottom + left + right === 0
+      ? xt
+      : padOp(xt, [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ])
   // patches in (di, dj) order, each [n, ho, wo, in]: concatenated, entry (di·kw + dj)·in + c
   // matches the row-major flattening of w to [kh·kw·in, out]
   const patches: Tensor[] = []
@@ -324,7 +377,8 @@ export const conv2dInit = (
   checkSize(nOut, 'nOut', op)
   // with groups (since 0.2.0) the kernel is [kh, kw, nIn/groups, nOut]
   const g = checkSize(opts.groups ?? 1, 'groups', op)
-  if (nIn % g !== 0 || nOut % g !== 0) throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
+  if (nIn % g !== 0 || nOut % g !== 0)
+    throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
   const [kw, kb] = split(key)
   const dtype = opts.dtype ?? 'float64'
   const w = (opts.init ?? heUniform)(kw, [kernel[0], kernel[1], nIn / g, nOut], dtype)
@@ -339,16 +393,26 @@ export const conv2dInit = (
  * @category layers
  * @since 0.2.0
  */
-export const conv1dInit = (key: Key, kernel: number, nIn: number, nOut: number, opts: DenseInitOptions & { readonly groups?: number } = {}): Conv2dParams => {
+export const conv1dInit = (
+  key: Key,
+  kernel: number,
+  nIn: number,
+  nOut: number,
+  opts: DenseInitOptions & { readonly groups?: number } = {},
+): Conv2dParams => {
   const op = 'conv1dInit'
   checkSize(kernel, 'kernel', op)
   checkSize(nIn, 'nIn', op)
   checkSize(nOut, 'nOut', op)
   const g = checkSize(opts.groups ?? 1, 'groups', op)
-  if (nIn % g !== 0 || nOut % g !== 0) throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
+  if (nIn % g !== 0 || nOut % g !== 0)
+    throw new PurediffError('ValueError', `groups ${g} must divide nIn ${nIn} and nOut ${nOut}`, { op })
   const [kw, kb] = split(key)
   const dtype = opts.dtype ?? 'float64'
-  return Object.freeze({ w: (opts.init ?? heUniform)(kw, [kernel, nIn / g, nOut], dtype), b: (opts.biasInit ?? zeros)(kb, [nOut], dtype) })
+  return Object.freeze({
+    w: (opts.init ?? heUniform)(kw, [kernel, nIn / g, nOut], dtype),
+    b: (opts.biasInit ?? zeros)(kb, [nOut], dtype),
+  })
 }
 
 // -------------------------------------------------------------------------------------

@@ -31,8 +31,34 @@
  */
 import { PurediffError } from '../errors.js'
 import {
-  abs, add, argmax, div, exp, expm1, gather, greater, lessEqual, log, logSoftmax, max, maximum, mean, minimum, mul, mulNoNan, neg, pow, relu, reshape,
-  sigmoid, sqrt, square, stopGradient, sub, sum, where,
+  abs,
+  add,
+  argmax,
+  div,
+  exp,
+  expm1,
+  gather,
+  greater,
+  lessEqual,
+  log,
+  logSoftmax,
+  max,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  mulNoNan,
+  neg,
+  pow,
+  relu,
+  reshape,
+  sigmoid,
+  sqrt,
+  square,
+  stopGradient,
+  sub,
+  sum,
+  where,
 } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import { ConcreteTensor, Tensor, shapeEq } from '../tensor/Tensor.js'
@@ -49,7 +75,8 @@ import { softplus } from './activations.js'
  * @category model
  * @since 0.1.0
  */
-export type Labels = ReadonlyArray<number> | Int32Array | Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Tensor
+export type Labels =
+  ReadonlyArray<number> | Int32Array | Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Tensor
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -58,10 +85,18 @@ export type Labels = ReadonlyArray<number> | Int32Array | Uint8Array | Uint16Arr
 const asInput = (x: unknown, name: string, op: string): Tensor => {
   if (x instanceof Tensor) {
     // A mean over no examples is 0/0: an empty batch is a bug upstream, not a NaN loss.
-    if (x.size === 0) throw new PurediffError('ValueError', `${name} is empty: a loss over an empty batch is undefined`, { op, shapes: [x.shape] })
+    if (x.size === 0)
+      throw new PurediffError('ValueError', `${name} is empty: a loss over an empty batch is undefined`, {
+        op,
+        shapes: [x.shape],
+      })
     return x
   }
-  throw new PurediffError('ValueError', `${name} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array (wrap it with tensor(...))' : typeof x}`, { op })
+  throw new PurediffError(
+    'ValueError',
+    `${name} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array (wrap it with tensor(...))' : typeof x}`,
+    { op },
+  )
 }
 
 const sameShape = (a: Tensor, b: Tensor, op: string): void => {
@@ -84,7 +119,9 @@ const readLabels = (labels: Labels, classes: number, op: string): [number[], Sha
     values = labels as ArrayLike<number>
     shape = [values.length]
   } else {
-    throw new PurediffError('ValueError', 'labels must be an array of integers, an integer typed array or a tensor', { op })
+    throw new PurediffError('ValueError', 'labels must be an array of integers, an integer typed array or a tensor', {
+      op,
+    })
   }
   const out = new Array<number>(values.length)
   for (let i = 0; i < values.length; i++) {
@@ -164,10 +201,16 @@ export const softmaxCrossEntropy = (logits: Tensor, labels: Labels): Tensor => {
     })
   }
   if (ks.length === 0) {
-    throw new PurediffError('ShapeError', 'no examples: the mean of an empty batch is undefined', { op, shapes: [x.shape] })
+    throw new PurediffError('ShapeError', 'no examples: the mean of an empty batch is undefined', {
+      op,
+      shapes: [x.shape],
+    })
   }
   // take along the last axis: row i's entry k_i sits at flat index i·classes + k_i
-  const picked = gather(reshape(logSoftmax(x, -1), [-1]), ks.map((k, i) => i * classes + k))
+  const picked = gather(
+    reshape(logSoftmax(x, -1), [-1]),
+    ks.map((k, i) => i * classes + k),
+  )
   return neg(mean(picked))
 }
 
@@ -299,7 +342,8 @@ export const gaussianKl = (mu: Tensor, logVar: Tensor): Tensor => {
   const m = asInput(mu, 'mu', op)
   const lv = asInput(logVar, 'logVar', op)
   sameShape(m, lv, op)
-  if (m.rank < 1) throw new PurediffError('ShapeError', 'expected a last axis of latent dimensions', { op, shapes: [m.shape] })
+  if (m.rank < 1)
+    throw new PurediffError('ShapeError', 'expected a last axis of latent dimensions', { op, shapes: [m.shape] })
   // e^{lv} − 1 − lv as expm1(lv) − lv keeps its digits near lv = 0
   return mean(sum(mul(0.5, add(square(m), sub(expm1(lv), lv))), -1))
 }
@@ -308,7 +352,8 @@ const signedLabels = (labels: Tensor, op: string): void => {
   if (labels instanceof ConcreteTensor) {
     const v = labels.toTypedArray()
     for (let i = 0; i < v.length; i++) {
-      if (v[i] !== 1 && v[i] !== -1) throw new PurediffError('ValueError', `labels must be −1 or 1, got ${v[i]} at index ${i}`, { op })
+      if (v[i] !== 1 && v[i] !== -1)
+        throw new PurediffError('ValueError', `labels must be −1 or 1, got ${v[i]} at index ${i}`, { op })
     }
   }
 }
@@ -377,7 +422,8 @@ export const sigmoidFocal = (logits: Tensor, labels: Tensor, opts: SigmoidFocalO
   let loss = gamma === 0 ? ce : mul(ce, pow(oneMinusPt, gamma))
   if (opts.alpha !== undefined) {
     const a = opts.alpha
-    if (typeof a !== 'number' || !(a >= 0 && a <= 1)) throw new PurediffError('ValueError', `alpha must be in [0, 1], got ${String(a)}`, { op })
+    if (typeof a !== 'number' || !(a >= 0 && a <= 1))
+      throw new PurediffError('ValueError', `alpha must be in [0, 1], got ${String(a)}`, { op })
     loss = mul(loss, add(mul(a, z), mul(1 - a, sub(1, z))))
   }
   return mean(loss)
@@ -484,10 +530,14 @@ export const accuracy = (logits: Tensor, labels: Labels): number => {
   const [x, classes] = checkLogits(logits, op)
   const [ks, shape] = readLabels(labels, classes, op)
   if (!shapeEq(shape, x.shape.slice(0, -1)) || ks.length === 0) {
-    throw new PurediffError('ShapeError', 'labels must have the shape of the logits without their last axis (and at least one row)', {
-      op,
-      shapes: [x.shape, shape],
-    })
+    throw new PurediffError(
+      'ShapeError',
+      'labels must have the shape of the logits without their last axis (and at least one row)',
+      {
+        op,
+        shapes: [x.shape, shape],
+      },
+    )
   }
   const predicted = argmax(x, -1).toTypedArray()
   let hits = 0

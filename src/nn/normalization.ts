@@ -42,7 +42,12 @@ export interface BatchNorm {
   readonly init: (key: Key) => NormParams
   readonly initState: () => BatchNormState
   /** `[y, state′]`: batch statistics (and updated running ones) in training, running ones otherwise. */
-  readonly apply: (params: NormParams, state: BatchNormState, x: Tensor, opts: { readonly training: boolean }) => readonly [Tensor, BatchNormState]
+  readonly apply: (
+    params: NormParams,
+    state: BatchNormState,
+    x: Tensor,
+    opts: { readonly training: boolean },
+  ) => readonly [Tensor, BatchNormState]
 }
 
 // -------------------------------------------------------------------------------------
@@ -51,18 +56,23 @@ export interface BatchNorm {
 
 const checkFeatures = (x: Tensor, features: number, op: string): void => {
   if (!(x instanceof Tensor) || x.rank < 1 || x.shape[x.rank - 1] !== features) {
-    throw new PurediffError('ShapeError', `expected an input whose last axis has ${features} features`, { op, shapes: [x instanceof Tensor ? x.shape : []] })
+    throw new PurediffError('ShapeError', `expected an input whose last axis has ${features} features`, {
+      op,
+      shapes: [x instanceof Tensor ? x.shape : []],
+    })
   }
 }
 
 const checkPositive = (n: unknown, name: string, op: string): number => {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new PurediffError('ValueError', `${name} must be a positive integer, got ${String(n)}`, { op })
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    throw new PurediffError('ValueError', `${name} must be a positive integer, got ${String(n)}`, { op })
   return n
 }
 
 const epsOf = (eps: unknown, fallback: number, op: string): number => {
   const e = eps ?? fallback
-  if (typeof e !== 'number' || !(e >= 0) || !Number.isFinite(e)) throw new PurediffError('ValueError', `eps must be a finite number ≥ 0, got ${String(e)}`, { op })
+  if (typeof e !== 'number' || !(e >= 0) || !Number.isFinite(e))
+    throw new PurediffError('ValueError', `eps must be a finite number ≥ 0, got ${String(e)}`, { op })
   return e
 }
 
@@ -139,13 +149,15 @@ export const groupNorm = (groups: number, channels: number, opts: NormOptions = 
   const op = 'groupNorm'
   checkPositive(groups, 'groups', op)
   checkPositive(channels, 'channels', op)
-  if (channels % groups !== 0) throw new PurediffError('ValueError', `groups (${groups}) must divide channels (${channels})`, { op })
+  if (channels % groups !== 0)
+    throw new PurediffError('ValueError', `groups (${groups}) must divide channels (${channels})`, { op })
   const eps = epsOf(opts.eps, 1e-5, op)
   return Object.freeze({
     init: () => normParams(channels, opts.dtype ?? 'float64'),
     apply: (p: NormParams, x: Tensor) => {
       checkFeatures(x, channels, op)
-      if (x.rank < 2) throw new PurediffError('ShapeError', 'expected x [batch, ..., channels]', { op, shapes: [x.shape] })
+      if (x.rank < 2)
+        throw new PurediffError('ShapeError', 'expected x [batch, ..., channels]', { op, shapes: [x.shape] })
       const grouped = reshape(x, [...x.shape.slice(0, -1), groups, channels / groups])
       // every axis but the batch (0) and the group (rank − 2)
       const axes = Array.from({ length: grouped.rank }, (_, i) => i).filter((i) => i !== 0 && i !== grouped.rank - 2)
@@ -169,20 +181,28 @@ export const batchNorm = (features: number, opts: NormOptions & { readonly momen
   checkPositive(features, 'features', op)
   const eps = epsOf(opts.eps, 1e-5, op)
   const momentum = opts.momentum ?? 0.99
-  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new PurediffError('ValueError', `momentum must be in [0, 1], got ${String(momentum)}`, { op })
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))
+    throw new PurediffError('ValueError', `momentum must be in [0, 1], got ${String(momentum)}`, { op })
   const dtype = opts.dtype ?? 'float64'
   return Object.freeze({
     init: () => normParams(features, dtype),
     initState: () => Object.freeze({ mean: full([features], 0, dtype), var: full([features], 1, dtype) }),
     apply: (p: NormParams, state: BatchNormState, x: Tensor, o: { readonly training: boolean }) => {
       checkFeatures(x, features, op)
-      if (o === undefined || typeof o.training !== 'boolean') throw new PurediffError('ValueError', 'say the mode: apply(params, state, x, { training: true | false })', { op })
+      if (o === undefined || typeof o.training !== 'boolean')
+        throw new PurediffError('ValueError', 'say the mode: apply(params, state, x, { training: true | false })', {
+          op,
+        })
       if (!o.training) {
         const y = mul(div(sub(x, state.mean), sqrt(add(state.var, eps))), p.scale)
         return Object.freeze([add(y, p.bias), state] as const)
       }
       const axes = Array.from({ length: x.rank - 1 }, (_, i) => i)
-      if (axes.length === 0) throw new PurediffError('ShapeError', 'training needs a batch axis: x [batch, ..., features]', { op, shapes: [x.shape] })
+      if (axes.length === 0)
+        throw new PurediffError('ShapeError', 'training needs a batch axis: x [batch, ..., features]', {
+          op,
+          shapes: [x.shape],
+        })
       const mu = mean(x, axes)
       const v = mean(square(sub(x, mu)), axes)
       const y = add(mul(mul(sub(x, mu), rsqrtLike(add(v, eps))), p.scale), p.bias)
@@ -195,4 +215,3 @@ export const batchNorm = (features: number, opts: NormOptions & { readonly momen
     },
   })
 }
-

@@ -61,17 +61,25 @@ export type Conv1dParams = { readonly w: Tensor; readonly b: Tensor }
 
 const checkKeys = (o: object, valid: ReadonlyArray<string>, op: string): void => {
   for (const k of Object.keys(o)) {
-    if (!valid.includes(k)) throw new PurediffError('ValueError', `unknown option '${k}'; valid options: ${valid.join(', ')}`, { op })
+    if (!valid.includes(k))
+      throw new PurediffError('ValueError', `unknown option '${k}'; valid options: ${valid.join(', ')}`, { op })
   }
 }
 
 const positive = (v: unknown, what: string, op: string): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new PurediffError('ValueError', `${what} must be a positive integer, got ${String(v)}`, { op })
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new PurediffError('ValueError', `${what} must be a positive integer, got ${String(v)}`, { op })
   return v
 }
 
 /** [before, after, out] of one axis (as conv2d's). */
-const padOf = (n: number, k: number, s: number, padding: 'VALID' | 'SAME' | readonly [number, number], op: string): [number, number, number] => {
+const padOf = (
+  n: number,
+  k: number,
+  s: number,
+  padding: 'VALID' | 'SAME' | readonly [number, number],
+  op: string,
+): [number, number, number] => {
   if (padding === 'VALID') return [0, 0, Math.floor((n - k) / s) + 1]
   if (padding === 'SAME') {
     const out = Math.ceil(n / s)
@@ -79,10 +87,15 @@ const padOf = (n: number, k: number, s: number, padding: 'VALID' | 'SAME' | read
     return [Math.floor(total / 2), total - Math.floor(total / 2), out]
   }
   if (typeof padding === 'string') {
-    throw new PurediffError('ValueError', `unknown padding '${String(padding)}'; valid paddings: 'VALID', 'SAME' or explicit [before, after] pairs`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `unknown padding '${String(padding)}'; valid paddings: 'VALID', 'SAME' or explicit [before, after] pairs`,
+      { op },
+    )
   }
   const [lo, hi] = padding
-  if (![lo, hi].every((v) => Number.isInteger(v) && v >= 0)) throw new PurediffError('ValueError', `padding [${lo}, ${hi}] must be non-negative integers`, { op })
+  if (![lo, hi].every((v) => Number.isInteger(v) && v >= 0))
+    throw new PurediffError('ValueError', `padding [${lo}, ${hi}] must be non-negative integers`, { op })
   return [lo, hi, Math.floor((n + lo + hi - k) / s) + 1]
 }
 
@@ -100,7 +113,8 @@ const pool = (
 ): Tensor => {
   const spatial = x.shape.slice(1, -1)
   const plans = spatial.map((n, i) => padOf(n, ks[i] as number, ss[i] as number, pads[i] as 'VALID', op))
-  if (plans.some(([, , out]) => out < 1)) throw new PurediffError('ShapeError', 'the window does not fit the (padded) input', { op, shapes: [x.shape] })
+  if (plans.some(([, , out]) => out < 1))
+    throw new PurediffError('ShapeError', 'the window does not fit the (padded) input', { op, shapes: [x.shape] })
   const widths = [[0, 0], ...plans.map(([lo, hi]) => [lo, hi]), [0, 0]] as Array<[number, number]>
   let xp = widths.some(([lo, hi]) => lo + hi > 0) ? pad(x, widths) : x
   if (kind === 'max' && xp !== x) {
@@ -126,7 +140,14 @@ const pool = (
     }
     const out = (plans[ax] as [number, number, number])[2]
     for (let d = 0; d < (ks[ax] as number); d++) {
-      offsets(ax + 1, gather(acc, Array.from({ length: out }, (_, i) => d + i * (ss[ax] as number)), ax + 1))
+      offsets(
+        ax + 1,
+        gather(
+          acc,
+          Array.from({ length: out }, (_, i) => d + i * (ss[ax] as number)),
+          ax + 1,
+        ),
+      )
     }
   }
   offsets(0, xp)
@@ -134,26 +155,32 @@ const pool = (
   return kind === 'max' ? max(windows, -1) : mean(windows, -1)
 }
 
-const pool2d = (kind: 'max' | 'avg', op: string) => (x: TensorLike, window: number | readonly [number, number], options: Pool2dOptions = {}): Tensor => {
-  checkKeys(options, ['stride', 'padding'], op)
-  const t = asTensor(x, op)
-  if (t.rank !== 4) throw new PurediffError('ShapeError', 'expected x [batch, height, width, channels]', { op, shapes: [t.shape] })
-  const ks = (typeof window === 'number' ? [window, window] : [...window]).map((k) => positive(k, 'the window', op))
-  const s0 = options.stride ?? (ks as [number, number])
-  const ss = (typeof s0 === 'number' ? [s0, s0] : [...s0]).map((s) => positive(s, 'the stride', op))
-  const p = options.padding ?? 'VALID'
-  const pads = typeof p === 'string' ? [p, p] : [p[0], p[1]]
-  return pool(t, ks, ss, pads as Array<'VALID'>, kind, op)
-}
+const pool2d =
+  (kind: 'max' | 'avg', op: string) =>
+  (x: TensorLike, window: number | readonly [number, number], options: Pool2dOptions = {}): Tensor => {
+    checkKeys(options, ['stride', 'padding'], op)
+    const t = asTensor(x, op)
+    if (t.rank !== 4)
+      throw new PurediffError('ShapeError', 'expected x [batch, height, width, channels]', { op, shapes: [t.shape] })
+    const ks = (typeof window === 'number' ? [window, window] : [...window]).map((k) => positive(k, 'the window', op))
+    const s0 = options.stride ?? (ks as [number, number])
+    const ss = (typeof s0 === 'number' ? [s0, s0] : [...s0]).map((s) => positive(s, 'the stride', op))
+    const p = options.padding ?? 'VALID'
+    const pads = typeof p === 'string' ? [p, p] : [p[0], p[1]]
+    return pool(t, ks, ss, pads as Array<'VALID'>, kind, op)
+  }
 
-const pool1d = (kind: 'max' | 'avg', op: string) => (x: TensorLike, window: number, options: Pool1dOptions = {}): Tensor => {
-  checkKeys(options, ['stride', 'padding'], op)
-  const t = asTensor(x, op)
-  if (t.rank !== 3) throw new PurediffError('ShapeError', 'expected x [batch, width, channels]', { op, shapes: [t.shape] })
-  const k = positive(window, 'the window', op)
-  const s = positive(options.stride ?? k, 'the stride', op)
-  return pool(t, [k], [s], [options.padding ?? 'VALID'], kind, op)
-}
+const pool1d =
+  (kind: 'max' | 'avg', op: string) =>
+  (x: TensorLike, window: number, options: Pool1dOptions = {}): Tensor => {
+    checkKeys(options, ['stride', 'padding'], op)
+    const t = asTensor(x, op)
+    if (t.rank !== 3)
+      throw new PurediffError('ShapeError', 'expected x [batch, width, channels]', { op, shapes: [t.shape] })
+    const k = positive(window, 'the window', op)
+    const s = positive(options.stride ?? k, 'the stride', op)
+    return pool(t, [k], [s], [options.padding ?? 'VALID'], kind, op)
+  }
 
 // -------------------------------------------------------------------------------------
 // layers
@@ -207,10 +234,18 @@ export const conv1d = (p: Conv1dParams, x: TensorLike, options: Conv1dOptions = 
   const op = 'conv1d'
   checkKeys(options, ['stride', 'padding', 'dilation', 'groups'], op)
   const t = asTensor(x, op)
-  if (t.rank !== 3 || p.w.rank !== 3) throw new PurediffError('ShapeError', 'expected x [batch, width, in] and w [k, in/groups, out]', { op, shapes: [t.shape, p.w.shape] })
+  if (t.rank !== 3 || p.w.rank !== 3)
+    throw new PurediffError('ShapeError', 'expected x [batch, width, in] and w [k, in/groups, out]', {
+      op,
+      shapes: [t.shape, p.w.shape],
+    })
   const padding = options.padding ?? 'VALID'
   if (typeof padding === 'string' && padding !== 'VALID' && padding !== 'SAME') {
-    throw new PurediffError('ValueError', `unknown padding '${padding}'; valid paddings: 'VALID', 'SAME' or [before, after]`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `unknown padding '${padding}'; valid paddings: 'VALID', 'SAME' or [before, after]`,
+      { op },
+    )
   }
   const x4 = reshape(t, [t.shape[0] as number, 1, t.shape[1] as number, t.shape[2] as number])
   const w4 = reshape(p.w, [1, ...p.w.shape])

@@ -120,7 +120,12 @@ const flat = (x: unknown, op: string, what: string): Flat => {
 }
 
 /** Rebuild a tree of `fl`'s structure from a vector, with leaf dtypes from `dtypeOf`. */
-const rebuild = <T>(fl: Flat, values: ArrayLike<number>, dtypeOf: (info: LeafInfo) => DType, numbersAsNumbers = true): T =>
+const rebuild = <T>(
+  fl: Flat,
+  values: ArrayLike<number>,
+  dtypeOf: (info: LeafInfo) => DType,
+  numbersAsNumbers = true,
+): T =>
   unflatten<T>(
     fl.def,
     fl.infos.map((info): Leaf => {
@@ -157,7 +162,11 @@ const evaluator = (f: (x: never) => unknown, xf: Flat, op: string, promote: bool
   const at = (values: Float64Array): Float64Array => {
     const r = run(values)
     if (r.values.length !== out.values.length) {
-      throw new PurediffError('ShapeError', `the output changed size between evaluations (${out.values.length} vs ${r.values.length})`, { op })
+      throw new PurediffError(
+        'ShapeError',
+        `the output changed size between evaluations (${out.values.length} vs ${r.values.length})`,
+        { op },
+      )
     }
     return r.values
   }
@@ -269,10 +278,14 @@ const requireScalar = (ev: Evaluator, op: string): void => {
   const o = ev.out
   const single = o.infos.length === 1 && (o.infos[0] as LeafInfo).shape.length === 0
   if (!single) {
-    throw new PurediffError('NonScalarOutput', 'the function must return a scalar (shape []); reduce it first, e.g. with sum or mean', {
-      op,
-      shapes: o.infos.map((i) => i.shape),
-    })
+    throw new PurediffError(
+      'NonScalarOutput',
+      'the function must return a scalar (shape []); reduce it first, e.g. with sum or mean',
+      {
+        op,
+        shapes: o.infos.map((i) => i.shape),
+      },
+    )
   }
 }
 
@@ -297,7 +310,11 @@ export const numJvp = <X, Y>(f: (x: X) => Y, x: X, xDot: X, opts: NumericOptions
   const xf = flat(x, op, 'the input')
   const vf = flat(xDot, op, 'the tangent')
   if (vf.values.length !== xf.values.length) {
-    throw new PurediffError('ShapeError', `the tangent has ${vf.values.length} elements but the input has ${xf.values.length}`, { op })
+    throw new PurediffError(
+      'ShapeError',
+      `the tangent has ${vf.values.length} elements but the input has ${xf.values.length}`,
+      { op },
+    )
   }
   const ev = evaluator(f as (x: never) => unknown, xf, op, r.promote)
   const yDot = directional(ev, xf.values, vf.values, r)
@@ -409,9 +426,13 @@ export const numVjp = <X, Y>(f: (x: X) => Y, x: X, opts: NumericOptions = {}): [
   const pullback = (yBar: Y): X => {
     const bf = flat(yBar, 'numVjp pullback', 'the cotangent')
     if (bf.values.length !== ev.out.values.length) {
-      throw new PurediffError('ShapeError', `the cotangent has ${bf.values.length} elements but the output has ${ev.out.values.length}`, {
-        op: 'numVjp pullback',
-      })
+      throw new PurediffError(
+        'ShapeError',
+        `the cotangent has ${bf.values.length} elements but the output has ${ev.out.values.length}`,
+        {
+          op: 'numVjp pullback',
+        },
+      )
     }
     cols ??= jacobianColumns(ev, xf.values, r)
     const g = Float64Array.from(cols, (c) => {
@@ -441,16 +462,18 @@ const mixed = (
     b(pt, sb)
     return ev.at(pt)[0] as number
   }
-  return (richardson((s) => {
+  return richardson((s) => {
     const [u, w] = [s * ha, s * hb]
     const v = (at(u, w) - at(u, -w) - at(-u, w) + at(-u, -w)) / (4 * u * w)
     return Float64Array.of(v)
-  }, r.levels)[0] as number)
+  }, r.levels)[0] as number
 }
 
-const along = (j: number) => (pt: Float64Array, h: number): void => {
-  pt[j] = (pt[j] as number) + h
-}
+const along =
+  (j: number) =>
+  (pt: Float64Array, h: number): void => {
+    pt[j] = (pt[j] as number) + h
+  }
 
 /**
  * The numeric twin of `hessian`: the Hessian of a scalar function of a tensor, shape
@@ -487,16 +510,22 @@ export const numHessian =
     // a tree: a tree of trees of blocks, H.a.b[...a.shape, ...b.shape] = ∂²f / ∂a ∂b (as hessian)
     return unflatten<Jacobian<X, X>>(
       xf.def,
-      xf.infos.map((ri) =>
-        unflatten(
-          xf.def,
-          xf.infos.map((ci): Leaf => {
-            if (ri.kind === 'number' && ci.kind === 'number') return H[ri.offset * n + ci.offset] as number
-            const out = alloc(ri.dtype === 'float32' || ci.dtype === 'float32' ? 'float32' : 'float64', ri.size * ci.size)
-            for (let a = 0; a < ri.size; a++) for (let b = 0; b < ci.size; b++) out[a * ci.size + b] = H[(ri.offset + a) * n + ci.offset + b] as number
-            return wrap(out, [...ri.shape, ...ci.shape])
-          }),
-        ) as unknown as Leaf,
+      xf.infos.map(
+        (ri) =>
+          unflatten(
+            xf.def,
+            xf.infos.map((ci): Leaf => {
+              if (ri.kind === 'number' && ci.kind === 'number') return H[ri.offset * n + ci.offset] as number
+              const out = alloc(
+                ri.dtype === 'float32' || ci.dtype === 'float32' ? 'float32' : 'float64',
+                ri.size * ci.size,
+              )
+              for (let a = 0; a < ri.size; a++)
+                for (let b = 0; b < ci.size; b++)
+                  out[a * ci.size + b] = H[(ri.offset + a) * n + ci.offset + b] as number
+              return wrap(out, [...ri.shape, ...ci.shape])
+            }),
+          ) as unknown as Leaf,
       ),
     )
   }
@@ -515,7 +544,11 @@ export const numHvp =
     const xf = flat(x, op, 'the input')
     const vf = flat(v, op, 'the vector')
     if (vf.values.length !== xf.values.length) {
-      throw new PurediffError('ShapeError', `the vector has ${vf.values.length} elements but the input has ${xf.values.length}`, { op })
+      throw new PurediffError(
+        'ShapeError',
+        `the vector has ${vf.values.length} elements but the input has ${xf.values.length}`,
+        { op },
+      )
     }
     const ev = evaluator((u: X) => f(u, ...rest), xf, op, r.promote)
     requireScalar(ev, op)

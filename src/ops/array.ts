@@ -27,7 +27,26 @@ import type { TensorLike } from './ops.js'
 import { bind } from '../ad/trace.js'
 import * as AP from '../primitives/array.js'
 import { arange } from '../tensor/Tensor.js'
-import { add, asTensor, broadcastTo, cast, concat, equal, expandDims, gather, matmul, maximum, mul, mulNoNan, normalizeAxes, pad, reshape, slice, sum, transpose } from './ops.js'
+import {
+  add,
+  asTensor,
+  broadcastTo,
+  cast,
+  concat,
+  equal,
+  expandDims,
+  gather,
+  matmul,
+  maximum,
+  mul,
+  mulNoNan,
+  normalizeAxes,
+  pad,
+  reshape,
+  slice,
+  sum,
+  transpose,
+} from './ops.js'
 
 // -------------------------------------------------------------------------------------
 // helpers
@@ -50,7 +69,11 @@ const toLast = (x: Tensor, axis: number): [Tensor, number[]] => {
 
 const checkInt = (v: unknown, what: string, op: string, min = -Infinity): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new PurediffError('ValueError', `${what} must be an integer${min > -Infinity ? ` ≥ ${min}` : ''}, got ${String(v)}`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `${what} must be an integer${min > -Infinity ? ` ≥ ${min}` : ''}, got ${String(v)}`,
+      { op },
+    )
   }
   return v
 }
@@ -134,7 +157,8 @@ export interface SortOptions {
 
 const sortArgs = (x: TensorLike, options: SortOptions, op: string): [Tensor, number, boolean] => {
   for (const k of Object.keys(options)) {
-    if (k !== 'axis' && k !== 'descending') throw new PurediffError('ValueError', `unknown option '${k}'; valid options: axis, descending`, { op })
+    if (k !== 'axis' && k !== 'descending')
+      throw new PurediffError('ValueError', `unknown option '${k}'; valid options: axis, descending`, { op })
   }
   const t = asTensor(x, op)
   return [t, axisOf(t, options.axis ?? -1, op), options.descending ?? false]
@@ -178,7 +202,11 @@ export const topK = (x: TensorLike, k: number): [Tensor, Tensor] => {
   const t = asTensor(x, 'topK')
   const n = t.shape[axisOf(t, -1, 'topK')] as number
   checkInt(k, 'k', 'topK', 0)
-  if (k > n) throw new PurediffError('ValueError', `k = ${k} exceeds the last axis' extent ${n}`, { op: 'topK', shapes: [t.shape] })
+  if (k > n)
+    throw new PurediffError('ValueError', `k = ${k} exceeds the last axis' extent ${n}`, {
+      op: 'topK',
+      shapes: [t.shape],
+    })
   const perm = permutationOf(t, true)
   const vals = permuteRows(t, perm)
   const begin = t.shape.map(() => 0)
@@ -201,7 +229,13 @@ export const flip = (x: TensorLike, axis?: number | ReadonlyArray<number>): Tens
   const t = asTensor(x, 'flip')
   return normalizeAxes(axis, t.rank, 'flip').reduce((acc, ax) => {
     const n = acc.shape[ax] as number
-    return n <= 1 ? acc : gather(acc, Array.from({ length: n }, (_, i) => n - 1 - i), ax)
+    return n <= 1
+      ? acc
+      : gather(
+          acc,
+          Array.from({ length: n }, (_, i) => n - 1 - i),
+          ax,
+        )
   }, t)
 }
 
@@ -219,7 +253,11 @@ export const roll = (x: TensorLike, shift: number, axis?: number): Tensor => {
   const ax = axisOf(t, axis, 'roll')
   const n = t.shape[ax] as number
   if (n === 0) return t
-  return gather(t, Array.from({ length: n }, (_, i) => (((i - shift) % n) + n) % n), ax)
+  return gather(
+    t,
+    Array.from({ length: n }, (_, i) => (((i - shift) % n) + n) % n),
+    ax,
+  )
 }
 
 /**
@@ -238,7 +276,11 @@ export const tile = (x: TensorLike, reps: number | ReadonlyArray<number>): Tenso
   return full.reduce((acc, r, ax) => {
     if (r === 1) return acc
     const n = acc.shape[ax] as number
-    return gather(acc, Array.from({ length: n * r }, (_, i) => i % n), ax)
+    return gather(
+      acc,
+      Array.from({ length: n * r }, (_, i) => i % n),
+      ax,
+    )
   }, t)
 }
 
@@ -255,7 +297,11 @@ export const repeat = (x: TensorLike, repeats: number, axis?: number): Tensor =>
   if (axis === undefined) return repeat(reshape(t, [t.size]), repeats, 0)
   const ax = axisOf(t, axis, 'repeat')
   const n = t.shape[ax] as number
-  return gather(t, Array.from({ length: n * repeats }, (_, i) => Math.floor(i / repeats)), ax)
+  return gather(
+    t,
+    Array.from({ length: n * repeats }, (_, i) => Math.floor(i / repeats)),
+    ax,
+  )
 }
 
 /**
@@ -273,19 +319,30 @@ export const split = (x: TensorLike, sections: number | ReadonlyArray<number>, a
   if (typeof sections === 'number') {
     checkInt(sections, 'sections', 'split', 1)
     if (n % sections !== 0) {
-      throw new PurediffError('ShapeError', `axis ${ax} of extent ${n} does not split into ${sections} equal parts`, { op: 'split', shapes: [t.shape] })
+      throw new PurediffError('ShapeError', `axis ${ax} of extent ${n} does not split into ${sections} equal parts`, {
+        op: 'split',
+        shapes: [t.shape],
+      })
     }
     cuts = Array.from({ length: sections - 1 }, (_, i) => ((i + 1) * n) / sections)
   } else {
     cuts = sections.map((c) => checkInt(c, 'a split index', 'split', 0))
     if (cuts.some((c, i) => c > n || (i > 0 && c < (cuts[i - 1] as number)))) {
-      throw new PurediffError('ValueError', `split indices [${cuts.join(', ')}] must be non-decreasing and at most ${n}`, { op: 'split', shapes: [t.shape] })
+      throw new PurediffError(
+        'ValueError',
+        `split indices [${cuts.join(', ')}] must be non-decreasing and at most ${n}`,
+        { op: 'split', shapes: [t.shape] },
+      )
     }
   }
   const bounds = [0, ...cuts, n]
   return bounds.slice(1).map((end, i) => {
     const start = bounds[i] as number
-    return slice(t, t.shape.map((_, k) => (k === ax ? start : 0)), t.shape.map((d, k) => (k === ax ? end - start : d)))
+    return slice(
+      t,
+      t.shape.map((_, k) => (k === ax ? start : 0)),
+      t.shape.map((d, k) => (k === ax ? end - start : d)),
+    )
   })
 }
 
@@ -296,13 +353,20 @@ export const split = (x: TensorLike, sections: number | ReadonlyArray<number>, a
 /** Integer indices for the leading axes, normalised (negative counts from the end). */
 const leadingIndex = (t: Tensor, idx: ReadonlyArray<number>, op: string): number[] => {
   if (idx.length > t.rank) {
-    throw new PurediffError('ValueError', `${idx.length} indices for a tensor of rank ${t.rank}`, { op, shapes: [t.shape] })
+    throw new PurediffError('ValueError', `${idx.length} indices for a tensor of rank ${t.rank}`, {
+      op,
+      shapes: [t.shape],
+    })
   }
   return idx.map((i, ax) => {
     const n = t.shape[ax] as number
     checkInt(i, `index ${ax}`, op)
     const j = i < 0 ? i + n : i
-    if (j < 0 || j >= n) throw new PurediffError('ValueError', `index ${i} is out of range for axis ${ax} of extent ${n}`, { op, shapes: [t.shape] })
+    if (j < 0 || j >= n)
+      throw new PurediffError('ValueError', `index ${i} is out of range for axis ${ax} of extent ${n}`, {
+        op,
+        shapes: [t.shape],
+      })
     return j
   })
 }
@@ -351,9 +415,18 @@ export const at = (x: TensorLike, idx: number | ReadonlyArray<number>): IndexUpd
     try {
       b = broadcastTo(vt, rest)
     } catch {
-      throw new PurediffError('ShapeError', `the update does not broadcast to the indexed block [${rest.join(', ')}]`, { op, shapes: [t.shape, vt.shape] })
+      throw new PurediffError('ShapeError', `the update does not broadcast to the indexed block [${rest.join(', ')}]`, {
+        op,
+        shapes: [t.shape, vt.shape],
+      })
     }
-    return pad(reshape(b, block), t.shape.map((d, k) => [k < is.length ? (is[k] as number) : 0, k < is.length ? d - 1 - (is[k] as number) : 0] as [number, number]))
+    return pad(
+      reshape(b, block),
+      t.shape.map(
+        (d, k) =>
+          [k < is.length ? (is[k] as number) : 0, k < is.length ? d - 1 - (is[k] as number) : 0] as [number, number],
+      ),
+    )
   }
   const maskOut = (): Tensor => {
     // 1 outside the block, 0 inside

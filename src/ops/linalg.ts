@@ -31,8 +31,28 @@ import type { Shape } from '../tensor/Tensor.js'
 import { Tensor, broadcastShapes, eye, fromData, shapeEq, sizeOf } from '../tensor/Tensor.js'
 import type { TensorLike } from './ops.js'
 import {
-  abs, asTensor, broadcastTo, div, exp, expandDims, gather, greater, log, matmul, max, maximum, min, mul, pad, pow, reshape,
-  slice as sliceOf, sqrt, sum, transpose, where,
+  abs,
+  asTensor,
+  broadcastTo,
+  div,
+  exp,
+  expandDims,
+  gather,
+  greater,
+  log,
+  matmul,
+  max,
+  maximum,
+  min,
+  mul,
+  pad,
+  pow,
+  reshape,
+  slice as sliceOf,
+  sqrt,
+  sum,
+  transpose,
+  where,
 } from './ops.js'
 
 type NoParams = Record<string, never>
@@ -49,7 +69,10 @@ const square = (x: TensorLike, op: string): Tensor => {
   const t = asTensor(x, op)
   const r = t.rank
   if (r < 2 || t.shape[r - 1] !== t.shape[r - 2]) {
-    throw new PurediffError('ShapeError', `expects square matrices [..., n, n], got ${fmt(t.shape)}`, { op, shapes: [t.shape] })
+    throw new PurediffError('ShapeError', `expects square matrices [..., n, n], got ${fmt(t.shape)}`, {
+      op,
+      shapes: [t.shape],
+    })
   }
   return t
 }
@@ -57,7 +80,11 @@ const square = (x: TensorLike, op: string): Tensor => {
 /** A at least 2-d, checked. */
 const matrices = (x: TensorLike, op: string): Tensor => {
   const t = asTensor(x, op)
-  if (t.rank < 2) throw new PurediffError('ShapeError', `expects matrices [..., n, m], got ${fmt(t.shape)}`, { op, shapes: [t.shape] })
+  if (t.rank < 2)
+    throw new PurediffError('ShapeError', `expects matrices [..., n, m], got ${fmt(t.shape)}`, {
+      op,
+      shapes: [t.shape],
+    })
   return t
 }
 
@@ -72,16 +99,23 @@ const systemArgs = (a0: TensorLike, b0: TensorLike, op: string): [Tensor, Tensor
   const vector = b.rank === 1
   if (vector) b = reshape(b, [b.shape[0] as number, 1])
   if (b.rank < 2 || b.shape[b.rank - 2] !== n) {
-    throw new PurediffError('ShapeError', `the right-hand side must be [..., ${n}, m] or [${n}], got ${fmt(b1.shape)}`, {
-      op,
-      shapes: [a1.shape, b1.shape],
-    })
+    throw new PurediffError(
+      'ShapeError',
+      `the right-hand side must be [..., ${n}, m] or [${n}], got ${fmt(b1.shape)}`,
+      {
+        op,
+        shapes: [a1.shape, b1.shape],
+      },
+    )
   }
   let batch: number[]
   try {
     batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2))
   } catch {
-    throw new PurediffError('ShapeError', 'batch axes (all but the last two) do not broadcast', { op, shapes: [a1.shape, b1.shape] })
+    throw new PurediffError('ShapeError', 'batch axes (all but the last two) do not broadcast', {
+      op,
+      shapes: [a1.shape, b1.shape],
+    })
   }
   const m = b.shape[b.rank - 1] as number
   return [broadcastTo(a, [...batch, n, n]), broadcastTo(b, [...batch, n, m]), vector]
@@ -113,7 +147,8 @@ export interface TriangularSolveOptions {
 
 const checkOptions = (o: object, valid: ReadonlyArray<string>, op: string): void => {
   for (const k of Object.keys(o)) {
-    if (!valid.includes(k)) throw new PurediffError('ValueError', `unknown option '${k}'; valid options: ${valid.join(', ')}`, { op })
+    if (!valid.includes(k))
+      throw new PurediffError('ValueError', `unknown option '${k}'; valid options: ${valid.join(', ')}`, { op })
   }
 }
 
@@ -229,7 +264,12 @@ export const qr = (a: TensorLike): [Tensor, Tensor] => {
   const r = t.rank
   const m = t.shape[r - 2] as number
   const n = t.shape[r - 1] as number
-  if (m < n) throw new PurediffError('ShapeError', `needs m ≥ n (a tall or square matrix), got ${fmt(t.shape)}; factor the transpose`, { op: 'qr', shapes: [t.shape] })
+  if (m < n)
+    throw new PurediffError(
+      'ShapeError',
+      `needs m ≥ n (a tall or square matrix), got ${fmt(t.shape)}; factor the transpose`,
+      { op: 'qr', shapes: [t.shape] },
+    )
   const lead = t.shape.slice(0, -2)
   const packed = bind(LA.qr, [t], none)
   const zeros = lead.map(() => 0)
@@ -301,11 +341,28 @@ export const diagonal = (a: TensorLike, k = 0): Tensor => {
 export const diag = (v: TensorLike, k = 0): Tensor => {
   const t = asTensor(v, 'diag')
   if (t.rank === 2) return diagonal(t, k)
-  if (t.rank !== 1) throw new PurediffError('ShapeError', `expects a vector or a matrix, got ${fmt(t.shape)}`, { op: 'diag', shapes: [t.shape] })
+  if (t.rank !== 1)
+    throw new PurediffError('ShapeError', `expects a vector or a matrix, got ${fmt(t.shape)}`, {
+      op: 'diag',
+      shapes: [t.shape],
+    })
   if (!Number.isInteger(k)) throw new PurediffError('ValueError', `offset ${k} is not an integer`, { op: 'diag' })
   const n = t.shape[0] as number
   const d = mul(expandDims(t, -1), eye(n, t.dtype))
-  return k === 0 ? d : pad(d, k > 0 ? [[0, k], [k, 0]] : [[-k, 0], [0, -k]])
+  return k === 0
+    ? d
+    : pad(
+        d,
+        k > 0
+          ? [
+              [0, k],
+              [k, 0],
+            ]
+          : [
+              [-k, 0],
+              [0, -k],
+            ],
+      )
 }
 
 const triMask = (n: number, m: number, k: number, lower: boolean, x: Tensor): Tensor => {
@@ -386,7 +443,8 @@ export const norm = (x: TensorLike, options: NormOptions = {}): Tensor => {
   const matrixNorm = Array.isArray(axisOpt) || (axisOpt === undefined && t.rank === 2 && options.ord !== undefined)
   if (!matrixNorm) {
     const ord = options.ord ?? 2
-    if ((ord === 'fro' || ord === 'nuc') && axisOpt !== undefined) throw new PurediffError('ValueError', `ord '${ord}' needs two axes`, { op: 'norm' })
+    if ((ord === 'fro' || ord === 'nuc') && axisOpt !== undefined)
+      throw new PurediffError('ValueError', `ord '${ord}' needs two axes`, { op: 'norm' })
     const axes = axisOpt === undefined ? undefined : [axisOpt as number]
     const a = abs(t)
     if (ord === 2 || ord === 'fro') return safeSqrt(sum(mul(t, t), axes, keep))
@@ -394,7 +452,9 @@ export const norm = (x: TensorLike, options: NormOptions = {}): Tensor => {
     if (ord === -Infinity) return min(a, axes, keep)
     if (ord === 1) return sum(a, axes, keep)
     if (typeof ord !== 'number' || !(ord > 0)) {
-      throw new PurediffError('ValueError', `vector ord must be a positive number or ±Infinity, got ${String(ord)}`, { op: 'norm' })
+      throw new PurediffError('ValueError', `vector ord must be a positive number or ±Infinity, got ${String(ord)}`, {
+        op: 'norm',
+      })
     }
     const s = sum(pow(a, ord), axes, keep)
     return where(greater(s, 0), pow(where(greater(s, 0), s, 1), 1 / ord), 0)
@@ -404,14 +464,22 @@ export const norm = (x: TensorLike, options: NormOptions = {}): Tensor => {
   const r = r0 < 0 ? r0 + rank : r0
   const c = c0 < 0 ? c0 + rank : c0
   if (!(r >= 0 && r < rank && c >= 0 && c < rank && r !== c)) {
-    throw new PurediffError('ValueError', `matrix norm axes [${r0}, ${c0}] are not two distinct axes of rank ${rank}`, { op: 'norm', shapes: [t.shape] })
+    throw new PurediffError('ValueError', `matrix norm axes [${r0}, ${c0}] are not two distinct axes of rank ${rank}`, {
+      op: 'norm',
+      shapes: [t.shape],
+    })
   }
   const ord = options.ord ?? 'fro'
   const a = abs(t)
   const reduce2 = (inner: number, outer: number, f: typeof max): Tensor => {
     const s = sum(a, inner, true)
     const y = f(s, outer, true)
-    return keep ? y : reshape(y, t.shape.filter((_, i) => i !== r && i !== c))
+    return keep
+      ? y
+      : reshape(
+          y,
+          t.shape.filter((_, i) => i !== r && i !== c),
+        )
   }
   if (ord === 'fro') return safeSqrt(sum(mul(t, t), [r, c], keep))
   if (ord === 2 || ord === -2 || ord === 'nuc') {
@@ -419,13 +487,22 @@ export const norm = (x: TensorLike, options: NormOptions = {}): Tensor => {
     const rest = t.shape.map((_, i) => i).filter((i) => i !== r && i !== c)
     const s = svd(transpose(t, [...rest, r, c]))[1]
     const y = ord === 'nuc' ? sum(s, -1) : ord === 2 ? max(s, -1) : min(s, -1)
-    return keep ? reshape(y, t.shape.map((d, i) => (i === r || i === c ? 1 : d))) : y
+    return keep
+      ? reshape(
+          y,
+          t.shape.map((d, i) => (i === r || i === c ? 1 : d)),
+        )
+      : y
   }
   if (ord === 1) return reduce2(r, c, max)
   if (ord === -1) return reduce2(r, c, min)
   if (ord === Infinity) return reduce2(c, r, max)
   if (ord === -Infinity) return reduce2(c, r, min)
-  throw new PurediffError('ValueError', `matrix ord must be 'fro', 'nuc', 2, -2, 1, -1, Infinity or -Infinity, got ${String(ord)}`, { op: 'norm' })
+  throw new PurediffError(
+    'ValueError',
+    `matrix ord must be 'fro', 'nuc', 2, -2, 1, -1, Infinity or -Infinity, got ${String(ord)}`,
+    { op: 'norm' },
+  )
 }
 
 // -------------------------------------------------------------------------------------
@@ -453,7 +530,8 @@ interface Term {
  * @since 0.2.0
  */
 export const einsum = (spec: string, ...operands: ReadonlyArray<TensorLike>): Tensor => {
-  if (typeof spec !== 'string') throw new PurediffError('ValueError', 'the first argument must be a subscript string', { op: 'einsum' })
+  if (typeof spec !== 'string')
+    throw new PurediffError('ValueError', 'the first argument must be a subscript string', { op: 'einsum' })
   const ts0 = operands.map((x) => asTensor(x, 'einsum'))
   const dt = resultDType(ts0)
   const ts = ts0.map((t) => liftTo(t, dt))
@@ -462,21 +540,24 @@ export const einsum = (spec: string, ...operands: ReadonlyArray<TensorLike>): Te
   const parts = compact.split('->')
   if (parts.length > 2) throw einsumError(spec, "more than one '->'", shapes)
   const inputs = (parts[0] as string).split(',')
-  if (inputs.length !== ts.length) throw einsumError(spec, `${inputs.length} input subscripts for ${ts.length} operands`, shapes)
+  if (inputs.length !== ts.length)
+    throw einsumError(spec, `${inputs.length} input subscripts for ${ts.length} operands`, shapes)
   // expand '...' into reserved placeholder letters (uppercase Greek), right-aligned
   let ellipsisRank = -1
   const parseTerm = (s: string, rank: number | null, which: string): string[] => {
     const dots = s.split('...')
     if (dots.length > 2) throw einsumError(spec, `more than one '...' in ${which}`, shapes)
     for (const ch of s.replace('...', '')) {
-      if (!/[a-zA-Z]/.test(ch)) throw einsumError(spec, `'${ch}' in ${which} is not a letter (subscripts are a-z, A-Z and '...')`, shapes)
+      if (!/[a-zA-Z]/.test(ch))
+        throw einsumError(spec, `'${ch}' in ${which} is not a letter (subscripts are a-z, A-Z and '...')`, shapes)
     }
     if (dots.length === 1) return [...s]
     const named = s.length - 3
     const er = rank === null ? Math.max(ellipsisRank, 0) : rank - named
     if (rank !== null) {
       if (er < 0) throw einsumError(spec, `${which} names more axes than its rank ${rank}`, shapes)
-      if (ellipsisRank >= 0 && er !== ellipsisRank) throw einsumError(spec, "'...' stands for different numbers of axes in different operands", shapes)
+      if (ellipsisRank >= 0 && er !== ellipsisRank)
+        throw einsumError(spec, "'...' stands for different numbers of axes in different operands", shapes)
       ellipsisRank = er
     }
     const fill = Array.from({ length: er }, (_, i) => String.fromCharCode(0x391 + i))
@@ -485,7 +566,8 @@ export const einsum = (spec: string, ...operands: ReadonlyArray<TensorLike>): Te
   const terms: Term[] = inputs.map((s, i) => {
     const t = ts[i] as Tensor
     const letters = parseTerm(s, t.rank, `operand ${i} ('${s}')`)
-    if (letters.length !== t.rank) throw einsumError(spec, `operand ${i} has rank ${t.rank} but '${s}' names ${letters.length} axes`, shapes)
+    if (letters.length !== t.rank)
+      throw einsumError(spec, `operand ${i} has rank ${t.rank} but '${s}' names ${letters.length} axes`, shapes)
     return { t, letters }
   })
   // extents must agree
@@ -494,7 +576,8 @@ export const einsum = (spec: string, ...operands: ReadonlyArray<TensorLike>): Te
     letters.forEach((l, ax) => {
       const d = t.shape[ax] as number
       const prev = extent.get(l)
-      if (prev !== undefined && prev !== d) throw einsumError(spec, `index '${l}' has extent ${prev} in one place and ${d} in another`, shapes)
+      if (prev !== undefined && prev !== d)
+        throw einsumError(spec, `index '${l}' has extent ${prev} in one place and ${d} in another`, shapes)
       extent.set(l, d)
     }),
   )
@@ -509,7 +592,13 @@ export const einsum = (spec: string, ...operands: ReadonlyArray<TensorLike>): Te
     if (new Set(output).size !== output.length) throw einsumError(spec, 'an output index is repeated', shapes)
   } else {
     const ell = [...extent.keys()].filter((l) => l.charCodeAt(0) >= 0x391).sort()
-    output = [...ell, ...[...counts.entries()].filter(([l, c]) => c === 1 && l.charCodeAt(0) < 0x391).map(([l]) => l).sort()]
+    output = [
+      ...ell,
+      ...[...counts.entries()]
+        .filter(([l, c]) => c === 1 && l.charCodeAt(0) < 0x391)
+        .map(([l]) => l)
+        .sort(),
+    ]
   }
   // 1. within each operand: take diagonals of repeated letters, sum letters used nowhere else
   const reduced = terms.map((term, i) => {
@@ -556,8 +645,14 @@ const contract = (a: Term, b: Term, later: ReadonlySet<string>): Term => {
   const bOnly = b.letters.filter((l) => !inA.has(l))
   const ext = (t: Term, l: string): number => t.t.shape[t.letters.indexOf(l)] as number
   const size = (t: Term, ls: ReadonlyArray<string>): number => sizeOf(ls.map((l) => ext(t, l)))
-  const at = transpose(a.t, [...batch, ...aOnly, ...summed].map((l) => a.letters.indexOf(l)))
-  const bt = transpose(b.t, [...batch, ...summed, ...bOnly].map((l) => b.letters.indexOf(l)))
+  const at = transpose(
+    a.t,
+    [...batch, ...aOnly, ...summed].map((l) => a.letters.indexOf(l)),
+  )
+  const bt = transpose(
+    b.t,
+    [...batch, ...summed, ...bOnly].map((l) => b.letters.indexOf(l)),
+  )
   const bs = batch.map((l) => ext(a, l))
   const a3 = reshape(at, [...bs, size(a, aOnly), size(a, summed)])
   const b3 = reshape(bt, [...bs, size(b, summed), size(b, bOnly)])

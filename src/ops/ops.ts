@@ -40,7 +40,13 @@ const none = Object.freeze({}) as NoParams
 // -------------------------------------------------------------------------------------
 
 const describe = (x: unknown): string =>
-  x === null ? 'null' : Array.isArray(x) ? 'an array (wrap it with tensor(...))' : typeof x === 'object' ? 'an object' : typeof x
+  x === null
+    ? 'null'
+    : Array.isArray(x)
+      ? 'an array (wrap it with tensor(...))'
+      : typeof x === 'object'
+        ? 'an object'
+        : typeof x
 
 /** A tensor from a tensor or a number; anything else is an error naming the op. */
 export const asTensor = (x: unknown, op: string, dtype: DType = 'float64'): Tensor => {
@@ -67,17 +73,22 @@ const checkArg = (x: unknown, op: string): Tensor | number => {
   throw new PurediffError('ValueError', `expected a Tensor or a number, got ${describe(x)}`, { op })
 }
 
-const unaryOp = (prim: Primitive<NoParams>) => (x: TensorLike): Tensor => bind(prim, [asTensor(checkArg(x, prim.name), prim.name)], none)
+const unaryOp =
+  (prim: Primitive<NoParams>) =>
+  (x: TensorLike): Tensor =>
+    bind(prim, [asTensor(checkArg(x, prim.name), prim.name)], none)
 
-const binaryOp = (prim: Primitive<NoParams>) => (a0: TensorLike, b0: TensorLike): Tensor => {
-  const a = checkArg(a0, prim.name)
-  const b = checkArg(b0, prim.name)
-  const dt = resultDType([a, b])
-  const at = liftTo(a, dt)
-  const bt = liftTo(b, dt)
-  broadcastShapes(prim.name, at.shape, bt.shape)
-  return bind(prim, [at, bt], none)
-}
+const binaryOp =
+  (prim: Primitive<NoParams>) =>
+  (a0: TensorLike, b0: TensorLike): Tensor => {
+    const a = checkArg(a0, prim.name)
+    const b = checkArg(b0, prim.name)
+    const dt = resultDType([a, b])
+    const at = liftTo(a, dt)
+    const bt = liftTo(b, dt)
+    broadcastShapes(prim.name, at.shape, bt.shape)
+    return bind(prim, [at, bt], none)
+  }
 
 /** Normalise an axis (or list) against a rank: negative axes count from the end; sorted, unique. */
 export const normalizeAxes = (axis: Axis | undefined, rank: number, op: string): number[] => {
@@ -90,7 +101,8 @@ export const normalizeAxes = (axis: Axis | undefined, rank: number, op: string):
     return a < 0 ? a + rank : a
   })
   const sorted = [...new Set(out)].sort((x, y) => x - y)
-  if (sorted.length !== out.length) throw new PurediffError('ValueError', `repeated axis in [${list.join(', ')}]`, { op })
+  if (sorted.length !== out.length)
+    throw new PurediffError('ValueError', `repeated axis in [${list.join(', ')}]`, { op })
   return sorted
 }
 
@@ -115,7 +127,8 @@ const reduceArgs = (
   return [t, normalizeAxes(axis, t.rank, op), keepDims]
 }
 
-const keepShape = (shape: Shape, axes: ReadonlyArray<number>): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d))
+const keepShape = (shape: Shape, axes: ReadonlyArray<number>): number[] =>
+  shape.map((d, i) => (axes.includes(i) ? 1 : d))
 
 // -------------------------------------------------------------------------------------
 // elementwise
@@ -319,7 +332,12 @@ export const logsumexp = (x: TensorLike, axis?: Axis | ReduceOptions, keepDims?:
   const m = stopGradient(max(t, axes, true))
   const shift = where(isFinite(m), m, 0)
   const y = add(log(sum(exp(sub(t, shift)), axes, true)), shift)
-  return keep ? y : reshapeRaw(y, t.shape.filter((_, i) => !axes.includes(i)))
+  return keep
+    ? y
+    : reshapeRaw(
+        y,
+        t.shape.filter((_, i) => !axes.includes(i)),
+      )
 }
 
 /** exp(x) / Σ exp(x) along `axis` (default −1), max-shifted. @category reductions @since 0.1.0 */
@@ -368,7 +386,10 @@ export const argmax = (x: TensorLike, axis = -1): Tensor => {
       out[o * inner + j] = bi
     }
   }
-  return tensorFrom(out, t.shape.filter((_, i) => i !== ax))
+  return tensorFrom(
+    out,
+    t.shape.filter((_, i) => i !== ax),
+  )
 }
 
 // -------------------------------------------------------------------------------------
@@ -387,21 +408,31 @@ const reshapeRaw = (x: Tensor, shape: Shape): Tensor => (shapeEq(x.shape, shape)
 export const reshape = (x: TensorLike, shape: Shape): Tensor => {
   const t = asTensor(checkArg(x, 'reshape'), 'reshape')
   if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < -1)) {
-    throw new PurediffError('ValueError', `bad target shape ${JSON.stringify(shape)}`, { op: 'reshape', shapes: [t.shape] })
+    throw new PurediffError('ValueError', `bad target shape ${JSON.stringify(shape)}`, {
+      op: 'reshape',
+      shapes: [t.shape],
+    })
   }
   const unknown = shape.filter((d) => d === -1).length
-  if (unknown > 1) throw new PurediffError('ValueError', 'at most one extent may be -1', { op: 'reshape', shapes: [t.shape, shape] })
+  if (unknown > 1)
+    throw new PurediffError('ValueError', 'at most one extent may be -1', { op: 'reshape', shapes: [t.shape, shape] })
   let target = shape.slice()
   if (unknown === 1) {
     const known = sizeOf(shape.filter((d) => d !== -1))
     if (known === 0 || t.size % known !== 0) {
-      throw new PurediffError('ShapeError', `cannot reshape ${t.size} elements into ${fmtShape(shape)}`, { op: 'reshape', shapes: [t.shape, shape] })
+      throw new PurediffError('ShapeError', `cannot reshape ${t.size} elements into ${fmtShape(shape)}`, {
+        op: 'reshape',
+        shapes: [t.shape, shape],
+      })
     }
     target = shape.map((d) => (d === -1 ? t.size / known : d))
   }
   checkShape(target, 'reshape') // no axis past 2^31 - 1, even with zero elements
   if (sizeOf(target) !== t.size) {
-    throw new PurediffError('ShapeError', `cannot reshape ${t.size} elements into ${fmtShape(target)}`, { op: 'reshape', shapes: [t.shape, target] })
+    throw new PurediffError('ShapeError', `cannot reshape ${t.size} elements into ${fmtShape(target)}`, {
+      op: 'reshape',
+      shapes: [t.shape, target],
+    })
   }
   return reshapeRaw(t, target)
 }
@@ -416,7 +447,10 @@ export const transpose = (x: TensorLike, perm?: ReadonlyArray<number>): Tensor =
   const r = t.rank
   const p = perm === undefined ? Array.from({ length: r }, (_, i) => r - 1 - i) : perm.map((a) => (a < 0 ? a + r : a))
   if (p.length !== r || [...p].sort((a, b) => a - b).some((a, i) => a !== i)) {
-    throw new PurediffError('ValueError', `perm [${(perm ?? []).join(', ')}] is not a permutation of the ${r} axes`, { op: 'transpose', shapes: [t.shape] })
+    throw new PurediffError('ValueError', `perm [${(perm ?? []).join(', ')}] is not a permutation of the ${r} axes`, {
+      op: 'transpose',
+      shapes: [t.shape],
+    })
   }
   if (p.every((a, i) => a === i)) return t
   return bind(P.transpose, [t], { perm: p })
@@ -427,7 +461,10 @@ export const broadcastTo = (x: TensorLike, shape: Shape): Tensor => {
   const t = asTensor(checkArg(x, 'broadcastTo'), 'broadcastTo')
   const s = broadcastShapes('broadcastTo', t.shape, shape)
   if (!shapeEq(s, shape)) {
-    throw new PurediffError('ShapeError', `cannot broadcast ${fmtShape(t.shape)} to ${fmtShape(shape)}`, { op: 'broadcastTo', shapes: [t.shape, shape] })
+    throw new PurediffError('ShapeError', `cannot broadcast ${fmtShape(t.shape)} to ${fmtShape(shape)}`, {
+      op: 'broadcastTo',
+      shapes: [t.shape, shape],
+    })
   }
   return shapeEq(t.shape, shape) ? t : bind(P.broadcastTo, [t], { shape: shape.slice() })
 }
@@ -440,7 +477,10 @@ export const expandDims = (x: TensorLike, axis = 0): Tensor => {
   const t = asTensor(checkArg(x, 'expandDims'), 'expandDims')
   const r = t.rank + 1
   if (!Number.isInteger(axis) || axis < -r || axis >= r) {
-    throw new PurediffError('ValueError', `axis ${axis} out of range for the result's rank ${r}`, { op: 'expandDims', shapes: [t.shape] })
+    throw new PurediffError('ValueError', `axis ${axis} out of range for the result's rank ${r}`, {
+      op: 'expandDims',
+      shapes: [t.shape],
+    })
   }
   const a = axis < 0 ? axis + r : axis
   const s = t.shape.slice()
@@ -451,11 +491,19 @@ export const expandDims = (x: TensorLike, axis = 0): Tensor => {
 /** Remove axes of extent 1 (all of them, or those named). @category shapes @since 0.1.0 */
 export const squeeze = (x: TensorLike, axis?: Axis): Tensor => {
   const t = asTensor(checkArg(x, 'squeeze'), 'squeeze')
-  const axes = axis === undefined ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes(axis, t.rank, 'squeeze')
+  const axes =
+    axis === undefined ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes(axis, t.rank, 'squeeze')
   for (const a of axes) {
-    if (t.shape[a] !== 1) throw new PurediffError('ShapeError', `cannot squeeze axis ${a} of extent ${t.shape[a]}`, { op: 'squeeze', shapes: [t.shape] })
+    if (t.shape[a] !== 1)
+      throw new PurediffError('ShapeError', `cannot squeeze axis ${a} of extent ${t.shape[a]}`, {
+        op: 'squeeze',
+        shapes: [t.shape],
+      })
   }
-  return reshapeRaw(t, t.shape.filter((_, i) => !axes.includes(i)))
+  return reshapeRaw(
+    t,
+    t.shape.filter((_, i) => !axes.includes(i)),
+  )
 }
 
 /**
@@ -463,12 +511,20 @@ export const squeeze = (x: TensorLike, axis?: Axis): Tensor => {
  * @category shapes
  * @since 0.1.0
  */
-export const slice = (x: TensorLike, begin: ReadonlyArray<number> | number, size?: ReadonlyArray<number> | number): Tensor => {
+export const slice = (
+  x: TensorLike,
+  begin: ReadonlyArray<number> | number,
+  size?: ReadonlyArray<number> | number,
+): Tensor => {
   const t = asTensor(checkArg(x, 'slice'), 'slice')
   const b0 = typeof begin === 'number' ? [begin] : [...begin]
   const s0 = size === undefined ? b0.map(() => -1) : typeof size === 'number' ? [size] : [...size]
   if (b0.length > t.rank || s0.length > b0.length) {
-    throw new PurediffError('ValueError', `begin [${b0.join(', ')}] / size [${s0.join(', ')}] do not fit rank ${t.rank}`, { op: 'slice', shapes: [t.shape] })
+    throw new PurediffError(
+      'ValueError',
+      `begin [${b0.join(', ')}] / size [${s0.join(', ')}] do not fit rank ${t.rank}`,
+      { op: 'slice', shapes: [t.shape] },
+    )
   }
   const b = t.shape.map((d, i) => {
     const v = b0[i] ?? 0
@@ -482,7 +538,10 @@ export const slice = (x: TensorLike, begin: ReadonlyArray<number> | number, size
     const bi = b[i] as number
     const si = s[i] as number
     if (!Number.isInteger(bi) || !Number.isInteger(si) || bi < 0 || si < 0 || bi + si > d) {
-      throw new PurediffError('ShapeError', `slice [${bi}, ${bi + si}) is outside axis ${i} of extent ${d}`, { op: 'slice', shapes: [t.shape] })
+      throw new PurediffError('ShapeError', `slice [${bi}, ${bi + si}) is outside axis ${i} of extent ${d}`, {
+        op: 'slice',
+        shapes: [t.shape],
+      })
     }
   })
   if (shapeEq(s, t.shape)) return t
@@ -493,25 +552,38 @@ export const slice = (x: TensorLike, begin: ReadonlyArray<number> | number, size
 export const pad = (x: TensorLike, pads: ReadonlyArray<readonly [number, number]>): Tensor => {
   const t = asTensor(checkArg(x, 'pad'), 'pad')
   if (pads.length !== t.rank || pads.some(([a, b]) => !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0)) {
-    throw new PurediffError('ValueError', 'pads must give [before, after] non-negative integers for every axis', { op: 'pad', shapes: [t.shape] })
+    throw new PurediffError('ValueError', 'pads must give [before, after] non-negative integers for every axis', {
+      op: 'pad',
+      shapes: [t.shape],
+    })
   }
-  const shape = t.shape.map((d, i) => d + (pads[i] as readonly [number, number])[0] + (pads[i] as readonly [number, number])[1])
+  const shape = t.shape.map(
+    (d, i) => d + (pads[i] as readonly [number, number])[0] + (pads[i] as readonly [number, number])[1],
+  )
   return bind(P.pad, [t], { before: pads.map(([a]) => a), shape })
 }
 
 /** Join tensors along an existing axis. @category shapes @since 0.1.0 */
 export const concat = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
-  if (!Array.isArray(xs) || xs.length === 0) throw new PurediffError('ValueError', 'needs a non-empty array of tensors', { op: 'concat' })
+  if (!Array.isArray(xs) || xs.length === 0)
+    throw new PurediffError('ValueError', 'needs a non-empty array of tensors', { op: 'concat' })
   const args = xs.map((x) => checkArg(x, 'concat'))
   const dt = resultDType(args)
   const ts = args.map((x) => liftTo(x, dt))
   const first = ts[0] as Tensor
   const r = first.rank
-  if (r === 0) throw new PurediffError('ShapeError', 'cannot concatenate scalars; use stack', { op: 'concat', shapes: ts.map((t) => t.shape) })
+  if (r === 0)
+    throw new PurediffError('ShapeError', 'cannot concatenate scalars; use stack', {
+      op: 'concat',
+      shapes: ts.map((t) => t.shape),
+    })
   const [ax] = normalizeAxes(axis, r, 'concat') as [number]
   for (const t of ts) {
     if (t.rank !== r || t.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
-      throw new PurediffError('ShapeError', `shapes differ off axis ${ax}`, { op: 'concat', shapes: ts.map((u) => u.shape) })
+      throw new PurediffError('ShapeError', `shapes differ off axis ${ax}`, {
+        op: 'concat',
+        shapes: ts.map((u) => u.shape),
+      })
     }
   }
   if (ts.length === 1) return first
@@ -520,21 +592,33 @@ export const concat = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
 
 /** Join tensors along a new axis. @category shapes @since 0.1.0 */
 export const stack = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
-  if (!Array.isArray(xs) || xs.length === 0) throw new PurediffError('ValueError', 'needs a non-empty array of tensors', { op: 'stack' })
+  if (!Array.isArray(xs) || xs.length === 0)
+    throw new PurediffError('ValueError', 'needs a non-empty array of tensors', { op: 'stack' })
   // numbers take the dtype of the tensors they meet, as in every other op
   const args = xs.map((x) => checkArg(x, 'stack'))
   const dt = resultDType(args)
   const ts = args.map((x) => liftTo(x, dt))
   const first = ts[0] as Tensor
   for (const t of ts) {
-    if (!shapeEq(t.shape, first.shape)) throw new PurediffError('ShapeError', 'all tensors must have the same shape', { op: 'stack', shapes: ts.map((u) => u.shape) })
+    if (!shapeEq(t.shape, first.shape))
+      throw new PurediffError('ShapeError', 'all tensors must have the same shape', {
+        op: 'stack',
+        shapes: ts.map((u) => u.shape),
+      })
   }
   const r = first.rank + 1
   const a = axis < 0 ? axis + r : axis
-  return concat(ts.map((t) => expandDims(t, a)), a)
+  return concat(
+    ts.map((t) => expandDims(t, a)),
+    a,
+  )
 }
 
-const toIndices = (indices: ReadonlyArray<number> | Tensor | number, extent: number, op: string): [Int32Array, Shape] => {
+const toIndices = (
+  indices: ReadonlyArray<number> | Tensor | number,
+  extent: number,
+  op: string,
+): [Int32Array, Shape] => {
   let flat: ArrayLike<number>
   let shape: Shape
   if (typeof indices === 'number') {
@@ -570,7 +654,8 @@ const toIndices = (indices: ReadonlyArray<number> | Tensor | number, extent: num
  */
 export const gather = (x: TensorLike, indices: ReadonlyArray<number> | Tensor | number, axis = 0): Tensor => {
   const t = asTensor(checkArg(x, 'gather'), 'gather')
-  if (t.rank === 0) throw new PurediffError('ShapeError', 'cannot gather from a scalar', { op: 'gather', shapes: [t.shape] })
+  if (t.rank === 0)
+    throw new PurediffError('ShapeError', 'cannot gather from a scalar', { op: 'gather', shapes: [t.shape] })
   const [ax] = normalizeAxes(axis, t.rank, 'gather') as [number]
   const [idx, ishape] = toIndices(indices, t.shape[ax] as number, 'gather')
   const y = bind(P.gather, [t], { indices: idx, axis: ax })
@@ -619,7 +704,10 @@ export const matmul = (a0: TensorLike, b0: TensorLike): Tensor => {
   let at = liftTo(a, dt)
   let bt = liftTo(b, dt)
   if (at.rank === 0 || bt.rank === 0) {
-    throw new PurediffError('ShapeError', 'matmul needs operands of rank ≥ 1 (use mul for scalars)', { op: 'matmul', shapes: [at.shape, bt.shape] })
+    throw new PurediffError('ShapeError', 'matmul needs operands of rank ≥ 1 (use mul for scalars)', {
+      op: 'matmul',
+      shapes: [at.shape, bt.shape],
+    })
   }
   const aVec = at.rank === 1
   const bVec = bt.rank === 1
@@ -660,7 +748,8 @@ export const dot = (a: TensorLike, b: TensorLike): Tensor => {
   const bt = asTensor(checkArg(b, 'dot'), 'dot')
   if (at.rank === 0 || bt.rank === 0) return mul(at, bt)
   if (at.rank === 1 && bt.rank === 1) {
-    if (at.shape[0] !== bt.shape[0]) throw new PurediffError('ShapeError', 'vectors differ in length', { op: 'dot', shapes: [at.shape, bt.shape] })
+    if (at.shape[0] !== bt.shape[0])
+      throw new PurediffError('ShapeError', 'vectors differ in length', { op: 'dot', shapes: [at.shape, bt.shape] })
     return sum(mul(at, bt))
   }
   return matmul(at, bt)

@@ -26,7 +26,10 @@ import { add, asTensor, div, exp, greater, less, log, log1p, mul, mulNoNan, notE
 type NoParams = Record<string, never>
 const none = Object.freeze({}) as NoParams
 
-const unary = (prim: Primitive<NoParams>) => (x: TensorLike): Tensor => bind(prim, [asTensor(x, prim.name)], none)
+const unary =
+  (prim: Primitive<NoParams>) =>
+  (x: TensorLike): Tensor =>
+    bind(prim, [asTensor(x, prim.name)], none)
 
 /**
  * The error function (2/√π)∫₀ˣ e^{−t²} dt; within 2 ulp on [−6, 6].
@@ -118,7 +121,8 @@ export const atanh = unary(SP.atanh)
  * @since 0.2.0
  */
 export const polygamma = (n: number, x: TensorLike): Tensor => {
-  if (!Number.isInteger(n) || n < 0) throw new PurediffError('ValueError', `the order must be a non-negative integer, got ${n}`, { op: 'polygamma' })
+  if (!Number.isInteger(n) || n < 0)
+    throw new PurediffError('ValueError', `the order must be a non-negative integer, got ${n}`, { op: 'polygamma' })
   return bind(SP.polygamma, [asTensor(x, 'polygamma')], { n })
 }
 

@@ -74,7 +74,9 @@ export const chain = <Ts extends ReadonlyArray<GradientTransformation<unknown>>>
 ): GradientTransformation<ChainState<Ts>> => {
   ts.forEach((t, i) => {
     if (t === null || typeof t !== 'object' || typeof t.init !== 'function' || typeof t.update !== 'function') {
-      throw new PurediffError('ValueError', `argument ${i} is not a gradient transformation ({ init, update })`, { op: 'chain' })
+      throw new PurediffError('ValueError', `argument ${i} is not a gradient transformation ({ init, update })`, {
+        op: 'chain',
+      })
     }
   })
   return Object.freeze({
@@ -82,9 +84,13 @@ export const chain = <Ts extends ReadonlyArray<GradientTransformation<unknown>>>
     update: <P>(grads: P, state: ChainState<Ts>, params?: P): readonly [P, ChainState<Ts>] => {
       const states = state as unknown as ReadonlyArray<unknown>
       if (!Array.isArray(states) || states.length !== ts.length) {
-        throw new PurediffError('ValueError', `the state of a chain of ${ts.length} must be an array of ${ts.length} states`, {
-          op: 'chain',
-        })
+        throw new PurediffError(
+          'ValueError',
+          `the state of a chain of ${ts.length} must be an array of ${ts.length} states`,
+          {
+            op: 'chain',
+          },
+        )
       }
       let u = grads
       const next: unknown[] = []

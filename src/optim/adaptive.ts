@@ -30,7 +30,22 @@
  */
 import { PurediffError } from '../errors.js'
 import {
-  abs, add, div, greater, max as maxOp, maximum, mean, minimum, mul, reshape, sign, sqrt, square, sub, sum, where,
+  abs,
+  add,
+  div,
+  greater,
+  max as maxOp,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  reshape,
+  sign,
+  sqrt,
+  square,
+  sub,
+  sum,
+  where,
 } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import { key as makeKey, normal, split } from '../random/index.js'
@@ -64,7 +79,12 @@ export type ScaleByNovogradState = { readonly count: number; readonly mu: Tree; 
 /** State of `scaleBySm3`: one accumulator vector per axis of each leaf, and the momentum tree. @category model @since 0.2.0 */
 export type ScaleBySm3State = { readonly mu: Tree; readonly nu: Tree }
 /** State of `scaleByFactoredRms`: count and the row, column and full second moments. @category model @since 0.2.0 */
-export type ScaleByFactoredRmsState = { readonly count: number; readonly vRow: Tree; readonly vCol: Tree; readonly v: Tree }
+export type ScaleByFactoredRmsState = {
+  readonly count: number
+  readonly vRow: Tree
+  readonly vCol: Tree
+  readonly v: Tree
+}
 /** State of `addNoise`: the count and the key of the next draw. @category model @since 0.2.0 */
 export type AddNoiseState = { readonly count: number; readonly key: Key }
 
@@ -89,7 +109,8 @@ const beta = (x: unknown, name: string, op: string, fallback: number): number =>
   checkNumber(x ?? fallback, name, op, { min: 0, max: 1, maxExclusive: true })
 
 const needParams = <P>(params: P | undefined, op: string): P => {
-  if (params === undefined) throw new PurediffError('ValueError', 'needs the params: call update(grads, state, params)', { op })
+  if (params === undefined)
+    throw new PurediffError('ValueError', 'needs the params: call update(grads, state, params)', { op })
   return params
 }
 
@@ -125,7 +146,9 @@ export interface LionOptions {
  * @category transformations
  * @since 0.2.0
  */
-export const scaleByLion = (opts: { readonly b1?: number; readonly b2?: number } = {}): GradientTransformation<ScaleByLionState> => {
+export const scaleByLion = (
+  opts: { readonly b1?: number; readonly b2?: number } = {},
+): GradientTransformation<ScaleByLionState> => {
   const op = 'scaleByLion'
   const b1 = beta(opts.b1, 'b1', op, 0.9)
   const b2 = beta(opts.b2, 'b2', op, 0.99)
@@ -149,13 +172,16 @@ export const scaleByLion = (opts: { readonly b1?: number; readonly b2?: number }
  * @category transformations
  * @since 0.2.0
  */
-export const scaleByAdamax = (opts: { readonly b1?: number; readonly b2?: number; readonly eps?: number } = {}): GradientTransformation<ScaleByAdamState> => {
+export const scaleByAdamax = (
+  opts: { readonly b1?: number; readonly b2?: number; readonly eps?: number } = {},
+): GradientTransformation<ScaleByAdamState> => {
   const op = 'scaleByAdamax'
   const b1 = beta(opts.b1, 'b1', op, 0.9)
   const b2 = beta(opts.b2, 'b2', op, 0.999)
   const eps = checkNumber(opts.eps ?? 1e-8, 'eps', op, { min: 0 })
   return Object.freeze({
-    init: <P>(params: P): ScaleByAdamState => Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: asTree(zerosLike(params)) }),
+    init: <P>(params: P): ScaleByAdamState =>
+      Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: asTree(zerosLike(params)) }),
     update: <P>(grads: P, state: ScaleByAdamState): readonly [P, ScaleByAdamState] => {
       const count = countOf(state, op) + 1
       const c1 = oneMinusPow(b1, count)
@@ -184,7 +210,8 @@ export const scaleByNadam = (opts: AdamOptions = {}): GradientTransformation<Sca
   const eps = checkNumber(opts.eps ?? 1e-8, 'eps', op, { min: 0 })
   const epsRoot = checkNumber(opts.epsRoot ?? 0, 'epsRoot', op, { min: 0 })
   return Object.freeze({
-    init: <P>(params: P): ScaleByAdamState => Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: asTree(zerosLike(params)) }),
+    init: <P>(params: P): ScaleByAdamState =>
+      Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: asTree(zerosLike(params)) }),
     update: <P>(grads: P, state: ScaleByAdamState): readonly [P, ScaleByAdamState] => {
       const t = countOf(state, op) + 1
       const c1 = oneMinusPow(b1, t)
@@ -224,7 +251,8 @@ export const scaleByRadam = (opts: RadamOptions = {}): GradientTransformation<Sc
   const threshold = checkNumber(opts.threshold ?? 5, 'threshold', op)
   const roInf = 2 / (1 - b2) - 1
   return Object.freeze({
-    init: <P>(params: P): ScaleByAdamState => Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: asTree(zerosLike(params)) }),
+    init: <P>(params: P): ScaleByAdamState =>
+      Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: asTree(zerosLike(params)) }),
     update: <P>(grads: P, state: ScaleByAdamState): readonly [P, ScaleByAdamState] => {
       const t = countOf(state, op) + 1
       const c1 = oneMinusPow(b1, t)
@@ -259,7 +287,8 @@ export const scaleByBelief = (opts: AdamOptions = {}): GradientTransformation<Sc
   const eps = checkNumber(opts.eps ?? 1e-16, 'eps', op, { min: 0 })
   const epsRoot = checkNumber(opts.epsRoot ?? 1e-16, 'epsRoot', op, { min: 0 })
   return Object.freeze({
-    init: <P>(params: P): ScaleByAdamState => Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: asTree(zerosLike(params)) }),
+    init: <P>(params: P): ScaleByAdamState =>
+      Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: asTree(zerosLike(params)) }),
     update: <P>(grads: P, state: ScaleByAdamState): readonly [P, ScaleByAdamState] => {
       const t = countOf(state, op) + 1
       const c1 = oneMinusPow(b1, t)
@@ -302,7 +331,8 @@ export const scaleByYogi = (opts: YogiOptions = {}): GradientTransformation<Scal
   const epsRoot = checkNumber(opts.epsRoot ?? 0, 'epsRoot', op, { min: 0 })
   const a0 = checkNumber(opts.initialAccumulatorValue ?? 1e-6, 'initialAccumulatorValue', op, { min: 0 })
   return Object.freeze({
-    init: <P>(params: P): ScaleByYogiState => Object.freeze({ mu: asTree(fullLike(params, a0)), nu: asTree(fullLike(params, a0)) }),
+    init: <P>(params: P): ScaleByYogiState =>
+      Object.freeze({ mu: asTree(fullLike(params, a0)), nu: asTree(fullLike(params, a0)) }),
     update: <P>(grads: P, state: ScaleByYogiState): readonly [P, ScaleByYogiState] => {
       const [u, mu, nu] = multiMap(op, [grads, state.mu, state.nu], 3, ([g, m0, v0]) => {
         const m = add(mul(b1, m0 as TensorLike), mul(1 - b1, g as TensorLike))
@@ -340,7 +370,9 @@ export const scaleByTrustRatio = (opts: TrustRatioOptions = {}): GradientTransfo
   const eps = checkNumber(opts.eps ?? 0, 'eps', op, { min: 0 })
   return stateless((g, params) => {
     const p = needParams(params, op)
-    return multiMap(op, [g, p], 1, ([x, q]) => [trustScale(x as TensorLike, q as TensorLike, c, minNorm, eps)])[0] as typeof g
+    return multiMap(op, [g, p], 1, ([x, q]) => [
+      trustScale(x as TensorLike, q as TensorLike, c, minNorm, eps),
+    ])[0] as typeof g
   })
 }
 
@@ -352,12 +384,15 @@ export const scaleByTrustRatio = (opts: TrustRatioOptions = {}): GradientTransfo
  * @category transformations
  * @since 0.2.0
  */
-export const scaleByAdadelta = (opts: { readonly rho?: number; readonly eps?: number } = {}): GradientTransformation<ScaleByAdadeltaState> => {
+export const scaleByAdadelta = (
+  opts: { readonly rho?: number; readonly eps?: number } = {},
+): GradientTransformation<ScaleByAdadeltaState> => {
   const op = 'scaleByAdadelta'
   const rho = beta(opts.rho, 'rho', op, 0.9)
   const eps = checkNumber(opts.eps ?? 1e-6, 'eps', op, { min: 0 })
   return Object.freeze({
-    init: <P>(params: P): ScaleByAdadeltaState => Object.freeze({ eG: asTree(zerosLike(params)), eX: asTree(zerosLike(params)) }),
+    init: <P>(params: P): ScaleByAdadeltaState =>
+      Object.freeze({ eG: asTree(zerosLike(params)), eX: asTree(zerosLike(params)) }),
     update: <P>(grads: P, state: ScaleByAdadeltaState): readonly [P, ScaleByAdadeltaState] => {
       const [u, eG, eX] = multiMap(op, [grads, state.eG, state.eX], 3, ([g, a0, x0]) => {
         const a = add(mul(rho, a0 as TensorLike), mul(1 - rho, square(g as TensorLike)))
@@ -397,7 +432,14 @@ export const scaleByNovograd = (opts: NovogradOptions = {}): GradientTransformat
   return Object.freeze({
     init: <P>(params: P): ScaleByNovogradState => {
       const [leaves, def] = flatten(params, op)
-      return Object.freeze({ count: 0, mu: asTree(zerosLike(params)), nu: unflatten<Tree>(def, leaves.map(() => 0)) })
+      return Object.freeze({
+        count: 0,
+        mu: asTree(zerosLike(params)),
+        nu: unflatten<Tree>(
+          def,
+          leaves.map(() => 0),
+        ),
+      })
     },
     update: <P>(grads: P, state: ScaleByNovogradState, params?: P): readonly [P, ScaleByNovogradState] => {
       const count = countOf(state, op)
@@ -439,7 +481,9 @@ const settleLike = (x: TensorLike, like: unknown): TensorLike =>
  * @category transformations
  * @since 0.2.0
  */
-export const scaleBySm3 = (opts: { readonly b1?: number; readonly b2?: number } = {}): GradientTransformation<ScaleBySm3State> => {
+export const scaleBySm3 = (
+  opts: { readonly b1?: number; readonly b2?: number } = {},
+): GradientTransformation<ScaleBySm3State> => {
   const op = 'scaleBySm3'
   const b1 = beta(opts.b1, 'b1', op, 0.9)
   const b2 = checkNumber(opts.b2 ?? 1, 'b2', op, { min: 0, max: 1 })
@@ -452,7 +496,15 @@ export const scaleBySm3 = (opts: { readonly b1?: number; readonly b2?: number } 
         const dtype = l instanceof Tensor ? l.dtype : 'float64'
         return Object.freeze(shape.length === 0 ? [full([], 0, dtype)] : shape.map((s) => full([s], 0, dtype)))
       })
-      return Object.freeze({ mu: asTree(unflatten(def, mu.map((m) => m as unknown as Tensor))), nu: asTree(zerosLike(params)) })
+      return Object.freeze({
+        mu: asTree(
+          unflatten(
+            def,
+            mu.map((m) => m as unknown as Tensor),
+          ),
+        ),
+        nu: asTree(zerosLike(params)),
+      })
     },
     update: <P>(grads: P, state: ScaleBySm3State): readonly [P, ScaleBySm3State] => {
       const [gl, def] = flatten(grads, op)
@@ -468,8 +520,18 @@ export const scaleBySm3 = (opts: { readonly b1?: number; readonly b2?: number } 
         // the smallest of the per-axis accumulators covering each entry (broadcast back to the entry)
         let prev: TensorLike = rank === 0 ? reshape(acc[0] as Tensor, []) : (acc[0] as Tensor)
         if (rank > 0) {
-          prev = reshape(acc[0] as Tensor, shape.map((s, k) => (k === 0 ? s : 1)))
-          for (let a = 1; a < rank; a++) prev = minimum(prev, reshape(acc[a] as Tensor, shape.map((s, k) => (k === a ? s : 1))))
+          prev = reshape(
+            acc[0] as Tensor,
+            shape.map((s, k) => (k === 0 ? s : 1)),
+          )
+          for (let a = 1; a < rank; a++)
+            prev = minimum(
+              prev,
+              reshape(
+                acc[a] as Tensor,
+                shape.map((s, k) => (k === a ? s : 1)),
+              ),
+            )
         }
         const a = add(mul(c0, square(g)), mul(b2, prev))
         const inv = where(greater(a, 0), div(1, sqrt(where(greater(a, 0), a, 1))), 0)
@@ -477,10 +539,30 @@ export const scaleBySm3 = (opts: { readonly b1?: number; readonly b2?: number } 
         const m = add(mul(b1, nl[i] as TensorLike), mul(1 - b1, up))
         ups.push(settleLike(m, g))
         nus.push(settleLike(m, g))
-        mus.push(rank === 0 ? [reshape(a, [])] : shape.map((_, k) => maxOp(a, Array.from({ length: rank }, (_, j) => j).filter((j) => j !== k))))
+        mus.push(
+          rank === 0
+            ? [reshape(a, [])]
+            : shape.map((_, k) =>
+                maxOp(
+                  a,
+                  Array.from({ length: rank }, (_, j) => j).filter((j) => j !== k),
+                ),
+              ),
+        )
       })
       const u = unflatten<P>(def, ups)
-      return result(u, Object.freeze({ mu: asTree(unflatten(def, mus.map((m) => Object.freeze(m) as unknown as Tensor))), nu: asTree(unflatten(def, nus)) }))
+      return result(
+        u,
+        Object.freeze({
+          mu: asTree(
+            unflatten(
+              def,
+              mus.map((m) => Object.freeze(m) as unknown as Tensor),
+            ),
+          ),
+          nu: asTree(unflatten(def, nus)),
+        }),
+      )
     },
   })
 }
@@ -517,7 +599,11 @@ export interface FactoredRmsOptions {
 }
 
 /** The two largest axes [d1, d0] (second largest, largest) when a leaf is factored, else null. */
-const factoredDims = (shape: ReadonlyArray<number>, factored: boolean, minDim: number): readonly [number, number] | null => {
+const factoredDims = (
+  shape: ReadonlyArray<number>,
+  factored: boolean,
+  minDim: number,
+): readonly [number, number] | null => {
   if (!factored || shape.length < 2) return null
   // a stable argsort, as numpy's
   const sorted = shape.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1])
@@ -561,12 +647,29 @@ export const scaleByFactoredRms = (opts: FactoredRmsOptions = {}): GradientTrans
           vs.push(full(s, 0, dt))
         } else {
           const [d1, d0] = dims
-          rows.push(full(s.filter((_, i) => i !== d0), 0, dt))
-          cols.push(full(s.filter((_, i) => i !== d1), 0, dt))
+          rows.push(
+            full(
+              s.filter((_, i) => i !== d0),
+              0,
+              dt,
+            ),
+          )
+          cols.push(
+            full(
+              s.filter((_, i) => i !== d1),
+              0,
+              dt,
+            ),
+          )
           vs.push(full([1], 0, dt))
         }
       }
-      return Object.freeze({ count: 0, vRow: unflatten<Tree>(def, rows), vCol: unflatten<Tree>(def, cols), v: unflatten<Tree>(def, vs) })
+      return Object.freeze({
+        count: 0,
+        vRow: unflatten<Tree>(def, rows),
+        vCol: unflatten<Tree>(def, cols),
+        v: unflatten<Tree>(def, vs),
+      })
     },
     update: <P>(grads: P, state: ScaleByFactoredRmsState): readonly [P, ScaleByFactoredRmsState] => {
       const count = countOf(state, op)
@@ -598,15 +701,25 @@ export const scaleByFactoredRms = (opts: FactoredRmsOptions = {}): GradientTrans
         const reducedD1 = d1 > d0 ? d1 - 1 : d1
         const rowFactor = div(1, sqrt(div(row, mean(row, reducedD1, true))))
         const colFactor = div(1, sqrt(col))
-        const expand = (x: Tensor, axis: number): Tensor => reshape(x, s.map((n, k) => (k === axis ? 1 : n)))
+        const expand = (x: Tensor, axis: number): Tensor =>
+          reshape(
+            x,
+            s.map((n, k) => (k === axis ? 1 : n)),
+          )
         ys.push(mul(mul(g, expand(rowFactor, d0)), expand(colFactor, d1)))
         rows.push(row)
         cols.push(col)
         vs.push(vl[i] as TensorLike)
       })
-      return result(unflatten<P>(def, ys), Object.freeze({
-        count: count + 1, vRow: unflatten<Tree>(def, rows), vCol: unflatten<Tree>(def, cols), v: unflatten<Tree>(def, vs),
-      }))
+      return result(
+        unflatten<P>(def, ys),
+        Object.freeze({
+          count: count + 1,
+          vRow: unflatten<Tree>(def, rows),
+          vCol: unflatten<Tree>(def, cols),
+          v: unflatten<Tree>(def, vs),
+        }),
+      )
     },
   })
 }
@@ -622,8 +735,11 @@ export const scaleByFactoredRms = (opts: FactoredRmsOptions = {}): GradientTrans
 export const scaleByParamBlockRms = (minScale = 1e-3): GradientTransformation<EmptyState> => {
   const op = 'scaleByParamBlockRms'
   checkNumber(minScale, 'minScale', op, { min: 0 })
-  return stateless((g, params) =>
-    multiMap(op, [g, needParams(params, op)], 1, ([x, p]) => [mul(x as TensorLike, maximum(sqrt(mean(square(p as TensorLike))), minScale))])[0] as typeof g,
+  return stateless(
+    (g, params) =>
+      multiMap(op, [g, needParams(params, op)], 1, ([x, p]) => [
+        mul(x as TensorLike, maximum(sqrt(mean(square(p as TensorLike))), minScale)),
+      ])[0] as typeof g,
   )
 }
 
@@ -670,7 +786,10 @@ export const addNoise = (eta: number, gamma: number, seed: Key | number = 0): Gr
  * @category optimizers
  * @since 0.2.0
  */
-export const lion = (learningRate: ScalarOrSchedule, opts: LionOptions = {}): GradientTransformation<readonly [ScaleByLionState, EmptyState, LearningRateState]> => {
+export const lion = (
+  learningRate: ScalarOrSchedule,
+  opts: LionOptions = {},
+): GradientTransformation<readonly [ScaleByLionState, EmptyState, LearningRateState]> => {
   const { weightDecay = 1e-3, ...rest } = opts
   return chain(scaleByLion(rest), addDecayedWeights(weightDecay), scaleByLearningRate(learningRate))
 }
@@ -682,7 +801,10 @@ export const lion = (learningRate: ScalarOrSchedule, opts: LionOptions = {}): Gr
  * @category optimizers
  * @since 0.2.0
  */
-export const adamax = (learningRate: ScalarOrSchedule, opts: { readonly b1?: number; readonly b2?: number; readonly eps?: number } = {}): GradientTransformation<readonly [ScaleByAdamState, LearningRateState]> =>
+export const adamax = (
+  learningRate: ScalarOrSchedule,
+  opts: { readonly b1?: number; readonly b2?: number; readonly eps?: number } = {},
+): GradientTransformation<readonly [ScaleByAdamState, LearningRateState]> =>
   chain(scaleByAdamax(opts), scaleByLearningRate(learningRate))
 
 /**
@@ -692,7 +814,10 @@ export const adamax = (learningRate: ScalarOrSchedule, opts: { readonly b1?: num
  * @category optimizers
  * @since 0.2.0
  */
-export const nadam = (learningRate: ScalarOrSchedule, opts: AdamOptions = {}): GradientTransformation<readonly [ScaleByAdamState, LearningRateState]> =>
+export const nadam = (
+  learningRate: ScalarOrSchedule,
+  opts: AdamOptions = {},
+): GradientTransformation<readonly [ScaleByAdamState, LearningRateState]> =>
   chain(scaleByNadam(opts), scaleByLearningRate(learningRate))
 
 /**
@@ -702,7 +827,10 @@ export const nadam = (learningRate: ScalarOrSchedule, opts: AdamOptions = {}): G
  * @category optimizers
  * @since 0.2.0
  */
-export const radam = (learningRate: ScalarOrSchedule, opts: RadamOptions = {}): GradientTransformation<readonly [ScaleByAdamState, LearningRateState]> =>
+export const radam = (
+  learningRate: ScalarOrSchedule,
+  opts: RadamOptions = {},
+): GradientTransformation<readonly [ScaleByAdamState, LearningRateState]> =>
   chain(scaleByRadam(opts), scaleByLearningRate(learningRate))
 
 /**
@@ -712,7 +840,10 @@ export const radam = (learningRate: ScalarOrSchedule, opts: RadamOptions = {}): 
  * @category optimizers
  * @since 0.2.0
  */
-export const adabelief = (learningRate: ScalarOrSchedule, opts: AdamOptions = {}): GradientTransformation<readonly [ScaleByAdamState, LearningRateState]> =>
+export const adabelief = (
+  learningRate: ScalarOrSchedule,
+  opts: AdamOptions = {},
+): GradientTransformation<readonly [ScaleByAdamState, LearningRateState]> =>
   chain(scaleByBelief(opts), scaleByLearningRate(learningRate))
 
 /**
@@ -722,7 +853,10 @@ export const adabelief = (learningRate: ScalarOrSchedule, opts: AdamOptions = {}
  * @category optimizers
  * @since 0.2.0
  */
-export const yogi = (learningRate: ScalarOrSchedule, opts: YogiOptions = {}): GradientTransformation<readonly [ScaleByYogiState, LearningRateState]> =>
+export const yogi = (
+  learningRate: ScalarOrSchedule,
+  opts: YogiOptions = {},
+): GradientTransformation<readonly [ScaleByYogiState, LearningRateState]> =>
   chain(scaleByYogi(opts), scaleByLearningRate(learningRate))
 
 /** Options of `lamb`. @category model @since 0.2.0 */
@@ -737,9 +871,17 @@ export interface LambOptions extends AdamOptions {
  * @category optimizers
  * @since 0.2.0
  */
-export const lamb = (learningRate: ScalarOrSchedule, opts: LambOptions = {}): GradientTransformation<readonly [ScaleByAdamState, EmptyState, EmptyState, LearningRateState]> => {
+export const lamb = (
+  learningRate: ScalarOrSchedule,
+  opts: LambOptions = {},
+): GradientTransformation<readonly [ScaleByAdamState, EmptyState, EmptyState, LearningRateState]> => {
   const { weightDecay = 0, eps = 1e-6, ...rest } = opts
-  return chain(scaleByAdam({ ...rest, eps }), addDecayedWeights(weightDecay), scaleByTrustRatio(), scaleByLearningRate(learningRate))
+  return chain(
+    scaleByAdam({ ...rest, eps }),
+    addDecayedWeights(weightDecay),
+    scaleByTrustRatio(),
+    scaleByLearningRate(learningRate),
+  )
 }
 
 /** Options of `lars`. @category model @since 0.2.0 */
@@ -760,7 +902,10 @@ export interface LarsOptions {
  * @category optimizers
  * @since 0.2.0
  */
-export const lars = (learningRate: ScalarOrSchedule, opts: LarsOptions = {}): GradientTransformation<readonly [EmptyState, EmptyState, LearningRateState, TraceState]> =>
+export const lars = (
+  learningRate: ScalarOrSchedule,
+  opts: LarsOptions = {},
+): GradientTransformation<readonly [EmptyState, EmptyState, LearningRateState, TraceState]> =>
   chain(
     addDecayedWeights(opts.weightDecay ?? 0),
     scaleByTrustRatio({ trustCoefficient: opts.trustCoefficient ?? 1e-3, eps: opts.eps ?? 0 }),
@@ -787,11 +932,17 @@ export interface AdafactorOptions extends FactoredRmsOptions {
  * @category optimizers
  * @since 0.2.0
  */
-export const adafactor = (learningRate: ScalarOrSchedule, opts: AdafactorOptions = {}): GradientTransformation<ReadonlyArray<unknown>> => {
+export const adafactor = (
+  learningRate: ScalarOrSchedule,
+  opts: AdafactorOptions = {},
+): GradientTransformation<ReadonlyArray<unknown>> => {
   const { clippingThreshold = 1, multiplyByParameterScale = true, momentum: m, weightDecayRate, ...rms } = opts
   const parts: Array<GradientTransformation<unknown>> = [scaleByFactoredRms(rms) as GradientTransformation<unknown>]
   if (clippingThreshold !== null) parts.push(clipByBlockRmsT(clippingThreshold) as GradientTransformation<unknown>)
-  parts.push(scaleByLearningRate(learningRate) as GradientTransformation<unknown>, scale(-1) as GradientTransformation<unknown>)
+  parts.push(
+    scaleByLearningRate(learningRate) as GradientTransformation<unknown>,
+    scale(-1) as GradientTransformation<unknown>,
+  )
   if (multiplyByParameterScale) parts.push(scaleByParamBlockRms() as GradientTransformation<unknown>)
   if (m !== undefined) parts.push(emaT(m) as GradientTransformation<unknown>)
   if (weightDecayRate !== undefined) parts.push(addDecayedWeights(weightDecayRate) as GradientTransformation<unknown>)
@@ -806,7 +957,10 @@ export const adafactor = (learningRate: ScalarOrSchedule, opts: AdafactorOptions
  * @category optimizers
  * @since 0.2.0
  */
-export const novograd = (learningRate: ScalarOrSchedule, opts: NovogradOptions = {}): GradientTransformation<readonly [ScaleByNovogradState, LearningRateState]> =>
+export const novograd = (
+  learningRate: ScalarOrSchedule,
+  opts: NovogradOptions = {},
+): GradientTransformation<readonly [ScaleByNovogradState, LearningRateState]> =>
   chain(scaleByNovograd(opts), scaleByLearningRate(learningRate))
 
 /**
@@ -816,7 +970,10 @@ export const novograd = (learningRate: ScalarOrSchedule, opts: NovogradOptions =
  * @category optimizers
  * @since 0.2.0
  */
-export const sm3 = (learningRate: number, momentumDecay = 0.9): GradientTransformation<readonly [ScaleBySm3State, EmptyState]> =>
+export const sm3 = (
+  learningRate: number,
+  momentumDecay = 0.9,
+): GradientTransformation<readonly [ScaleBySm3State, EmptyState]> =>
   chain(scaleBySm3({ b1: momentumDecay }), scale(-checkNumber(learningRate, 'learningRate', 'sm3')))
 
 /**
@@ -826,7 +983,10 @@ export const sm3 = (learningRate: number, momentumDecay = 0.9): GradientTransfor
  * @category optimizers
  * @since 0.2.0
  */
-export const fromage = (learningRate: number, minNorm = 1e-6): GradientTransformation<readonly [EmptyState, EmptyState, EmptyState]> => {
+export const fromage = (
+  learningRate: number,
+  minNorm = 1e-6,
+): GradientTransformation<readonly [EmptyState, EmptyState, EmptyState]> => {
   const lr = checkNumber(learningRate, 'learningRate', 'fromage', { min: 0 })
   const mult = 1 / Math.sqrt(1 + lr * lr)
   return chain(scaleByTrustRatio({ minNorm }), scale(-lr * mult), addDecayedWeights(mult - 1))
@@ -867,7 +1027,12 @@ export const clipByBlockRmsT = (threshold: number): GradientTransformation<Empty
   const op = 'clipByBlockRms'
   const d = checkNumber(threshold, 'threshold', op, { min: 0 })
   if (d === 0) throw new PurediffError('ValueError', 'threshold must be positive', { op })
-  return stateless((g) => multiMap(op, [g], 1, ([x]) => [div(x as TensorLike, maximum(1, div(sqrt(mean(square(x as TensorLike))), d)))])[0] as typeof g)
+  return stateless(
+    (g) =>
+      multiMap(op, [g], 1, ([x]) => [
+        div(x as TensorLike, maximum(1, div(sqrt(mean(square(x as TensorLike))), d))),
+      ])[0] as typeof g,
+  )
 }
 
 /** State of `ema`: count and the running average of the updates. @category model @since 0.2.0 */

@@ -40,16 +40,26 @@ import type { Schedule } from './schedules.js'
 // -------------------------------------------------------------------------------------
 
 /** A per-leaf choice: a function of the key path and leaf, or a (prefix) tree of values. @category model @since 0.2.0 */
-export type LeafSpec<V> = ((path: string, leaf: Leaf) => V) | V | { readonly [key: string]: LeafSpec<V> } | ReadonlyArray<LeafSpec<V>>
+export type LeafSpec<V> =
+  ((path: string, leaf: Leaf) => V) | V | { readonly [key: string]: LeafSpec<V> } | ReadonlyArray<LeafSpec<V>>
 
 /** State of `masked`: the inner state. @category model @since 0.2.0 */
 export type MaskedState<S> = { readonly inner: S }
 /** State of `multiTransform`: one inner state per label. @category model @since 0.2.0 */
 export type MultiTransformState = { readonly inner: Readonly<Record<string, unknown>> }
 /** State of `injectHyperparams`. @category model @since 0.2.0 */
-export type InjectHyperparamsState<S> = { readonly count: number; readonly hyperparams: Readonly<Record<string, number>>; readonly inner: S }
+export type InjectHyperparamsState<S> = {
+  readonly count: number
+  readonly hyperparams: Readonly<Record<string, number>>
+  readonly inner: S
+}
 /** State of `multiSteps`. @category model @since 0.2.0 */
-export type MultiStepsState<S> = { readonly miniStep: number; readonly gradientStep: number; readonly acc: Tree; readonly inner: S }
+export type MultiStepsState<S> = {
+  readonly miniStep: number
+  readonly gradientStep: number
+  readonly acc: Tree
+  readonly inner: S
+}
 /** State of `applyIfFinite`. @category model @since 0.2.0 */
 export type ApplyIfFiniteState<S> = {
   readonly notFiniteCount: number
@@ -65,15 +75,25 @@ export type ParamEmaState<S> = { readonly inner: S; readonly count: number; read
 // -------------------------------------------------------------------------------------
 
 const isTransformation = (t: unknown): t is GradientTransformation<unknown> =>
-  t !== null && typeof t === 'object' && typeof (t as { init?: unknown }).init === 'function' && typeof (t as { update?: unknown }).update === 'function'
+  t !== null &&
+  typeof t === 'object' &&
+  typeof (t as { init?: unknown }).init === 'function' &&
+  typeof (t as { update?: unknown }).update === 'function'
 
 const checkTransformation = (t: unknown, name: string, op: string): GradientTransformation<unknown> => {
-  if (!isTransformation(t)) throw new PurediffError('ValueError', `${name} is not a gradient transformation ({ init, update })`, { op })
+  if (!isTransformation(t))
+    throw new PurediffError('ValueError', `${name} is not a gradient transformation ({ init, update })`, { op })
   return t
 }
 
 /** The value of a leaf spec at each leaf of `tree`, in flatten order. */
-const resolveSpec = <V>(spec: LeafSpec<V>, tree: unknown, isValue: (x: unknown) => x is V, what: string, op: string): V[] => {
+const resolveSpec = <V>(
+  spec: LeafSpec<V>,
+  tree: unknown,
+  isValue: (x: unknown) => x is V,
+  what: string,
+  op: string,
+): V[] => {
   const [leaves, def] = flatten(tree, op)
   const paths = keyPaths(def)
   if (typeof spec === 'function') {
@@ -96,12 +116,19 @@ const resolveSpec = <V>(spec: LeafSpec<V>, tree: unknown, isValue: (x: unknown) 
     }
     if (d.kind === 'record' && s !== null && typeof s === 'object' && !Array.isArray(s)) {
       d.keys.forEach((k, i) => {
-        if (!(k in s)) throw new PurediffError('TreeError', `the ${what} has no entry for this key`, { op, path: path === '' ? k : `${path}.${k}` })
+        if (!(k in s))
+          throw new PurediffError('TreeError', `the ${what} has no entry for this key`, {
+            op,
+            path: path === '' ? k : `${path}.${k}`,
+          })
         go((s as Record<string, unknown>)[k], d.children[i] as typeof def, path === '' ? k : `${path}.${k}`)
       })
       return
     }
-    throw new PurediffError('TreeError', `the ${what} does not match the params' structure here`, { op, path: path === '' ? '<root>' : path })
+    throw new PurediffError('TreeError', `the ${what} does not match the params' structure here`, {
+      op,
+      path: path === '' ? '<root>' : path,
+    })
   }
   go(spec, def, '')
   return out
@@ -122,7 +149,8 @@ const countOf = (state: unknown, key: string, op: string): number => {
 }
 
 /** Leaves at the given indices, as a frozen array. */
-const pick = (leaves: ReadonlyArray<Leaf>, idx: ReadonlyArray<number>): ReadonlyArray<Leaf> => Object.freeze(idx.map((i) => leaves[i] as Leaf))
+const pick = (leaves: ReadonlyArray<Leaf>, idx: ReadonlyArray<number>): ReadonlyArray<Leaf> =>
+  Object.freeze(idx.map((i) => leaves[i] as Leaf))
 
 // -------------------------------------------------------------------------------------
 // combinators
@@ -138,13 +166,17 @@ const pick = (leaves: ReadonlyArray<Leaf>, idx: ReadonlyArray<number>): Readonly
  * @category combinators
  * @since 0.2.0
  */
-export const masked = <S>(inner: GradientTransformation<S>, mask: LeafSpec<boolean>): GradientTransformation<MaskedState<S>> => {
+export const masked = <S>(
+  inner: GradientTransformation<S>,
+  mask: LeafSpec<boolean>,
+): GradientTransformation<MaskedState<S>> => {
   const op = 'masked'
   checkTransformation(inner, 'inner', op)
   const selected = (tree: unknown): number[] =>
     resolveSpec(mask, tree, isBool, 'mask', op).flatMap((m, i) => (m ? [i] : []))
   return Object.freeze({
-    init: <P>(params: P): MaskedState<S> => Object.freeze({ inner: inner.init(pick(flatten(params, op)[0], selected(params))) }),
+    init: <P>(params: P): MaskedState<S> =>
+      Object.freeze({ inner: inner.init(pick(flatten(params, op)[0], selected(params))) }),
     update: <P>(grads: P, state: MaskedState<S>, params?: P): readonly [P, MaskedState<S>] => {
       const [gl, def] = flatten(grads, op)
       const idx = selected(params ?? grads)
@@ -178,7 +210,11 @@ export const multiTransform = (
     const out: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]))
     ls.forEach((l, i) => {
       const g = out[l]
-      if (g === undefined) throw new PurediffError('ValueError', `label '${l}' names no transformation (have ${names.join(', ')})`, { op, path: keyPaths(flatten(tree, op)[1])[i] as string })
+      if (g === undefined)
+        throw new PurediffError('ValueError', `label '${l}' names no transformation (have ${names.join(', ')})`, {
+          op,
+          path: keyPaths(flatten(tree, op)[1])[i] as string,
+        })
       g.push(i)
     })
     return out
@@ -187,7 +223,13 @@ export const multiTransform = (
     init: <P>(params: P): MultiTransformState => {
       const [pl] = flatten(params, op)
       const gs = groups(params)
-      return Object.freeze({ inner: Object.freeze(Object.fromEntries(names.map((n) => [n, (transforms[n] as GradientTransformation<unknown>).init(pick(pl, gs[n] as number[]))]))) })
+      return Object.freeze({
+        inner: Object.freeze(
+          Object.fromEntries(
+            names.map((n) => [n, (transforms[n] as GradientTransformation<unknown>).init(pick(pl, gs[n] as number[]))]),
+          ),
+        ),
+      })
     },
     update: <P>(grads: P, state: MultiTransformState, params?: P): readonly [P, MultiTransformState] => {
       const [gl, def] = flatten(grads, op)
@@ -197,7 +239,11 @@ export const multiTransform = (
       const next: Record<string, unknown> = {}
       for (const n of names) {
         const idx = gs[n] as number[]
-        const [u, s] = (transforms[n] as GradientTransformation<unknown>).update(pick(gl, idx), state.inner[n], pl === undefined ? undefined : pick(pl, idx))
+        const [u, s] = (transforms[n] as GradientTransformation<unknown>).update(
+          pick(gl, idx),
+          state.inner[n],
+          pl === undefined ? undefined : pick(pl, idx),
+        )
         ;(u as ReadonlyArray<Leaf>).forEach((l, j) => (out[idx[j] as number] = l))
         next[n] = s
       }
@@ -221,7 +267,8 @@ export const injectHyperparams =
   <H extends Readonly<Record<string, number>>, S>(factory: (h: H) => GradientTransformation<S>) =>
   (hyperparams: { readonly [K in keyof H]: number | Schedule }): GradientTransformation<InjectHyperparamsState<S>> => {
     const op = 'injectHyperparams'
-    if (typeof factory !== 'function') throw new PurediffError('ValueError', 'expected a factory (hyperparams) => transformation', { op })
+    if (typeof factory !== 'function')
+      throw new PurediffError('ValueError', 'expected a factory (hyperparams) => transformation', { op })
     const keys = Object.keys(hyperparams).sort()
     const valuesAt = (count: number, stored: Readonly<Record<string, number>> | null): H => {
       const out: Record<string, number> = {}
@@ -235,7 +282,11 @@ export const injectHyperparams =
     return Object.freeze({
       init: <P>(params: P): InjectHyperparamsState<S> => {
         const h = valuesAt(0, null)
-        return Object.freeze({ count: 0, hyperparams: h, inner: checkTransformation(factory(h), 'the factory\'s result', op).init(params) as S })
+        return Object.freeze({
+          count: 0,
+          hyperparams: h,
+          inner: checkTransformation(factory(h), "the factory's result", op).init(params) as S,
+        })
       },
       update: <P>(grads: P, state: InjectHyperparamsState<S>, params?: P): readonly [P, InjectHyperparamsState<S>] => {
         const count = countOf(state, 'count', op)
@@ -256,10 +307,14 @@ export const injectHyperparams =
  * @category combinators
  * @since 0.2.0
  */
-export const multiSteps = <S>(inner: GradientTransformation<S>, everyK: number): GradientTransformation<MultiStepsState<S>> => {
+export const multiSteps = <S>(
+  inner: GradientTransformation<S>,
+  everyK: number,
+): GradientTransformation<MultiStepsState<S>> => {
   const op = 'multiSteps'
   checkTransformation(inner, 'inner', op)
-  if (!Number.isInteger(everyK) || everyK < 1) throw new PurediffError('ValueError', `everyK must be a positive integer, got ${String(everyK)}`, { op })
+  if (!Number.isInteger(everyK) || everyK < 1)
+    throw new PurediffError('ValueError', `everyK must be a positive integer, got ${String(everyK)}`, { op })
   return Object.freeze({
     init: <P>(params: P): MultiStepsState<S> =>
       Object.freeze({ miniStep: 0, gradientStep: 0, acc: zerosLike(params) as Tree, inner: inner.init(params) }),
@@ -268,7 +323,10 @@ export const multiSteps = <S>(inner: GradientTransformation<S>, everyK: number):
       const gstep = countOf(state, 'gradientStep', op)
       const [acc] = multiMap(op, [grads, state.acc], 1, ([g, a]) => [add(a as TensorLike, g as TensorLike)])
       if (mini + 1 < everyK) {
-        return result(zerosLike(grads), Object.freeze({ miniStep: mini + 1, gradientStep: gstep, acc: acc as Tree, inner: state.inner }))
+        return result(
+          zerosLike(grads),
+          Object.freeze({ miniStep: mini + 1, gradientStep: gstep, acc: acc as Tree, inner: state.inner }),
+        )
       }
       const [avg] = multiMap(op, [acc], 1, ([a]) => [mul(a as TensorLike, 1 / everyK)])
       const [u, s] = inner.update(avg as P, state.inner, params)
@@ -280,7 +338,12 @@ export const multiSteps = <S>(inner: GradientTransformation<S>, everyK: number):
 const allFinite = (tree: unknown, op: string): boolean =>
   flatten(tree, op)[0].every((l) => {
     if (typeof l === 'number') return Number.isFinite(l)
-    if (!(l instanceof ConcreteTensor)) throw new PurediffError('ValueError', 'needs concrete updates to test them for finiteness (not inside a transform)', { op })
+    if (!(l instanceof ConcreteTensor))
+      throw new PurediffError(
+        'ValueError',
+        'needs concrete updates to test them for finiteness (not inside a transform)',
+        { op },
+      )
     const f = isFiniteOp(l)
     return (f as ConcreteTensor).toTypedArray().every((v) => v !== 0)
   })
@@ -295,7 +358,10 @@ const allFinite = (tree: unknown, op: string): boolean =>
  * @category combinators
  * @since 0.2.0
  */
-export const applyIfFinite = <S>(inner: GradientTransformation<S>, maxConsecutiveErrors: number): GradientTransformation<ApplyIfFiniteState<S>> => {
+export const applyIfFinite = <S>(
+  inner: GradientTransformation<S>,
+  maxConsecutiveErrors: number,
+): GradientTransformation<ApplyIfFiniteState<S>> => {
   const op = 'applyIfFinite'
   checkTransformation(inner, 'inner', op)
   checkNumber(maxConsecutiveErrors, 'maxConsecutiveErrors', op, { min: 0 })
@@ -308,7 +374,15 @@ export const applyIfFinite = <S>(inner: GradientTransformation<S>, maxConsecutiv
       const run = finite ? 0 : countOf(state, 'notFiniteCount', op) + 1
       const total = countOf(state, 'totalNotFinite', op) + (finite ? 0 : 1)
       const apply = finite || run > maxConsecutiveErrors
-      return result(apply ? u : zerosLike(grads), Object.freeze({ notFiniteCount: run, lastFinite: finite, totalNotFinite: total, inner: apply ? s : state.inner }))
+      return result(
+        apply ? u : zerosLike(grads),
+        Object.freeze({
+          notFiniteCount: run,
+          lastFinite: finite,
+          totalNotFinite: total,
+          inner: apply ? s : state.inner,
+        }),
+      )
     },
   })
 }
@@ -321,7 +395,8 @@ export const applyIfFinite = <S>(inner: GradientTransformation<S>, maxConsecutiv
  * @category combinators
  * @since 0.2.0
  */
-export const ema = (decay: number, opts: { readonly debias?: boolean } = {}): GradientTransformation<EmaState> => emaT(decay, opts.debias ?? true)
+export const ema = (decay: number, opts: { readonly debias?: boolean } = {}): GradientTransformation<EmaState> =>
+  emaT(decay, opts.debias ?? true)
 
 /**
  * Parameter averaging (Polyak–Ruppert, exponential): `inner`'s updates unchanged, and in the
@@ -334,14 +409,19 @@ export const ema = (decay: number, opts: { readonly debias?: boolean } = {}): Gr
  * @category combinators
  * @since 0.2.0
  */
-export const paramEma = <S>(inner: GradientTransformation<S>, decay: number): GradientTransformation<ParamEmaState<S>> => {
+export const paramEma = <S>(
+  inner: GradientTransformation<S>,
+  decay: number,
+): GradientTransformation<ParamEmaState<S>> => {
   const op = 'paramEma'
   checkTransformation(inner, 'inner', op)
   const b = checkNumber(decay, 'decay', op, { min: 0, max: 1 })
   return Object.freeze({
-    init: <P>(params: P): ParamEmaState<S> => Object.freeze({ inner: inner.init(params), count: 0, ema: params as Tree }),
+    init: <P>(params: P): ParamEmaState<S> =>
+      Object.freeze({ inner: inner.init(params), count: 0, ema: params as Tree }),
     update: <P>(grads: P, state: ParamEmaState<S>, params?: P): readonly [P, ParamEmaState<S>] => {
-      if (params === undefined) throw new PurediffError('ValueError', 'needs the params: call update(grads, state, params)', { op })
+      if (params === undefined)
+        throw new PurediffError('ValueError', 'needs the params: call update(grads, state, params)', { op })
       const [u, s] = inner.update(grads, state.inner, params)
       const [avg] = multiMap(op, [state.ema, params, u], 1, ([m, p, du]) => [
         add(mul(b, m as TensorLike), mul(1 - b, add(p as TensorLike, du as TensorLike))),
@@ -371,9 +451,19 @@ export const clipByBlockRms = (threshold: number): GradientTransformation<EmptyS
  * @since 0.2.0
  */
 export const centralize = (): GradientTransformation<EmptyState> =>
-  stateless((g) =>
-    multiMap('centralize', [g], 1, ([x]) => {
-      if (!(x instanceof Tensor) || x.rank < 2) return [x as TensorLike]
-      return [sub(x, mean(x, Array.from({ length: x.rank - 1 }, (_, i) => i + 1), true))]
-    })[0] as typeof g,
+  stateless(
+    (g) =>
+      multiMap('centralize', [g], 1, ([x]) => {
+        if (!(x instanceof Tensor) || x.rank < 2) return [x as TensorLike]
+        return [
+          sub(
+            x,
+            mean(
+              x,
+              Array.from({ length: x.rank - 1 }, (_, i) => i + 1),
+              true,
+            ),
+          ),
+        ]
+      })[0] as typeof g,
   )

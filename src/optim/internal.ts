@@ -99,10 +99,9 @@ export const result = <P, S>(updates: P, state: S): readonly [P, S] => Object.fr
 /**
  * A stateless transformation from a leafwise map of the gradients.
  */
-export const stateless = (
-  update: <P>(grads: P, params: P | undefined) => P,
-): Stateless =>
+export const stateless = (update: <P>(grads: P, params: P | undefined) => P): Stateless =>
   Object.freeze({
     init: <P>(_params: P): EmptyState => EMPTY,
-    update: <P>(grads: P, state: EmptyState, params?: P): readonly [P, EmptyState] => result(update(grads, params), state),
+    update: <P>(grads: P, state: EmptyState, params?: P): readonly [P, EmptyState] =>
+      result(update(grads, params), state),
   })

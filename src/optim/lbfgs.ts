@@ -66,13 +66,19 @@ export interface LbfgsOptions {
 // utils
 // -------------------------------------------------------------------------------------
 
-type Layout = { readonly def: ReturnType<typeof flatten>[1]; readonly shapes: ReadonlyArray<ReadonlyArray<number> | null>; readonly dtypes: ReadonlyArray<DType>; readonly n: number }
+type Layout = {
+  readonly def: ReturnType<typeof flatten>[1]
+  readonly shapes: ReadonlyArray<ReadonlyArray<number> | null>
+  readonly dtypes: ReadonlyArray<DType>
+  readonly n: number
+}
 
 const toVector = (tree: unknown, op: string): [Float64Array, Layout] => {
   const [leaves, def] = flatten(tree, op)
   const parts: ArrayLike<number>[] = leaves.map((l) => {
     if (typeof l === 'number') return [l]
-    if (!(l instanceof ConcreteTensor)) throw new PurediffError('ValueError', 'needs concrete params and gradients (not inside a transform)', { op })
+    if (!(l instanceof ConcreteTensor))
+      throw new PurediffError('ValueError', 'needs concrete params and gradients (not inside a transform)', { op })
     return l.toTypedArray()
   })
   const n = parts.reduce((s, p) => s + p.length, 0)
@@ -82,7 +88,15 @@ const toVector = (tree: unknown, op: string): [Float64Array, Layout] => {
     for (let i = 0; i < p.length; i++) v[at + i] = p[i] as number
     at += p.length
   }
-  return [v, { def, shapes: leaves.map((l) => (typeof l === 'number' ? null : l.shape)), dtypes: leaves.map((l) => (l instanceof Tensor ? l.dtype : 'float64')), n }]
+  return [
+    v,
+    {
+      def,
+      shapes: leaves.map((l) => (typeof l === 'number' ? null : l.shape)),
+      dtypes: leaves.map((l) => (l instanceof Tensor ? l.dtype : 'float64')),
+      n,
+    },
+  ]
 }
 
 const fromVector = <P>(v: Float64Array, layout: Layout): P => {
@@ -134,13 +148,21 @@ const cubicMin = (a: number, fa: number, da: number, b: number, fb: number, db: 
  * @category optimizers
  * @since 0.2.0
  */
-export const lbfgs = <P>(objective: (params: P) => TensorLike, opts: LbfgsOptions = {}): GradientTransformation<LbfgsState> => {
+export const lbfgs = <P>(
+  objective: (params: P) => TensorLike,
+  opts: LbfgsOptions = {},
+): GradientTransformation<LbfgsState> => {
   const op = 'lbfgs'
-  if (typeof objective !== 'function') throw new PurediffError('ValueError', 'expected the objective, a function of the params', { op })
+  if (typeof objective !== 'function')
+    throw new PurediffError('ValueError', 'expected the objective, a function of the params', { op })
   const m = opts.memorySize ?? 10
-  if (!Number.isInteger(m) || m < 1) throw new PurediffError('ValueError', `memorySize must be a positive integer, got ${String(m)}`, { op })
+  if (!Number.isInteger(m) || m < 1)
+    throw new PurediffError('ValueError', `memorySize must be a positive integer, got ${String(m)}`, { op })
   const maxSteps = opts.maxLinesearchSteps ?? 20
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new PurediffError('ValueError', `maxLinesearchSteps must be a positive integer, got ${String(maxSteps)}`, { op })
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    throw new PurediffError('ValueError', `maxLinesearchSteps must be a positive integer, got ${String(maxSteps)}`, {
+      op,
+    })
   const c1 = checkNumber(opts.c1 ?? 1e-4, 'c1', op, { min: 0, max: 1 })
   const c2 = checkNumber(opts.c2 ?? 0.9, 'c2', op, { min: c1, max: 1 })
   const scaleInit = opts.scaleInitPrecond ?? true
@@ -148,9 +170,19 @@ export const lbfgs = <P>(objective: (params: P) => TensorLike, opts: LbfgsOption
 
   return Object.freeze({
     init: <Q>(_params: Q): LbfgsState =>
-      Object.freeze({ count: 0, s: Object.freeze([]), y: Object.freeze([]), prevGrad: null, prevUpdate: null, stepSize: 0, linesearchOk: true, evaluations: 0 }),
+      Object.freeze({
+        count: 0,
+        s: Object.freeze([]),
+        y: Object.freeze([]),
+        prevGrad: null,
+        prevUpdate: null,
+        stepSize: 0,
+        linesearchOk: true,
+        evaluations: 0,
+      }),
     update: <Q>(grads: Q, state: LbfgsState, params?: Q): readonly [Q, LbfgsState] => {
-      if (params === undefined) throw new PurediffError('ValueError', 'needs the params: call update(grads, state, params)', { op })
+      if (params === undefined)
+        throw new PurediffError('ValueError', 'needs the params: call update(grads, state, params)', { op })
       const [g, layout] = toVector(grads, op)
       const [x] = toVector(params, op)
       if (x.length !== g.length) throw new PurediffError('TreeError', 'params and gradients differ in size', { op })
@@ -193,7 +225,11 @@ export const lbfgs = <P>(objective: (params: P) => TensorLike, opts: LbfgsOption
         for (let j = 0; j < n; j++) q[j] = (q[j] as number) - a * (yi[j] as number)
       }
       const newest = k - 1
-      const gamma = scaleInit && k > 0 ? dotV(S[newest] as Float64Array, Y[newest] as Float64Array) / dotV(Y[newest] as Float64Array, Y[newest] as Float64Array) : 1
+      const gamma =
+        scaleInit && k > 0
+          ? dotV(S[newest] as Float64Array, Y[newest] as Float64Array) /
+            dotV(Y[newest] as Float64Array, Y[newest] as Float64Array)
+          : 1
       const r = q.map((v) => gamma * v)
       for (let i = 0; i < k; i++) {
         const b = (rhos[i] as number) * dotV(Y[i] as Float64Array, r)

@@ -17,7 +17,12 @@ import type { EmptyState, GradientTransformation } from './GradientTransformatio
 import { chain } from './GradientTransformation.js'
 import type { ScalarOrSchedule } from './schedules.js'
 import type {
-  AdamOptions, ScaleByAdamState, ScaleByRmsState, ScaleByRssState, ScaleByScheduleState, TraceState,
+  AdamOptions,
+  ScaleByAdamState,
+  ScaleByRmsState,
+  ScaleByRssState,
+  ScaleByScheduleState,
+  TraceState,
 } from './transforms.js'
 import { addDecayedWeights, scaleByAdam, scaleByLearningRate, scaleByRms, scaleByRss, trace } from './transforms.js'
 

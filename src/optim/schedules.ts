@@ -269,7 +269,8 @@ export interface SgdrCycle extends WarmupCosineDecayOptions {
  */
 export const sgdr = (cycles: ReadonlyArray<SgdrCycle>): Schedule => {
   const op = 'sgdr'
-  if (!Array.isArray(cycles) || cycles.length === 0) throw new PurediffError('ValueError', 'expected a non-empty array of cycles', { op })
+  if (!Array.isArray(cycles) || cycles.length === 0)
+    throw new PurediffError('ValueError', 'expected a non-empty array of cycles', { op })
   const parts = cycles.map((c) => {
     const { initValue, peakValue, warmupSteps, decaySteps, ...rest } = c
     return warmupCosineDecay(initValue, peakValue, warmupSteps, decaySteps, rest)

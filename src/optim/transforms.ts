@@ -102,7 +102,8 @@ export const scale = (s: number): GradientTransformation<EmptyState> => {
  */
 export const scaleBySchedule = (schedule: Schedule): GradientTransformation<ScaleByScheduleState> => {
   const op = 'scaleBySchedule'
-  if (typeof schedule !== 'function') throw new PurediffError('ValueError', 'expected a schedule (step) => number', { op })
+  if (typeof schedule !== 'function')
+    throw new PurediffError('ValueError', 'expected a schedule (step) => number', { op })
   return Object.freeze({
     init: <P>(_params: P): ScaleByScheduleState => Object.freeze({ count: 0 }),
     update: <P>(grads: P, state: ScaleByScheduleState): readonly [P, ScaleByScheduleState] => {
@@ -120,8 +121,12 @@ export const scaleBySchedule = (schedule: Schedule): GradientTransformation<Scal
  */
 export function scaleByLearningRate(learningRate: number): GradientTransformation<EmptyState>
 export function scaleByLearningRate(learningRate: Schedule): GradientTransformation<ScaleByScheduleState>
-export function scaleByLearningRate(learningRate: ScalarOrSchedule): GradientTransformation<EmptyState | ScaleByScheduleState>
-export function scaleByLearningRate(learningRate: ScalarOrSchedule): GradientTransformation<EmptyState | ScaleByScheduleState> {
+export function scaleByLearningRate(
+  learningRate: ScalarOrSchedule,
+): GradientTransformation<EmptyState | ScaleByScheduleState>
+export function scaleByLearningRate(
+  learningRate: ScalarOrSchedule,
+): GradientTransformation<EmptyState | ScaleByScheduleState> {
   const lr = checkSchedule(learningRate, 'the learning rate', 'scaleByLearningRate')
   if (typeof lr === 'number') return scale(-lr) as GradientTransformation<EmptyState | ScaleByScheduleState>
   return scaleBySchedule((step) => -lr(step)) as GradientTransformation<EmptyState | ScaleByScheduleState>

@@ -37,7 +37,8 @@ const sortPermImpl = ([x]: ReadonlyArray<ConcreteTensor>, { descending }: SortPe
 // vmap: the batch axis moves to the front (the permutation is along the last logical axis).
 const batchFirst: BatchRule<SortPermParams> = ([x], [d], p, R, self) => {
   const dd = d as number
-  const xf = dd === 0 ? x! : R.transpose(x!, [dd, ...Array.from({ length: x!.rank }, (_, i) => i).filter((i) => i !== dd)])
+  const xf =
+    dd === 0 ? x! : R.transpose(x!, [dd, ...Array.from({ length: x!.rank }, (_, i) => i).filter((i) => i !== dd)])
   // a batch of scalars: each is a one-element row (permutation 0)
   if (xf.rank === 1) return [R.reshape(self([R.reshape(xf, [...xf.shape, 1])], p), xf.shape), 0]
   return [self([xf], p), 0]

@@ -16,7 +16,15 @@
  *
  * Purity: `impl` allocates its output and never writes its inputs.
  */
-import { choleskyKernel, detSignKernel, eighKernel, logAbsDetKernel, qrKernel, solveKernel, triangularSolveKernel } from '../kernels/linalg.js'
+import {
+  choleskyKernel,
+  detSignKernel,
+  eighKernel,
+  logAbsDetKernel,
+  qrKernel,
+  solveKernel,
+  triangularSolveKernel,
+} from '../kernels/linalg.js'
 import type { ConcreteTensor, DType, Tensor } from '../tensor/Tensor.js'
 import { dataOf, fromData, wrap } from '../tensor/Tensor.js'
 import type { BatchRule, DomainCase, Primitive, RuleOps } from './types.js'
@@ -52,7 +60,31 @@ export const mask = (n: number, kind: MaskKind, dtype: DType): Tensor => {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       m[i * n + j] =
-        kind === 'lower' ? (j <= i ? 1 : 0) : kind === 'upper' ? (j >= i ? 1 : 0) : kind === 'phi' ? (j < i ? 1 : j === i ? 0.5 : 0) : kind === 'off' ? (j === i ? 0 : 1) : kind === 'strictLower' ? (j < i ? 1 : 0) : j === i ? 1 : 0
+        kind === 'lower'
+          ? j <= i
+            ? 1
+            : 0
+          : kind === 'upper'
+            ? j >= i
+              ? 1
+              : 0
+            : kind === 'phi'
+              ? j < i
+                ? 1
+                : j === i
+                  ? 0.5
+                  : 0
+              : kind === 'off'
+                ? j === i
+                  ? 0
+                  : 1
+                : kind === 'strictLower'
+                  ? j < i
+                    ? 1
+                    : 0
+                  : j === i
+                    ? 1
+                    : 0
     }
   }
   return fromData(m, [n, n], dtype)
@@ -152,7 +184,11 @@ export const cholesky: Primitive<NoParams> = {
   batch: leadingBatch,
   domain: {
     ranges: [[-1, 1]],
-    cases: [{ shapes: [[1, 1]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 3, 3]], params: none }],
+    cases: [
+      { shapes: [[1, 1]], params: none },
+      { shapes: [[3, 3]], params: none },
+      { shapes: [[2, 3, 3]], params: none },
+    ],
     point: ([b], c) => [perMatrix(b!, nOf(c, 0), (m) => spd(m, nOf(c, 0)))],
   },
   kinks: 'defined on symmetric positive definite matrices; elsewhere the factor is NaN',
@@ -197,12 +233,39 @@ export const triangularSolve: Primitive<TriangularSolveParams> = {
   ],
   batch: leadingBatch,
   domain: {
-    ranges: [[-1, 1], [-2, 2]],
+    ranges: [
+      [-1, 1],
+      [-2, 2],
+    ],
     cases: [
-      { shapes: [[3, 3], [3, 2]], params: { lower: true, transposeA: false } },
-      { shapes: [[3, 3], [3, 2]], params: { lower: true, transposeA: true } },
-      { shapes: [[3, 3], [3, 1]], params: { lower: false, transposeA: false } },
-      { shapes: [[2, 3, 3], [2, 3, 2]], params: { lower: false, transposeA: true } },
+      {
+        shapes: [
+          [3, 3],
+          [3, 2],
+        ],
+        params: { lower: true, transposeA: false },
+      },
+      {
+        shapes: [
+          [3, 3],
+          [3, 2],
+        ],
+        params: { lower: true, transposeA: true },
+      },
+      {
+        shapes: [
+          [3, 3],
+          [3, 1],
+        ],
+        params: { lower: false, transposeA: false },
+      },
+      {
+        shapes: [
+          [2, 3, 3],
+          [2, 3, 2],
+        ],
+        params: { lower: false, transposeA: true },
+      },
     ],
     point: ([t, b], c) => [perMatrix(t!, nOf(c, 0), (m) => firmDiagonal(m, nOf(c, 0))), b!],
   },
@@ -219,21 +282,39 @@ export const solve: Primitive<NoParams> = {
     const [batch, n] = dims(a!)
     return wrap(solveKernel(dataOf(a!), dataOf(b!), batch, n, lastOf(b!), a!.dtype), b!.shape)
   },
-  jvp: [
-    (aDot, [a], y, _p, R) => R.neg(R.solve(a!, R.matmul(aDot, y))),
-    (bDot, [a], _y, _p, R) => R.solve(a!, bDot),
-  ],
+  jvp: [(aDot, [a], y, _p, R) => R.neg(R.solve(a!, R.matmul(aDot, y))), (bDot, [a], _y, _p, R) => R.solve(a!, bDot)],
   vjp: [
     (yBar, [a], y, _p, R) => R.neg(R.matmul(R.solve(mT(a!, R), yBar), mT(y, R))),
     (yBar, [a], _y, _p, R) => R.solve(mT(a!, R), yBar),
   ],
   batch: leadingBatch,
   domain: {
-    ranges: [[-1, 1], [-2, 2]],
+    ranges: [
+      [-1, 1],
+      [-2, 2],
+    ],
     cases: [
-      { shapes: [[1, 1], [1, 2]], params: none },
-      { shapes: [[3, 3], [3, 2]], params: none },
-      { shapes: [[2, 3, 3], [2, 3, 1]], params: none },
+      {
+        shapes: [
+          [1, 1],
+          [1, 2],
+        ],
+        params: none,
+      },
+      {
+        shapes: [
+          [3, 3],
+          [3, 2],
+        ],
+        params: none,
+      },
+      {
+        shapes: [
+          [2, 3, 3],
+          [2, 3, 1],
+        ],
+        params: none,
+      },
     ],
     point: ([a, b], c) => [perMatrix(a!, nOf(c, 0), (m) => dominant(m, nOf(c, 0))), b!],
   },
@@ -271,7 +352,11 @@ export const logAbsDet: Primitive<NoParams> = {
   batch: leadingBatch,
   domain: {
     ranges: [[-1, 1]],
-    cases: [{ shapes: [[1, 1]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 2, 2]], params: none }],
+    cases: [
+      { shapes: [[1, 1]], params: none },
+      { shapes: [[3, 3]], params: none },
+      { shapes: [[2, 2, 2]], params: none },
+    ],
     point: ([a], c) => [perMatrix(a!, nOf(c, 0), (m) => dominant(m, nOf(c, 0)))],
   },
   kinks: 'defined on invertible matrices; a singular one gives −∞ and a NaN derivative',
@@ -329,7 +414,14 @@ export const eigh: Primitive<NoParams> = {
   name: 'eigh',
   arity: 1,
   // packed [..., n + 1, n]: w in row 0, V below
-  abstract: ([a]) => ({ shape: [...a!.shape.slice(0, -2), (a!.shape[a!.shape.length - 1] as number) + 1, a!.shape[a!.shape.length - 1] as number], dtype: a!.dtype }),
+  abstract: ([a]) => ({
+    shape: [
+      ...a!.shape.slice(0, -2),
+      (a!.shape[a!.shape.length - 1] as number) + 1,
+      a!.shape[a!.shape.length - 1] as number,
+    ],
+    dtype: a!.dtype,
+  }),
   impl: ([a]) => {
     const [batch, n, batchShape] = dims(a!)
     return wrap(eighKernel(dataOf(a!), batch, n, a!.dtype), [...batchShape, n + 1, n])
@@ -357,7 +449,11 @@ export const eigh: Primitive<NoParams> = {
   batch: leadingBatch,
   domain: {
     ranges: [[-0.5, 0.5]],
-    cases: [{ shapes: [[1, 1]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 2, 2]], params: none }],
+    cases: [
+      { shapes: [[1, 1]], params: none },
+      { shapes: [[3, 3]], params: none },
+      { shapes: [[2, 2, 2]], params: none },
+    ],
     // sym(B) + diag(0, 4, 8, ...): by Weyl's inequality the eigenvalues stay ≥ 1 apart
     point: ([b], c) => [perMatrix(b!, nOf(c, 0), (m) => spread(m, nOf(c, 0)))],
   },
@@ -428,13 +524,18 @@ export const qr: Primitive<NoParams> = {
   batch: leadingBatch,
   domain: {
     ranges: [[-1, 1]],
-    cases: [{ shapes: [[3, 2]], params: none }, { shapes: [[3, 3]], params: none }, { shapes: [[2, 4, 2]], params: none }],
+    cases: [
+      { shapes: [[3, 2]], params: none },
+      { shapes: [[3, 3]], params: none },
+      { shapes: [[2, 4, 2]], params: none },
+    ],
     // A + 3·[I; 0]: full column rank, R's diagonal far from 0
     point: ([a], c) => {
       const s = c.shapes[0] as ReadonlyArray<number>
       const [m, n] = [s[s.length - 2] as number, s[s.length - 1] as number]
       const out = a!.slice()
-      for (let o = 0; o < out.length; o += m * n) for (let i = 0; i < n; i++) out[o + i * n + i] = (out[o + i * n + i] as number) + 3
+      for (let o = 0; o < out.length; o += m * n)
+        for (let i = 0; i < n; i++) out[o + i * n + i] = (out[o + i * n + i] as number) + 3
       return [out]
     },
   },

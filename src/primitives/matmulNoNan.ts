@@ -44,21 +44,41 @@ export const matmulNoNan: Primitive<NoParams> = {
     return wrap(matmulNoNanKernel(dataOf(ac), dataOf(bc), batch, m, k, n, ac.dtype), matmulShape(ac.shape, bc.shape))
   },
   jvp: [(aDot, [, b], _y, _p, R) => R.matmulNoNan(aDot, b!), (bDot, [a], _y, _p, R) => R.matmulNoNan(a!, bDot)],
-  vjp: [(yBar, [, b], _y, _p, R) => R.matmulNoNan(yBar, swapLast(b!, R)), (yBar, [a], _y, _p, R) => R.matmulNoNan(swapLast(a!, R), yBar)],
+  vjp: [
+    (yBar, [, b], _y, _p, R) => R.matmulNoNan(yBar, swapLast(b!, R)),
+    (yBar, [a], _y, _p, R) => R.matmulNoNan(swapLast(a!, R), yBar),
+  ],
   // vmap: both operands batch-first (an unbatched one broadcast along the batch), one batched product
   batch: ([a, b], [da, db], _p, R, self) => {
     const size = da !== null && da !== undefined ? (a!.shape[da] as number) : (b!.shape[db as number] as number)
     const front = (x: Exclude<TensorLike, number>, d: number | null | undefined) =>
       d === null || d === undefined
         ? R.broadcastTo(x, [size, ...x.shape])
-        : d === 0 ? x : R.transpose(x, [d, ...Array.from({ length: x.shape.length }, (_, i) => i).filter((i) => i !== d)])
+        : d === 0
+          ? x
+          : R.transpose(x, [d, ...Array.from({ length: x.shape.length }, (_, i) => i).filter((i) => i !== d)])
     return [self([front(a!, da), front(b!, db)], none), 0]
   },
   domain: {
-    ranges: [[-2, 2], [-2, 2]],
+    ranges: [
+      [-2, 2],
+      [-2, 2],
+    ],
     cases: [
-      { shapes: [[2, 3], [3, 4]], params: none },
-      { shapes: [[2, 2, 3], [2, 3, 1]], params: none },
+      {
+        shapes: [
+          [2, 3],
+          [3, 4],
+        ],
+        params: none,
+      },
+      {
+        shapes: [
+          [2, 2, 3],
+          [2, 3, 1],
+        ],
+        params: none,
+      },
     ],
   },
   kinks: 'a term with a zero factor is 0 even if the other factor is ±inf or NaN',

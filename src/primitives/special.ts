@@ -8,7 +8,16 @@
  * Purity: `impl` allocates its output and never writes its inputs.
  */
 import {
-  acoshKernel, acosKernel, asinhKernel, asinKernel, atanhKernel, atanKernel, erfcKernel, erfinvKernel, erfKernel, lgammaKernel,
+  acoshKernel,
+  acosKernel,
+  asinhKernel,
+  asinKernel,
+  atanhKernel,
+  atanKernel,
+  erfcKernel,
+  erfinvKernel,
+  erfKernel,
+  lgammaKernel,
   polygammaKernel,
 } from '../kernels/special.js'
 import type { ConcreteTensor, Data, Tensor } from '../tensor/Tensor.js'
@@ -28,11 +37,13 @@ const domainOf = <P>(lo: number, hi: number, params: P): Domain<P> => ({
   cases: SHAPES.map((shapes) => ({ shapes, params })),
 })
 
-const run = (kernel: (x: Data, out: Data) => void) => ([x]: ReadonlyArray<ConcreteTensor>): ConcreteTensor => {
-  const out = alloc(x!.dtype, x!.size)
-  kernel(dataOf(x!), out)
-  return wrap(out, x!.shape)
-}
+const run =
+  (kernel: (x: Data, out: Data) => void) =>
+  ([x]: ReadonlyArray<ConcreteTensor>): ConcreteTensor => {
+    const out = alloc(x!.dtype, x!.size)
+    kernel(dataOf(x!), out)
+    return wrap(out, x!.shape)
+  }
 
 /** An elementwise primitive whose derivative is `factor(x, y)`: dy = factor · dx. */
 const smooth = (
@@ -65,9 +76,23 @@ export const erf = smooth('erf', erfKernel, (x, _y, R) => R.mul(TWO_OVER_SQRT_PI
 // d erfc(x) = −(2/√π) e^{−x²} · dx
 export const erfc = smooth('erfc', erfcKernel, (x, _y, R) => R.mul(-TWO_OVER_SQRT_PI, R.exp(R.neg(sq(x, R)))), -2, 3)
 // d erfinv(x) = (√π/2) e^{erfinv(x)²} · dx
-export const erfinv = smooth('erfinv', erfinvKernel, (_x, y, R) => R.mul(SQRT_PI_OVER_TWO, R.exp(sq(y, R))), -0.9, 0.9, 'defined on [−1, 1]: ±∞ at ±1, NaN outside')
+export const erfinv = smooth(
+  'erfinv',
+  erfinvKernel,
+  (_x, y, R) => R.mul(SQRT_PI_OVER_TWO, R.exp(sq(y, R))),
+  -0.9,
+  0.9,
+  'defined on [−1, 1]: ±∞ at ±1, NaN outside',
+)
 // d log|Γ(x)| = ψ(x) · dx
-export const lgamma = smooth('lgamma', lgammaKernel, (x, _y, R) => R.polygamma(0, x), 0.3, 5, 'poles at 0, −1, −2, … (+∞)')
+export const lgamma = smooth(
+  'lgamma',
+  lgammaKernel,
+  (x, _y, R) => R.polygamma(0, x),
+  0.3,
+  5,
+  'poles at 0, −1, −2, … (+∞)',
+)
 // d asin(x) = dx / √(1 − x²)
 export const asin = smooth('asin', asinKernel, (x, _y, R) => R.pow(R.sub(1, sq(x, R)), -0.5), -0.9, 0.9)
 // d acos(x) = −dx / √(1 − x²)
@@ -107,4 +132,16 @@ export const polygamma: Primitive<PolygammaParams> = {
 }
 
 /** The special-function primitives, appended to the primitive table. */
-export const specialPrimitives = { erf, erfc, erfinv, lgamma, polygamma, asin, acos, atan, asinh, acosh, atanh } as const
+export const specialPrimitives = {
+  erf,
+  erfc,
+  erfinv,
+  lgamma,
+  polygamma,
+  asin,
+  acos,
+  atan,
+  asinh,
+  acosh,
+  atanh,
+} as const

@@ -16,15 +16,53 @@
  * Purity: `impl` allocates its output and never writes its inputs.
  */
 import {
-  absKernel, addKernel, ceilKernel, cosKernel, divKernel, equalKernel, expKernel, expm1Kernel, floorKernel,
-  greaterEqualKernel, greaterKernel, isFiniteKernel, lessEqualKernel, lessKernel, log1pKernel, logKernel,
-  divNoNanKernel, maximumKernel, minimumKernel, mulKernel, mulNoNanKernel, negKernel, notEqualKernel, planBinary, powKernel,
-  reluKernel, roundKernel, sigmoidKernel, signKernel, sinKernel, sqrtKernel, subKernel, tanhKernel, tanKernel,
-  whereKernel, copyKernel, atan2Kernel,
+  absKernel,
+  addKernel,
+  ceilKernel,
+  cosKernel,
+  divKernel,
+  equalKernel,
+  expKernel,
+  expm1Kernel,
+  floorKernel,
+  greaterEqualKernel,
+  greaterKernel,
+  isFiniteKernel,
+  lessEqualKernel,
+  lessKernel,
+  log1pKernel,
+  logKernel,
+  divNoNanKernel,
+  maximumKernel,
+  minimumKernel,
+  mulKernel,
+  mulNoNanKernel,
+  negKernel,
+  notEqualKernel,
+  planBinary,
+  powKernel,
+  reluKernel,
+  roundKernel,
+  sigmoidKernel,
+  signKernel,
+  sinKernel,
+  sqrtKernel,
+  subKernel,
+  tanhKernel,
+  tanKernel,
+  whereKernel,
+  copyKernel,
+  atan2Kernel,
 } from '../kernels/elementwise.js'
 import type { BinaryKernel, UnaryKernel } from '../kernels/elementwise.js'
 import {
-  broadcastToKernel, concatKernel, gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel,
+  broadcastToKernel,
+  concatKernel,
+  gatherKernel,
+  padKernel,
+  scatterAddKernel,
+  sliceKernel,
+  transposeKernel,
 } from '../kernels/layout.js'
 import { matmulKernel } from '../kernels/matmul.js'
 import { maxKernel, sumKernel } from '../kernels/reduce.js'
@@ -84,7 +122,18 @@ const broadcastBatch: BatchRule<any> = (xs, dims, p, R, self) => {
 
 const ELEMENTWISE_SHAPES: ReadonlyArray<ReadonlyArray<Shape>> = [[[]], [[3]], [[2, 3]]]
 const BROADCAST_SHAPES: ReadonlyArray<ReadonlyArray<Shape>> = [
-  [[], []], [[3], [3]], [[2, 3], [3]], [[2, 1], [1, 3]], [[], [2, 2]], [[2, 3], [2, 3]],
+  [[], []],
+  [[3], [3]],
+  [[2, 3], [3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
+  [[], [2, 2]],
+  [
+    [2, 3],
+    [2, 3],
+  ],
 ]
 
 const unaryDomain = (lo: number, hi: number, kinks?: (xs: ReadonlyArray<number>) => number): Domain<NoParams> => ({
@@ -143,7 +192,10 @@ const binary = (
     const ac = a as ConcreteTensor
     const bc = b as ConcreteTensor
     const shape = broadcastShapes(name, ac.shape, bc.shape)
-    const out = alloc(ac.dtype, shape.reduce((s, d) => s * d, 1))
+    const out = alloc(
+      ac.dtype,
+      shape.reduce((s, d) => s * d, 1),
+    )
     kernel(dataOf(ac), dataOf(bc), planBinary(ac.shape, bc.shape, shape), out)
     return wrap(out, shape)
   },
@@ -182,24 +234,73 @@ const runnerUpGap = (xs: ReadonlyArray<number>): number => {
 // -------------------------------------------------------------------------------------
 
 // d(-x) = -dx
-export const neg = unary('neg', negKernel, (xDot, _x, _y, _p, R) => R.neg(xDot), (yBar, _x, _y, _p, R) => R.neg(yBar), unaryDomain(-3, 3))
+export const neg = unary(
+  'neg',
+  negKernel,
+  (xDot, _x, _y, _p, R) => R.neg(xDot),
+  (yBar, _x, _y, _p, R) => R.neg(yBar),
+  unaryDomain(-3, 3),
+)
 // d exp(x) = exp(x) · dx
-export const exp = unary('exp', expKernel, (xDot, _x, y, _p, R) => R.mul(xDot, y), (yBar, _x, y, _p, R) => R.mulNoNan(yBar, y), unaryDomain(-3, 3))
+export const exp = unary(
+  'exp',
+  expKernel,
+  (xDot, _x, y, _p, R) => R.mul(xDot, y),
+  (yBar, _x, y, _p, R) => R.mulNoNan(yBar, y),
+  unaryDomain(-3, 3),
+)
 // d log(x) = dx / x
-export const log = unary('log', logKernel, (xDot, [x], _y, _p, R) => R.div(xDot, x!), (yBar, [x], _y, _p, R) => R.divNoNan(yBar, x!), unaryDomain(0.2, 4))
+export const log = unary(
+  'log',
+  logKernel,
+  (xDot, [x], _y, _p, R) => R.div(xDot, x!),
+  (yBar, [x], _y, _p, R) => R.divNoNan(yBar, x!),
+  unaryDomain(0.2, 4),
+)
 // d sin(x) = cos(x) · dx
-export const sin = unary('sin', sinKernel, (xDot, [x], _y, _p, R) => R.mul(xDot, R.cos(x!)), (yBar, [x], _y, _p, R) => R.mulNoNan(yBar, R.cos(x!)), unaryDomain(-4, 4))
+export const sin = unary(
+  'sin',
+  sinKernel,
+  (xDot, [x], _y, _p, R) => R.mul(xDot, R.cos(x!)),
+  (yBar, [x], _y, _p, R) => R.mulNoNan(yBar, R.cos(x!)),
+  unaryDomain(-4, 4),
+)
 // d cos(x) = -sin(x) · dx
-export const cos = unary('cos', cosKernel, (xDot, [x], _y, _p, R) => R.neg(R.mul(xDot, R.sin(x!))), (yBar, [x], _y, _p, R) => R.neg(R.mulNoNan(yBar, R.sin(x!))), unaryDomain(-4, 4))
+export const cos = unary(
+  'cos',
+  cosKernel,
+  (xDot, [x], _y, _p, R) => R.neg(R.mul(xDot, R.sin(x!))),
+  (yBar, [x], _y, _p, R) => R.neg(R.mulNoNan(yBar, R.sin(x!))),
+  unaryDomain(-4, 4),
+)
 // d tan(x) = (1 + tan²(x)) · dx
-export const tan = unary('tan', tanKernel, (xDot, _x, y, _p, R) => R.mul(xDot, R.add(1, R.mul(y, y))), (yBar, _x, y, _p, R) => R.mulNoNan(yBar, R.add(1, R.mul(y, y))), unaryDomain(-1.2, 1.2))
+export const tan = unary(
+  'tan',
+  tanKernel,
+  (xDot, _x, y, _p, R) => R.mul(xDot, R.add(1, R.mul(y, y))),
+  (yBar, _x, y, _p, R) => R.mulNoNan(yBar, R.add(1, R.mul(y, y))),
+  unaryDomain(-1.2, 1.2),
+)
 // d tanh(x) = (1 - tanh²(x)) · dx
-export const tanh = unary('tanh', tanhKernel, (xDot, _x, y, _p, R) => R.mul(xDot, R.sub(1, R.mul(y, y))), (yBar, _x, y, _p, R) => R.mulNoNan(yBar, R.sub(1, R.mul(y, y))), unaryDomain(-3, 3))
+export const tanh = unary(
+  'tanh',
+  tanhKernel,
+  (xDot, _x, y, _p, R) => R.mul(xDot, R.sub(1, R.mul(y, y))),
+  (yBar, _x, y, _p, R) => R.mulNoNan(yBar, R.sub(1, R.mul(y, y))),
+  unaryDomain(-3, 3),
+)
 // d σ(x) = σ(x)(1 - σ(x)) · dx   (kernel: the overflow-free two-sided formula)
-export const sigmoid = unary('sigmoid', sigmoidKernel, (xDot, _x, y, _p, R) => R.mul(xDot, R.mul(y, R.sub(1, y))), (yBar, _x, y, _p, R) => R.mulNoNan(yBar, R.mul(y, R.sub(1, y))), unaryDomain(-5, 5))
+export const sigmoid = unary(
+  'sigmoid',
+  sigmoidKernel,
+  (xDot, _x, y, _p, R) => R.mul(xDot, R.mul(y, R.sub(1, y))),
+  (yBar, _x, y, _p, R) => R.mulNoNan(yBar, R.mul(y, R.sub(1, y))),
+  unaryDomain(-5, 5),
+)
 // d relu(x) = [x > 0] · dx.  NOTE relu'(0) = 0 (as JAX's jax.nn.relu).
 export const relu = unary(
-  'relu', reluKernel,
+  'relu',
+  reluKernel,
   (xDot, [x], _y, _p, R) => R.where(R.greater(x!, 0), xDot, 0),
   (yBar, [x], _y, _p, R) => R.where(R.greater(x!, 0), yBar, 0),
   unaryDomain(-3, 3, zeroDistance),
@@ -207,18 +308,37 @@ export const relu = unary(
 )
 // d |x| = sign(x) · dx.  NOTE abs'(0) = sign(0) = 0.
 export const abs = unary(
-  'abs', absKernel,
+  'abs',
+  absKernel,
   (xDot, [x], _y, _p, R) => R.mul(xDot, R.sign(x!)),
   (yBar, [x], _y, _p, R) => R.mul(yBar, R.sign(x!)),
   unaryDomain(-3, 3, zeroDistance),
   "abs'(0) = 0",
 )
 // d √x = dx / (2√x)
-export const sqrt = unary('sqrt', sqrtKernel, (xDot, _x, y, _p, R) => R.div(xDot, R.mul(2, y)), (yBar, _x, y, _p, R) => R.divNoNan(yBar, R.mul(2, y)), unaryDomain(0.2, 4))
+export const sqrt = unary(
+  'sqrt',
+  sqrtKernel,
+  (xDot, _x, y, _p, R) => R.div(xDot, R.mul(2, y)),
+  (yBar, _x, y, _p, R) => R.divNoNan(yBar, R.mul(2, y)),
+  unaryDomain(0.2, 4),
+)
 // d log(1 + x) = dx / (1 + x)
-export const log1p = unary('log1p', log1pKernel, (xDot, [x], _y, _p, R) => R.div(xDot, R.add(1, x!)), (yBar, [x], _y, _p, R) => R.divNoNan(yBar, R.add(1, x!)), unaryDomain(-0.7, 3))
+export const log1p = unary(
+  'log1p',
+  log1pKernel,
+  (xDot, [x], _y, _p, R) => R.div(xDot, R.add(1, x!)),
+  (yBar, [x], _y, _p, R) => R.divNoNan(yBar, R.add(1, x!)),
+  unaryDomain(-0.7, 3),
+)
 // d (exp(x) - 1) = exp(x) · dx = (y + 1) · dx
-export const expm1 = unary('expm1', expm1Kernel, (xDot, _x, y, _p, R) => R.mul(xDot, R.add(y, 1)), (yBar, _x, y, _p, R) => R.mulNoNan(yBar, R.add(y, 1)), unaryDomain(-3, 3))
+export const expm1 = unary(
+  'expm1',
+  expm1Kernel,
+  (xDot, _x, y, _p, R) => R.mul(xDot, R.add(y, 1)),
+  (yBar, _x, y, _p, R) => R.mulNoNan(yBar, R.add(y, 1)),
+  unaryDomain(-3, 3),
+)
 
 export const sign = nonDiff('sign', signKernel)
 export const floor = nonDiff('floor', floorKernel)
@@ -230,28 +350,46 @@ export const isFinite = nonDiff('isFinite', isFiniteKernel)
 export const stopGradient = unary('stopGradient', copyKernel, null, null, null, 'derivative is zero by definition')
 
 // d(a + b) = da + db
-export const add = binary('add', addKernel, [(aDot) => aDot, (bDot) => bDot], [(yBar) => yBar, (yBar) => yBar], binaryDomain([-3, 3], [-3, 3]))
+export const add = binary(
+  'add',
+  addKernel,
+  [(aDot) => aDot, (bDot) => bDot],
+  [(yBar) => yBar, (yBar) => yBar],
+  binaryDomain([-3, 3], [-3, 3]),
+)
 // d(a - b) = da - db
-export const sub = binary('sub', subKernel, [(aDot) => aDot, (bDot, _x, _y, _p, R) => R.neg(bDot)], [(yBar) => yBar, (yBar, _x, _y, _p, R) => R.neg(yBar)], binaryDomain([-3, 3], [-3, 3]))
+export const sub = binary(
+  'sub',
+  subKernel,
+  [(aDot) => aDot, (bDot, _x, _y, _p, R) => R.neg(bDot)],
+  [(yBar) => yBar, (yBar, _x, _y, _p, R) => R.neg(yBar)],
+  binaryDomain([-3, 3], [-3, 3]),
+)
 // d(a · b) = da · b + a · db
 export const mul = binary(
-  'mul', mulKernel,
+  'mul',
+  mulKernel,
   [(aDot, [, b], _y, _p, R) => R.mul(aDot, b!), (bDot, [a], _y, _p, R) => R.mul(a!, bDot)],
   [(yBar, [, b], _y, _p, R) => R.mulNoNan(yBar, b!), (yBar, [a], _y, _p, R) => R.mulNoNan(yBar, a!)],
   binaryDomain([-3, 3], [-3, 3]),
 )
 // d(a / b) = da / b - (a / b²) · db = da / b - y · db / b
 export const div = binary(
-  'div', divKernel,
+  'div',
+  divKernel,
   [(aDot, [, b], _y, _p, R) => R.div(aDot, b!), (bDot, [, b], y, _p, R) => R.neg(R.div(R.mul(y, bDot), b!))],
-  [(yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!), (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!))],
+  [
+    (yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!),
+    (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!)),
+  ],
   binaryDomain([-3, 3], [0.3, 3]),
 )
 // d(a · b) masked: as mul, with 0 wherever a = 0 or b = 0.  NOTE 0 · ±inf = 0 · NaN = 0 here, so a
 // zero cotangent and a zero partial both annihilate: rules that multiply a cotangent into a
 // partial stay NaN-free when differentiated again (reverse-over-reverse through `where`).
 export const mulNoNan = binary(
-  'mulNoNan', mulNoNanKernel,
+  'mulNoNan',
+  mulNoNanKernel,
   [(aDot, [, b], _y, _p, R) => R.mulNoNan(aDot, b!), (bDot, [a], _y, _p, R) => R.mulNoNan(a!, bDot)],
   [(yBar, [, b], _y, _p, R) => R.mulNoNan(yBar, b!), (yBar, [a], _y, _p, R) => R.mulNoNan(a!, yBar)],
   binaryDomain([-3, 3], [-3, 3]),
@@ -259,9 +397,16 @@ export const mulNoNan = binary(
 )
 // d(a / b) masked: as div, with 0 wherever a = 0.
 export const divNoNan = binary(
-  'divNoNan', divNoNanKernel,
-  [(aDot, [, b], _y, _p, R) => R.divNoNan(aDot, b!), (bDot, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(y, bDot), b!))],
-  [(yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!), (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!))],
+  'divNoNan',
+  divNoNanKernel,
+  [
+    (aDot, [, b], _y, _p, R) => R.divNoNan(aDot, b!),
+    (bDot, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(y, bDot), b!)),
+  ],
+  [
+    (yBar, [, b], _y, _p, R) => R.divNoNan(yBar, b!),
+    (yBar, [, b], y, _p, R) => R.neg(R.divNoNan(R.mulNoNan(yBar, y), b!)),
+  ],
   binaryDomain([-3, 3], [0.3, 3]),
   'where a = 0 the value is 0 whatever b is',
 )
@@ -271,7 +416,8 @@ export const divNoNan = binary(
 // constant branch would lose ∂/∂b (b·aᵇ⁻¹) = aᵇ⁻¹ and break the mixed second derivative.
 const powPartialA = (a: ConcreteTensorLike, b: ConcreteTensorLike, R: RuleOps) => R.mulNoNan(b, R.pow(a, R.sub(b, 1)))
 export const pow = binary(
-  'pow', powKernel,
+  'pow',
+  powKernel,
   [
     (aDot, [a, b], _y, _p, R) => R.mul(aDot, powPartialA(a!, b!, R)),
     (bDot, [a], y, _p, R) => R.mul(bDot, R.mul(R.log(R.where(R.equal(a!, 0), 1, a!)), y)),
@@ -281,30 +427,47 @@ export const pow = binary(
     (yBar, [a], y, _p, R) => R.mulNoNan(yBar, R.mul(R.log(R.where(R.equal(a!, 0), 1, a!)), y)),
   ],
   binaryDomain([0.3, 3], [-2, 2]),
-  "d/da pow(a, 0) = 0; d/db pow(0, b) = 0",
+  'd/da pow(a, 0) = 0; d/db pow(0, b) = 0',
 )
 // d max(a, b) = [a > b]·da + [a < b]·db.  NOTE at a tie each side gets half (as JAX).
-const maxWeight = (a: ConcreteTensorLike, b: ConcreteTensorLike, R: RuleOps) => R.add(R.greater(a, b), R.mul(0.5, R.equal(a, b)))
-const minWeight = (a: ConcreteTensorLike, b: ConcreteTensorLike, R: RuleOps) => R.add(R.less(a, b), R.mul(0.5, R.equal(a, b)))
+const maxWeight = (a: ConcreteTensorLike, b: ConcreteTensorLike, R: RuleOps) =>
+  R.add(R.greater(a, b), R.mul(0.5, R.equal(a, b)))
+const minWeight = (a: ConcreteTensorLike, b: ConcreteTensorLike, R: RuleOps) =>
+  R.add(R.less(a, b), R.mul(0.5, R.equal(a, b)))
 type ConcreteTensorLike = Parameters<RuleOps['add']>[0]
 export const maximum = binary(
-  'maximum', maximumKernel,
-  [(aDot, [a, b], _y, _p, R) => R.mul(aDot, maxWeight(a!, b!, R)), (bDot, [a, b], _y, _p, R) => R.mul(bDot, maxWeight(b!, a!, R))],
-  [(yBar, [a, b], _y, _p, R) => R.mul(yBar, maxWeight(a!, b!, R)), (yBar, [a, b], _y, _p, R) => R.mul(yBar, maxWeight(b!, a!, R))],
+  'maximum',
+  maximumKernel,
+  [
+    (aDot, [a, b], _y, _p, R) => R.mul(aDot, maxWeight(a!, b!, R)),
+    (bDot, [a, b], _y, _p, R) => R.mul(bDot, maxWeight(b!, a!, R)),
+  ],
+  [
+    (yBar, [a, b], _y, _p, R) => R.mul(yBar, maxWeight(a!, b!, R)),
+    (yBar, [a, b], _y, _p, R) => R.mul(yBar, maxWeight(b!, a!, R)),
+  ],
   binaryDomain([-3, 3], [-3, 3], tieDistance),
   'at a tie the derivative is split: 1/2 to each argument',
 )
 // d min(a, b) = [a < b]·da + [a > b]·db.  NOTE at a tie each side gets half.
 export const minimum = binary(
-  'minimum', minimumKernel,
-  [(aDot, [a, b], _y, _p, R) => R.mul(aDot, minWeight(a!, b!, R)), (bDot, [a, b], _y, _p, R) => R.mul(bDot, minWeight(b!, a!, R))],
-  [(yBar, [a, b], _y, _p, R) => R.mul(yBar, minWeight(a!, b!, R)), (yBar, [a, b], _y, _p, R) => R.mul(yBar, minWeight(b!, a!, R))],
+  'minimum',
+  minimumKernel,
+  [
+    (aDot, [a, b], _y, _p, R) => R.mul(aDot, minWeight(a!, b!, R)),
+    (bDot, [a, b], _y, _p, R) => R.mul(bDot, minWeight(b!, a!, R)),
+  ],
+  [
+    (yBar, [a, b], _y, _p, R) => R.mul(yBar, minWeight(a!, b!, R)),
+    (yBar, [a, b], _y, _p, R) => R.mul(yBar, minWeight(b!, a!, R)),
+  ],
   binaryDomain([-3, 3], [-3, 3], tieDistance),
   'at a tie the derivative is split: 1/2 to each argument',
 )
 // d atan2(a, b) = (b·da - a·db) / (a² + b²)
 export const atan2 = binary(
-  'atan2', atan2Kernel,
+  'atan2',
+  atan2Kernel,
   [
     (aDot, [a, b], _y, _p, R) => R.div(R.mul(aDot, b!), R.add(R.mul(a!, a!), R.mul(b!, b!))),
     (bDot, [a, b], _y, _p, R) => R.neg(R.div(R.mul(bDot, a!), R.add(R.mul(a!, a!), R.mul(b!, b!)))),
@@ -328,11 +491,17 @@ export const notEqual = comparison('notEqual', notEqualKernel)
 export const where: Primitive<NoParams> = {
   name: 'where',
   arity: 3,
-  abstract: ([c, a, b]) => ({ shape: broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape), dtype: a!.dtype }),
+  abstract: ([c, a, b]) => ({
+    shape: broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape),
+    dtype: a!.dtype,
+  }),
   impl: ([c, a, b]) => {
     const [cc, ac, bc] = [c!, a!, b!]
     const shape = broadcastShapes('where', broadcastShapes('where', cc.shape, ac.shape), bc.shape)
-    const out = alloc(ac.dtype, shape.reduce((s, d) => s * d, 1))
+    const out = alloc(
+      ac.dtype,
+      shape.reduce((s, d) => s * d, 1),
+    )
     whereKernel(dataOf(cc), cc.shape, dataOf(ac), ac.shape, dataOf(bc), bc.shape, shape, out)
     return wrap(out, shape)
   },
@@ -340,8 +509,15 @@ export const where: Primitive<NoParams> = {
   vjp: [null, (yBar, [c], _y, _p, R) => R.where(c!, yBar, 0), (yBar, [c], _y, _p, R) => R.where(c!, 0, yBar)],
   batch: broadcastBatch,
   domain: {
-    ranges: [[-1, 1], [-3, 3], [-3, 3]],
-    cases: [{ shapes: [[3], [3], [3]], params: none }, { shapes: [[2, 3], [3], [2, 1]], params: none }],
+    ranges: [
+      [-1, 1],
+      [-3, 3],
+      [-3, 3],
+    ],
+    cases: [
+      { shapes: [[3], [3], [3]], params: none },
+      { shapes: [[2, 3], [3], [2, 1]], params: none },
+    ],
   },
   kinks: 'the condition is not differentiated (it is a mask)',
   broadcasts: true,
@@ -364,14 +540,19 @@ const reduceBatch: BatchRule<AxesParams> = ([x], [d0], { axes }, _R, self) => {
 }
 
 /** The shape with the reduced axes kept as 1s: where a reduced value broadcasts back. */
-const keptShape = (shape: Shape, axes: ReadonlyArray<number>): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d))
+const keptShape = (shape: Shape, axes: ReadonlyArray<number>): number[] =>
+  shape.map((d, i) => (axes.includes(i) ? 1 : d))
 
 // d Σx = Σ dx ; the cotangent broadcasts back over the reduced axes.
 export const sum: Primitive<AxesParams> = {
   name: 'sum',
   arity: 1,
   abstract: ([x], { axes }) => ({ shape: x!.shape.filter((_, i) => !axes.includes(i)), dtype: x!.dtype }),
-  impl: ([x], { axes }) => wrap(sumKernel(dataOf(x!), x!.shape, axes, x!.dtype), x!.shape.filter((_, i) => !axes.includes(i))),
+  impl: ([x], { axes }) =>
+    wrap(
+      sumKernel(dataOf(x!), x!.shape, axes, x!.dtype),
+      x!.shape.filter((_, i) => !axes.includes(i)),
+    ),
   jvp: [(xDot, _x, _y, { axes }, R) => R.sum(xDot, axes)],
   vjp: [(yBar, [x], _y, { axes }, R) => R.broadcastTo(R.reshape(yBar, keptShape(x!.shape, axes)), x!.shape)],
   batch: reduceBatch,
@@ -388,7 +569,12 @@ export const sum: Primitive<AxesParams> = {
 }
 
 // d max(x) = Σ w · dx with w = [x = max] / #ties.  NOTE ties share the derivative equally.
-const maxWeights = (x: Parameters<RuleOps['neg']>[0], y: Parameters<RuleOps['neg']>[0], axes: ReadonlyArray<number>, R: RuleOps) => {
+const maxWeights = (
+  x: Parameters<RuleOps['neg']>[0],
+  y: Parameters<RuleOps['neg']>[0],
+  axes: ReadonlyArray<number>,
+  R: RuleOps,
+) => {
   const kept = keptShape(x.shape, axes)
   const mask = R.equal(x, R.reshape(y, kept))
   return R.div(mask, R.reshape(R.sum(mask, axes), kept))
@@ -397,7 +583,11 @@ export const max: Primitive<AxesParams> = {
   name: 'max',
   arity: 1,
   abstract: ([x], { axes }) => ({ shape: x!.shape.filter((_, i) => !axes.includes(i)), dtype: x!.dtype }),
-  impl: ([x], { axes }) => wrap(maxKernel(dataOf(x!), x!.shape, axes, x!.dtype), x!.shape.filter((_, i) => !axes.includes(i))),
+  impl: ([x], { axes }) =>
+    wrap(
+      maxKernel(dataOf(x!), x!.shape, axes, x!.dtype),
+      x!.shape.filter((_, i) => !axes.includes(i)),
+    ),
   jvp: [(xDot, [x], y, { axes }, R) => R.sum(R.mul(xDot, maxWeights(x!, y, axes, R)), axes)],
   vjp: [(yBar, [x], y, { axes }, R) => R.mul(R.reshape(yBar, keptShape(x!.shape, axes)), maxWeights(x!, y, axes, R))],
   batch: reduceBatch,
@@ -431,7 +621,13 @@ export const reshape: Primitive<{ readonly shape: Shape }> = {
     const f = moveToFront(x!, d as number, R)
     return [self([f], { shape: [f.shape[0] as number, ...shape] }), 0]
   },
-  domain: { ranges: [[-3, 3]], cases: [{ shapes: [[2, 3]], params: { shape: [3, 2] } }, { shapes: [[4]], params: { shape: [2, 1, 2] } }] },
+  domain: {
+    ranges: [[-3, 3]],
+    cases: [
+      { shapes: [[2, 3]], params: { shape: [3, 2] } },
+      { shapes: [[4]], params: { shape: [2, 1, 2] } },
+    ],
+  },
   broadcasts: false,
 }
 
@@ -444,7 +640,11 @@ export const transpose: Primitive<{ readonly perm: ReadonlyArray<number> }> = {
   name: 'transpose',
   arity: 1,
   abstract: ([x], { perm }) => ({ shape: perm.map((p) => x!.shape[p] as number), dtype: x!.dtype }),
-  impl: ([x], { perm }) => wrap(transposeKernel(dataOf(x!), x!.shape, perm, x!.dtype), perm.map((p) => x!.shape[p] as number)),
+  impl: ([x], { perm }) =>
+    wrap(
+      transposeKernel(dataOf(x!), x!.shape, perm, x!.dtype),
+      perm.map((p) => x!.shape[p] as number),
+    ),
   jvp: [(xDot, _x, _y, { perm }, R) => R.transpose(xDot, perm)],
   vjp: [(yBar, _x, _y, { perm }, R) => R.transpose(yBar, inversePerm(perm))],
   // the batch axis goes first; the logical axes keep their order
@@ -452,7 +652,13 @@ export const transpose: Primitive<{ readonly perm: ReadonlyArray<number> }> = {
     const d = d0 as number
     return [self([x!], { perm: [d, ...perm.map((a) => physAxis(a, d))] }), 0]
   },
-  domain: { ranges: [[-3, 3]], cases: [{ shapes: [[2, 3]], params: { perm: [1, 0] } }, { shapes: [[2, 3, 2]], params: { perm: [2, 0, 1] } }] },
+  domain: {
+    ranges: [[-3, 3]],
+    cases: [
+      { shapes: [[2, 3]], params: { perm: [1, 0] } },
+      { shapes: [[2, 3, 2]], params: { perm: [2, 0, 1] } },
+    ],
+  },
   broadcasts: false,
 }
 
@@ -471,7 +677,13 @@ export const broadcastTo: Primitive<{ readonly shape: Shape }> = {
     const g = R.reshape(f, [b, ...Array<number>(shape.length - s.length).fill(1), ...s])
     return [self([g], { shape: [b, ...shape] }), 0]
   },
-  domain: { ranges: [[-3, 3]], cases: [{ shapes: [[3]], params: { shape: [2, 3] } }, { shapes: [[2, 1]], params: { shape: [2, 3] } }] },
+  domain: {
+    ranges: [[-3, 3]],
+    cases: [
+      { shapes: [[3]], params: { shape: [2, 3] } },
+      { shapes: [[2, 1]], params: { shape: [2, 3] } },
+    ],
+  },
   broadcasts: false,
 }
 
@@ -487,7 +699,13 @@ export const slice: Primitive<{ readonly begin: ReadonlyArray<number>; readonly 
     const d = d0 as number
     return [self([x!], { begin: insertAt(begin, d, 0), size: insertAt(size, d, x!.shape[d] as number) }), d]
   },
-  domain: { ranges: [[-3, 3]], cases: [{ shapes: [[5]], params: { begin: [1], size: [3] } }, { shapes: [[3, 4]], params: { begin: [1, 0], size: [2, 3] } }] },
+  domain: {
+    ranges: [[-3, 3]],
+    cases: [
+      { shapes: [[5]], params: { begin: [1], size: [3] } },
+      { shapes: [[3, 4]], params: { begin: [1, 0], size: [2, 3] } },
+    ],
+  },
   broadcasts: false,
 }
 
@@ -519,19 +737,55 @@ export const concat: Primitive<{ readonly axis: number }> = {
   }),
   impl: (xs, { axis }) => {
     const shapes = xs.map((x) => x.shape)
-    const shape = (shapes[0] as Shape).map((d, i) => (i === axis ? shapes.reduce((s, sh) => s + (sh[axis] as number), 0) : d))
+    const shape = (shapes[0] as Shape).map((d, i) =>
+      i === axis ? shapes.reduce((s, sh) => s + (sh[axis] as number), 0) : d,
+    )
     return wrap(concatKernel(xs.map(dataOf), shapes, axis, (xs[0] as ConcreteTensor).dtype), shape)
   },
   // the tangent of input i, placed at its offset (zeros elsewhere); contributions sum
-  jvp: (i) => (xDot, xs, y, { axis }, R) => R.pad(xDot, y.shape.map((_, ax) => (ax === axis ? concatOffset(xs, i, axis) : 0)), y.shape),
-  vjp: (i) => (yBar, xs, _y, { axis }, R) =>
-    R.slice(yBar, yBar.shape.map((_, ax) => (ax === axis ? concatOffset(xs, i, axis) : 0)), (xs[i] as ConcreteTensorLikeT).shape),
+  jvp:
+    (i) =>
+    (xDot, xs, y, { axis }, R) =>
+      R.pad(
+        xDot,
+        y.shape.map((_, ax) => (ax === axis ? concatOffset(xs, i, axis) : 0)),
+        y.shape,
+      ),
+  vjp:
+    (i) =>
+    (yBar, xs, _y, { axis }, R) =>
+      R.slice(
+        yBar,
+        yBar.shape.map((_, ax) => (ax === axis ? concatOffset(xs, i, axis) : 0)),
+        (xs[i] as ConcreteTensorLikeT).shape,
+      ),
   // every input batch first (unbatched ones broadcast), joined along the shifted axis
   batch: (xs, dims, { axis }, R, self) => {
     const b = batchSizeOf(xs, dims)
-    return [self(xs.map((x, i) => batchFirst(x, dims[i] ?? null, b, R)), { axis: axis + 1 }), 0]
+    return [
+      self(
+        xs.map((x, i) => batchFirst(x, dims[i] ?? null, b, R)),
+        { axis: axis + 1 },
+      ),
+      0,
+    ]
   },
-  domain: { ranges: [[-3, 3], [-3, 3]], cases: [{ shapes: [[2], [3]], params: { axis: 0 } }, { shapes: [[2, 1], [2, 2]], params: { axis: 1 } }] },
+  domain: {
+    ranges: [
+      [-3, 3],
+      [-3, 3],
+    ],
+    cases: [
+      { shapes: [[2], [3]], params: { axis: 0 } },
+      {
+        shapes: [
+          [2, 1],
+          [2, 2],
+        ],
+        params: { axis: 1 },
+      },
+    ],
+  },
   broadcasts: false,
 }
 type ConcreteTensorLikeT = { readonly shape: Shape }
@@ -544,9 +798,15 @@ export interface GatherParams {
 export const gather: Primitive<GatherParams> = {
   name: 'gather',
   arity: 1,
-  abstract: ([x], { indices, axis }) => ({ shape: x!.shape.map((d, i) => (i === axis ? indices.length : d)), dtype: x!.dtype }),
+  abstract: ([x], { indices, axis }) => ({
+    shape: x!.shape.map((d, i) => (i === axis ? indices.length : d)),
+    dtype: x!.dtype,
+  }),
   impl: ([x], { indices, axis }) =>
-    wrap(gatherKernel(dataOf(x!), x!.shape, indices, axis, x!.dtype), x!.shape.map((d, i) => (i === axis ? indices.length : d))),
+    wrap(
+      gatherKernel(dataOf(x!), x!.shape, indices, axis, x!.dtype),
+      x!.shape.map((d, i) => (i === axis ? indices.length : d)),
+    ),
   jvp: [(xDot, _x, _y, { indices, axis }, R) => R.gather(xDot, indices, axis)],
   vjp: [(yBar, [x], _y, { indices, axis }, R) => R.scatterAdd(yBar, indices, axis, x!.shape)],
   // the same indices along the shifted axis; the batch axis stays where it is
@@ -574,7 +834,10 @@ export const scatterAdd: Primitive<GatherParams & { readonly shape: Shape }> = {
     const d = d0 as number
     return [self([x!], { indices, axis: physAxis(axis, d), shape: insertAt(shape, d, x!.shape[d] as number) }), d]
   },
-  domain: { ranges: [[-3, 3]], cases: [{ shapes: [[3]], params: { indices: Int32Array.from([2, 0, 2]), axis: 0, shape: [4] } }] },
+  domain: {
+    ranges: [[-3, 3]],
+    cases: [{ shapes: [[3]], params: { indices: Int32Array.from([2, 0, 2]), axis: 0, shape: [4] } }],
+  },
   broadcasts: false,
 }
 
@@ -647,11 +910,32 @@ export const matmul: Primitive<NoParams> = {
     return [R.reshape(y, [a!.shape[0] as number, size, n]), 1]
   },
   domain: {
-    ranges: [[-2, 2], [-2, 2]],
+    ranges: [
+      [-2, 2],
+      [-2, 2],
+    ],
     cases: [
-      { shapes: [[2, 3], [3, 4]], params: none },
-      { shapes: [[5, 3], [3, 5]], params: none },
-      { shapes: [[2, 2, 3], [2, 3, 1]], params: none },
+      {
+        shapes: [
+          [2, 3],
+          [3, 4],
+        ],
+        params: none,
+      },
+      {
+        shapes: [
+          [5, 3],
+          [3, 5],
+        ],
+        params: none,
+      },
+      {
+        shapes: [
+          [2, 2, 3],
+          [2, 3, 1],
+        ],
+        params: none,
+      },
     ],
   },
   broadcasts: false,
@@ -663,11 +947,54 @@ export const matmul: Primitive<NoParams> = {
 
 /** Every primitive, by name: the table the tests iterate over. */
 export const primitives = {
-  neg, exp, log, sin, cos, tan, tanh, sigmoid, relu, abs, sqrt, log1p, expm1,
-  sign, floor, ceil, round, isFinite, stopGradient,
-  add, sub, mul, div, mulNoNan, divNoNan, pow, maximum, minimum, atan2,
-  greater, greaterEqual, less, lessEqual, equal, notEqual, where,
-  sum, max, reshape, transpose, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, matmul,
+  neg,
+  exp,
+  log,
+  sin,
+  cos,
+  tan,
+  tanh,
+  sigmoid,
+  relu,
+  abs,
+  sqrt,
+  log1p,
+  expm1,
+  sign,
+  floor,
+  ceil,
+  round,
+  isFinite,
+  stopGradient,
+  add,
+  sub,
+  mul,
+  div,
+  mulNoNan,
+  divNoNan,
+  pow,
+  maximum,
+  minimum,
+  atan2,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  equal,
+  notEqual,
+  where,
+  sum,
+  max,
+  reshape,
+  transpose,
+  broadcastTo,
+  slice,
+  pad,
+  concat,
+  gather,
+  scatterAdd,
+  cast,
+  matmul,
   matmulNoNan,
   ...linalgPrimitives,
   ...specialPrimitives,

@@ -65,11 +65,9 @@ const describe = (x: unknown): string => {
  */
 export const key = (seed: number): Key => {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
-    throw new PurediffError(
-      'ValueError',
-      `seed must be a safe integer (|seed| <= 2^53 - 1), got ${describe(seed)}`,
-      { op: 'key' },
-    )
+    throw new PurediffError('ValueError', `seed must be a safe integer (|seed| <= 2^53 - 1), got ${describe(seed)}`, {
+      op: 'key',
+    })
   }
   // Exact: dividing by a power of two does not round, and both results are below 2^32.
   const hi = ((Math.floor(seed / TWO32) % TWO32) + TWO32) % TWO32
@@ -105,17 +103,21 @@ export const keyFromData = (data: readonly [number, number]): Key => {
 export const isKey = (x: unknown): x is Key => {
   if (typeof x !== 'object' || x === null) return false
   const r = x as { kind?: unknown; data?: unknown }
-  return r.kind === 'purediff/key' && Array.isArray(r.data) && r.data.length === 2 && isUint32(r.data[0]) && isUint32(r.data[1])
+  return (
+    r.kind === 'purediff/key' &&
+    Array.isArray(r.data) &&
+    r.data.length === 2 &&
+    isUint32(r.data[0]) &&
+    isUint32(r.data[1])
+  )
 }
 
 /** Throw unless `x` is a key. @internal */
 export const assertKey = (x: unknown, op: string): Key => {
   if (!isKey(x)) {
-    throw new PurediffError(
-      'ValueError',
-      `expected a PRNG key (from key(seed), split or foldIn), got ${describe(x)}`,
-      { op },
-    )
+    throw new PurediffError('ValueError', `expected a PRNG key (from key(seed), split or foldIn), got ${describe(x)}`, {
+      op,
+    })
   }
   return x
 }

@@ -78,7 +78,8 @@ const fail = (op: string, message: string): never => {
 }
 
 const positive = (x: unknown, name: string, op: string): number => {
-  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) fail(op, `${name} must be a positive finite number, got ${String(x)}`)
+  if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x))
+    fail(op, `${name} must be a positive finite number, got ${String(x)}`)
   return x as number
 }
 
@@ -94,7 +95,14 @@ const dtypeOf = (d: unknown, op: string): DType => {
 }
 
 /** Fill a fresh tensor of `shape` with `n` draws of `draw`. */
-const fill = (k: Key, shape: ReadonlyArray<number>, dtype: DType, op: string, perValue: number, draw: (s: Source) => number): ConcreteTensor => {
+const fill = (
+  k: Key,
+  shape: ReadonlyArray<number>,
+  dtype: DType,
+  op: string,
+  perValue: number,
+  draw: (s: Source) => number,
+): ConcreteTensor => {
   assertKey(k, op)
   const sh = checkShape(shape, op)
   const n = sizeOf(sh)
@@ -133,7 +141,11 @@ export const gammaDraw = (s: Source, alpha: number): number => {
  * @category constructors
  * @since 0.2.0
  */
-export const exponential = (k: Key, shape: ReadonlyArray<number> = [], opts: { readonly rate?: number; readonly dtype?: DType } = {}): ConcreteTensor => {
+export const exponential = (
+  k: Key,
+  shape: ReadonlyArray<number> = [],
+  opts: { readonly rate?: number; readonly dtype?: DType } = {},
+): ConcreteTensor => {
   const op = 'exponential'
   const rate = positive(opts.rate ?? 1, 'rate', op)
   return fill(k, shape, dtypeOf(opts.dtype, op), op, 1, (s) => -Math.log1p(-s.uniform()) / rate)
@@ -208,7 +220,12 @@ export const gumbel = (k: Key, shape: ReadonlyArray<number> = [], opts: LocScale
  * @category constructors
  * @since 0.2.0
  */
-export const gamma = (k: Key, alpha: number, shape: ReadonlyArray<number> = [], opts: { readonly scale?: number; readonly dtype?: DType } = {}): ConcreteTensor => {
+export const gamma = (
+  k: Key,
+  alpha: number,
+  shape: ReadonlyArray<number> = [],
+  opts: { readonly scale?: number; readonly dtype?: DType } = {},
+): ConcreteTensor => {
   const op = 'gamma'
   const a = positive(alpha, 'alpha', op)
   const sc = positive(opts.scale ?? 1, 'scale', op)
@@ -222,7 +239,13 @@ export const gamma = (k: Key, alpha: number, shape: ReadonlyArray<number> = [], 
  * @category constructors
  * @since 0.2.0
  */
-export const beta = (k: Key, a: number, b: number, shape: ReadonlyArray<number> = [], opts: { readonly dtype?: DType } = {}): ConcreteTensor => {
+export const beta = (
+  k: Key,
+  a: number,
+  b: number,
+  shape: ReadonlyArray<number> = [],
+  opts: { readonly dtype?: DType } = {},
+): ConcreteTensor => {
   const op = 'beta'
   const pa = positive(a, 'a', op)
   const pb = positive(b, 'b', op)
@@ -240,7 +263,12 @@ export const beta = (k: Key, a: number, b: number, shape: ReadonlyArray<number> 
  * @category constructors
  * @since 0.2.0
  */
-export const dirichlet = (k: Key, alpha: ReadonlyArray<number>, shape: ReadonlyArray<number> = [], opts: { readonly dtype?: DType } = {}): ConcreteTensor => {
+export const dirichlet = (
+  k: Key,
+  alpha: ReadonlyArray<number>,
+  shape: ReadonlyArray<number> = [],
+  opts: { readonly dtype?: DType } = {},
+): ConcreteTensor => {
   const op = 'dirichlet'
   assertKey(k, op)
   if (!Array.isArray(alpha) || alpha.length === 0) fail(op, 'alpha must be a non-empty array of concentrations')
@@ -269,7 +297,12 @@ export const dirichlet = (k: Key, alpha: ReadonlyArray<number>, shape: ReadonlyA
  * @category constructors
  * @since 0.2.0
  */
-export const studentT = (k: Key, df: number, shape: ReadonlyArray<number> = [], opts: LocScaleOptions = {}): ConcreteTensor => {
+export const studentT = (
+  k: Key,
+  df: number,
+  shape: ReadonlyArray<number> = [],
+  opts: LocScaleOptions = {},
+): ConcreteTensor => {
   const op = 'studentT'
   const nu = positive(df, 'df', op)
   const loc = finite(opts.loc ?? 0, 'loc', op)
@@ -319,9 +352,15 @@ const poissonDraw = (s: Source, lam: number): number => {
  * @category constructors
  * @since 0.2.0
  */
-export const poisson = (k: Key, lam: number, shape: ReadonlyArray<number> = [], opts: { readonly dtype?: DType } = {}): ConcreteTensor => {
+export const poisson = (
+  k: Key,
+  lam: number,
+  shape: ReadonlyArray<number> = [],
+  opts: { readonly dtype?: DType } = {},
+): ConcreteTensor => {
   const op = 'poisson'
-  if (typeof lam !== 'number' || !(lam >= 0) || !Number.isFinite(lam) || lam > 1e15) fail(op, `lam must be a finite number in [0, 1e15], got ${String(lam)}`)
+  if (typeof lam !== 'number' || !(lam >= 0) || !Number.isFinite(lam) || lam > 1e15)
+    fail(op, `lam must be a finite number in [0, 1e15], got ${String(lam)}`)
   const expected = lam < 10 ? lam + 2 : 4
   return fill(k, shape, dtypeOf(opts.dtype, op), op, expected, (s) => poissonDraw(s, lam))
 }
@@ -337,7 +376,8 @@ export const poisson = (k: Key, lam: number, shape: ReadonlyArray<number> = [], 
 export const categorical = (k: Key, logits: Tensor, opts: { readonly dtype?: DType } = {}): ConcreteTensor => {
   const op = 'categorical'
   assertKey(k, op)
-  if (!(logits instanceof Tensor) || logits.rank < 1 || logits.shape[logits.rank - 1] === 0) fail(op, 'logits must be a tensor with a non-empty last axis of classes')
+  if (!(logits instanceof Tensor) || logits.rank < 1 || logits.shape[logits.rank - 1] === 0)
+    fail(op, 'logits must be a tensor with a non-empty last axis of classes')
   const v = (logits as ConcreteTensor).toTypedArray()
   const K = logits.shape[logits.rank - 1] as number
   const rowsN = v.length / K
@@ -384,11 +424,17 @@ export const multivariateNormal = (
   }
   const flatCov = new Float64Array(d * d)
   cov.forEach((r, i) => r.forEach((v, j) => (flatCov[i * d + j] = finite(v, `cov[${i}][${j}]`, op))))
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) {
-    if (Math.abs((flatCov[i * d + j] as number) - (flatCov[j * d + i] as number)) > 1e-12 * (Math.abs(flatCov[i * d + j] as number) + 1)) fail(op, 'cov must be symmetric')
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < i; j++) {
+      if (
+        Math.abs((flatCov[i * d + j] as number) - (flatCov[j * d + i] as number)) >
+        1e-12 * (Math.abs(flatCov[i * d + j] as number) + 1)
+      )
+        fail(op, 'cov must be symmetric')
+    }
   const L = choleskyKernel(flatCov, 1, d, 'float64')
-  if (Array.from(L).some((v) => Number.isNaN(v))) fail(op, 'cov must be positive definite (its Cholesky factorization failed)')
+  if (Array.from(L).some((v) => Number.isNaN(v)))
+    fail(op, 'cov must be positive definite (its Cholesky factorization failed)')
   const sh = [...checkShape(shape, op), d]
   const n = sizeOf(sh) / d
   const s = source(k, n * d)
@@ -405,7 +451,14 @@ export const multivariateNormal = (
   return wrap(out, sh)
 }
 
-const sphereRows = (k: Key, d: number, shape: ReadonlyArray<number>, dtype: DType, op: string, inBall: boolean): ConcreteTensor => {
+const sphereRows = (
+  k: Key,
+  d: number,
+  shape: ReadonlyArray<number>,
+  dtype: DType,
+  op: string,
+  inBall: boolean,
+): ConcreteTensor => {
   assertKey(k, op)
   if (!Number.isInteger(d) || d < 1) fail(op, `d must be a positive integer, got ${String(d)}`)
   const sh = [...checkShape(shape, op), d]
@@ -433,8 +486,12 @@ const sphereRows = (k: Key, d: number, shape: ReadonlyArray<number>, dtype: DTyp
  * @category constructors
  * @since 0.2.0
  */
-export const uniformSphere = (k: Key, d: number, shape: ReadonlyArray<number> = [], opts: { readonly dtype?: DType } = {}): ConcreteTensor =>
-  sphereRows(k, d, shape, dtypeOf(opts.dtype, 'uniformSphere'), 'uniformSphere', false)
+export const uniformSphere = (
+  k: Key,
+  d: number,
+  shape: ReadonlyArray<number> = [],
+  opts: { readonly dtype?: DType } = {},
+): ConcreteTensor => sphereRows(k, d, shape, dtypeOf(opts.dtype, 'uniformSphere'), 'uniformSphere', false)
 
 /**
  * Points uniform in the unit (Euclidean) ball in d dimensions: shape [...shape, d].
@@ -443,8 +500,12 @@ export const uniformSphere = (k: Key, d: number, shape: ReadonlyArray<number> = 
  * @category constructors
  * @since 0.2.0
  */
-export const ball = (k: Key, d: number, shape: ReadonlyArray<number> = [], opts: { readonly dtype?: DType } = {}): ConcreteTensor =>
-  sphereRows(k, d, shape, dtypeOf(opts.dtype, 'ball'), 'ball', true)
+export const ball = (
+  k: Key,
+  d: number,
+  shape: ReadonlyArray<number> = [],
+  opts: { readonly dtype?: DType } = {},
+): ConcreteTensor => sphereRows(k, d, shape, dtypeOf(opts.dtype, 'ball'), 'ball', true)
 
 /**
  * A random orthogonal matrix (Haar-distributed) of shape [n, m] (orthonormal columns when
@@ -455,10 +516,16 @@ export const ball = (k: Key, d: number, shape: ReadonlyArray<number> = [], opts:
  * @category constructors
  * @since 0.2.0
  */
-export const orthogonal = (k: Key, n: number, m: number = n, opts: { readonly scale?: number; readonly dtype?: DType } = {}): ConcreteTensor => {
+export const orthogonal = (
+  k: Key,
+  n: number,
+  m: number = n,
+  opts: { readonly scale?: number; readonly dtype?: DType } = {},
+): ConcreteTensor => {
   const op = 'orthogonal'
   assertKey(k, op)
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(m) || m < 1) fail(op, `n and m must be positive integers, got ${String(n)} and ${String(m)}`)
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(m) || m < 1)
+    fail(op, `n and m must be positive integers, got ${String(n)} and ${String(m)}`)
   const scale = finite(opts.scale ?? 1, 'scale', op)
   const rowsN = Math.max(n, m)
   const colsN = Math.min(n, m)
@@ -480,8 +547,10 @@ export const orthogonal = (k: Key, n: number, m: number = n, opts: { readonly sc
     for (let r = 0; r < rowsN; r++) c[r] = (c[r] as number) / norm
   }
   const out = alloc(dtypeOf(opts.dtype, op), n * m)
-  for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) {
-    out[r * m + c] = scale * (n >= m ? ((cols[c] as Float64Array)[r] as number) : ((cols[r] as Float64Array)[c] as number))
-  }
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < m; c++) {
+      out[r * m + c] =
+        scale * (n >= m ? ((cols[c] as Float64Array)[r] as number) : ((cols[r] as Float64Array)[c] as number))
+    }
   return wrap(out, [n, m])
 }

@@ -102,14 +102,16 @@ export const normalReparam = (k: Key, loc: TensorLike, scale: TensorLike, shape?
 export const gammaReparam = (k: Key, alpha: TensorLike): Tensor => {
   const op = 'gammaReparam'
   const draw = (a: Tensor): [ConcreteTensor, ConcreteTensor] => {
-    if (!(a instanceof ConcreteTensor)) throw new PurediffError('ValueError', 'alpha must be concrete (first-order gradients only)', { op })
+    if (!(a instanceof ConcreteTensor))
+      throw new PurediffError('ValueError', 'alpha must be concrete (first-order gradients only)', { op })
     const av = a.toTypedArray()
     const s = source(k, 3 * av.length)
     const z = new Float64Array(av.length)
     const dz = new Float64Array(av.length)
     for (let i = 0; i < av.length; i++) {
       const ai = av[i] as number
-      if (!(ai > 0) || !Number.isFinite(ai)) throw new PurediffError('ValueError', `alpha must be positive and finite, got ${ai} at index ${i}`, { op })
+      if (!(ai > 0) || !Number.isFinite(ai))
+        throw new PurediffError('ValueError', `alpha must be positive and finite, got ${ai} at index ${i}`, { op })
       z[i] = gammaDraw(s, ai)
       dz[i] = gammaImplicitGrad(ai, z[i] as number)
     }

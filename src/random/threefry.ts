@@ -55,35 +55,60 @@ export const threefryInto = (
   let x0 = (c0 + ks0) | 0
   let x1 = (c1 + ks1) | 0
   // rounds 1-4, then inject (ks1, ks2 + 1)
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 13) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 15) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 26) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 6) ^ x0
-  x0 = (x0 + ks1) | 0; x1 = (x1 + ks2 + 1) | 0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 13) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 15) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 26) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 6) ^ x0
+  x0 = (x0 + ks1) | 0
+  x1 = (x1 + ks2 + 1) | 0
   // rounds 5-8, then inject (ks2, ks0 + 2)
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 17) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 29) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 16) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 24) ^ x0
-  x0 = (x0 + ks2) | 0; x1 = (x1 + ks0 + 2) | 0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 17) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 29) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 16) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 24) ^ x0
+  x0 = (x0 + ks2) | 0
+  x1 = (x1 + ks0 + 2) | 0
   // rounds 9-12, then inject (ks0, ks1 + 3)
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 13) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 15) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 26) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 6) ^ x0
-  x0 = (x0 + ks0) | 0; x1 = (x1 + ks1 + 3) | 0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 13) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 15) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 26) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 6) ^ x0
+  x0 = (x0 + ks0) | 0
+  x1 = (x1 + ks1 + 3) | 0
   // rounds 13-16, then inject (ks1, ks2 + 4)
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 17) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 29) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 16) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 24) ^ x0
-  x0 = (x0 + ks1) | 0; x1 = (x1 + ks2 + 4) | 0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 17) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 29) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 16) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 24) ^ x0
+  x0 = (x0 + ks1) | 0
+  x1 = (x1 + ks2 + 4) | 0
   // rounds 17-20, then inject (ks2, ks0 + 5)
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 13) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 15) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 26) ^ x0
-  x0 = (x0 + x1) | 0; x1 = rotl(x1, 6) ^ x0
-  x0 = (x0 + ks2) | 0; x1 = (x1 + ks0 + 5) | 0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 13) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 15) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 26) ^ x0
+  x0 = (x0 + x1) | 0
+  x1 = rotl(x1, 6) ^ x0
+  x0 = (x0 + ks2) | 0
+  x1 = (x1 + ks0 + 5) | 0
   out[at0] = x0
   out[at1] = x1
 }

@@ -146,12 +146,28 @@ const exprOf = (e: Eqn, args: ReadonlyArray<string>): string | null => {
 
 /** Does the result need rounding to float32 (not when it only moves float32 values)? */
 const needsRounding = (e: Eqn): boolean => {
-  const moves = ['stopGradient', 'reshape', 'broadcastTo', 'transpose', 'neg', 'abs', 'floor', 'ceil', 'round', 'sign', 'relu', 'where', 'maximum', 'minimum']
+  const moves = [
+    'stopGradient',
+    'reshape',
+    'broadcastTo',
+    'transpose',
+    'neg',
+    'abs',
+    'floor',
+    'ceil',
+    'round',
+    'sign',
+    'relu',
+    'where',
+    'maximum',
+    'minimum',
+  ]
   return !(moves.includes(e.prim.name) && e.inputs.every((v) => v.dtype === 'float32'))
 }
 
 /** How an elementwise equation reads each input at output position i. */
-type Read = { readonly kind: 'same' } | { readonly kind: 'scalar' } | { readonly kind: 'index'; readonly idx: Int32Array }
+type Read =
+  { readonly kind: 'same' } | { readonly kind: 'scalar' } | { readonly kind: 'index'; readonly idx: Int32Array }
 
 /** Index maps: for each output position, the flat input position it reads. */
 const readsOf = (e: Eqn): Read[] | null => {
@@ -182,7 +198,8 @@ const readsOf = (e: Eqn): Read[] | null => {
 // the interpreter (and the fallback)
 // -------------------------------------------------------------------------------------
 
-const asConcrete = (x: ConcreteTensor | number, v: Var): ConcreteTensor => (typeof x === 'number' ? scalar(x, v.dtype) : x)
+const asConcrete = (x: ConcreteTensor | number, v: Var): ConcreteTensor =>
+  typeof x === 'number' ? scalar(x, v.dtype) : x
 
 /** Evaluate with the kernels, equation by equation. */
 const interpret = (p: Program): Executable => {
@@ -192,7 +209,10 @@ const interpret = (p: Program): Executable => {
     p.inputs.forEach((v, i) => (env[slots.get(v.id) as number] = asConcrete(xs[i] as ConcreteTensor | number, v)))
     for (const c of p.consts) env[slots.get(c.v.id) as number] = c.value as ConcreteTensor
     for (const e of p.eqns) {
-      env[slots.get(e.out.id) as number] = e.prim.impl(e.inputs.map((v) => env[slots.get(v.id) as number] as ConcreteTensor), e.params)
+      env[slots.get(e.out.id) as number] = e.prim.impl(
+        e.inputs.map((v) => env[slots.get(v.id) as number] as ConcreteTensor),
+        e.params,
+      )
     }
     return p.outputs.map((v) => env[slots.get(v.id) as number] as ConcreteTensor)
   }
@@ -219,7 +239,14 @@ const slotMap = (p: Program): Map<number, number> => {
 const isScalarProgram = (p: Program): boolean =>
   p.inputs.every((v) => sizeOf(v.shape) === 1) &&
   p.consts.every((c) => c.value.size === 1 && !(c.value instanceof Tracer)) &&
-  p.eqns.every((e) => sizeOf(e.out.shape) === 1 && exprOf(e, e.inputs.map(() => 'x')) !== null)
+  p.eqns.every(
+    (e) =>
+      sizeOf(e.out.shape) === 1 &&
+      exprOf(
+        e,
+        e.inputs.map(() => 'x'),
+      ) !== null,
+  )
 
 /** A scalar program as instructions [opcode, x, y, z, out] for one generated switch loop. */
 const compileMachine = (p: Program): Executable => {
@@ -298,7 +325,11 @@ const compileScalar = (p: Program): Executable => {
       local.add(e.out.id)
       if (crosses.has(e.out.id)) body.push(`r[${slots.get(e.out.id)}] = ${name(e.out)};`)
     }
-    chunks.push(new Function(`"use strict"; return function scalarChunk${chunks.length}(r) {\n${body.join('\n')}\n}`)() as (r: Float64Array) => void)
+    chunks.push(
+      new Function(`"use strict"; return function scalarChunk${chunks.length}(r) {\n${body.join('\n')}\n}`)() as (
+        r: Float64Array,
+      ) => void,
+    )
   }
   const consts = p.consts.map((c) => [slots.get(c.v.id) as number, c.value.item()] as const)
   const inSlots = p.inputs.map((v) => slots.get(v.id) as number)
@@ -360,7 +391,8 @@ const compileFused = (p: Program): Executable => {
       return
     }
     const g: Group | null = open
-    const fits = g !== null && g.n === n && e.inputs.every((v, i) => !g.members.has(v.id) || (rd[i] as Read).kind === 'same')
+    const fits =
+      g !== null && g.n === n && e.inputs.every((v, i) => !g.members.has(v.id) || (rd[i] as Read).kind === 'same')
     if (fits && g !== null) {
       g.eqns.push(e)
       g.members.add(e.out.id)
@@ -377,7 +409,12 @@ const compileFused = (p: Program): Executable => {
   const steps: Step[] = []
   groups.forEach((g) => {
     if (!('members' in g)) {
-      steps.push({ kind: 'eqn', eqn: g, ins: g.inputs.map((v) => slots.get(v.id) as number), out: slots.get(g.out.id) as number })
+      steps.push({
+        kind: 'eqn',
+        eqn: g,
+        ins: g.inputs.map((v) => slots.get(v.id) as number),
+        out: slots.get(g.out.id) as number,
+      })
       return
     }
     const members = g.members
@@ -430,7 +467,9 @@ const compileFused = (p: Program): Executable => {
     }
     g.eqns.forEach((e) => {
       const rd = reads[p.eqns.indexOf(e)] as Read[]
-      const args = e.inputs.map((v, i) => (members.has(v.id) ? (localName.get(v.id) as string) : readExt(v, rd[i] as Read)))
+      const args = e.inputs.map((v, i) =>
+        members.has(v.id) ? (localName.get(v.id) as string) : readExt(v, rd[i] as Read),
+      )
       const nm = `t${slots.get(e.out.id)}`
       lines.push(`const ${nm} = ${exprOf(e, args) as string};`)
       localName.set(e.out.id, nm)
@@ -454,13 +493,18 @@ const compileFused = (p: Program): Executable => {
       return { slot: slots.get(e.out.id) as number, v: e.out, scratch }
     })
     const src = `"use strict";\n${pre.join('\n')}\nfor (let i = 0; i < ${g.n}; i++) {\n${lines.join('\n')}\n}`
-    const fn = new Function('A', 'I', 'O', src) as (A: ReadonlyArray<Data>, I: ReadonlyArray<Int32Array>, O: ReadonlyArray<Data>) => void
+    const fn = new Function('A', 'I', 'O', src) as (
+      A: ReadonlyArray<Data>,
+      I: ReadonlyArray<Int32Array>,
+      O: ReadonlyArray<Data>,
+    ) => void
     loops++
     steps.push({ kind: 'loop', fn, ins: A, idx: I, outs })
   })
   const nSlots = slots.size
   const scratchArrays = new Set<Data>()
-  for (const st of steps) if (st.kind === 'loop') for (const o of st.outs) if (o.scratch !== null) scratchArrays.add(o.scratch)
+  for (const st of steps)
+    if (st.kind === 'loop') for (const o of st.outs) if (o.scratch !== null) scratchArrays.add(o.scratch)
   const inSlots = p.inputs.map((v) => [slots.get(v.id) as number, v] as const)
   const constSlots = p.consts.map((c) => [slots.get(c.v.id) as number, c.value as ConcreteTensor] as const)
   const outSlots = p.outputs.map((v) => slots.get(v.id) as number)
@@ -473,7 +517,10 @@ const compileFused = (p: Program): Executable => {
     for (const [s, t] of constSlots) env[s] = t
     for (const st of steps) {
       if (st.kind === 'eqn') {
-        env[st.out] = st.eqn.prim.impl(st.ins.map((s) => env[s] as ConcreteTensor), st.eqn.params)
+        env[st.out] = st.eqn.prim.impl(
+          st.ins.map((s) => env[s] as ConcreteTensor),
+          st.eqn.params,
+        )
       } else {
         const arrays = st.ins.map((s) => dataOf(env[s] as ConcreteTensor))
         const outArrays = st.outs.map((o) => o.scratch ?? alloc(o.v.dtype, sizeOf(o.v.shape)))
@@ -500,4 +547,3 @@ export const compile = (p: Program, options: CompileOptions = {}): Executable =>
   if (isScalarProgram(p)) return p.eqns.length > STRAIGHT_LINE_LIMIT ? compileMachine(p) : compileScalar(p)
   return compileFused(p)
 }
-

@@ -20,7 +20,10 @@ export type { JitOptions, JitEntry, Jitted } from './jit.js'
  * @category staging
  * @since 0.2.0
  */
-export function trace<A extends unknown[]>(f: (...args: A) => unknown, options?: StagingOptions): (...args: A) => Program
+export function trace<A extends unknown[]>(
+  f: (...args: A) => unknown,
+  options?: StagingOptions,
+): (...args: A) => Program
 export function trace(a: TensorLike): Tensor
 export function trace(x: TensorLike | ((...args: never[]) => unknown), options: StagingOptions = {}): unknown {
   return typeof x === 'function' ? traceProgram(x as (...args: unknown[]) => unknown, options) : matrixTrace(x)

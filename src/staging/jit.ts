@@ -61,7 +61,14 @@ let nextIdentity = 0
 const identities = new WeakMap<object, number>()
 /** A cache key for a static argument: primitives by value, objects and functions by identity. */
 const staticKey = (x: unknown): string => {
-  if (x === null || x === undefined || typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean' || typeof x === 'bigint') {
+  if (
+    x === null ||
+    x === undefined ||
+    typeof x === 'number' ||
+    typeof x === 'string' ||
+    typeof x === 'boolean' ||
+    typeof x === 'bigint'
+  ) {
     return `${typeof x}:${typeof x === 'number' && Object.is(x, -0) ? '-0' : String(x)}`
   }
   let id = identities.get(x as object)
@@ -88,7 +95,8 @@ interface Entry {
  * @since 0.2.0
  */
 export const jit = <F extends (...args: never[]) => unknown>(f: F, options: JitOptions = {}): Jitted<F> => {
-  if (typeof f !== 'function') throw new PurediffError('ValueError', `expected a function, got ${typeof f}`, { op: 'jit' })
+  if (typeof f !== 'function')
+    throw new PurediffError('ValueError', `expected a function, got ${typeof f}`, { op: 'jit' })
   const statics = checkStatic(options.static, 'jit')
   for (const k of Object.keys(options)) {
     if (k !== 'static' && k !== 'codegen') throw new PurediffError('ValueError', `unknown option '${k}'`, { op: 'jit' })
@@ -120,6 +128,10 @@ export const jit = <F extends (...args: never[]) => unknown>(f: F, options: JitO
     return programOutputs(entry.optimized, entry.exec.run(leaves as ReadonlyArray<ConcreteTensor | number>))
   }
   const entries = (): ReadonlyArray<JitEntry> =>
-    Object.freeze([...cache.values()].map((e) => Object.freeze({ program: e.program, optimized: e.optimized, mode: e.exec.mode, fusedLoops: e.exec.fusedLoops })))
+    Object.freeze(
+      [...cache.values()].map((e) =>
+        Object.freeze({ program: e.program, optimized: e.optimized, mode: e.exec.mode, fusedLoops: e.exec.fusedLoops }),
+      ),
+    )
   return Object.freeze(Object.assign(jitted, { entries })) as unknown as Jitted<F>
 }

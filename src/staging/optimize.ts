@@ -68,7 +68,8 @@ export const optimize = (p: Program): Program => {
     const e: Eqn = { ...e0, inputs }
     const vals = inputs.map((v) => value.get(v.id))
     const outSize = e.out.shape.reduce((s, d) => s * d, 1)
-    const foldable = vals.every((x) => x !== undefined) && !(e.prim.name === 'broadcastTo' && outSize > FOLD_BROADCAST_LIMIT)
+    const foldable =
+      vals.every((x) => x !== undefined) && !(e.prim.name === 'broadcastTo' && outSize > FOLD_BROADCAST_LIMIT)
     if (foldable) {
       addConst(Object.freeze({ v: e.out, value: e.prim.impl(vals as ConcreteTensor[], e.params) }))
       continue

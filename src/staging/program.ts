@@ -77,25 +77,40 @@ export interface StagingOptions {
 // -------------------------------------------------------------------------------------
 
 const describe = (x: unknown): string =>
-  typeof x === 'function' ? 'a function' : typeof x === 'string' ? `a string (${JSON.stringify(x)})` : x === null ? 'null' : typeof x
+  typeof x === 'function'
+    ? 'a function'
+    : typeof x === 'string'
+      ? `a string (${JSON.stringify(x)})`
+      : x === null
+        ? 'null'
+        : typeof x
 
 /** Check the static argnums option. */
 export const checkStatic = (s: unknown, op: string): ReadonlyArray<number> => {
   if (s === undefined) return []
   if (!Array.isArray(s) || !s.every((i) => typeof i === 'number' && Number.isInteger(i) && i >= 0)) {
-    throw new PurediffError('ValueError', `static must be an array of argument positions (non-negative integers), got ${JSON.stringify(s)}`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `static must be an array of argument positions (non-negative integers), got ${JSON.stringify(s)}`,
+      { op },
+    )
   }
   return Object.freeze([...s])
 }
 
 /** Flatten the dynamic arguments; a value that is not a tree (a string, a function) must be static. */
-export const flattenDynamic = (args: ReadonlyArray<unknown>, statics: ReadonlyArray<number>, op: string): [Leaf[], TreeDef] => {
+export const flattenDynamic = (
+  args: ReadonlyArray<unknown>,
+  statics: ReadonlyArray<number>,
+  op: string,
+): [Leaf[], TreeDef] => {
   const dyn = args.filter((_, i) => !statics.includes(i))
   const check = (x: unknown, path: string): void => {
     if (x instanceof Tensor || typeof x === 'number') return
     if (Array.isArray(x)) return x.forEach((c, i) => check(c, `${path}[${i}]`))
     if (typeof x === 'object' && x !== null && !ArrayBuffer.isView(x)) {
-      for (const k of Object.keys(x)) check((x as { readonly [k: string]: unknown })[k], path === '' ? k : `${path}.${k}`)
+      for (const k of Object.keys(x))
+        check((x as { readonly [k: string]: unknown })[k], path === '' ? k : `${path}.${k}`)
       return
     }
     throw new PurediffError(
@@ -111,7 +126,11 @@ export const flattenDynamic = (args: ReadonlyArray<unknown>, statics: ReadonlyAr
 }
 
 /** Put static arguments back among the dynamic ones. */
-export const mergeArgs = (dyn: ReadonlyArray<unknown>, args: ReadonlyArray<unknown>, statics: ReadonlyArray<number>): unknown[] => {
+export const mergeArgs = (
+  dyn: ReadonlyArray<unknown>,
+  args: ReadonlyArray<unknown>,
+  statics: ReadonlyArray<number>,
+): unknown[] => {
   let j = 0
   return args.map((a, i) => (statics.includes(i) ? a : dyn[j++]))
 }
@@ -140,7 +159,17 @@ export const stageProgram = (
     const vars = outLeaves.map((l) => atomOf(typeof l === 'number' ? asTensor(l, transform) : l))
     return [vars, markNumbers(outDef, outLeaves)] as const
   })
-  return makeProgram({ transform, inputs: rec.inputs, inTree, staticArgnums: statics, consts: rec.consts, eqns: rec.eqns, outputs, outTree, capturesTracers: rec.capturesTracers })
+  return makeProgram({
+    transform,
+    inputs: rec.inputs,
+    inTree,
+    staticArgnums: statics,
+    consts: rec.consts,
+    eqns: rec.eqns,
+    outputs,
+    outTree,
+    capturesTracers: rec.capturesTracers,
+  })
 }
 
 /** Output leaves that a transform marked as numbers become number leaves of the structure. */
@@ -181,7 +210,10 @@ export const makeProgram = (parts: ProgramParts): Program => {
  * @category staging
  * @since 0.2.0
  */
-export const trace = <A extends unknown[]>(f: (...args: A) => unknown, options: StagingOptions = {}): ((...args: A) => Program) => {
+export const trace = <A extends unknown[]>(
+  f: (...args: A) => unknown,
+  options: StagingOptions = {},
+): ((...args: A) => Program) => {
   const statics = checkStatic(options.static, 'trace')
   return (...args: A): Program => stageProgram('trace', f as (...args: never[]) => unknown, args, statics)
 }
@@ -201,7 +233,11 @@ export const programInputs = (program: Program, args: ReadonlyArray<unknown>, op
     const v = program.inputs[i] as Var
     const t = typeof l === 'number' ? asTensor(l, op) : l
     if (!shapeEq(t.shape, v.shape) || t.dtype !== v.dtype) {
-      throw new PurediffError('ShapeError', `argument ${t.dtype}[${t.shape.join(',')}] does not match the program's input ${fmtAval(v)}`, { op, shapes: [t.shape, v.shape], path: paths[i] as string })
+      throw new PurediffError(
+        'ShapeError',
+        `argument ${t.dtype}[${t.shape.join(',')}] does not match the program's input ${fmtAval(v)}`,
+        { op, shapes: [t.shape, v.shape], path: paths[i] as string },
+      )
     }
     return t
   })
@@ -222,7 +258,10 @@ export const programOutputs = (program: Program, outs: ReadonlyArray<Tensor>): u
     else d.children.forEach(walk)
   }
   walk(program.outTree)
-  return unflatten(program.outTree, outs.map((t, i) => (kinds[i] === 'number' && t instanceof ConcreteTensor && t.size === 1 ? t.item() : t)))
+  return unflatten(
+    program.outTree,
+    outs.map((t, i) => (kinds[i] === 'number' && t instanceof ConcreteTensor && t.size === 1 ? t.item() : t)),
+  )
 }
 
 /**
@@ -246,12 +285,23 @@ export const evalFlat = (program: Program, xs: ReadonlyArray<Tensor>): Tensor[] 
   program.inputs.forEach((v, i) => env.set(v.id, xs[i] as Tensor))
   for (const c of program.consts) {
     if (c.value instanceof Tracer && !c.value.main.active) {
-      throw new PurediffError('EscapedTracer', `the program captured a value traced by '${c.value.main.transform}', which has returned`, { op: program.transform })
+      throw new PurediffError(
+        'EscapedTracer',
+        `the program captured a value traced by '${c.value.main.transform}', which has returned`,
+        { op: program.transform },
+      )
     }
     env.set(c.v.id, c.value)
   }
   for (const e of program.eqns) {
-    env.set(e.out.id, bind(e.prim, e.inputs.map((v) => env.get(v.id) as Tensor), e.params))
+    env.set(
+      e.out.id,
+      bind(
+        e.prim,
+        e.inputs.map((v) => env.get(v.id) as Tensor),
+        e.params,
+      ),
+    )
   }
   return program.outputs.map((v) => env.get(v.id) as Tensor)
 }
@@ -261,7 +311,8 @@ export const evalFlat = (program: Program, xs: ReadonlyArray<Tensor>): Tensor[] 
 // -------------------------------------------------------------------------------------
 
 const DT: Record<DType, string> = { float64: 'f64', float32: 'f32' }
-const fmtAval = (v: { readonly shape: ReadonlyArray<number>; readonly dtype: DType }): string => `${DT[v.dtype]}[${v.shape.join(',')}]`
+const fmtAval = (v: { readonly shape: ReadonlyArray<number>; readonly dtype: DType }): string =>
+  `${DT[v.dtype]}[${v.shape.join(',')}]`
 
 /** a, b, ..., z, ba, bb, ... (JAX's naming) */
 const nameOf = (k: number): string => {
@@ -281,7 +332,10 @@ const fmtParam = (x: unknown): string => {
   if (typeof x === 'string') return x
   if (Array.isArray(x)) return `[${x.map(fmtParam).join(',')}]`
   if (x instanceof Int32Array) return `[${Array.from(x).join(',')}]`
-  if (typeof x === 'object' && x !== null) return `{${Object.entries(x).map(([k, v]) => `${k}=${fmtParam(v)}`).join(' ')}}`
+  if (typeof x === 'object' && x !== null)
+    return `{${Object.entries(x)
+      .map(([k, v]) => `${k}=${fmtParam(v)}`)
+      .join(' ')}}`
   return String(x)
 }
 

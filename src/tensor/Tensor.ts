@@ -156,21 +156,28 @@ export const sizeOf = (shape: Shape): number => {
 }
 
 /** Allocate an output array of a dtype. @internal */
-export const alloc = (dtype: DType, n: number): Data => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n))
+export const alloc = (dtype: DType, n: number): Data =>
+  dtype === 'float32' ? new Float32Array(n) : new Float64Array(n)
 
 /** Validate a dtype argument. @internal */
 export const checkDType = (dtype: unknown, op: string): DType => {
   if (dtype === 'float64' || dtype === 'float32') return dtype
-  throw new PurediffError('DTypeError', `unknown dtype ${typeof dtype === 'string' ? JSON.stringify(dtype.slice(0, 40)) : show(dtype)}; expected 'float64' or 'float32'`, {
-    op,
-  })
+  throw new PurediffError(
+    'DTypeError',
+    `unknown dtype ${typeof dtype === 'string' ? JSON.stringify(dtype.slice(0, 40)) : show(dtype)}; expected 'float64' or 'float32'`,
+    {
+      op,
+    },
+  )
 }
 
 const MAX_SIZE = 2 ** 31 - 1
 /** An extent as the caller wrote it, for error messages. */
 const show = (d: unknown): string =>
   typeof d === 'number'
-    ? Object.is(d, -0) ? '-0' : String(d)
+    ? Object.is(d, -0)
+      ? '-0'
+      : String(d)
     : typeof d === 'string'
       ? JSON.stringify(d)
       : typeof d === 'bigint'
@@ -189,14 +196,16 @@ const checkCount = (n: unknown, op: string, name: string): number => {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     throw new PurediffError('ValueError', `${name} must be a non-negative integer, got ${show(n)}`, { op })
   }
-  if (n > MAX_SIZE) throw new PurediffError('ValueError', `${name} = ${n} is larger than an axis holds (${MAX_SIZE}, 2^31 - 1)`, { op })
+  if (n > MAX_SIZE)
+    throw new PurediffError('ValueError', `${name} = ${n} is larger than an axis holds (${MAX_SIZE}, 2^31 - 1)`, { op })
   return n
 }
 
 /** A number argument; `finite` refuses NaN and ±Infinity. */
 const checkNumber = (x: unknown, op: string, name: string, finite: boolean): number => {
   if (typeof x !== 'number') throw new PurediffError('ValueError', `${name} must be a number, got ${show(x)}`, { op })
-  if (finite && !Number.isFinite(x)) throw new PurediffError('ValueError', `${name} must be finite, got ${show(x)}`, { op })
+  if (finite && !Number.isFinite(x))
+    throw new PurediffError('ValueError', `${name} must be finite, got ${show(x)}`, { op })
   return x
 }
 
@@ -225,10 +234,18 @@ export const checkShape = (shape: unknown, op: string): number[] => {
     largest = Math.max(largest, d)
   }
   if (n > MAX_SIZE) {
-    throw new PurediffError('ValueError', `shape ${showShape(shape)} has ${n} elements; a tensor holds at most ${MAX_SIZE} (2^31 - 1)`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `shape ${showShape(shape)} has ${n} elements; a tensor holds at most ${MAX_SIZE} (2^31 - 1)`,
+      { op },
+    )
   }
   if (largest > MAX_SIZE) {
-    throw new PurediffError('ValueError', `shape ${showShape(shape)} has an axis of length ${largest}; an axis holds at most ${MAX_SIZE} (2^31 - 1)`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `shape ${showShape(shape)} has an axis of length ${largest}; an axis holds at most ${MAX_SIZE} (2^31 - 1)`,
+      { op },
+    )
   }
   return shape.slice() as number[]
 }
@@ -248,10 +265,22 @@ const inferShape = (data: unknown, path: string, op: string): number[] => {
   )
 }
 
-const fill = (data: unknown, shape: number[], axis: number, out: Data, offset: number, path: string, op: string): void => {
+const fill = (
+  data: unknown,
+  shape: number[],
+  axis: number,
+  out: Data,
+  offset: number,
+  path: string,
+  op: string,
+): void => {
   if (axis === shape.length) {
     if (typeof data !== 'number') {
-      throw new PurediffError('ValueError', `ragged or non-numeric data: expected a number at data${path}, got ${Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data}`, { op })
+      throw new PurediffError(
+        'ValueError',
+        `ragged or non-numeric data: expected a number at data${path}, got ${Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data}`,
+        { op },
+      )
     }
     out[offset] = data
     return
@@ -259,11 +288,19 @@ const fill = (data: unknown, shape: number[], axis: number, out: Data, offset: n
   const n = shape[axis] as number
   const isTyped = ArrayBuffer.isView(data) && !(data instanceof DataView)
   if (!Array.isArray(data) && !isTyped) {
-    throw new PurediffError('ValueError', `ragged data: expected an array of length ${n} at data${path}, got ${data === null ? 'null' : typeof data}`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `ragged data: expected an array of length ${n} at data${path}, got ${data === null ? 'null' : typeof data}`,
+      { op },
+    )
   }
   const arr = data as ArrayLike<unknown>
   if (arr.length !== n) {
-    throw new PurediffError('ValueError', `ragged data: expected length ${n} at data${path}, got length ${arr.length}`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `ragged data: expected length ${n} at data${path}, got length ${arr.length}`,
+      { op },
+    )
   }
   const stride = sizeOf(shape.slice(axis + 1))
   for (let i = 0; i < n; i++) fill(arr[i], shape, axis + 1, out, offset + i * stride, `${path}[${i}]`, op)
@@ -321,7 +358,8 @@ export const fromData = (data: ArrayLike<number>, shape: Shape, dtype: DType = '
 
 /** A scalar (rank-0) tensor. @category constructors @since 0.1.0 */
 export const scalar = (x: number, dtype: DType = 'float64'): ConcreteTensor => {
-  if (typeof x !== 'number') throw new PurediffError('ValueError', `expected a number, got ${typeof x}`, { op: 'scalar' })
+  if (typeof x !== 'number')
+    throw new PurediffError('ValueError', `expected a number, got ${typeof x}`, { op: 'scalar' })
   const out = alloc(checkDType(dtype, 'scalar'), 1)
   out[0] = x
   return wrap(out, [])
@@ -350,7 +388,11 @@ export const arange = (start: number, stop?: number, step = 1, dtype: DType = 'f
   if (step === 0) throw new PurediffError('ValueError', 'step must be nonzero', { op: 'arange' })
   const n = Math.max(0, Math.ceil((b - a) / step))
   if (n > MAX_SIZE) {
-    throw new PurediffError('ValueError', `arange(${a}, ${b}, ${step}) has ${n} elements; a tensor holds at most ${MAX_SIZE} (2^31 - 1)`, { op: 'arange' })
+    throw new PurediffError(
+      'ValueError',
+      `arange(${a}, ${b}, ${step}) has ${n} elements; a tensor holds at most ${MAX_SIZE} (2^31 - 1)`,
+      { op: 'arange' },
+    )
   }
   const out = alloc(checkDType(dtype, 'arange'), n)
   for (let i = 0; i < n; i++) out[i] = a + i * step
@@ -441,4 +483,5 @@ export const broadcastShapes = (op: string, a: Shape, b: Shape): number[] => {
 }
 
 /** Result dtype of combining dtypes: float64 wins. @category utils */
-export const promoteDTypes = (...ds: DType[]): DType => (ds.includes('float64') || ds.length === 0 ? 'float64' : 'float32')
+export const promoteDTypes = (...ds: DType[]): DType =>
+  ds.includes('float64') || ds.length === 0 ? 'float64' : 'float32'

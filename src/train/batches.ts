@@ -80,8 +80,10 @@ const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isS
  */
 export const batchPlan = (n: number, batchSize: number, lastBatch: LastBatch = 'keep'): BatchPlan => {
   const op = 'batchPlan'
-  if (!isCount(n)) throw new PurediffError('ValueError', `the data set must have at least one example, got size ${String(n)}`, { op })
-  if (!isCount(batchSize)) throw new PurediffError('ValueError', `batchSize must be a positive integer, got ${String(batchSize)}`, { op })
+  if (!isCount(n))
+    throw new PurediffError('ValueError', `the data set must have at least one example, got size ${String(n)}`, { op })
+  if (!isCount(batchSize))
+    throw new PurediffError('ValueError', `batchSize must be a positive integer, got ${String(batchSize)}`, { op })
   if (lastBatch !== 'keep' && lastBatch !== 'drop') {
     throw new PurediffError('ValueError', `lastBatch must be 'keep' or 'drop', got ${String(lastBatch)}`, { op })
   }
@@ -135,7 +137,12 @@ export const batchAt = (key: Key, plan: BatchPlan, step: number): readonly numbe
  * @category constructors
  * @since 0.1.0
  */
-export const batches = (key: Key, n: number, batchSize: number, lastBatch: LastBatch = 'keep'): Stream<readonly number[]> => {
+export const batches = (
+  key: Key,
+  n: number,
+  batchSize: number,
+  lastBatch: LastBatch = 'keep',
+): Stream<readonly number[]> => {
   const plan = batchPlan(n, batchSize, lastBatch)
   return fromGenerator(function* () {
     for (let epoch = 0; ; epoch++) {
@@ -175,6 +182,10 @@ export const fromTensors = <T extends Tree>(tensors: T): Dataset<T> => {
   const ts = leaves as Tensor[]
   return Object.freeze({
     size,
-    batch: (indices: ReadonlyArray<number>): T => unflatten<T>(def, ts.map((t) => gather(t, indices, 0))),
+    batch: (indices: ReadonlyArray<number>): T =>
+      unflatten<T>(
+        def,
+        ts.map((t) => gather(t, indices, 0)),
+      ),
   })
 }

@@ -27,7 +27,14 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import * as fs from 'node:fs'
 import * as fsp from 'node:fs/promises'
-import { TreeCodec, decodeError, decodeNumber, encodeNumber, writeFileAtomic, writeFileAtomicSync } from '../io/index.js'
+import {
+  TreeCodec,
+  decodeError,
+  decodeNumber,
+  encodeNumber,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from '../io/index.js'
 import type { DecodeIssue, JSONNumber, PurediffDecodeError, TreeJSON } from '../io/index.js'
 import { issuesOf } from '../io/DecodeError.js'
 import { parseJSON } from '../io/json.js'
@@ -101,8 +108,13 @@ const KeyCodec = new t.Type<Key, readonly [number, number], unknown>(
   isKey,
   (u, c) => {
     if (isKey(u)) return t.success(keyFromData(u.data))
-    const ok = Array.isArray(u) && u.length === 2 && u.every((w: unknown) => typeof w === 'number' && Number.isInteger(w) && w >= 0 && w < 2 ** 32)
-    return ok ? t.success(keyFromData(u as unknown as readonly [number, number])) : failAt(u, c, `expected a key: two uint32 words [hi, lo], got ${describe(u)}`)
+    const ok =
+      Array.isArray(u) &&
+      u.length === 2 &&
+      u.every((w: unknown) => typeof w === 'number' && Number.isInteger(w) && w >= 0 && w < 2 ** 32)
+    return ok
+      ? t.success(keyFromData(u as unknown as readonly [number, number]))
+      : failAt(u, c, `expected a key: two uint32 words [hi, lo], got ${describe(u)}`)
   },
   (k) => Object.freeze([k.data[0], k.data[1]] as const),
 )
@@ -137,13 +149,26 @@ export const TrainStateCodec: t.Type<TrainState<Tree, Tree>, TrainStateJSON, unk
   (u): u is TrainState<Tree, Tree> => {
     if (typeof u !== 'object' || u === null) return false
     const s = u as Record<string, unknown>
-    return Count.is(s['step']) && Count.is(s['epoch']) && typeof s['epochEnd'] === 'boolean' && typeof s['loss'] === 'number' && isKey(s['key']) && TreeCodec.is(s['params']) && TreeCodec.is(s['optState'])
+    return (
+      Count.is(s['step']) &&
+      Count.is(s['epoch']) &&
+      typeof s['epochEnd'] === 'boolean' &&
+      typeof s['loss'] === 'number' &&
+      isKey(s['key']) &&
+      TreeCodec.is(s['params']) &&
+      TreeCodec.is(s['optState'])
+    )
   },
   (u, c) => {
     // A misspelt field would otherwise be dropped silently, as t.strict does.
     if (typeof u === 'object' && u !== null && !Array.isArray(u)) {
       const extra = Object.keys(u).filter((k) => !Object.prototype.hasOwnProperty.call(fieldCodecs, k))
-      if (extra.length > 0) return failAt(u, c, `unexpected field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} in a train state`)
+      if (extra.length > 0)
+        return failAt(
+          u,
+          c,
+          `unexpected field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} in a train state`,
+        )
     }
     return pipe(
       Fields.validate(u, c),
@@ -200,18 +225,34 @@ export const encodeState = <P, S>(state: TrainState<P, S>): TrainStateJSON =>
  * @since 0.1.0
  */
 export function decodeState(u: unknown): E.Either<PurediffDecodeError, TrainState<Tree, Tree>>
-export function decodeState<P, S>(u: unknown, schemas: StateSchemas<P, S>): E.Either<PurediffDecodeError, TrainState<P, S>>
-export function decodeState(u: unknown, schemas: StateSchemas<unknown, unknown> = {}): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
-  return E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => decodeError('DecodeError', issues, { format: 'json' }))(decodeStateIssues(u, schemas))
+export function decodeState<P, S>(
+  u: unknown,
+  schemas: StateSchemas<P, S>,
+): E.Either<PurediffDecodeError, TrainState<P, S>>
+export function decodeState(
+  u: unknown,
+  schemas: StateSchemas<unknown, unknown> = {},
+): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
+  return E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => decodeError('DecodeError', issues, { format: 'json' }))(
+    decodeStateIssues(u, schemas),
+  )
 }
 
-const decodeStateIssues = (u: unknown, schemas: StateSchemas<unknown, unknown>): E.Either<ReadonlyArray<DecodeIssue>, TrainState<unknown, unknown>> => {
+const decodeStateIssues = (
+  u: unknown,
+  schemas: StateSchemas<unknown, unknown>,
+): E.Either<ReadonlyArray<DecodeIssue>, TrainState<unknown, unknown>> => {
   let r: t.Validation<TrainState<Tree, Tree>>
   try {
     r = TrainStateCodec.decode(u)
   } catch (e) {
     // Defensive: a getter that throws on a hostile object must not escape as an exception.
-    return E.left([{ path: '', message: `could not read the value: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}` }])
+    return E.left([
+      {
+        path: '',
+        message: `could not read the value: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`,
+      },
+    ])
   }
   if (E.isLeft(r)) return E.left(issuesOf(r.left))
   const s = r.right
@@ -246,16 +287,28 @@ export const stringifyState = <P, S>(state: TrainState<P, S>): string => JSON.st
  * @since 0.1.0
  */
 export function parseState(text: string): E.Either<PurediffDecodeError, TrainState<Tree, Tree>>
-export function parseState<P, S>(text: string, schemas: StateSchemas<P, S>): E.Either<PurediffDecodeError, TrainState<P, S>>
-export function parseState(text: string, schemas: StateSchemas<unknown, unknown> = {}): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
+export function parseState<P, S>(
+  text: string,
+  schemas: StateSchemas<P, S>,
+): E.Either<PurediffDecodeError, TrainState<P, S>>
+export function parseState(
+  text: string,
+  schemas: StateSchemas<unknown, unknown> = {},
+): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
   return parseIn(text, schemas, undefined)
 }
 
 /** Parse and decode; a problem with the text is a `FormatError`, with the state a `DecodeError`. */
-const parseIn = (text: string, schemas: StateSchemas<unknown, unknown>, source: string | undefined): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> => {
+const parseIn = (
+  text: string,
+  schemas: StateSchemas<unknown, unknown>,
+  source: string | undefined,
+): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> => {
   const doc = parseJSON(text)
   if (E.isLeft(doc)) return E.left(decodeError('FormatError', doc.left, { source, format: 'json' }))
-  return E.mapLeft((issues: ReadonlyArray<DecodeIssue>) => decodeError('DecodeError', issues, { source, format: 'json' }))(decodeStateIssues(doc.right, schemas))
+  return E.mapLeft((issues: ReadonlyArray<DecodeIssue>) =>
+    decodeError('DecodeError', issues, { source, format: 'json' }),
+  )(decodeStateIssues(doc.right, schemas))
 }
 
 /**
@@ -273,7 +326,13 @@ export const saveStateSync = <P, S>(file: string, state: TrainState<P, S>): void
   writeFileAtomicSync(file, [new TextEncoder().encode(stringifyState(state))])
 
 const readFailed = (file: string, e: unknown): E.Either<PurediffDecodeError, never> =>
-  E.left(decodeError('ReadError', [{ path: '', message: `cannot read the file: ${e instanceof Error ? e.message : String(e)}` }], { source: file, format: 'json' }))
+  E.left(
+    decodeError(
+      'ReadError',
+      [{ path: '', message: `cannot read the file: ${e instanceof Error ? e.message : String(e)}` }],
+      { source: file, format: 'json' },
+    ),
+  )
 
 /**
  * Load a training state saved by `saveState`; never throws (a missing or malformed file is
@@ -291,8 +350,14 @@ const readFailed = (file: string, e: unknown): E.Either<PurediffDecodeError, nev
  * @since 0.1.0
  */
 export function loadState(file: string): Promise<E.Either<PurediffDecodeError, TrainState<Tree, Tree>>>
-export function loadState<P, S>(file: string, schemas: StateSchemas<P, S>): Promise<E.Either<PurediffDecodeError, TrainState<P, S>>>
-export async function loadState(file: string, schemas: StateSchemas<unknown, unknown> = {}): Promise<E.Either<PurediffDecodeError, TrainState<unknown, unknown>>> {
+export function loadState<P, S>(
+  file: string,
+  schemas: StateSchemas<P, S>,
+): Promise<E.Either<PurediffDecodeError, TrainState<P, S>>>
+export async function loadState(
+  file: string,
+  schemas: StateSchemas<unknown, unknown> = {},
+): Promise<E.Either<PurediffDecodeError, TrainState<unknown, unknown>>> {
   await removeStaleTemps(file)
   let text: string
   try {
@@ -305,8 +370,14 @@ export async function loadState(file: string, schemas: StateSchemas<unknown, unk
 
 /** The synchronous twin of `loadState` (the same schema options). @category constructors @since 0.1.0 */
 export function loadStateSync(file: string): E.Either<PurediffDecodeError, TrainState<Tree, Tree>>
-export function loadStateSync<P, S>(file: string, schemas: StateSchemas<P, S>): E.Either<PurediffDecodeError, TrainState<P, S>>
-export function loadStateSync(file: string, schemas: StateSchemas<unknown, unknown> = {}): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
+export function loadStateSync<P, S>(
+  file: string,
+  schemas: StateSchemas<P, S>,
+): E.Either<PurediffDecodeError, TrainState<P, S>>
+export function loadStateSync(
+  file: string,
+  schemas: StateSchemas<unknown, unknown> = {},
+): E.Either<PurediffDecodeError, TrainState<unknown, unknown>> {
   removeStaleTempsSync(file)
   let text: string
   try {

@@ -56,7 +56,10 @@ const measureOf = <A extends Progress>(m: Measure<A>, op: string): ((a: A) => nu
   return (a) => {
     const v = a.metrics[m]
     if (typeof v !== 'number') {
-      throw valueError(op, `the state at step ${a.step} has no metric ${JSON.stringify(m)} (it has ${Object.keys(a.metrics).join(', ') || 'none'}); add it with withMetric`)
+      throw valueError(
+        op,
+        `the state at step ${a.step} has no metric ${JSON.stringify(m)} (it has ${Object.keys(a.metrics).join(', ') || 'none'}); add it with withMetric`,
+      )
     }
     return v
   }
@@ -75,7 +78,8 @@ const measureOf = <A extends Progress>(m: Measure<A>, op: string): ((a: A) => nu
  * @since 0.1.0
  */
 export const untilStep = (n: number): (<A extends { readonly step: number }>(self: Stream<A>) => Stream<A>) => {
-  if (!(Number.isSafeInteger(n) && n >= 0)) throw valueError('untilStep', `expected a non-negative integer step, got ${n}`)
+  if (!(Number.isSafeInteger(n) && n >= 0))
+    throw valueError('untilStep', `expected a non-negative integer step, got ${n}`)
   return (self) =>
     fromGenerator(function* () {
       for (const a of self) {
@@ -112,7 +116,8 @@ export const untilLoss =
  * @since 0.2.0
  */
 export const untilEpochLoss = (target: number, name = 'epochLoss') => {
-  if (typeof target !== 'number' || Number.isNaN(target)) throw valueError('untilEpochLoss', `expected a target loss, got ${String(target)}`)
+  if (typeof target !== 'number' || Number.isNaN(target))
+    throw valueError('untilEpochLoss', `expected a target loss, got ${String(target)}`)
   return <A extends Progress>(self: Stream<A>): Stream<A> =>
     takeUntil((a: A) => a.epochEnd && (a.metrics[name] as number) <= target)(withEpochLoss(name)(self))
 }
@@ -169,7 +174,8 @@ export const patience = <A extends Progress>(
   metric: Measure<A>,
   options: PatienceOptions = {},
 ): ((self: Stream<A>) => Stream<A>) => {
-  if (!(Number.isSafeInteger(k) && k >= 1)) throw valueError('patience', `expected a positive integer patience, got ${k}`)
+  if (!(Number.isSafeInteger(k) && k >= 1))
+    throw valueError('patience', `expected a positive integer patience, got ${k}`)
   const mode = options.mode ?? 'min'
   const minDelta = options.minDelta ?? 0
   if (mode !== 'min' && mode !== 'max') throw valueError('patience', `mode must be 'min' or 'max', got ${String(mode)}`)
@@ -246,7 +252,8 @@ export const withEpochLoss =
 export const evaluate =
   <P, B>(f: (params: P, batch: B) => Tensor | number, data: Dataset<B>, batchSize = data.size) =>
   (params: P): number => {
-    if (!(Number.isSafeInteger(batchSize) && batchSize >= 1)) throw valueError('evaluate', `batchSize must be a positive integer, got ${batchSize}`)
+    if (!(Number.isSafeInteger(batchSize) && batchSize >= 1))
+      throw valueError('evaluate', `batchSize must be a positive integer, got ${batchSize}`)
     let total = 0
     for (let start = 0; start < data.size; start += batchSize) {
       const end = Math.min(start + batchSize, data.size)

@@ -227,18 +227,27 @@ export const addUpdates = <P>(params: P, updates: P): P =>
   )
 
 const checkConfig = <P, B, S>(config: ConfigBase<P, B, S>, op: string): BatchPlan => {
-  if (!isKey(config.key)) throw new PurediffError('ValueError', 'config.key must be a PRNG key (from key(seed))', { op })
+  if (!isKey(config.key))
+    throw new PurediffError('ValueError', 'config.key must be a PRNG key (from key(seed))', { op })
   if (typeof config.loss !== 'function') throw new PurediffError('ValueError', 'config.loss must be a function', { op })
   const o = config.optimizer as Partial<Optimizer<P, S>> | undefined
   if (typeof o?.init !== 'function' || typeof o.update !== 'function') {
-    throw new PurediffError('ValueError', 'config.optimizer must have init(params) and update(grads, state, params)', { op })
+    throw new PurediffError('ValueError', 'config.optimizer must have init(params) and update(grads, state, params)', {
+      op,
+    })
   }
   if (typeof config.data?.batch !== 'function') {
-    throw new PurediffError('ValueError', 'config.data must be a Dataset { size, batch(indices) } (see fromTensors)', { op })
+    throw new PurediffError('ValueError', 'config.data must be a Dataset { size, batch(indices) } (see fromTensors)', {
+      op,
+    })
   }
   const nf: unknown = config.nonFinite
   if (nf !== undefined && nf !== 'error' && nf !== 'skip') {
-    throw new PurediffError('ValueError', `config.nonFinite must be 'error' or 'skip', got ${typeof nf === 'string' ? JSON.stringify(nf) : typeof nf}`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `config.nonFinite must be 'error' or 'skip', got ${typeof nf === 'string' ? JSON.stringify(nf) : typeof nf}`,
+      { op },
+    )
   }
   return batchPlan(config.data.size, config.batchSize, config.lastBatch ?? 'keep')
 }
@@ -248,7 +257,9 @@ const checkConfig = <P, B, S>(config: ConfigBase<P, B, S>, op: string): BatchPla
  * value read as a number or validated as one, a leaf that is not a tensor): the results
  * are the same either way.
  */
-const jitOrEager = <A extends unknown[], R>(f: (...args: A) => R): ((...args: A) => R) & { readonly eager: boolean } => {
+const jitOrEager = <A extends unknown[], R>(
+  f: (...args: A) => R,
+): ((...args: A) => R) & { readonly eager: boolean } => {
   const jf = jit(f as (...args: never[]) => unknown) as unknown as (...args: A) => R
   let eager = false
   const run = (...args: A): R => {
@@ -278,7 +289,11 @@ const checkLike = (state: unknown, expected: unknown, what: string, hint: string
     assertSameStructure(ds, de, op)
   } catch (e) {
     if (e instanceof PurediffError) {
-      throw new PurediffError('TreeError', `the state's ${what} does not match ${hint}: ${e.message.replace(/^resume: /, '')}`, { op })
+      throw new PurediffError(
+        'TreeError',
+        `the state's ${what} does not match ${hint}: ${e.message.replace(/^resume: /, '')}`,
+        { op },
+      )
     }
     throw e
   }
@@ -290,10 +305,14 @@ const checkLike = (state: unknown, expected: unknown, what: string, hint: string
     const sb = typeof b === 'number' ? 'a number' : `${b.dtype} [${b.shape.join(', ')}]`
     if (sa !== sb) {
       const path = paths[i] as string
-      throw new PurediffError('TreeError', `the state's ${what} does not match ${hint}: it holds ${sa} where ${sb} is expected`, {
-        op,
-        path: path === '' ? what : `${what}.${path}`.replace('.[', '['),
-      })
+      throw new PurediffError(
+        'TreeError',
+        `the state's ${what} does not match ${hint}: it holds ${sa} where ${sb} is expected`,
+        {
+          op,
+          path: path === '' ? what : `${what}.${path}`.replace('.[', '['),
+        },
+      )
     }
   }
 }
@@ -302,8 +321,15 @@ const checkLike = (state: unknown, expected: unknown, what: string, hint: string
 const likeKinds = <T>(like: T, out: T): T => {
   const [ls, def] = flatten(like, 'train')
   const [os, odef] = flatten(out, 'train')
-  if (ls.length !== os.length || JSON.stringify(odef).replace(/"number"/g, '"tensor"') !== JSON.stringify(def).replace(/"number"/g, '"tensor"')) return out
-  return unflatten<T>(odef, os.map((o, i) => (typeof ls[i] === 'number' && o instanceof Tensor && o.size === 1 ? o.item() : o)))
+  if (
+    ls.length !== os.length ||
+    JSON.stringify(odef).replace(/"number"/g, '"tensor"') !== JSON.stringify(def).replace(/"number"/g, '"tensor"')
+  )
+    return out
+  return unflatten<T>(
+    odef,
+    os.map((o, i) => (typeof ls[i] === 'number' && o instanceof Tensor && o.size === 1 ? o.item() : o)),
+  )
 }
 
 const freezeState = <P, S>(s: TrainState<P, S>): TrainState<P, S> => Object.freeze(s)
@@ -323,7 +349,12 @@ const freezeState = <P, S>(s: TrainState<P, S>): TrainState<P, S> => Object.free
 export const initialState = <P, B, S>(config: TrainConfig<P, B, S>): TrainState<P, S> => {
   checkConfig(config, 'initialState')
   const init: unknown = config.init
-  const params = init === undefined ? (config.params as P) : typeof init === 'function' ? (init as (key: Key) => P)(runKeys(config.key).initKey) : (init as P)
+  const params =
+    init === undefined
+      ? (config.params as P)
+      : typeof init === 'function'
+        ? (init as (key: Key) => P)(runKeys(config.key).initKey)
+        : (init as P)
   flatten(params, 'initialState')
   return freezeState({
     step: 0,
@@ -344,9 +375,7 @@ export const initialState = <P, B, S>(config: TrainConfig<P, B, S>): TrainState<
  * @category constructors
  * @since 0.1.0
  */
-export const trainStep = <P, B, S>(
-  config: ConfigBase<P, B, S>,
-): ((state: TrainState<P, S>) => TrainState<P, S>) => {
+export const trainStep = <P, B, S>(config: ConfigBase<P, B, S>): ((state: TrainState<P, S>) => TrainState<P, S>) => {
   const plan = checkConfig(config, 'trainStep')
   return makeStep(config, plan, (k, e) => epochOrder(k, plan.n, e))
 }
@@ -364,8 +393,10 @@ const makeStep = <P, B, S>(
   const eagerLossAndGrad = valueAndGrad(withAux, { hasAux: true })
   const useJit = config.jit !== false
   // a loss that takes the step key draws random numbers from its values: it runs eagerly
-  const compiledLoss = useJit && config.loss.length < 3 ? jitOrEager((p: P, batch: B) => eagerLossAndGrad(p, batch, UNUSED_KEY)) : null
-  const lossAndGrad = (p: P, batch: B, k: Key) => (compiledLoss !== null ? compiledLoss(p, batch) : eagerLossAndGrad(p, batch, k))
+  const compiledLoss =
+    useJit && config.loss.length < 3 ? jitOrEager((p: P, batch: B) => eagerLossAndGrad(p, batch, UNUSED_KEY)) : null
+  const lossAndGrad = (p: P, batch: B, k: Key) =>
+    compiledLoss !== null ? compiledLoss(p, batch) : eagerLossAndGrad(p, batch, k)
   const update = (grads: P, optState: S, params: P): readonly [P, S] => {
     const [updates, next] = config.optimizer.update(grads, optState, params)
     return [addUpdates(params, updates), next]
@@ -404,7 +435,8 @@ const makeStep = <P, B, S>(
       })
     }
     // 5. step: the optimizer turns gradients into updates; the weights move by them.
-    const [params0, optState0] = compiledUpdate !== null ? compiledUpdate(grads, s.optState, s.params) : update(grads, s.optState, s.params)
+    const [params0, optState0] =
+      compiledUpdate !== null ? compiledUpdate(grads, s.optState, s.params) : update(grads, s.optState, s.params)
     // a compiled update returns scalars as tensors; an eager one (the fallback) returns the optimizer's own leaves
     const compiled = compiledUpdate !== null && !compiledUpdate.eager
     const params = compiled ? likeKinds(s.params, params0) : params0
@@ -457,7 +489,12 @@ export const resume = <P, B, S>(
         : (init as P)
       : config.params
   if (model !== undefined) checkLike(state.params, model, 'params', "the model's weights (config.init / config.params)")
-  checkLike(state.optState, config.optimizer.init(state.params), 'optState', "the state config.optimizer keeps (optimizer.init(params))")
+  checkLike(
+    state.optState,
+    config.optimizer.init(state.params),
+    'optState',
+    'the state config.optimizer keeps (optimizer.init(params))',
+  )
   return resumeUnchecked(state, config)
 }
 
@@ -465,7 +502,9 @@ export const resume = <P, B, S>(
 const resumeUnchecked = <P, B, S>(state: TrainState<P, S>, config: ConfigBase<P, B, S>): Stream<TrainState<P, S>> => {
   const plan = checkConfig({ ...config, key: state.key }, 'resume')
   if (!(Number.isSafeInteger(state.step) && state.step >= 0)) {
-    throw new PurediffError('ValueError', `state.step must be a non-negative integer, got ${String(state.step)}`, { op: 'resume' })
+    throw new PurediffError('ValueError', `state.step must be a non-negative integer, got ${String(state.step)}`, {
+      op: 'resume',
+    })
   }
   return fromGenerator(function* () {
     // The one piece of per-iteration memory: the current epoch's permutation.
@@ -499,7 +538,9 @@ const resumeUnchecked = <P, B, S>(state: TrainState<P, S>, config: ConfigBase<P,
 export const train = <P, B, S>(config: TrainConfig<P, B, S>): Stream<TrainState<P, S>> => {
   checkConfig(config, 'train')
   if ((config.init === undefined) === (config.params === undefined)) {
-    throw new PurediffError('ValueError', 'give exactly one of config.init (a function of a key) and config.params', { op: 'train' })
+    throw new PurediffError('ValueError', 'give exactly one of config.init (a function of a key) and config.params', {
+      op: 'train',
+    })
   }
   return fromGenerator(function* () {
     // Step 1 (initialize) runs when iteration starts, not when the stream is built.

@@ -25,7 +25,20 @@ import { BatchTracer } from '../ad/batching.js'
 import { R, Tracer, VjpTracer, recordCustom, reopen, topMain } from '../ad/trace.js'
 import type { Node } from '../ad/trace.js'
 import { PurediffError } from '../errors.js'
-import { asTensor, broadcastTo, concat, equal, maximum, minimum, reshape, round, slice, stack, take, where } from '../ops/ops.js'
+import {
+  asTensor,
+  broadcastTo,
+  concat,
+  equal,
+  maximum,
+  minimum,
+  reshape,
+  round,
+  slice,
+  stack,
+  take,
+  where,
+} from '../ops/ops.js'
 import { Tensor } from '../tensor/Tensor.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
 import { flatten, unflatten } from '../tree/Tree.js'
@@ -70,10 +83,12 @@ export const checkpoint = <X, Y>(f: (x: X) => Y, options?: Record<string, never>
     const start = main.tape.length
     const y = joined(x)
     const segment = main.tape.splice(start)
-    if (!(y instanceof VjpTracer && y.main === main)) return unflatten<Y>(ydef as unknown as TreeDef, splitLeaves(y, shapes))
+    if (!(y instanceof VjpTracer && y.main === main))
+      return unflatten<Y>(ydef as unknown as TreeDef, splitLeaves(y, shapes))
     const inside = new Set<Node>(segment)
     const external = new Map<Node, VjpTracer>()
-    for (const node of segment) for (const p of node.parents) if (p !== null && !inside.has(p.node)) external.set(p.node, p)
+    for (const node of segment)
+      for (const p of node.parents) if (p !== null && !inside.has(p.node)) external.set(p.node, p)
     const parents = [...external.values()]
     const pullback = (yBar: Tensor): Array<Tensor | null> =>
       // recompute f on the re-opened level, then sweep back through the fresh nodes only
@@ -152,24 +167,40 @@ export const scan = <C, X, Y>(
   const op = 'scan'
   const [xls, xdef] = xs === null || xs === undefined ? [[], null] : tensorsOf(xs, op)
   const lengths = xls.map((l) => (l.rank === 0 ? -1 : (l.shape[0] as number)))
-  if (lengths.some((n) => n === -1)) throw new PurediffError('ShapeError', 'every leaf of xs needs a leading axis to scan over', { op, shapes: xls.map((l) => l.shape) })
+  if (lengths.some((n) => n === -1))
+    throw new PurediffError('ShapeError', 'every leaf of xs needs a leading axis to scan over', {
+      op,
+      shapes: xls.map((l) => l.shape),
+    })
   let n = options.length ?? lengths[0]
   if (n === undefined) throw new PurediffError('ValueError', 'give xs or options.length', { op })
-  if (!Number.isInteger(n) || n < 1) throw new PurediffError('ValueError', `scan needs at least one step (got ${n})`, { op })
+  if (!Number.isInteger(n) || n < 1)
+    throw new PurediffError('ValueError', `scan needs at least one step (got ${n})`, { op })
   if (lengths.some((m) => m !== n)) {
-    throw new PurediffError('ShapeError', `the leaves of xs (and length) disagree on the number of steps: ${[...new Set([n, ...lengths])].join(' vs ')}`, { op, shapes: xls.map((l) => l.shape) })
+    throw new PurediffError(
+      'ShapeError',
+      `the leaves of xs (and length) disagree on the number of steps: ${[...new Set([n, ...lengths])].join(' vs ')}`,
+      { op, shapes: xls.map((l) => l.shape) },
+    )
   }
   n = n as number
   const step = checkpoint((a: readonly [C] | readonly [C, X]) => {
     const r = f(a[0], (a.length > 1 ? a[1] : null) as X)
-    if (!Array.isArray(r) || r.length !== 2) throw new PurediffError('ValueError', 'the scanned function must return [carry, y]', { op })
+    if (!Array.isArray(r) || r.length !== 2)
+      throw new PurediffError('ValueError', 'the scanned function must return [carry, y]', { op })
     return r as readonly [C, Y]
   })
   let carry = init
   const ys: Y[] = new Array<Y>(n)
   for (let k = 0; k < n; k++) {
     const i = options.reverse === true ? n - 1 - k : k
-    const x = xdef === null ? null : unflatten<X>(xdef, xls.map((l) => take(l, i, 0)))
+    const x =
+      xdef === null
+        ? null
+        : unflatten<X>(
+            xdef,
+            xls.map((l) => take(l, i, 0)),
+          )
     const [c, y] = step(x === null ? [carry] : [carry, x])
     carry = c
     ys[i] = y
@@ -206,7 +237,8 @@ const concreteScalar = (x: Tensor | number | boolean, op: string): number | null
   if (typeof x === 'boolean') return x ? 1 : 0
   if (typeof x === 'number') return x
   if (hasBatch(x)) return null
-  if (x.size !== 1) throw new PurediffError('ShapeError', 'the predicate / index must be a scalar', { op, shapes: [x.shape] })
+  if (x.size !== 1)
+    throw new PurediffError('ShapeError', 'the predicate / index must be a scalar', { op, shapes: [x.shape] })
   return x.item()
 }
 const hasBatch = (x: Tensor): boolean => x instanceof BatchTracer || (x instanceof Tracer && hasBatch(x.primal))
@@ -234,7 +266,12 @@ const selectTrees = <T>(mask: Tensor, a: T, b: T, op: string): T => {
  * @category transforms
  * @since 0.2.0
  */
-export const cond = <A extends unknown[], R>(pred: Tensor | number | boolean, onTrue: (...args: A) => R, onFalse: (...args: A) => R, ...operands: A): R => {
+export const cond = <A extends unknown[], R>(
+  pred: Tensor | number | boolean,
+  onTrue: (...args: A) => R,
+  onFalse: (...args: A) => R,
+  ...operands: A
+): R => {
   const p = concreteScalar(pred, 'cond')
   if (p !== null) return p !== 0 ? onTrue(...operands) : onFalse(...operands)
   return selectTrees(pred as Tensor, onTrue(...operands), onFalse(...operands), 'cond')
@@ -248,8 +285,13 @@ export const cond = <A extends unknown[], R>(pred: Tensor | number | boolean, on
  * @category transforms
  * @since 0.2.0
  */
-export const switchCase = <A extends unknown[], R>(index: Tensor | number, branches: ReadonlyArray<(...args: A) => R>, ...operands: A): R => {
-  if (!Array.isArray(branches) || branches.length === 0) throw new PurediffError('ValueError', 'needs a non-empty array of branches', { op: 'switchCase' })
+export const switchCase = <A extends unknown[], R>(
+  index: Tensor | number,
+  branches: ReadonlyArray<(...args: A) => R>,
+  ...operands: A
+): R => {
+  if (!Array.isArray(branches) || branches.length === 0)
+    throw new PurediffError('ValueError', 'needs a non-empty array of branches', { op: 'switchCase' })
   const k = concreteScalar(index, 'switchCase')
   const clamp = (i: number): number => Math.min(Math.max(Math.round(i), 0), branches.length - 1)
   if (k !== null) return (branches[clamp(k)] as (...args: A) => R)(...operands)
@@ -292,7 +334,12 @@ export const whileLoop = <C>(condFn: (carry: C) => Tensor | number | boolean, bo
     }
     const c = condFn(carry)
     const p = concreteScalar(c, 'whileLoop')
-    if (p === null) throw new PurediffError('ValueError', 'the loop condition depends on the batch (under vmap); every example must take the same number of steps', { op: 'whileLoop' })
+    if (p === null)
+      throw new PurediffError(
+        'ValueError',
+        'the loop condition depends on the batch (under vmap); every example must take the same number of steps',
+        { op: 'whileLoop' },
+      )
     if (p === 0) return carry
     carry = body(carry)
   }

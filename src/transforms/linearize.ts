@@ -45,6 +45,9 @@ export const linearize = <X, Y>(f: (x: X) => Y, x: X, options?: Record<string, n
  */
 export const linearTranspose = <X, Y>(f: (x: X) => Y, x: X, options?: Record<string, never>): ((yBar: Y) => X) => {
   checkOptions('linearTranspose', options, [])
-  const [, pullback] = vjp(f, map(x, (l) => (typeof l === 'number' ? 0 : zerosLike(l))))
+  const [, pullback] = vjp(
+    f,
+    map(x, (l) => (typeof l === 'number' ? 0 : zerosLike(l))),
+  )
   return (yBar: Y) => pullback(yBar)
 }

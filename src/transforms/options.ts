@@ -9,7 +9,11 @@ import { PurediffError } from '../errors.js'
 export const checkOptions = (op: string, options: unknown, allowed: ReadonlyArray<string>): void => {
   if (options === undefined) return
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new PurediffError('ValueError', `options must be a record, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `options must be a record, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+      { op },
+    )
   }
   const unknown = Object.keys(options).filter((k) => !allowed.includes(k))
   if (unknown.length > 0) {

@@ -12,7 +12,15 @@
  * Purity: transforms never modify their arguments; every returned tree is frozen.
  */
 import {
-  JvpTracer, Tracer, VjpTracer, backward, checkLive, inputNode, recordCustom, topMain, withMain,
+  JvpTracer,
+  Tracer,
+  VjpTracer,
+  backward,
+  checkLive,
+  inputNode,
+  recordCustom,
+  topMain,
+  withMain,
 } from '../ad/trace.js'
 import type { MainTrace } from '../ad/trace.js'
 import { BatchTracer, moveAxis } from '../ad/batching.js'
@@ -39,7 +47,8 @@ const leafTensor = (l: Leaf, op: string, path: string): Tensor => {
 /** Give a number back for a number leaf when the result is concrete and scalar. */
 const likeLeaf = (orig: Leaf, result: Tensor): Leaf => {
   // a staged number argument (weak) stands for a number: the compiled program gives a number back
-  if ((typeof orig === 'number' || (orig as { readonly weak?: boolean }).weak === true) && result instanceof Tracer) markNumberResult(result)
+  if ((typeof orig === 'number' || (orig as { readonly weak?: boolean }).weak === true) && result instanceof Tracer)
+    markNumberResult(result)
   return typeof orig === 'number' && !(result instanceof Tracer) && result.size === 1 ? result.item() : result
 }
 
@@ -87,7 +96,9 @@ const jvpAs = <X, Y>(op: string, f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
   const [ts, tdef] = flattenArgs(xDot, op)
   assertSameStructure(def, tdef, op)
   return withMain('jvp', op, (main) => {
-    const duals = xs.map((xi, i) => new JvpTracer(main, xi, matchLeaf(xi, ts[i] as Tensor, op, ps[i] as string, 'tangent')))
+    const duals = xs.map(
+      (xi, i) => new JvpTracer(main, xi, matchLeaf(xi, ts[i] as Tensor, op, ps[i] as string, 'tangent')),
+    )
     const out = f(unflatten<X>(def, duals))
     const [ys, ydef] = flatten(out, op)
     const prim: Leaf[] = []
@@ -116,7 +127,10 @@ const jvpAs = <X, Y>(op: string, f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
  * @category transforms
  * @since 0.1.0
  */
-export const derivative = <X extends Tensor | number>(f: (x: X) => Tensor | number, options?: Record<string, never>): ((x: X) => X) => {
+export const derivative = <X extends Tensor | number>(
+  f: (x: X) => Tensor | number,
+  options?: Record<string, never>,
+): ((x: X) => X) => {
   checkOptions('derivative', options, [])
   return (x: X): X => derivativeAt(f, x)
 }
@@ -170,7 +184,11 @@ const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
     const seeds = yTensors.map(
       (y, i) => [y, matchLeaf(unwrapAt(main, y), bs[i] as Tensor, `${op} pullback`, '', 'cotangent')] as const,
     )
-    const cts = backward(main, seeds, tracers.map((t) => t.node))
+    const cts = backward(
+      main,
+      seeds,
+      tracers.map((t) => t.node),
+    )
     return unflatten<X>(
       def,
       cts.map((g, i) => {
@@ -219,11 +237,19 @@ export interface JacobianOptions {
 const pickArgs = (op: string, argnums: unknown, args: ReadonlyArray<unknown>): [unknown, (x: unknown) => unknown[]] => {
   const nums: ReadonlyArray<unknown> = typeof argnums === 'number' ? [argnums] : Array.isArray(argnums) ? argnums : []
   if ((typeof argnums !== 'number' && !Array.isArray(argnums)) || nums.length === 0) {
-    throw new PurediffError('ValueError', `argnums must be an argument index or a non-empty list of them, got ${JSON.stringify(argnums)}`, { op })
+    throw new PurediffError(
+      'ValueError',
+      `argnums must be an argument index or a non-empty list of them, got ${JSON.stringify(argnums)}`,
+      { op },
+    )
   }
   nums.forEach((n, j) => {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= args.length) {
-      throw new PurediffError('ValueError', `argnums ${JSON.stringify(n)} is not the index of an argument (the function was called with ${args.length})`, { op })
+      throw new PurediffError(
+        'ValueError',
+        `argnums ${JSON.stringify(n)} is not the index of an argument (the function was called with ${args.length})`,
+        { op },
+      )
     }
     if (nums.indexOf(n) !== j) throw new PurediffError('ValueError', `argnums lists ${n} twice`, { op })
   })
@@ -264,7 +290,11 @@ const selectWrt = (op: string, ps: ReadonlyArray<string>, wrt: unknown): boolean
       }
     })
     if (!hit) {
-      throw new PurediffError('TreeError', `wrt names no leaf of the argument; its leaves are: ${ps.map((p) => (p === '' ? '(the argument itself)' : p)).join(', ')}`, { op, path: w })
+      throw new PurediffError(
+        'TreeError',
+        `wrt names no leaf of the argument; its leaves are: ${ps.map((p) => (p === '' ? '(the argument itself)' : p)).join(', ')}`,
+        { op, path: w },
+      )
     }
   }
   return sel
@@ -273,10 +303,18 @@ const selectWrt = (op: string, ps: ReadonlyArray<string>, wrt: unknown): boolean
 const checkScalar = (y: unknown, op: string): Tensor => {
   if (typeof y === 'number') return asTensor(y, op)
   if (!(y instanceof Tensor)) {
-    throw new PurediffError('NonScalarOutput', `the function must return a scalar tensor, got ${y === null ? 'null' : Array.isArray(y) ? 'an array (use hasAux: true to return [loss, aux])' : typeof y}`, { op })
+    throw new PurediffError(
+      'NonScalarOutput',
+      `the function must return a scalar tensor, got ${y === null ? 'null' : Array.isArray(y) ? 'an array (use hasAux: true to return [loss, aux])' : typeof y}`,
+      { op },
+    )
   }
   if (y.rank !== 0) {
-    throw new PurediffError('NonScalarOutput', 'the function must return a scalar (shape []); reduce it first, e.g. with sum or mean', { op, shapes: [y.shape] })
+    throw new PurediffError(
+      'NonScalarOutput',
+      'the function must return a scalar (shape []); reduce it first, e.g. with sum or mean',
+      { op, shapes: [y.shape] },
+    )
   }
   return y
 }
@@ -319,7 +357,11 @@ const valueAndGradAs = (op: string, f: (...args: never[]) => unknown, options: G
     if (!(y instanceof Tracer && y.main === main)) checkLive(y)
     const value = unwrapAt(main, y)
     const live = tracers.filter((t): t is VjpTracer => t !== null)
-    const cts = backward(main, [[y, asTensor(1, op, y.dtype)]], live.map((t) => t.node))
+    const cts = backward(
+      main,
+      [[y, asTensor(1, op, y.dtype)]],
+      live.map((t) => t.node),
+    )
     let k = 0
     const g = unflatten(
       def,
@@ -331,7 +373,10 @@ const valueAndGradAs = (op: string, f: (...args: never[]) => unknown, options: G
     )
     if (options.hasAux === true) {
       const [auxLeaves, auxDef] = flatten(aux, op)
-      const auxOut = unflatten(auxDef, auxLeaves.map((l) => (l instanceof Tensor ? unwrapAt(main, l) : l)))
+      const auxOut = unflatten(
+        auxDef,
+        auxLeaves.map((l) => (l instanceof Tensor ? unwrapAt(main, l) : l)),
+      )
       return Object.freeze([Object.freeze([value, auxOut]), g])
     }
     return Object.freeze([value, g])
@@ -363,7 +408,10 @@ export function valueAndGrad<P, A extends unknown[], Aux>(
   f: (p: P, ...rest: A) => readonly [Tensor | number, Aux],
   options: { readonly hasAux: true; readonly wrt?: string | ReadonlyArray<string> },
 ): (p: P, ...rest: A) => [[Tensor, Aux], P]
-export function valueAndGrad(f: (...args: never[]) => unknown, options: GradOptions = {}): (...args: unknown[]) => unknown {
+export function valueAndGrad(
+  f: (...args: never[]) => unknown,
+  options: GradOptions = {},
+): (...args: unknown[]) => unknown {
   return valueAndGradAs('valueAndGrad', f, options)
 }
 
@@ -396,7 +444,12 @@ export function grad<P, A extends unknown[], Aux>(
   options: { readonly hasAux: true; readonly wrt?: string | ReadonlyArray<string> },
 ): (p: P, ...rest: A) => [P, Aux]
 export function grad(f: (...args: never[]) => unknown, options: GradOptions = {}): (...args: unknown[]) => unknown {
-  if (typeof f !== 'function') throw new PurediffError('ValueError', `expected a function to differentiate, got ${f === null ? 'null' : typeof f}`, { op: 'grad' })
+  if (typeof f !== 'function')
+    throw new PurediffError(
+      'ValueError',
+      `expected a function to differentiate, got ${f === null ? 'null' : typeof f}`,
+      { op: 'grad' },
+    )
   const vg = valueAndGradAs('grad', f, options)
   if (options.hasAux === true) {
     return (...args: unknown[]) => {
@@ -408,7 +461,10 @@ export function grad(f: (...args: never[]) => unknown, options: GradOptions = {}
 }
 
 /** `grad` under the name of the transform the user called (for errors). */
-const gradAs = <P, A extends unknown[]>(op: string, f: (p: P, ...rest: A) => Tensor | number): ((p: P, ...rest: A) => P) => {
+const gradAs = <P, A extends unknown[]>(
+  op: string,
+  f: (p: P, ...rest: A) => Tensor | number,
+): ((p: P, ...rest: A) => P) => {
   const vg = valueAndGradAs(op, f as (...args: never[]) => unknown, {})
   return (p: P, ...rest: A) => (vg(p, ...rest) as [Tensor, P])[1]
 }
@@ -443,10 +499,22 @@ const basisRows = (n: number, offset: number, like: Tensor): ConcreteTensor => {
 }
 
 /** One block from a batched result: `count` entries from `offset` along its first or last axis, reshaped to `shape`. */
-const blockFrom = (batched: Tensor, axis: 'first' | 'last', offset: number, count: number, shape: ReadonlyArray<number>): Tensor => {
+const blockFrom = (
+  batched: Tensor,
+  axis: 'first' | 'last',
+  offset: number,
+  count: number,
+  shape: ReadonlyArray<number>,
+): Tensor => {
   const at = axis === 'first' ? 0 : batched.rank - 1
   const part =
-    batched.shape[at] === count ? batched : sliceOp(batched, batched.shape.map((_, i) => (i === at ? offset : 0)), batched.shape.map((d, i) => (i === at ? count : d)))
+    batched.shape[at] === count
+      ? batched
+      : sliceOp(
+          batched,
+          batched.shape.map((_, i) => (i === at ? offset : 0)),
+          batched.shape.map((d, i) => (i === at ? count : d)),
+        )
   return reshape(part, shape)
 }
 
@@ -463,7 +531,12 @@ const assemble = (
 ): unknown =>
   unflatten(
     ydef,
-    outShapes.map((s, k) => unflatten(xdef, xLeaves.map((xl, j) => (s.length === 0 ? likeLeaf(xl, block(k, j)) : block(k, j))))),
+    outShapes.map((s, k) =>
+      unflatten(
+        xdef,
+        xLeaves.map((xl, j) => (s.length === 0 ? likeLeaf(xl, block(k, j)) : block(k, j))),
+      ),
+    ),
   )
 
 /** The Jacobian by forward mode: `jvp` along every input basis vector at once, under `vmap`. */
@@ -472,10 +545,19 @@ const jacfwdCore = (op: string, f: (x: unknown) => unknown, x: unknown): unknown
   const n = xs.reduce((s, t) => s + t.size, 0)
   if (n === 0) {
     const [ys, ydef] = flattenArgs(f(x), op)
-    return assemble(ydef, ys.map((t) => t.shape), def, origLeaves, (k, j) => emptyBlock([...(ys[k] as Tensor).shape, ...(xs[j] as Tensor).shape], (ys[k] as Tensor).dtype))
+    return assemble(
+      ydef,
+      ys.map((t) => t.shape),
+      def,
+      origLeaves,
+      (k, j) => emptyBlock([...(ys[k] as Tensor).shape, ...(xs[j] as Tensor).shape], (ys[k] as Tensor).dtype),
+    )
   }
   const offs = offsetsOf(xs)
-  const tangents = unflatten(def, xs.map((xi, j) => basisRows(n, offs[j] as number, xi)))
+  const tangents = unflatten(
+    def,
+    xs.map((xi, j) => basisRows(n, offs[j] as number, xi)),
+  )
   // the columns of the Jacobian, batch axis last: each output leaf becomes [...out, n]
   const cols = vmap((t: unknown) => jvpAs(op, f, x, t)[1], { outAxes: -1 })(tangents)
   const [cs, ydef] = flattenArgs(cols, op)
@@ -494,21 +576,41 @@ const jacrevCore = (op: string, f: (x: unknown) => unknown, x: unknown): unknown
   const m = ys.reduce((s, t) => s + t.size, 0)
   const n = xs.reduce((s, t) => s + t.size, 0)
   if (m === 0 || n === 0) {
-    return assemble(ydef, ys.map((t) => t.shape), def, origLeaves, (k, j) => emptyBlock([...(ys[k] as Tensor).shape, ...(xs[j] as Tensor).shape], (ys[k] as Tensor).dtype))
+    return assemble(
+      ydef,
+      ys.map((t) => t.shape),
+      def,
+      origLeaves,
+      (k, j) => emptyBlock([...(ys[k] as Tensor).shape, ...(xs[j] as Tensor).shape], (ys[k] as Tensor).dtype),
+    )
   }
   const offs = offsetsOf(ys)
-  const seeds = unflatten(ydef, ys.map((yk, k) => basisRows(m, offs[k] as number, yk)))
+  const seeds = unflatten(
+    ydef,
+    ys.map((yk, k) => basisRows(m, offs[k] as number, yk)),
+  )
   // the rows of the Jacobian, batch axis first: each input leaf becomes [m, ...in]
   const rows = vmap((c: unknown) => pb(c), { outAxes: 0 })(seeds)
   const [rs] = flattenArgs(rows, op)
-  return assemble(ydef, ys.map((t) => t.shape), def, origLeaves, (k, j) => {
-    const yk = ys[k] as Tensor
-    return blockFrom(rs[j] as Tensor, 'first', offs[k] as number, yk.size, [...yk.shape, ...(xs[j] as Tensor).shape])
-  })
+  return assemble(
+    ydef,
+    ys.map((t) => t.shape),
+    def,
+    origLeaves,
+    (k, j) => {
+      const yk = ys[k] as Tensor
+      return blockFrom(rs[j] as Tensor, 'first', offs[k] as number, yk.size, [...yk.shape, ...(xs[j] as Tensor).shape])
+    },
+  )
 }
 
 /** Apply a Jacobian-like transform to the arguments `argnums` picks. */
-const onArgnums = (op: string, options: JacobianOptions | undefined, core: (f: (x: unknown) => unknown, x: unknown) => unknown, f: (...args: never[]) => unknown) => {
+const onArgnums = (
+  op: string,
+  options: JacobianOptions | undefined,
+  core: (f: (x: unknown) => unknown, x: unknown) => unknown,
+  f: (...args: never[]) => unknown,
+) => {
   checkOptions(op, options, ['argnums'])
   const argnums = options?.argnums ?? 0
   return (...args: unknown[]): unknown => {
@@ -526,7 +628,10 @@ const onArgnums = (op: string, options: JacobianOptions | undefined, core: (f: (
  * @category transforms
  * @since 0.1.0
  */
-export function jacfwd<A extends unknown[], const N extends Argnums, Y>(f: (...args: A) => Y, options: { readonly argnums: N }): (...args: A) => Jacobian<Picked<A, N>, Y>
+export function jacfwd<A extends unknown[], const N extends Argnums, Y>(
+  f: (...args: A) => Y,
+  options: { readonly argnums: N },
+): (...args: A) => Jacobian<Picked<A, N>, Y>
 export function jacfwd<X, Y = Tensor>(f: (x: X) => Y, options?: JacobianOptions): (x: X) => Jacobian<X, Y>
 export function jacfwd(f: (...args: never[]) => unknown, options?: JacobianOptions): (...args: unknown[]) => unknown {
   return onArgnums('jacfwd', options, (g, x) => jacfwdCore('jacfwd', g, x), f)
@@ -540,7 +645,10 @@ export function jacfwd(f: (...args: never[]) => unknown, options?: JacobianOptio
  * @category transforms
  * @since 0.1.0
  */
-export function jacrev<A extends unknown[], const N extends Argnums, Y>(f: (...args: A) => Y, options: { readonly argnums: N }): (...args: A) => Jacobian<Picked<A, N>, Y>
+export function jacrev<A extends unknown[], const N extends Argnums, Y>(
+  f: (...args: A) => Y,
+  options: { readonly argnums: N },
+): (...args: A) => Jacobian<Picked<A, N>, Y>
 export function jacrev<X, Y = Tensor>(f: (x: X) => Y, options?: JacobianOptions): (x: X) => Jacobian<X, Y>
 export function jacrev(f: (...args: never[]) => unknown, options?: JacobianOptions): (...args: unknown[]) => unknown {
   return onArgnums('jacrev', options, (g, x) => jacrevCore('jacrev', g, x), f)
@@ -555,13 +663,21 @@ export function jacrev(f: (...args: never[]) => unknown, options?: JacobianOptio
  * @category transforms
  * @since 0.1.0
  */
-export function hessian<A extends unknown[], const N extends Argnums>(f: (...args: A) => Tensor | number, options: { readonly argnums: N }): (...args: A) => Jacobian<Picked<A, N>, Picked<A, N>>
+export function hessian<A extends unknown[], const N extends Argnums>(
+  f: (...args: A) => Tensor | number,
+  options: { readonly argnums: N },
+): (...args: A) => Jacobian<Picked<A, N>, Picked<A, N>>
 export function hessian<X>(f: (x: X) => Tensor | number, options?: JacobianOptions): (x: X) => Jacobian<X, X>
 export function hessian(f: (...args: never[]) => unknown, options?: JacobianOptions): (...args: unknown[]) => unknown {
   return onArgnums(
     'hessian',
     options,
-    (g, x) => jacfwdCore('hessian', gradAs('hessian', (u: unknown) => checkScalar(g(u), 'hessian')) as (x: unknown) => unknown, x),
+    (g, x) =>
+      jacfwdCore(
+        'hessian',
+        gradAs('hessian', (u: unknown) => checkScalar(g(u), 'hessian')) as (x: unknown) => unknown,
+        x,
+      ),
     f,
   )
 }
@@ -572,13 +688,19 @@ export function hessian(f: (...args: never[]) => unknown, options?: JacobianOpti
  * @category transforms
  * @since 0.1.0
  */
-export const hvp = <X, A extends unknown[] = []>(f: (x: X, ...rest: A) => Tensor | number, options?: Record<string, never>) => {
+export const hvp = <X, A extends unknown[] = []>(
+  f: (x: X, ...rest: A) => Tensor | number,
+  options?: Record<string, never>,
+) => {
   checkOptions('hvp', options, [])
   return (x: X, v: X, ...rest: A): X => {
     const g = gradAs('hvp', (u: X) => f(u, ...rest))
     const [, def, origLeaves] = flattenArgs(x, 'hvp')
     const [hs] = flatten(jvpAs('hvp', g, x, v)[1], 'hvp')
-    return unflatten<X>(def, hs.map((h, i) => likeLeaf(origLeaves[i] as Leaf, leafTensor(h, 'hvp', ''))))
+    return unflatten<X>(
+      def,
+      hs.map((h, i) => likeLeaf(origLeaves[i] as Leaf, leafTensor(h, 'hvp', ''))),
+    )
   }
 }
 
@@ -597,7 +719,9 @@ const batchCustom = <X>(main: MainTrace, xs: ReadonlyArray<Tensor>, def: TreeDef
   const own = xs.find((t): t is BatchTracer => t instanceof BatchTracer && t.main === main) as BatchTracer
   const size = own.primal.shape[own.bdim] as number
   const xb = xs.map((t) =>
-    t instanceof BatchTracer && t.main === main ? moveAxis(t.primal, t.bdim, 0) : broadcastTo(reshape(t, [1, ...t.shape]), [size, ...t.shape]),
+    t instanceof BatchTracer && t.main === main
+      ? moveAxis(t.primal, t.bdim, 0)
+      : broadcastTo(reshape(t, [1, ...t.shape]), [size, ...t.shape]),
   )
   return new BatchTracer(main, call(unflatten<X>(def, xb)), 0)
 }
@@ -633,14 +757,23 @@ export const customJvp = <X>(
       const [, yDot] = rule(xP, unflatten<X>(def, tangents))
       const yd = asTensor(yDot, 'customJvp')
       if (!shapeEq(yd.shape, y.shape)) {
-        throw new PurediffError('ShapeError', 'the rule returned a tangent whose shape differs from the output', { op: 'customJvp', shapes: [y.shape, yd.shape] })
+        throw new PurediffError('ShapeError', 'the rule returned a tangent whose shape differs from the output', {
+          op: 'customJvp',
+          shapes: [y.shape, yd.shape],
+        })
       }
       return new JvpTracer(main, y, yd)
     }
     const parents = xs.map((t) => (t instanceof VjpTracer && t.main === main ? t : null))
     if (parents.every((p) => p === null)) return y
     const pullback = (yBar: Tensor): Array<Tensor | null> => {
-      const [, pb] = vjp((v: X) => asTensor(rule(xP, v)[1], 'customJvp'), unflatten<X>(def, primals.map((p) => zerosLike(p))))
+      const [, pb] = vjp(
+        (v: X) => asTensor(rule(xP, v)[1], 'customJvp'),
+        unflatten<X>(
+          def,
+          primals.map((p) => zerosLike(p)),
+        ),
+      )
       const [bars] = flattenArgs(pb(yBar), 'customJvp')
       return bars.map((b, i) => (parents[i] === null ? null : b))
     }
@@ -668,7 +801,11 @@ export const customVjp = <X, Res>(
     if (main === null) return f(x)
     if (main.kind === 'batch') {
       return batchCustom<X>(main, xs, def, (xb) =>
-        customVjp(vmap(f), (u: X) => vmap(fwd)(u), (res: Res, yBar: Tensor) => vmap(bwd)(res, yBar))(xb),
+        customVjp(
+          vmap(f),
+          (u: X) => vmap(fwd)(u),
+          (res: Res, yBar: Tensor) => vmap(bwd)(res, yBar),
+        )(xb),
       )
     }
     const primals = xs.map((t) => unwrapAt(main, t))
@@ -682,7 +819,9 @@ export const customVjp = <X, Res>(
         const xBar = bwd(res, yBar)
         const [bars, bdef] = flattenArgs(xBar, 'customVjp')
         assertSameStructure(def, bdef, 'customVjp (bwd result)')
-        return bars.map((b, i) => (parents[i] === null ? null : matchLeaf(primals[i] as Tensor, b, 'customVjp', '', 'cotangent')))
+        return bars.map((b, i) =>
+          parents[i] === null ? null : matchLeaf(primals[i] as Tensor, b, 'customVjp', '', 'cotangent'),
+        )
       }
       return recordCustom(main, yt, parents, pullback)
     }

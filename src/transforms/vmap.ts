@@ -56,7 +56,15 @@ const isPlainRecord = (x: unknown): x is Record<string, unknown> => {
 }
 
 const kindOf = (x: unknown): string =>
-  x === null ? 'null' : Array.isArray(x) ? `an array of ${x.length}` : x instanceof Tensor ? 'a tensor' : typeof x === 'object' ? 'a record' : typeof x
+  x === null
+    ? 'null'
+    : Array.isArray(x)
+      ? `an array of ${x.length}`
+      : x instanceof Tensor
+        ? 'a tensor'
+        : typeof x === 'object'
+          ? 'a record'
+          : typeof x
 
 /** The axis of every leaf of `tree` (in flatten order), from `spec`, a prefix tree of it. */
 const axesOf = (spec: unknown, tree: unknown, path: string, what: string): Array<number | null> => {
@@ -68,20 +76,36 @@ const axesOf = (spec: unknown, tree: unknown, path: string, what: string): Array
   }
   if (Array.isArray(spec)) {
     if (!Array.isArray(tree) || tree.length !== spec.length) {
-      throw new PurediffError('TreeError', `${what} is an array of ${spec.length} here but the value is ${kindOf(tree)}`, { op: OP, path })
+      throw new PurediffError(
+        'TreeError',
+        `${what} is an array of ${spec.length} here but the value is ${kindOf(tree)}`,
+        { op: OP, path },
+      )
     }
     return spec.flatMap((s, i) => axesOf(s, tree[i], joinPath(path, i), what))
   }
   if (isPlainRecord(spec)) {
-    if (!isPlainRecord(tree)) throw new PurediffError('TreeError', `${what} is a record here but the value is ${kindOf(tree)}`, { op: OP, path })
+    if (!isPlainRecord(tree))
+      throw new PurediffError('TreeError', `${what} is a record here but the value is ${kindOf(tree)}`, {
+        op: OP,
+        path,
+      })
     const keys = Object.keys(tree).sort()
     const specKeys = Object.keys(spec).sort()
     if (keys.length !== specKeys.length || keys.some((k, i) => k !== specKeys[i])) {
-      throw new PurediffError('TreeError', `${what} has keys [${specKeys.join(', ')}] but the value has keys [${keys.join(', ')}]`, { op: OP, path })
+      throw new PurediffError(
+        'TreeError',
+        `${what} has keys [${specKeys.join(', ')}] but the value has keys [${keys.join(', ')}]`,
+        { op: OP, path },
+      )
     }
     return keys.flatMap((k) => axesOf(spec[k], tree[k], joinPath(path, k), what))
   }
-  throw new PurediffError('ValueError', `${what} must be a number, null, or an array or record of them; found ${kindOf(spec)}`, { op: OP, path })
+  throw new PurediffError(
+    'ValueError',
+    `${what} must be a number, null, or an array or record of them; found ${kindOf(spec)}`,
+    { op: OP, path },
+  )
 }
 
 /** The per-argument specs: one for every argument, from a number/null or one entry per argument. */
@@ -89,12 +113,20 @@ const argSpecs = (inAxes: AxisSpec, n: number): ReadonlyArray<AxisSpec> => {
   if (inAxes === null || typeof inAxes === 'number') return Array<AxisSpec>(n).fill(inAxes)
   if (Array.isArray(inAxes)) {
     if (inAxes.length !== n) {
-      throw new PurediffError('ValueError', `inAxes has ${inAxes.length} entries but the function was called with ${n} argument${n === 1 ? '' : 's'} (give one entry per argument)`, { op: OP })
+      throw new PurediffError(
+        'ValueError',
+        `inAxes has ${inAxes.length} entries but the function was called with ${n} argument${n === 1 ? '' : 's'} (give one entry per argument)`,
+        { op: OP },
+      )
     }
     return inAxes
   }
   if (n === 1) return [inAxes]
-  throw new PurediffError('ValueError', `inAxes must be a number, null or an array with one entry per argument (got a record for ${n} arguments)`, { op: OP })
+  throw new PurediffError(
+    'ValueError',
+    `inAxes must be a number, null or an array with one entry per argument (got a record for ${n} arguments)`,
+    { op: OP },
+  )
 }
 
 const argPath = (i: number, n: number): string => (n === 1 ? '' : `arguments[${i}]`)
@@ -124,18 +156,32 @@ export const vmap = <A extends unknown[], Y>(f: (...args: A) => Y, options: Vmap
     let sizePath = ''
     const prepared = args.map((arg, ai) => {
       const [leaves, def] = flatten(arg, OP)
-      const ps = keyPaths(def).map((p) => (argPath(ai, args.length) === '' ? p : p === '' ? argPath(ai, args.length) : `${argPath(ai, args.length)}${p.startsWith('[') ? '' : '.'}${p}`))
+      const ps = keyPaths(def).map((p) =>
+        argPath(ai, args.length) === ''
+          ? p
+          : p === ''
+            ? argPath(ai, args.length)
+            : `${argPath(ai, args.length)}${p.startsWith('[') ? '' : '.'}${p}`,
+      )
       const axes = axesOf(specs[ai], arg, argPath(ai, args.length), 'inAxes')
       const norm = leaves.map((l, i) => {
         const a = axes[i] ?? null
         if (a === null) return null
         const path = ps[i] as string
         if (!(l instanceof Tensor)) {
-          throw new PurediffError('ValueError', `cannot map over axis ${a} of a number (give it inAxes null, or pass a tensor)`, { op: OP, path })
+          throw new PurediffError(
+            'ValueError',
+            `cannot map over axis ${a} of a number (give it inAxes null, or pass a tensor)`,
+            { op: OP, path },
+          )
         }
         const ax = a < 0 ? a + l.rank : a
         if (ax < 0 || ax >= l.rank) {
-          throw new PurediffError('ShapeError', `inAxes ${a} is out of range for a value of rank ${l.rank}`, { op: OP, shapes: [l.shape], path })
+          throw new PurediffError('ShapeError', `inAxes ${a} is out of range for a value of rank ${l.rank}`, {
+            op: OP,
+            shapes: [l.shape],
+            path,
+          })
         }
         const n = l.shape[ax] as number
         if (size === null) {
@@ -158,10 +204,13 @@ export const vmap = <A extends unknown[], Y>(f: (...args: A) => Y, options: Vmap
     const b: number = size
     return withMain('batch', OP, (main) => {
       const inner = prepared.map(({ leaves, def, norm }) =>
-        unflatten(def, leaves.map((l, i) => {
-          const ax = norm[i] ?? null
-          return ax === null ? l : new BatchTracer(main, l as Tensor, ax)
-        })),
+        unflatten(
+          def,
+          leaves.map((l, i) => {
+            const ax = norm[i] ?? null
+            return ax === null ? l : new BatchTracer(main, l as Tensor, ax)
+          }),
+        ),
       ) as A
       const out = f(...inner)
       const [ys, ydef] = flatten(out, OP)
@@ -176,13 +225,21 @@ export const vmap = <A extends unknown[], Y>(f: (...args: A) => Y, options: Vmap
         const rank = t.rank + 1
         if (a === null) {
           if (batched) {
-            throw new PurediffError('ValueError', 'outAxes is null but this output depends on the batch (it differs between examples)', { op: OP, shapes: [t.shape], path })
+            throw new PurediffError(
+              'ValueError',
+              'outAxes is null but this output depends on the batch (it differs between examples)',
+              { op: OP, shapes: [t.shape], path },
+            )
           }
           return l
         }
         const ax = a < 0 ? a + rank : a
         if (ax < 0 || ax >= rank) {
-          throw new PurediffError('ShapeError', `outAxes ${a} is out of range for an output of rank ${t.rank} (batched: ${rank})`, { op: OP, shapes: [t.shape], path })
+          throw new PurediffError(
+            'ShapeError',
+            `outAxes ${a} is out of range for an output of rank ${t.rank} (batched: ${rank})`,
+            { op: OP, shapes: [t.shape], path },
+          )
         }
         if (batched) return moveAxis(t.primal, t.bdim, ax)
         // an output that does not depend on the batch: the same value for every example
@@ -193,4 +250,3 @@ export const vmap = <A extends unknown[], Y>(f: (...args: A) => Y, options: Vmap
     })
   }
 }
-

@@ -73,12 +73,20 @@ const registry = new Map<Function, NodeType<unknown>>()
  * @since 0.2.0
  */
 export const register = <T>(type: abstract new (...args: never[]) => T, rule: NodeType<T>): void => {
-  if (typeof type !== 'function') throw new PurediffError('ValueError', 'register needs a class (a constructor function)', { op: 'tree.register' })
-  if (typeof rule !== 'object' || rule === null || typeof rule.flatten !== 'function' || typeof rule.unflatten !== 'function') {
+  if (typeof type !== 'function')
+    throw new PurediffError('ValueError', 'register needs a class (a constructor function)', { op: 'tree.register' })
+  if (
+    typeof rule !== 'object' ||
+    rule === null ||
+    typeof rule.flatten !== 'function' ||
+    typeof rule.unflatten !== 'function'
+  ) {
     throw new PurediffError('ValueError', 'register needs { flatten, unflatten } functions', { op: 'tree.register' })
   }
   if (([Object, Array, Tensor] as Function[]).includes(type)) {
-    throw new PurediffError('ValueError', `${type.name} is built in to trees and cannot be registered`, { op: 'tree.register' })
+    throw new PurediffError('ValueError', `${type.name} is built in to trees and cannot be registered`, {
+      op: 'tree.register',
+    })
   }
   registry.set(type, rule as NodeType<unknown>)
 }
@@ -102,7 +110,9 @@ const describeValue = (t: unknown): string => {
   if (t === null) return 'null'
   if (typeof t !== 'object') return typeof t
   const name = (Object.getPrototypeOf(t) as { constructor?: { name?: string } } | null)?.constructor?.name
-  return name !== undefined && name !== '' ? `an instance of ${name} (register the class with tree.register to use it in a tree)` : 'an object'
+  return name !== undefined && name !== ''
+    ? `an instance of ${name} (register the class with tree.register to use it in a tree)`
+    : 'an object'
 }
 
 // -------------------------------------------------------------------------------------
@@ -136,7 +146,11 @@ export const flatten = (tree: unknown, op = 'flatten'): [Leaf[], TreeDef] => {
     if (rule !== undefined) {
       const out = rule.flatten(t)
       if (!Array.isArray(out) || out.length !== 2 || typeof out[0] !== 'object' || out[0] === null) {
-        throw new PurediffError('TreeError', 'a registered flatten must return [children, aux] with children an array or a record', { op, path })
+        throw new PurediffError(
+          'TreeError',
+          'a registered flatten must return [children, aux] with children an array or a record',
+          { op, path },
+        )
       }
       const [children, aux] = out as readonly [ReadonlyArray<unknown> | { readonly [k: string]: unknown }, unknown]
       const type = (Object.getPrototypeOf(t) as { constructor: Function }).constructor
@@ -179,16 +193,20 @@ export const unflatten = <T = Tree>(def: TreeDef, leaves: ReadonlyArray<unknown>
         return Object.freeze(Object.fromEntries(d.keys.map((k, j) => [k, go(d.children[j] as TreeDef)])))
       case 'custom': {
         const rule = registry.get(d.type)
-        if (rule === undefined) throw new PurediffError('TreeError', `${d.type.name} is no longer registered`, { op: 'unflatten' })
+        if (rule === undefined)
+          throw new PurediffError('TreeError', `${d.type.name} is no longer registered`, { op: 'unflatten' })
         const cs = d.children.map(go)
-        const children = d.keys === null ? Object.freeze(cs) : Object.freeze(Object.fromEntries(d.keys.map((k, j) => [k, cs[j]])))
+        const children =
+          d.keys === null ? Object.freeze(cs) : Object.freeze(Object.fromEntries(d.keys.map((k, j) => [k, cs[j]])))
         return rule.unflatten(d.aux, children)
       }
     }
   }
   const out = go(def)
   if (i !== leaves.length) {
-    throw new PurediffError('TreeError', `structure has ${i} leaves but ${leaves.length} were given`, { op: 'unflatten' })
+    throw new PurediffError('TreeError', `structure has ${i} leaves but ${leaves.length} were given`, {
+      op: 'unflatten',
+    })
   }
   return out as T
 }
@@ -202,7 +220,8 @@ export const keyPaths = (def: TreeDef): string[] => {
   const out: string[] = []
   const go = (d: TreeDef, path: string): void => {
     if (d.kind === 'tensor' || d.kind === 'number') out.push(path)
-    else if (d.kind === 'array' || (d.kind === 'custom' && d.keys === null)) d.children.forEach((c, j) => go(c, joinPath(path, j)))
+    else if (d.kind === 'array' || (d.kind === 'custom' && d.keys === null))
+      d.children.forEach((c, j) => go(c, joinPath(path, j)))
     else {
       const keys = d.keys as ReadonlyArray<string>
       d.children.forEach((c, j) => go(c, joinPath(path, keys[j] as string)))
@@ -230,17 +249,32 @@ export const assertSameStructure = (a: TreeDef, b: TreeDef, op: string, path = '
   }
   if (a.kind === 'array' && b.kind === 'array') {
     if (a.children.length !== b.children.length) {
-      throw new PurediffError('TreeError', `arrays differ in length: ${a.children.length} vs ${b.children.length}`, { op, path })
+      throw new PurediffError('TreeError', `arrays differ in length: ${a.children.length} vs ${b.children.length}`, {
+        op,
+        path,
+      })
     }
     a.children.forEach((c, j) => assertSameStructure(c, b.children[j] as TreeDef, op, joinPath(path, j)))
     return
   }
   if (a.kind === 'custom' && b.kind === 'custom') {
-    if (a.type !== b.type) throw new PurediffError('TreeError', `tree structures differ: ${a.type.name} vs ${b.type.name}`, { op, path })
+    if (a.type !== b.type)
+      throw new PurediffError('TreeError', `tree structures differ: ${a.type.name} vs ${b.type.name}`, { op, path })
     if (a.children.length !== b.children.length) {
-      throw new PurediffError('TreeError', `${a.type.name} nodes differ in their number of children: ${a.children.length} vs ${b.children.length}`, { op, path })
+      throw new PurediffError(
+        'TreeError',
+        `${a.type.name} nodes differ in their number of children: ${a.children.length} vs ${b.children.length}`,
+        { op, path },
+      )
     }
-    a.children.forEach((c, j) => assertSameStructure(c, b.children[j] as TreeDef, op, a.keys === null ? joinPath(path, j) : joinPath(path, a.keys[j] as string)))
+    a.children.forEach((c, j) =>
+      assertSameStructure(
+        c,
+        b.children[j] as TreeDef,
+        op,
+        a.keys === null ? joinPath(path, j) : joinPath(path, a.keys[j] as string),
+      ),
+    )
     return
   }
   if (a.kind === 'record' && b.kind === 'record') {
@@ -253,7 +287,9 @@ export const assertSameStructure = (a: TreeDef, b: TreeDef, op: string, path = '
         { op, path },
       )
     }
-    a.children.forEach((c, j) => assertSameStructure(c, b.children[j] as TreeDef, op, joinPath(path, a.keys[j] as string)))
+    a.children.forEach((c, j) =>
+      assertSameStructure(c, b.children[j] as TreeDef, op, joinPath(path, a.keys[j] as string)),
+    )
   }
 }
 
@@ -268,7 +304,10 @@ export const map = <T>(tree: T, f: (leaf: Leaf, path: string) => Leaf): T => {
   if (typeof f !== 'function') throw missingArgument('tree.map', 'the function f: tree.map(tree, f)')
   const [leaves, def] = flatten(tree, 'tree.map')
   const ps = keyPaths(def)
-  return unflatten<T>(def, leaves.map((l, i) => f(l, ps[i] as string)))
+  return unflatten<T>(
+    def,
+    leaves.map((l, i) => f(l, ps[i] as string)),
+  )
 }
 
 /**
@@ -283,7 +322,10 @@ export const zipWith = <T>(a: T, b: T, f: (x: Leaf, y: Leaf, path: string) => Le
   const [lb, db] = flatten(b, op)
   assertSameStructure(da, db, op)
   const ps = keyPaths(da)
-  return unflatten<T>(da, la.map((x, i) => f(x, lb[i] as Leaf, ps[i] as string)))
+  return unflatten<T>(
+    da,
+    la.map((x, i) => f(x, lb[i] as Leaf, ps[i] as string)),
+  )
 }
 
 /** Leaves of a tree in `flatten` order. @category utils @since 0.1.0 */

@@ -45,7 +45,11 @@ const leafwise =
       b,
       (x, y, path) => {
         if (!shapeEq(shapeOf(x), shapeOf(y))) {
-          throw new PurediffError('ShapeError', 'leaves differ in shape', { op, shapes: [shapeOf(x), shapeOf(y)], path })
+          throw new PurediffError('ShapeError', 'leaves differ in shape', {
+            op,
+            shapes: [shapeOf(x), shapeOf(y)],
+            path,
+          })
         }
         return typeof x === 'number' && typeof y === 'number' ? onNumbers(x, y) : onTensors(x, y)
       },
@@ -53,7 +57,8 @@ const leafwise =
     )
   }
 
-const scaleLeaf = (x: Leaf, s: TensorLike): Leaf => (typeof x === 'number' && typeof s === 'number' ? x * s : mulOp(x, s))
+const scaleLeaf = (x: Leaf, s: TensorLike): Leaf =>
+  typeof x === 'number' && typeof s === 'number' ? x * s : mulOp(x, s)
 
 const checkScalar = (s: unknown, op: string): TensorLike => {
   if (typeof s === 'number') return s
@@ -130,7 +135,11 @@ export const axpy = <T>(a: TensorLike, x: T, y: T): T => {
  * @since 0.1.0
  */
 export const dot = <T>(a: T, b: T): Tensor => {
-  const products = leafwise('tree.dot', (x, y) => x * y, (x, y) => sum(mulOp(x, y)))(a, b)
+  const products = leafwise(
+    'tree.dot',
+    (x, y) => x * y,
+    (x, y) => sum(mulOp(x, y)),
+  )(a, b)
   return total(products)
 }
 

@@ -73,7 +73,10 @@ const fitCotangent = (t: Tensor, x: Tensor): Tensor => {
 }
 
 /** Tangents of every variable, given the inputs' tangents (the JVP, rule by rule). */
-const forwardSweep = (g: Graph, seeds: ReadonlyArray<Tensor>): { tangents: Array<Tensor | null>; terms: ChainTerm[][] } => {
+const forwardSweep = (
+  g: Graph,
+  seeds: ReadonlyArray<Tensor>,
+): { tangents: Array<Tensor | null>; terms: ChainTerm[][] } => {
   const tangents: Array<Tensor | null> = g.vars.map(() => null)
   const terms: ChainTerm[][] = g.vars.map(() => [])
   g.inputs.forEach((id, k) => {
@@ -103,7 +106,11 @@ const forwardSweep = (g: Graph, seeds: ReadonlyArray<Tensor>): { tangents: Array
 }
 
 /** Adjoints of every variable reached from the seeded outputs (the VJP, rule by rule). */
-const reverseSweep = (g: Graph, seeds: ReadonlyArray<Tensor>, active: ReadonlyArray<boolean>): { adjoints: Array<Tensor | null>; terms: ChainTerm[][] } => {
+const reverseSweep = (
+  g: Graph,
+  seeds: ReadonlyArray<Tensor>,
+  active: ReadonlyArray<boolean>,
+): { adjoints: Array<Tensor | null>; terms: ChainTerm[][] } => {
   const adjoints: Array<Tensor | null> = g.vars.map(() => null)
   const terms: ChainTerm[][] = g.vars.map(() => [])
   const accumulate = (id: number, t: Tensor): void => {
@@ -173,13 +180,20 @@ const seedsFor = (given: unknown, like: ReadonlyArray<Tensor>, basis: boolean, w
   }
   const [leaves] = flatten(given, 'explain')
   if (leaves.length !== like.length) {
-    throw new PurediffError('TreeError', `the ${what} has ${leaves.length} leaves but the ${what === 'direction' ? 'arguments have' : 'output has'} ${like.length}`, { op: 'explain' })
+    throw new PurediffError(
+      'TreeError',
+      `the ${what} has ${leaves.length} leaves but the ${what === 'direction' ? 'arguments have' : 'output has'} ${like.length}`,
+      { op: 'explain' },
+    )
   }
   return leaves.map((l, k) => {
     const t = like[k] as Tensor
     const s = typeof l === 'number' ? full(t.shape, l, t.dtype) : l
     if (!shapeEq(s.shape, t.shape)) {
-      throw new PurediffError('ShapeError', `the ${what} must have the shape of the value it goes with`, { op: 'explain', shapes: [s.shape, t.shape] })
+      throw new PurediffError('ShapeError', `the ${what} must have the shape of the value it goes with`, {
+        op: 'explain',
+        shapes: [s.shape, t.shape],
+      })
     }
     return s
   })
@@ -241,7 +255,12 @@ export const explainGraph = (g: Graph, options: ExplainOptions = {}): Explanatio
     inputs: g.inputs,
     outputs: g.outputs,
     forwardOrder: Object.freeze(ops.filter((n) => n.tangent !== null).map((n) => n.id)),
-    reverseOrder: Object.freeze(ops.filter((n) => n.adjoint !== null).map((n) => n.id).reverse()),
+    reverseOrder: Object.freeze(
+      ops
+        .filter((n) => n.adjoint !== null)
+        .map((n) => n.id)
+        .reverse(),
+    ),
     maxEntries: options.maxEntries ?? 4,
   }
   const self: Explanation = Object.freeze({
@@ -277,4 +296,3 @@ export const explain =
   <A extends unknown[]>(f: (...args: A) => unknown, options: ExplainOptions = {}) =>
   (...args: ExplainArgs<A>): Explanation =>
     explainGraph(recordGraph(f as (...args: never[]) => unknown, args), options)
-

@@ -64,13 +64,18 @@ export interface Graph {
 const leafToTensor = (l: unknown, op: string, path: string): Tensor => {
   if (typeof l === 'number') return scalar(l)
   if (l instanceof Tracer) {
-    throw new PurediffError('ValueError', 'explain needs concrete inputs; it was called on a value traced by an outer transform', { op, path })
+    throw new PurediffError(
+      'ValueError',
+      'explain needs concrete inputs; it was called on a value traced by an outer transform',
+      { op, path },
+    )
   }
   if (l instanceof Tensor) return l
   throw new PurediffError('TreeError', 'expected a tensor or a number', { op, path })
 }
 
-const constName = (t: Tensor, k: number): string => (t.size === 1 && t.shape.length === 0 ? fmtConst(t.item()) : `c${k}`)
+const constName = (t: Tensor, k: number): string =>
+  t.size === 1 && t.shape.length === 0 ? fmtConst(t.item()) : `c${k}`
 const fmtConst = (v: number): string => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))))
 
 /**
@@ -85,7 +90,8 @@ export const recordGraph = (f: (...args: never[]) => unknown, args: ReadonlyArra
   const single = args.length === 1
   const [leaves, def] = flatten(single ? args[0] : [...args], op)
   const paths = keyPaths(def)
-  if (leaves.length === 0) throw new PurediffError('ValueError', 'explain needs at least one tensor or number input', { op })
+  if (leaves.length === 0)
+    throw new PurediffError('ValueError', 'explain needs at least one tensor or number input', { op })
   const vars: GraphVar[] = []
   const idOf = new Map<Tensor, number>()
   const inputs: number[] = []
@@ -116,7 +122,10 @@ export const recordGraph = (f: (...args: never[]) => unknown, args: ReadonlyArra
       idOf.set(y, vars.length)
       vars.push(Object.freeze({ kind: 'op', name: `v${++nOp}`, value: y, prim, inputs: Object.freeze(ins), params }))
     },
-    () => (single ? (f as (x: unknown) => unknown)(argTree) : (f as (...xs: unknown[]) => unknown)(...(argTree as unknown[]))),
+    () =>
+      single
+        ? (f as (x: unknown) => unknown)(argTree)
+        : (f as (...xs: unknown[]) => unknown)(...(argTree as unknown[])),
   )
   const [outLeaves, outputDef] = flatten(out, op)
   const outputs = outLeaves.map((l, i) => idFor(leafToTensor(l, op, keyPaths(outputDef)[i] ?? '')))
@@ -124,7 +133,13 @@ export const recordGraph = (f: (...args: never[]) => unknown, args: ReadonlyArra
 }
 
 /** Keep the inputs and the variables an output depends on; renumber in order. */
-const prune = (vars: ReadonlyArray<GraphVar>, inputs: ReadonlyArray<number>, outputs: ReadonlyArray<number>, inputDef: TreeDef, outputDef: TreeDef): Graph => {
+const prune = (
+  vars: ReadonlyArray<GraphVar>,
+  inputs: ReadonlyArray<number>,
+  outputs: ReadonlyArray<number>,
+  inputDef: TreeDef,
+  outputDef: TreeDef,
+): Graph => {
   const live = new Uint8Array(vars.length)
   for (const i of inputs) live[i] = 1
   const stack = [...outputs]

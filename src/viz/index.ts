@@ -13,16 +13,34 @@
  */
 // line charts
 export {
-  PALETTE, decimate, formatTick, linearTicks, logTicks, panelsSVG, lineChartSVG, writeFileAtomic,
+  PALETTE,
+  decimate,
+  formatTick,
+  linearTicks,
+  logTicks,
+  panelsSVG,
+  lineChartSVG,
+  writeFileAtomic,
 } from './plot.js'
 export type { Point, Series, Panel, PanelsSpec, ChartSpec, Ticks } from './plot.js'
 
 // progress display
 export {
-  formatBar, formatMetric, formatDuration, formatProgressLine, progressWriter, createProgress, withProgress,
+  formatBar,
+  formatMetric,
+  formatDuration,
+  formatProgressLine,
+  progressWriter,
+  createProgress,
+  withProgress,
 } from './progress.js'
 export type {
-  Metrics, ProgressFields, TextSink, ProgressWriter, ProgressState, WithProgressOptions,
+  Metrics,
+  ProgressFields,
+  TextSink,
+  ProgressWriter,
+  ProgressState,
+  WithProgressOptions,
 } from './progress.js'
 
 // explain: a derivative being computed, forward and reverse

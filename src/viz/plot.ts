@@ -282,14 +282,17 @@ const finiteRange = (values: ReadonlyArray<number>): [number, number] | undefine
   return lo <= hi ? [lo, hi] : undefined
 }
 
-const yUsable = (log: boolean) => (y: number): boolean => Number.isFinite(y) && (!log || y > 0)
+const yUsable =
+  (log: boolean) =>
+  (y: number): boolean =>
+    Number.isFinite(y) && (!log || y > 0)
 
 const yTicksFor = (panel: Panel, log: boolean, xOk: (x: number) => boolean): Ticks => {
   const ok = yUsable(log)
   const ys = panel.series.flatMap((s) => s.points.filter(([x, y]) => xOk(x) && ok(y)).map(([, y]) => y))
   const data = finiteRange(ys)
-  let lo = panel.yMin !== undefined && ok(panel.yMin) ? panel.yMin : data?.[0] ?? (log ? 1 : 0)
-  let hi = panel.yMax !== undefined && ok(panel.yMax) ? panel.yMax : data?.[1] ?? (log ? 10 : 1)
+  let lo = panel.yMin !== undefined && ok(panel.yMin) ? panel.yMin : (data?.[0] ?? (log ? 1 : 0))
+  let hi = panel.yMax !== undefined && ok(panel.yMax) ? panel.yMax : (data?.[1] ?? (log ? 10 : 1))
   if (hi < lo) [lo, hi] = [hi, lo]
   if (log) {
     if (hi / lo < 1.5) {
@@ -461,10 +464,12 @@ export const panelsSVG = (spec: PanelsSpec): string => {
       const dots: string[] = []
       const line = s.line ?? true
       const markers = !line || (s.markers ?? nFinite <= 30)
-      const d = !line ? '' : segments
-        .filter((seg) => seg.length > 1)
-        .map((seg) => `M${seg.join('L')}`)
-        .join('')
+      const d = !line
+        ? ''
+        : segments
+            .filter((seg) => seg.length > 1)
+            .map((seg) => `M${seg.join('L')}`)
+            .join('')
       for (const seg of segments) {
         for (const p of markers || seg.length === 1 ? seg : []) dots.push(p)
       }

@@ -56,7 +56,8 @@ export const summarize = (t: Tensor | null, maxEntries = 4): string => {
 }
 
 /** A mark over a name's first letter, as v̇4 and v̄4 are written (Griewank's notation). */
-const mark = (name: string, m: string): string => (/^[A-Za-z]/.test(name) ? `${name.slice(0, 1)}${m}${name.slice(1)}` : `${name}${m}`)
+const mark = (name: string, m: string): string =>
+  /^[A-Za-z]/.test(name) ? `${name.slice(0, 1)}${m}${name.slice(1)}` : `${name}${m}`
 /** The tangent of a variable: ẋ, v̇4. */
 export const dot = (name: string): string => mark(name, '\u0307')
 /** The adjoint of a variable: x̄, v̄4. */
@@ -72,7 +73,8 @@ export const equationOf = (e: Explanation, n: ExplainNode): string => {
   return `${n.name} = ${n.op}(${args}${n.params === '' ? '' : `; ${n.params}`})`
 }
 
-const termForward = (e: Explanation, n: ExplainNode, t: ChainTerm): string => `∂${n.name}/∂${nameOf(e, t.from)} · ${dot(nameOf(e, t.from))}`
+const termForward = (e: Explanation, n: ExplainNode, t: ChainTerm): string =>
+  `∂${n.name}/∂${nameOf(e, t.from)} · ${dot(nameOf(e, t.from))}`
 
 /**
  * The forward sweep at a node: ẏ as the sum of its chain-rule terms, with the numbers when
@@ -122,7 +124,11 @@ export const renderText = (e: Explanation): string => {
   ])
   const head = ['node', 'primal', 'tangent (forward)', 'adjoint (reverse)']
   const widths = head.map((h, c) => Math.max([...h].length, ...rows.map((r) => [...(r[c] as string)].length)))
-  const line = (r: ReadonlyArray<string>): string => r.map((s, c) => pad(s, widths[c] as number)).join('  ').trimEnd()
+  const line = (r: ReadonlyArray<string>): string =>
+    r
+      .map((s, c) => pad(s, widths[c] as number))
+      .join('  ')
+      .trimEnd()
   const nEq = e.nodes.filter((n) => n.kind === 'op').length
   const out = [`${e.title}: ${e.nodes.length} nodes, ${nEq} equation${nEq === 1 ? '' : 's'}`, line(head)]
   out.push(widths.map((w) => '-'.repeat(w)).join('  '))
@@ -137,7 +143,8 @@ export const renderText = (e: Explanation): string => {
   out.push('', 'forward sweep (tangents, inputs to outputs):')
   for (const id of [...e.inputs, ...e.forwardOrder]) out.push(`  ${forwardProduct(e, e.nodes[id] as ExplainNode)}`)
   out.push('', 'reverse sweep (adjoints, outputs to inputs):')
-  for (const id of e.outputs) out.push(`  ${bar(nameOf(e, id))} = ${summarize(e.nodes[id]?.adjoint ?? null, e.maxEntries)} (the seed)`)
+  for (const id of e.outputs)
+    out.push(`  ${bar(nameOf(e, id))} = ${summarize(e.nodes[id]?.adjoint ?? null, e.maxEntries)} (the seed)`)
   for (const id of e.reverseOrder) for (const l of reverseProducts(e, e.nodes[id] as ExplainNode)) out.push(`  ${l}`)
   return out.join('\n') + '\n'
 }
@@ -181,15 +188,25 @@ const num1 = (v: number): string => (Math.round(v * 10) / 10).toString()
 
 const LINE_H = 15
 const CHAR_W = 6.8
-const FONT = "font-family=\"'DejaVu Sans Mono', Menlo, Consolas, monospace\""
+const FONT = 'font-family="\'DejaVu Sans Mono\', Menlo, Consolas, monospace"'
 export const TANGENT_COLOUR = '#1f5fbf'
 export const ADJOINT_COLOUR = '#c0392b'
 
 interface Layout {
   readonly width: number
   readonly height: number
-  readonly nodes: ReadonlyArray<{ readonly x: number; readonly y: number; readonly w: number; readonly h: number; readonly lines: ReadonlyArray<string> }>
-  readonly edges: ReadonlyArray<{ readonly from: number; readonly to: number; readonly points: ReadonlyArray<{ x: number; y: number }> }>
+  readonly nodes: ReadonlyArray<{
+    readonly x: number
+    readonly y: number
+    readonly w: number
+    readonly h: number
+    readonly lines: ReadonlyArray<string>
+  }>
+  readonly edges: ReadonlyArray<{
+    readonly from: number
+    readonly to: number
+    readonly points: ReadonlyArray<{ x: number; y: number }>
+  }>
 }
 
 const nodeLines = (e: Explanation, n: ExplainNode): string[] => [
@@ -206,7 +223,10 @@ const layoutOf = (e: Explanation): Layout => {
   const lines = e.nodes.map((n) => nodeLines(e, n))
   e.nodes.forEach((n, i) => {
     const ls = lines[i] as string[]
-    g.setNode(String(n.id), { width: Math.max(...ls.map((l) => [...l].length)) * CHAR_W + 18, height: ls.length * LINE_H + 10 })
+    g.setNode(String(n.id), {
+      width: Math.max(...ls.map((l) => [...l].length)) * CHAR_W + 18,
+      height: ls.length * LINE_H + 10,
+    })
   })
   const edges: Array<{ from: number; to: number }> = []
   e.nodes.forEach((n) =>
@@ -225,7 +245,11 @@ const layoutOf = (e: Explanation): Layout => {
       return { x: p.x, y: p.y, w: p.width, h: p.height, lines: lines[i] as string[] }
     }),
     edges: e.nodes.flatMap((n) =>
-      n.inputs.map((j, k) => ({ from: j, to: n.id, points: g.edge({ v: String(j), w: String(n.id), name: `${j}-${n.id}-${k}` })?.points ?? [] })),
+      n.inputs.map((j, k) => ({
+        from: j,
+        to: n.id,
+        points: g.edge({ v: String(j), w: String(n.id), name: `${j}-${n.id}-${k}` })?.points ?? [],
+      })),
     ),
   }
 }
@@ -253,7 +277,9 @@ const svgOf = (e: Explanation, extraAttrs: (n: ExplainNode) => string = () => ''
   out.push(`<g transform="translate(0 ${legendH})">`)
   lay.edges.forEach((ed) => {
     const d = ed.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${num1(p.x)} ${num1(p.y)}`).join('')
-    out.push(`<path class="edge" id="edge-${ed.from}-${ed.to}" data-from="${ed.from}" data-to="${ed.to}" d="${d}" fill="none" stroke="#999" stroke-width="1.3" marker-end="url(#arrow)"/>`)
+    out.push(
+      `<path class="edge" id="edge-${ed.from}-${ed.to}" data-from="${ed.from}" data-to="${ed.to}" d="${d}" fill="none" stroke="#999" stroke-width="1.3" marker-end="url(#arrow)"/>`,
+    )
   })
   e.nodes.forEach((n, i) => {
     const p = lay.nodes[i]!
@@ -264,7 +290,9 @@ const svgOf = (e: Explanation, extraAttrs: (n: ExplainNode) => string = () => ''
     out.push(
       `<g class="node" id="node-${n.id}" data-id="${n.id}" data-kind="${n.kind}" data-name="${htmlEscape(n.name)}"${extraAttrs(n)}>`,
     )
-    out.push(`<rect x="${num1(x0)}" y="${num1(y0)}" width="${num1(p.w)}" height="${num1(p.h)}" rx="5" fill="${fill}" stroke="#555"${stroke}/>`)
+    out.push(
+      `<rect x="${num1(x0)}" y="${num1(y0)}" width="${num1(p.w)}" height="${num1(p.h)}" rx="5" fill="${fill}" stroke="#555"${stroke}/>`,
+    )
     const cls = ['equation', 'primal', 'tangent', 'adjoint']
     const colours = ['#111', '#333', TANGENT_COLOUR, ADJOINT_COLOUR]
     p.lines.forEach((l, k) => {
@@ -308,7 +336,9 @@ const stepsOf = (e: Explanation): { steps: Step[]; tangentAt: number[]; adjointA
     title: 'forward sweep: seed the inputs with the direction',
     rule: 'ẋ = the direction (a tangent for each input)',
     product: e.inputs.map((id) => forwardProduct(e, e.nodes[id] as ExplainNode)).join('\n'),
-    value: e.inputs.map((id) => `${dot(nameOf(e, id))} = ${summarize(e.nodes[id]?.tangent ?? null, e.maxEntries)}`).join('   '),
+    value: e.inputs
+      .map((id) => `${dot(nameOf(e, id))} = ${summarize(e.nodes[id]?.tangent ?? null, e.maxEntries)}`)
+      .join('   '),
   })
   for (const id of e.inputs) tangentAt[id] = 0
   for (const id of e.forwardOrder) {
@@ -331,8 +361,12 @@ const stepsOf = (e: Explanation): { steps: Step[]; tangentAt: number[]; adjointA
     edges: [],
     title: 'reverse sweep: seed the output with ȳ = 1',
     rule: 'ȳ = 1 at the output (the derivative of the output with respect to itself)',
-    product: e.outputs.map((id) => `${bar(nameOf(e, id))} = ${summarize(e.nodes[id]?.adjoint ?? null, e.maxEntries)}`).join('\n'),
-    value: e.outputs.map((id) => `${bar(nameOf(e, id))} = ${summarize(e.nodes[id]?.adjoint ?? null, e.maxEntries)}`).join('   '),
+    product: e.outputs
+      .map((id) => `${bar(nameOf(e, id))} = ${summarize(e.nodes[id]?.adjoint ?? null, e.maxEntries)}`)
+      .join('\n'),
+    value: e.outputs
+      .map((id) => `${bar(nameOf(e, id))} = ${summarize(e.nodes[id]?.adjoint ?? null, e.maxEntries)}`)
+      .join('   '),
   })
   for (const id of e.outputs) adjointAt[id] = seedStep
   for (const id of e.reverseOrder) {

@@ -62,9 +62,21 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   mulNoNan: { y: 'y = a · b (0 where a = 0 or b = 0)', jvp: 'ẏ = ȧ · b + a · ḃ', vjp: 'ā += ȳ · b ; b̄ += ȳ · a' },
   divNoNan: { y: 'y = a / b (0 where a = 0)', jvp: 'ẏ = ȧ / b - y · ḃ / b', vjp: 'ā += ȳ / b ; b̄ += -ȳ · y / b' },
   pow: { y: 'y = aᵇ', jvp: 'ẏ = b·aᵇ⁻¹ · ȧ + log(a)·y · ḃ', vjp: 'ā += ȳ · b·aᵇ⁻¹ ; b̄ += ȳ · log(a)·y' },
-  maximum: { y: 'y = max(a, b)', jvp: 'ẏ = [a > b]·ȧ + [a < b]·ḃ (ties: ½ each)', vjp: 'ā += ȳ·[a > b] ; b̄ += ȳ·[a < b] (ties: ½ each)' },
-  minimum: { y: 'y = min(a, b)', jvp: 'ẏ = [a < b]·ȧ + [a > b]·ḃ (ties: ½ each)', vjp: 'ā += ȳ·[a < b] ; b̄ += ȳ·[a > b] (ties: ½ each)' },
-  atan2: { y: 'y = atan2(a, b)', jvp: 'ẏ = (b·ȧ - a·ḃ) / (a² + b²)', vjp: 'ā += ȳ·b / (a² + b²) ; b̄ += -ȳ·a / (a² + b²)' },
+  maximum: {
+    y: 'y = max(a, b)',
+    jvp: 'ẏ = [a > b]·ȧ + [a < b]·ḃ (ties: ½ each)',
+    vjp: 'ā += ȳ·[a > b] ; b̄ += ȳ·[a < b] (ties: ½ each)',
+  },
+  minimum: {
+    y: 'y = min(a, b)',
+    jvp: 'ẏ = [a < b]·ȧ + [a > b]·ḃ (ties: ½ each)',
+    vjp: 'ā += ȳ·[a < b] ; b̄ += ȳ·[a > b] (ties: ½ each)',
+  },
+  atan2: {
+    y: 'y = atan2(a, b)',
+    jvp: 'ẏ = (b·ȧ - a·ḃ) / (a² + b²)',
+    vjp: 'ā += ȳ·b / (a² + b²) ; b̄ += -ȳ·a / (a² + b²)',
+  },
   greater: zero('y = [a > b]'),
   greaterEqual: zero('y = [a ≥ b]'),
   less: zero('y = [a < b]'),
@@ -86,13 +98,25 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   matmul: { y: 'y = A·B', jvp: 'ẏ = Ȧ·B + A·Ḃ', vjp: 'Ā += ȳ·Bᵀ ; B̄ += Aᵀ·ȳ' },
   // linear algebra (src/primitives/linalg.ts); Φ = lower triangle with the diagonal halved
   cholesky: { y: 'L = chol(sym(A))', jvp: 'L̇ = L·Φ(L⁻¹·sym(Ȧ)·L⁻ᵀ)', vjp: 'Ā += sym(L⁻ᵀ·Φ(Lᵀ·L̄)·L⁻¹)' },
-  triangularSolve: { y: 'X = op(T)⁻¹·B', jvp: 'Ẋ = op(T)⁻¹·(Ḃ − op(Ṫ)·X)', vjp: 'B̄ += op(T)⁻ᵀ·ȳ ; T̄ += tri(−op(B̄·Xᵀ))' },
+  triangularSolve: {
+    y: 'X = op(T)⁻¹·B',
+    jvp: 'Ẋ = op(T)⁻¹·(Ḃ − op(Ṫ)·X)',
+    vjp: 'B̄ += op(T)⁻ᵀ·ȳ ; T̄ += tri(−op(B̄·Xᵀ))',
+  },
   solve: { y: 'X = A⁻¹·B', jvp: 'Ẋ = A⁻¹·(Ḃ − Ȧ·X)', vjp: 'B̄ += A⁻ᵀ·ȳ ; Ā += −B̄·Xᵀ' },
   logAbsDet: { y: 'y = log|det A|', jvp: 'ẏ = tr(A⁻¹·Ȧ)', vjp: 'Ā += ȳ·A⁻ᵀ' },
   detSign: zero('y = sign(det A)'),
   sortPerm: zero('y = the sorting permutation of x'),
-  qr: { y: '[Q, R] = qr(A)', jvp: 'X = Ȧ·R⁻¹ ; C = Qᵀ·X ; Ω = tril(C,−1) − tril(C,−1)ᵀ ; Q̇ = Q·(Ω − C) + X ; Ṙ = (C − Ω)·R', vjp: 'G = R̄·Rᵀ − Qᵀ·Q̄ ; Ā += (Q̄ + Q·(G − tril(G − Gᵀ, −1)))·R⁻ᵀ' },
-  eigh: { y: '[w, V] = eigh(sym(A))', jvp: 'P = Vᵀ·sym(Ȧ)·V ; ẇ = diag(P) ; V̇ = V·(F ⊙ P)', vjp: 'Ā += sym(V·(diag(w̄) + F ⊙ Vᵀ·V̄)·Vᵀ)' },
+  qr: {
+    y: '[Q, R] = qr(A)',
+    jvp: 'X = Ȧ·R⁻¹ ; C = Qᵀ·X ; Ω = tril(C,−1) − tril(C,−1)ᵀ ; Q̇ = Q·(Ω − C) + X ; Ṙ = (C − Ω)·R',
+    vjp: 'G = R̄·Rᵀ − Qᵀ·Q̄ ; Ā += (Q̄ + Q·(G − tril(G − Gᵀ, −1)))·R⁻ᵀ',
+  },
+  eigh: {
+    y: '[w, V] = eigh(sym(A))',
+    jvp: 'P = Vᵀ·sym(Ȧ)·V ; ẇ = diag(P) ; V̇ = V·(F ⊙ P)',
+    vjp: 'Ā += sym(V·(diag(w̄) + F ⊙ Vᵀ·V̄)·Vᵀ)',
+  },
   // special functions (src/primitives/special.ts)
   erf: unary('y = erf(x)', '(2/√π)·exp(−x²)'),
   erfc: unary('y = erfc(x)', '(−2/√π)·exp(−x²)'),
@@ -110,4 +134,8 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
 
 /** The rule text of a primitive by name; unknown names (a primitive of a newer table) say so. */
 export const ruleOf = (name: string): RuleText =>
-  (RULES as Readonly<Record<string, RuleText>>)[name] ?? { y: `y = ${name}(…)`, jvp: `ẏ = J_${name} · ẋ`, vjp: `x̄ += J_${name}ᵀ · ȳ` }
+  (RULES as Readonly<Record<string, RuleText>>)[name] ?? {
+    y: `y = ${name}(…)`,
+    jvp: `ẏ = J_${name} · ẋ`,
+    vjp: `x̄ += J_${name}ᵀ · ȳ`,
+  }

@@ -14,8 +14,27 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  PurediffError, add, customJvp, customVjp, exp, grad, jvp, log, matmul, mean, mul, sin, stack, sum, tanh, tensor, toArray,
-  reshape, valueAndGrad, vmap, zeros,
+  PurediffError,
+  add,
+  customJvp,
+  customVjp,
+  exp,
+  grad,
+  jvp,
+  log,
+  matmul,
+  mean,
+  mul,
+  sin,
+  stack,
+  sum,
+  tanh,
+  tensor,
+  toArray,
+  reshape,
+  valueAndGrad,
+  vmap,
+  zeros,
 } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
 import * as P from '../../src/primitives/table.js'
@@ -43,15 +62,49 @@ const rng = (seed: number) => {
 const sizeOf = (s: ReadonlyArray<number>): number => s.reduce((a, b) => a * b, 1)
 
 const ELEMENTWISE: DomainCase<unknown>[] = [[[]], [[3]], [[2, 3]]].map((shapes) => ({ shapes, params: {} }))
-const BROADCAST: DomainCase<unknown>[] = [[[], [3]], [[2, 3], [3]], [[2, 1], [1, 3]], [[2, 3], [2, 3]]].map((shapes) => ({ shapes, params: {} }))
+const BROADCAST: DomainCase<unknown>[] = [
+  [[], [3]],
+  [[2, 3], [3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
+  [
+    [2, 3],
+    [2, 3],
+  ],
+].map((shapes) => ({ shapes, params: {} }))
 
 /** Cases for a primitive: its domain's, or (no differentiable domain) cases by family. */
-const casesOf = (prim: AnyPrimitive): { cases: ReadonlyArray<DomainCase<unknown>>; ranges: ReadonlyArray<readonly [number, number]> } => {
+const casesOf = (
+  prim: AnyPrimitive,
+): { cases: ReadonlyArray<DomainCase<unknown>>; ranges: ReadonlyArray<readonly [number, number]> } => {
   if (prim.domain !== null) return { cases: prim.domain.cases, ranges: prim.domain.ranges }
   // a determinant's sign reads (batches of) square matrices
-  if (prim.name === 'detSign') return { cases: [{ shapes: [[2, 2]], params: {} }, { shapes: [[2, 3, 3]], params: {} }], ranges: [[-2, 2]] }
-  if (prim.name === 'cast') return { cases: [{ shapes: [[2, 3]], params: { dtype: 'float32' } }, { shapes: [[3]], params: { dtype: 'float32' } }], ranges: [[-3, 3]] }
-  if (prim.arity === 2) return { cases: BROADCAST, ranges: [[-2, 2], [-2, 2]] }
+  if (prim.name === 'detSign')
+    return {
+      cases: [
+        { shapes: [[2, 2]], params: {} },
+        { shapes: [[2, 3, 3]], params: {} },
+      ],
+      ranges: [[-2, 2]],
+    }
+  if (prim.name === 'cast')
+    return {
+      cases: [
+        { shapes: [[2, 3]], params: { dtype: 'float32' } },
+        { shapes: [[3]], params: { dtype: 'float32' } },
+      ],
+      ranges: [[-3, 3]],
+    }
+  if (prim.arity === 2)
+    return {
+      cases: BROADCAST,
+      ranges: [
+        [-2, 2],
+        [-2, 2],
+      ],
+    }
   return { cases: ELEMENTWISE, ranges: [[-3, 3]] }
 }
 
@@ -68,7 +121,13 @@ const axisCombos = (shapes: ReadonlyArray<ReadonlyArray<number>>): Array<Array<n
 const BATCH = 3
 
 /** Inputs for one combination: batched inputs get the batch axis inserted at their axis. */
-const inputsFor = (prim: AnyPrimitive, dcase: DomainCase<unknown>, ranges: ReadonlyArray<readonly [number, number]>, dims: ReadonlyArray<number | null>, seed: number): Tensor[] => {
+const inputsFor = (
+  prim: AnyPrimitive,
+  dcase: DomainCase<unknown>,
+  ranges: ReadonlyArray<readonly [number, number]>,
+  dims: ReadonlyArray<number | null>,
+  seed: number,
+): Tensor[] => {
   const r = rng(seed)
   return dcase.shapes.map((s, i) => {
     const d = dims[i] ?? null
@@ -76,7 +135,9 @@ const inputsFor = (prim: AnyPrimitive, dcase: DomainCase<unknown>, ranges: Reado
     const [lo, hi] = ranges[Math.min(i, ranges.length - 1)] as readonly [number, number]
     // where's mask is drawn from {-1, 0, 1} so both branches occur
     const mask = prim.name === 'where' && i === 0
-    const data = Float64Array.from({ length: sizeOf(shape) }, () => (mask ? Math.round(lo + (hi - lo) * r()) : lo + (hi - lo) * r()))
+    const data = Float64Array.from({ length: sizeOf(shape) }, () =>
+      mask ? Math.round(lo + (hi - lo) * r()) : lo + (hi - lo) * r(),
+    )
     return reshape(tensor(Array.from(data)), shape)
   })
 }
@@ -96,7 +157,9 @@ describe('batching rules equal a loop over the batch, for every primitive and ev
           const f = (...args: Tensor[]) => bind(prim, args, dcase.params)
           const r = checkBatching(f, xs, { inAxes: dims })
           if (E.isLeft(r)) {
-            throw new Error(`${prim.name} case ${ci} (shapes ${JSON.stringify(dcase.shapes)}) batch axes ${JSON.stringify(dims)}: ${r.left.message} at '${r.left.path}' (expected ${r.left.expected}, got ${r.left.actual})`)
+            throw new Error(
+              `${prim.name} case ${ci} (shapes ${JSON.stringify(dcase.shapes)}) batch axes ${JSON.stringify(dims)}: ${r.left.message} at '${r.left.path}' (expected ${r.left.expected}, got ${r.left.actual})`,
+            )
           }
           expect(r.right.batchSize).toBe(BATCH)
           checked++
@@ -113,22 +176,50 @@ describe('the batching law fails on broken rules', () => {
   it('a reduction that forgets to shift its axes past the batch axis', () => {
     const bad = broken(P.sum, ([x], [d], p, _R, self) => [self([x!], p), d as number])
     const f = (x: Tensor) => bind(bad, [x], { axes: [0] })
-    const r = checkBatching(f, [tensor([[1, 2], [3, 4], [5, 6]])])
+    const r = checkBatching(f, [
+      tensor([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+    ])
     expect(E.isLeft(r)).toBe(true)
   })
 
   it('a transpose that reports the wrong batch axis', () => {
-    const bad = broken(P.transpose, ([x], [d], { perm }, _R, self) => [self([x!], { perm: [d as number, ...perm.map((a) => (a >= (d as number) ? a + 1 : a))] }), 1])
+    const bad = broken(P.transpose, ([x], [d], { perm }, _R, self) => [
+      self([x!], { perm: [d as number, ...perm.map((a) => (a >= (d as number) ? a + 1 : a))] }),
+      1,
+    ])
     const f = (x: Tensor) => bind(bad, [x], { perm: [1, 0] })
-    const r = checkBatching(f, [tensor([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]])])
+    const r = checkBatching(f, [
+      tensor([
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        [
+          [7, 8, 9],
+          [10, 11, 12],
+        ],
+      ]),
+    ])
     expect(E.isLeft(r)).toBe(true)
     if (E.isLeft(r)) expect(r.left.law).toBe('batching')
   })
 
   it('a rule that mixes examples (sums over the batch)', () => {
-    const bad = broken(P.exp, ([x], [d], p, R, self) => [R.broadcastTo(R.sum(self([x!], p), [d as number]), x!.shape), d as number])
+    const bad = broken(P.exp, ([x], [d], p, R, self) => [
+      R.broadcastTo(R.sum(self([x!], p), [d as number]), x!.shape),
+      d as number,
+    ])
     const f = (x: Tensor) => bind(bad, [x], {})
-    const r = checkBatching(f, [tensor([[1, 2], [3, 4]])])
+    const r = checkBatching(f, [
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    ])
     expect(E.isLeft(r)).toBe(true)
     if (E.isLeft(r)) expect(r.left.where).toBe('output')
   })
@@ -137,7 +228,17 @@ describe('the batching law fails on broken rules', () => {
     const bad = broken(P.add, (xs, dims, p, _R, self) => [self(xs, p), dims.find((d) => d !== null) as number])
     const f = (a: Tensor, b: Tensor) => bind(bad, [a, b], {})
     // examples are the columns of a; the rule adds b along the batch axis instead of each example's axis
-    const r = checkBatching(f, [tensor([[1, 2], [3, 4]]), tensor([10, 20])], { inAxes: [1, null] })
+    const r = checkBatching(
+      f,
+      [
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        tensor([10, 20]),
+      ],
+      { inAxes: [1, null] },
+    )
     expect(E.isLeft(r)).toBe(true)
   })
 })
@@ -152,7 +253,12 @@ interface Params {
   readonly w2: Tensor
 }
 const params: Params = {
-  w1: tensor([[0.3, -0.2, 0.5], [0.1, 0.4, -0.3], [-0.5, 0.2, 0.1], [0.25, -0.1, 0.3]]),
+  w1: tensor([
+    [0.3, -0.2, 0.5],
+    [0.1, 0.4, -0.3],
+    [-0.5, 0.2, 0.1],
+    [0.25, -0.1, 0.3],
+  ]),
   b1: tensor([0.1, -0.1, 0.05]),
   w2: tensor([0.7, -0.4, 0.2]),
 }
@@ -163,9 +269,16 @@ const loss = (p: Params, x: Tensor, t: Tensor): Tensor => {
   const e = add(y, mul(-1, t))
   return mul(e, e)
 }
-const xs = tensor([[1, 0.5, -0.3, 0.2], [0.1, -1, 0.4, 0.7], [-0.6, 0.2, 0.9, -0.1], [0.3, 0.3, 0.3, 0.3], [2, -0.5, 0.1, 1]])
+const xs = tensor([
+  [1, 0.5, -0.3, 0.2],
+  [0.1, -1, 0.4, 0.7],
+  [-0.6, 0.2, 0.9, -0.1],
+  [0.3, 0.3, 0.3, 0.3],
+  [2, -0.5, 0.1, 1],
+])
 const ts = tensor([0.5, -0.2, 0.1, 0.9, -1])
-const example = (i: number) => [tensor((toArray(xs) as number[][])[i] as number[]), tensor((toArray(ts) as number[])[i] as number)] as const
+const example = (i: number) =>
+  [tensor((toArray(xs) as number[][])[i] as number[]), tensor((toArray(ts) as number[])[i] as number)] as const
 
 describe('vmap composes with grad, jvp and itself', () => {
   it('per-example gradients vmap(grad(loss)) equal the loop to 1e-12', () => {
@@ -188,12 +301,21 @@ describe('vmap composes with grad, jvp and itself', () => {
     const total = grad((p: Params) => sum(vmap((x: Tensor, t: Tensor) => loss(p, x, t))(xs, ts)))(params)
     const loop = [0, 1, 2, 3, 4].map((i) => grad(loss)(params, ...example(i)))
     for (const k of ['w1', 'b1', 'w2'] as const) {
-      assertClose(total[k], loop.slice(1).reduce((a, g) => add(a, g[k]), loop[0]![k]), 1e-12, 1e-15, k)
+      assertClose(
+        total[k],
+        loop.slice(1).reduce((a, g) => add(a, g[k]), loop[0]![k]),
+        1e-12,
+        1e-15,
+        k,
+      )
     }
   })
 
   it('nested vmap maps over two axes (and inAxes / outAxes move them)', () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]])
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     const f = (u: Tensor) => mul(sin(u), exp(u))
     assertClose(vmap(vmap(f))(x), f(x), 1e-15)
     // outer over axis 1 (columns), inner over the rest; outAxes 1 puts the columns back
@@ -224,24 +346,44 @@ describe('vmap composes with grad, jvp and itself', () => {
 
   it('inAxes and outAxes as trees (prefixes of the arguments and the output)', () => {
     const f = (p: { a: Tensor; b: Tensor }) => ({ s: add(p.a, p.b), m: mean(p.a) })
-    const out = vmap(f, { inAxes: { a: null, b: 1 }, outAxes: { s: 0, m: null } })({ a: tensor([1, 2]), b: tensor([[1, 1, 1], [2, 2, 2]]) }) as unknown as { s: Tensor; m: Tensor }
+    const out = vmap(f, { inAxes: { a: null, b: 1 }, outAxes: { s: 0, m: null } })({
+      a: tensor([1, 2]),
+      b: tensor([
+        [1, 1, 1],
+        [2, 2, 2],
+      ]),
+    }) as unknown as { s: Tensor; m: Tensor }
     // examples are the columns of b: [1, 2] each; s = a + column, m = mean(a) = 1.5 does not depend on the batch
-    expect(toArray(out.s)).toEqual([[2, 4], [2, 4], [2, 4]])
+    expect(toArray(out.s)).toEqual([
+      [2, 4],
+      [2, 4],
+      [2, 4],
+    ])
     expect(out.m.item()).toBe(1.5)
   })
 
   it('an output that does not depend on the batch is broadcast along the out axis', () => {
     const out = vmap((_x: Tensor) => tensor([1, 2]), { outAxes: 1 })(zeros([3]))
-    expect(toArray(out)).toEqual([[1, 1, 1], [2, 2, 2]])
+    expect(toArray(out)).toEqual([
+      [1, 1, 1],
+      [2, 2, 2],
+    ])
   })
 
   it('custom rules keep their rule under vmap (value and gradient)', () => {
-    const myExp = customJvp((x: Tensor) => exp(x), (x, xDot) => [exp(x), mul(mul(2, exp(x)), xDot)])
+    const myExp = customJvp(
+      (x: Tensor) => exp(x),
+      (x, xDot) => [exp(x), mul(mul(2, exp(x)), xDot)],
+    )
     const x = tensor([0.1, 0.5])
     // the custom rule says 2·exp: vmap keeps it, so the batched gradient is 2·exp too
     assertClose(vmap(grad(myExp))(x), mul(2, exp(x)), 1e-15)
     assertClose(grad((u: Tensor) => sum(vmap(myExp)(u)))(x), mul(2, exp(x)), 1e-15)
-    const mySin = customVjp((x: Tensor) => sin(x), (x) => [sin(x), x] as const, (x: Tensor, yBar) => mul(mul(3, yBar), sin(add(x, Math.PI / 2))))
+    const mySin = customVjp(
+      (x: Tensor) => sin(x),
+      (x) => [sin(x), x] as const,
+      (x: Tensor, yBar) => mul(mul(3, yBar), sin(add(x, Math.PI / 2))),
+    )
     assertClose(vmap(grad(mySin))(x), mul(3, sin(add(x, Math.PI / 2))), 1e-15)
     assertClose(vmap(mySin)(x), sin(x), 1e-15)
   })
@@ -249,7 +391,9 @@ describe('vmap composes with grad, jvp and itself', () => {
 
 describe('vmap errors name vmap, the axis and the key path', () => {
   it('batch sizes that differ', () => {
-    const e = throwsPurediff(() => vmap((p: { a: Tensor; b: Tensor }) => add(p.a, p.b))({ a: zeros([3]), b: zeros([4]) }))
+    const e = throwsPurediff(() =>
+      vmap((p: { a: Tensor; b: Tensor }) => add(p.a, p.b))({ a: zeros([3]), b: zeros([4]) }),
+    )
     expect(e.op).toBe('vmap')
     expect(e.path).toBe('b')
     expect(e.message).toMatch(/extent 4.*3/)
@@ -268,9 +412,13 @@ describe('vmap errors name vmap, the axis and the key path', () => {
     expect(e.path).toBe('y')
   })
   it('an inAxes tree that does not fit the argument, all-null inAxes, wrong entry count, unknown options', () => {
-    expect(throwsPurediff(() => vmap((p: { a: Tensor }) => p.a, { inAxes: { b: 0 } })({ a: zeros([2]) })).tag).toBe('TreeError')
+    expect(throwsPurediff(() => vmap((p: { a: Tensor }) => p.a, { inAxes: { b: 0 } })({ a: zeros([2]) })).tag).toBe(
+      'TreeError',
+    )
     expect(throwsPurediff(() => vmap((x: Tensor) => x, { inAxes: null })(zeros([2]))).message).toMatch(/at least one/)
-    expect(throwsPurediff(() => vmap((x: Tensor, y: Tensor) => add(x, y), { inAxes: [0] })(zeros([2]), zeros([2]))).message).toMatch(/one entry per argument/)
+    expect(
+      throwsPurediff(() => vmap((x: Tensor, y: Tensor) => add(x, y), { inAxes: [0] })(zeros([2]), zeros([2]))).message,
+    ).toMatch(/one entry per argument/)
     const e = throwsPurediff(() => vmap((x: Tensor) => x, { in_axes: 0 } as never))
     expect(e.message).toMatch(/unknown option 'in_axes'/)
   })

@@ -17,12 +17,28 @@ const cases: ReadonlyArray<readonly [string, () => unknown, RegExp]> = [
   ['linspace(NaN, 1, 3)', () => linspace(NaN, 1, 3), /^linspace: start must be finite, got NaN$/],
   ['arange(0, 1, NaN)', () => arange(0, 1, NaN), /^arange: step must be finite, got NaN$/],
   ['arange(0, Infinity)', () => arange(0, Infinity), /^arange: stop must be finite, got Infinity$/],
-  ['arange(0, 1e12)', () => arange(0, 1e12), /^arange: arange\(0, 1000000000000, 1\) has 1000000000000 elements; a tensor holds at most 2147483647/],
-  ["cast(x, 'int32')", () => cast(tensor([1.5]), 'int32' as never), /^cast: unknown dtype "int32"; expected 'float64' or 'float32'$/],
+  [
+    'arange(0, 1e12)',
+    () => arange(0, 1e12),
+    /^arange: arange\(0, 1000000000000, 1\) has 1000000000000 elements; a tensor holds at most 2147483647/,
+  ],
+  [
+    "cast(x, 'int32')",
+    () => cast(tensor([1.5]), 'int32' as never),
+    /^cast: unknown dtype "int32"; expected 'float64' or 'float32'$/,
+  ],
   ["full([2], 'x')", () => full([2], 'x' as never), /^full: value must be a number, got "x"$/],
-  ['reshape(zeros([0]), [0, 1e300])', () => reshape(zeros([0]), [0, 1e300]), /^reshape: shape \[0, 1e\+300\] has an axis of length 1e\+300/],
+  [
+    'reshape(zeros([0]), [0, 1e300])',
+    () => reshape(zeros([0]), [0, 1e300]),
+    /^reshape: shape \[0, 1e\+300\] has an axis of length 1e\+300/,
+  ],
   ['grad(5)', () => grad(5 as never), /^grad: expected a function to differentiate, got number$/],
-  ['toArray on a PRNG key', () => toArray(random.key(0) as never), /^toArray: expected a Tensor or a number, got a PRNG key/],
+  [
+    'toArray on a PRNG key',
+    () => toArray(random.key(0) as never),
+    /^toArray: expected a Tensor or a number, got a PRNG key/,
+  ],
   ['toArray on a string', () => toArray('a' as never), /^toArray: expected a Tensor or a number, got "a"$/],
 ]
 

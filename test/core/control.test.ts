@@ -14,8 +14,32 @@
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  add, checkpoint, cond, cos, foriLoop, grad, greater, hessian, jacfwd, jvp, less, matmul, mul, neg, scan, sin, sqrt, stack, sum,
-  switchCase, take, tanh, tensor, toArray, vmap, whileLoop,
+  add,
+  checkpoint,
+  cond,
+  cos,
+  foriLoop,
+  grad,
+  greater,
+  hessian,
+  jacfwd,
+  jvp,
+  less,
+  matmul,
+  mul,
+  neg,
+  scan,
+  sin,
+  sqrt,
+  stack,
+  sum,
+  switchCase,
+  take,
+  tanh,
+  tensor,
+  toArray,
+  vmap,
+  whileLoop,
 } from '../../src/index.js'
 import { VjpTracer, inputNode, withMain } from '../../src/ad/trace.js'
 import { assertClose } from '../helpers/allClose.js'
@@ -28,7 +52,12 @@ const bitEqual = (a: Tensor, b: Tensor): boolean => {
   return x.length === y.length && x.every((v, i) => Object.is(v, y[i]))
 }
 
-const w = tensor([[0.9, -0.2, 0.1, 0.3], [0.2, 0.8, -0.1, 0.05], [-0.3, 0.1, 0.7, 0.2], [0.1, 0.2, -0.2, 0.6]])
+const w = tensor([
+  [0.9, -0.2, 0.1, 0.3],
+  [0.2, 0.8, -0.1, 0.05],
+  [-0.3, 0.1, 0.7, 0.2],
+  [0.1, 0.2, -0.2, 0.6],
+])
 const bias = tensor([0.01, -0.02, 0.03, 0.0])
 /** A residual layer with several ops (each of which keeps its inputs on a plain tape). */
 const layer = (x: Tensor): Tensor => add(x, mul(0.1, tanh(add(mul(sin(x), 0.5), add(matmul(x, w), bias)))))
@@ -93,7 +122,12 @@ describe('checkpoint', () => {
 
 describe('scan and foriLoop', () => {
   const cell = (p: { w: Tensor }) => (c: Tensor, x: Tensor) => [tanh(add(mul(c, p.w), x)), mul(c, x)] as const
-  const xs = tensor([[0.1, 0.2], [-0.3, 0.4], [0.5, -0.6], [0.7, 0.1]])
+  const xs = tensor([
+    [0.1, 0.2],
+    [-0.3, 0.4],
+    [0.5, -0.6],
+    [0.7, 0.1],
+  ])
   const init = tensor([0.2, -0.1])
   const p = { w: tensor([0.9, 1.1]) }
   const unrolled = (q: { w: Tensor }, c0: Tensor, xv: Tensor) => {
@@ -138,13 +172,18 @@ describe('scan and foriLoop', () => {
   })
 
   it('reverse, length without xs, and foriLoop', () => {
-    const [, ys] = scan((c: Tensor, x: Tensor) => [add(c, x), c] as const, tensor(0), tensor([1, 2, 3]), { reverse: true })
+    const [, ys] = scan((c: Tensor, x: Tensor) => [add(c, x), c] as const, tensor(0), tensor([1, 2, 3]), {
+      reverse: true,
+    })
     expect(toArray(ys)).toEqual([5, 3, 0])
     const [c] = scan((k: Tensor) => [mul(k, 2), 0] as const, tensor(1), null, { length: 5 })
     expect(c.item()).toBe(32)
     expect(foriLoop(0, 4, (i, acc: Tensor) => add(acc, i), tensor(0)).item()).toBe(6)
     // d/dx of x^(2^3) through foriLoop: 8 x^7
-    expect(grad((x: Tensor) => foriLoop(0, 3, (_i, a: Tensor) => mul(a, a), x))(tensor(1.5)).item()).toBeCloseTo(8 * 1.5 ** 7, 10)
+    expect(grad((x: Tensor) => foriLoop(0, 3, (_i, a: Tensor) => mul(a, a), x))(tensor(1.5)).item()).toBeCloseTo(
+      8 * 1.5 ** 7,
+      10,
+    )
     expect(throwsPurediff(() => scan((k: Tensor) => [k, k] as const, tensor(1), null)).op).toBe('scan')
   })
 })
@@ -169,29 +208,61 @@ describe('cond and switchCase', () => {
     expect(calls).toBe(1)
     expect(grad(f)(tensor(4)).item()).toBe(0.25)
     expect(grad(f)(tensor(-4)).item()).toBe(-1)
-    const g = (i: number) => (x: Tensor) => switchCase(i, [(u: Tensor) => u, (u: Tensor) => mul(u, 2), (u: Tensor) => sin(u)], x)
+    const g = (i: number) => (x: Tensor) =>
+      switchCase(i, [(u: Tensor) => u, (u: Tensor) => mul(u, 2), (u: Tensor) => sin(u)], x)
     expect(grad(g(1))(tensor(3)).item()).toBe(2)
     expect(grad(g(7))(tensor(0)).item()).toBe(Math.cos(0)) // clamped to the last branch
   })
 
   it('select per example under vmap', () => {
-    const f = (x: Tensor) => cond(greater(x, 0), (u: Tensor) => sqrt(u), (u: Tensor) => neg(u), x)
+    const f = (x: Tensor) =>
+      cond(
+        greater(x, 0),
+        (u: Tensor) => sqrt(u),
+        (u: Tensor) => neg(u),
+        x,
+      )
     expect(toArray(vmap(f)(tensor([4, -2, 9])))).toEqual([2, 2, 3])
-    const s = vmap((i: Tensor, x: Tensor) => switchCase(i, [(u: Tensor) => u, (u: Tensor) => mul(u, 2), (u: Tensor) => cos(u)], x))
+    const s = vmap((i: Tensor, x: Tensor) =>
+      switchCase(i, [(u: Tensor) => u, (u: Tensor) => mul(u, 2), (u: Tensor) => cos(u)], x),
+    )
     expect(toArray(s(tensor([0, 1, 2, 5, -1]), tensor([3, 3, 0, 0, 4])))).toEqual([3, 6, 1, 1, 4])
   })
 })
 
 describe('whileLoop', () => {
   it('runs forward and under forward mode', () => {
-    expect(whileLoop((c: Tensor) => less(c, 10), (c: Tensor) => mul(c, 2), tensor(1)).item()).toBe(16)
+    expect(
+      whileLoop(
+        (c: Tensor) => less(c, 10),
+        (c: Tensor) => mul(c, 2),
+        tensor(1),
+      ).item(),
+    ).toBe(16)
     // x ↦ x·2^k with k fixed by the values: derivative 2^k (here 3 doublings from 1.5 to 12)
-    const [y, t] = jvp((x: Tensor) => whileLoop((c: Tensor) => less(c, 10), (c: Tensor) => mul(c, 2), x), tensor(1.5), tensor(1))
+    const [y, t] = jvp(
+      (x: Tensor) =>
+        whileLoop(
+          (c: Tensor) => less(c, 10),
+          (c: Tensor) => mul(c, 2),
+          x,
+        ),
+      tensor(1.5),
+      tensor(1),
+    )
     expect(y.item()).toBe(12)
     expect(t.item()).toBe(8)
   })
   it('reverse mode is an error naming whileLoop', () => {
-    const e = throwsPurediff(() => grad((x: Tensor) => whileLoop((c: Tensor) => less(c, 10), (c: Tensor) => mul(c, 2), x))(tensor(1.5)))
+    const e = throwsPurediff(() =>
+      grad((x: Tensor) =>
+        whileLoop(
+          (c: Tensor) => less(c, 10),
+          (c: Tensor) => mul(c, 2),
+          x,
+        ),
+      )(tensor(1.5)),
+    )
     expect(e.op).toBe('whileLoop')
     expect(e.message).toMatch(/foriLoop or scan/)
   })

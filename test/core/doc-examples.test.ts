@@ -32,7 +32,8 @@ const examplesOf = (dir: string, file: string): Example[] => {
       body.push(m[1] ?? '')
     }
     let since = false
-    for (; k < lines.length && !/\*\//.test(lines[k - 1] ?? ''); k++) if (/@since 0\.2\.0/.test(lines[k] as string)) since = true
+    for (; k < lines.length && !/\*\//.test(lines[k - 1] ?? ''); k++)
+      if (/@since 0\.2\.0/.test(lines[k] as string)) since = true
     if (since) out.push({ file: `${dir}/${file}`, line: i + 1, code: body.join('\n') })
   })
   return out
@@ -58,14 +59,18 @@ const check = (actual: unknown, expected: unknown): void => {
   const flatA = [a].flat(Infinity) as number[]
   const flatE = [expected].flat(Infinity) as number[]
   expect(flatA.length).toBe(flatE.length)
-  flatE.forEach((e, i) => expect(Math.abs((flatA[i] as number) - e)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(e))))
+  flatE.forEach((e, i) =>
+    expect(Math.abs((flatA[i] as number) - e)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(e))),
+  )
 }
 
 const run = (code: string): void => {
   const scope: Record<string, unknown> = Object.fromEntries(
     Object.entries({ ...purediff, __check: check }).filter(([k]) => /^[A-Za-z_$][\w$]*$/.test(k)),
   )
-  const js = ts.transpileModule(withChecks(code), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText
+  const js = ts.transpileModule(withChecks(code), {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+  }).outputText
   const names = Object.keys(scope)
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function(...names, `"use strict";\n${js}`)(...names.map((k) => scope[k]))

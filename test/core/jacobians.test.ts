@@ -11,8 +11,37 @@
 import { describe, expect, it } from 'vitest'
 import type { Key, Tensor } from '../../src/index.js'
 import {
-  add, derivative, dot, exp, grad, hessian, hvp, jacfwd, jacrev, jvp, logSoftmax, matmul, mul, numGrad, numHessian, numJacobian,
-  mean, oneHot, random, reshape, sin, square, stack, sum, tanh, tensor, toArray, tree, valueAndGrad, vjp, vmap,
+  add,
+  derivative,
+  dot,
+  exp,
+  grad,
+  hessian,
+  hvp,
+  jacfwd,
+  jacrev,
+  jvp,
+  logSoftmax,
+  matmul,
+  mul,
+  numGrad,
+  numHessian,
+  numJacobian,
+  mean,
+  oneHot,
+  random,
+  reshape,
+  sin,
+  square,
+  stack,
+  sum,
+  tanh,
+  tensor,
+  toArray,
+  tree,
+  valueAndGrad,
+  vjp,
+  vmap,
 } from '../../src/index.js'
 import { assertClose } from '../helpers/allClose.js'
 import { throwsPurediff } from '../helpers/errors.js'
@@ -35,21 +64,31 @@ describe('Jacobians of trees (as JAX)', () => {
   })
 
   it('a tree in and a tree out: out structure of in structure of [...out, ...in] blocks', () => {
-    const p = { w: t([[0.5, -0.2], [0.1, 0.3]]), b: t([0.05, -0.1]) }
+    const p = {
+      w: t([
+        [0.5, -0.2],
+        [0.1, 0.3],
+      ]),
+      b: t([0.05, -0.1]),
+    }
     const g = (q: typeof p) => ({ y: tanh(add(matmul(t([1, 2]), q.w), q.b)), s: sum(q.w) })
     const jr = jacrev(g)(p)
     const jf = jacfwd(g)(p)
     expect(jr.y.w.shape).toEqual([2, 2, 2])
     expect(jr.y.b.shape).toEqual([2, 2])
     expect(jr.s.w.shape).toEqual([2, 2])
-    for (const k of ['y', 's'] as const) for (const l of ['w', 'b'] as const) assertClose(jf[k][l], jr[k][l], 1e-12, 1e-15)
+    for (const k of ['y', 's'] as const)
+      for (const l of ['w', 'b'] as const) assertClose(jf[k][l], jr[k][l], 1e-12, 1e-15)
     // against the numeric twin, leaf by leaf
     assertClose(jr.y.w, numJacobian((w: Tensor) => g({ ...p, w }).y)(p.w), 1e-7, 1e-10)
     assertClose(jr.s.w, numJacobian((w: Tensor) => g({ ...p, w }).s)(p.w), 1e-7, 1e-10)
   })
 
   it('the tensor → tensor contract is unchanged: shape [...out, ...in]', () => {
-    const m = t([[1, 2, 3], [4, 5, 6]])
+    const m = t([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(jacrev((u: Tensor) => matmul(m, u))(x).shape).toEqual([2, 3])
     assertClose(jacrev((u: Tensor) => matmul(m, u))(x), m, 0)
     assertClose(jacfwd((u: Tensor) => matmul(m, u))(x), m, 0)
@@ -66,8 +105,18 @@ describe('Jacobians of trees (as JAX)', () => {
 })
 
 describe('Hessians of records: a tree of trees of blocks', () => {
-  const p = { w: t([[0.4, -0.3, 0.2], [0.1, 0.5, -0.6]]), b: t([0.1, -0.2, 0.05]) }
-  const xs = t([[1, -0.5], [0.3, 0.8], [-1.2, 0.4]])
+  const p = {
+    w: t([
+      [0.4, -0.3, 0.2],
+      [0.1, 0.5, -0.6],
+    ]),
+    b: t([0.1, -0.2, 0.05]),
+  }
+  const xs = t([
+    [1, -0.5],
+    [0.3, 0.8],
+    [-1.2, 0.4],
+  ])
   const labels = oneHot([2, 0, 1], 3)
   // softmax cross-entropy of a linear classifier
   const loss = (q: typeof p) => mul(-1, mean(sum(mul(logSoftmax(add(matmul(xs, q.w), q.b)), labels), 1)))
@@ -79,11 +128,14 @@ describe('Hessians of records: a tree of trees of blocks', () => {
     expect(H.w.b.shape).toEqual([2, 3, 3])
     expect(H.b.w.shape).toEqual([3, 2, 3])
     expect(H.b.b.shape).toEqual([3, 3])
-    for (const a of ['w', 'b'] as const) for (const c of ['w', 'b'] as const) assertClose(H[a][c], N[a][c], 1e-6, 1e-9, `H.${a}.${c}`)
+    for (const a of ['w', 'b'] as const)
+      for (const c of ['w', 'b'] as const) assertClose(H[a][c], N[a][c], 1e-6, 1e-9, `H.${a}.${c}`)
     // ∂²/∂w∂b = (∂²/∂b∂w)ᵀ
     const wb = toArray(H.w.b) as number[][][]
     const bw = toArray(H.b.w) as number[][][]
-    for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) expect(Math.abs(wb[i]![j]![k]! - bw[k]![i]![j]!)).toBeLessThan(1e-14)
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 3; j++)
+        for (let k = 0; k < 3; k++) expect(Math.abs(wb[i]![j]![k]! - bw[k]![i]![j]!)).toBeLessThan(1e-14)
   })
 
   it('the Hessian of an MLP loss over a 1 000-parameter record contracts to hvp', () => {
@@ -145,7 +197,14 @@ describe('argnums and wrt choose what to differentiate', () => {
     readonly layers: ReadonlyArray<{ readonly w: Tensor; readonly b: Tensor }>
     readonly s: number
   }
-  const net: Net = { w: t([1, -1]), layers: [{ w: t([0.5, 2]), b: t([0.1, 0.2]) }, { w: t([1, 1]), b: t([0, 0]) }], s: 3 }
+  const net: Net = {
+    w: t([1, -1]),
+    layers: [
+      { w: t([0.5, 2]), b: t([0.1, 0.2]) },
+      { w: t([1, 1]), b: t([0, 0]) },
+    ],
+    s: 3,
+  }
   const netLoss = (p: Net) => mul(p.s, sum(mul(mul(p.w, p.layers[0]!.w), add(p.layers[0]!.b, p.layers[1]!.w))))
 
   it("wrt: ['w', 'layers.0.b'] differentiates those leaves; the rest are held (zero gradients)", () => {

@@ -6,7 +6,19 @@
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  add, exp, jvp, linearTranspose, linearize, matmul, mul, sin, sum, tanh, tensor, transpose, zeros,
+  add,
+  exp,
+  jvp,
+  linearTranspose,
+  linearize,
+  matmul,
+  mul,
+  sin,
+  sum,
+  tanh,
+  tensor,
+  transpose,
+  zeros,
 } from '../../src/index.js'
 import { assertClose } from '../helpers/allClose.js'
 import { throwsPurediff } from '../helpers/errors.js'
@@ -37,7 +49,10 @@ describe('linearize', () => {
 })
 
 describe('linearTranspose', () => {
-  const m = tensor([[1, 2, 3], [4, 5, 6]])
+  const m = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ])
   const f = (v: Tensor) => matmul(m, v)
   it('transposes a matrix product', () => {
     const ft = linearTranspose(f, zeros([3]))

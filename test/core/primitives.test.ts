@@ -20,7 +20,22 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  derivative, full, grad, hessian, jvp, log, max, maximum, minimum, pow, relu, abs, sum, tensor, where, vjp,
+  derivative,
+  full,
+  grad,
+  hessian,
+  jvp,
+  log,
+  max,
+  maximum,
+  minimum,
+  pow,
+  relu,
+  abs,
+  sum,
+  tensor,
+  where,
+  vjp,
 } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
 import * as P from '../../src/primitives/table.js'
@@ -30,7 +45,13 @@ import { KINK_MARGIN, directions, domainInputs, kinkDistance } from '../helpers/
 import type { Vec } from '../helpers/fd.js'
 import type { Fn, LawReport } from '../helpers/laws.js'
 import {
-  checkAdjoint, checkFloat32, checkJvpVsFd, checkSecondOrderFd, checkSecondOrderModes, primFn, tensorsOf,
+  checkAdjoint,
+  checkFloat32,
+  checkJvpVsFd,
+  checkSecondOrderFd,
+  checkSecondOrderModes,
+  primFn,
+  tensorsOf,
 } from '../helpers/laws.js'
 
 // -------------------------------------------------------------------------------------
@@ -60,7 +81,11 @@ const outShape = (prim: AnyPrimitive, dcase: DomainCase<unknown>): ReadonlyArray
 }
 
 /** One law over one case of one primitive, as a fast-check property. */
-const lawProperty = (law: Law, prim: AnyPrimitive, dcase: DomainCase<unknown>): fc.IProperty<[Vec[], Vec[], Vec[], Vec[]]> => {
+const lawProperty = (
+  law: Law,
+  prim: AnyPrimitive,
+  dcase: DomainCase<unknown>,
+): fc.IProperty<[Vec[], Vec[], Vec[], Vec[]]> => {
   const domain = prim.domain as NonNullable<AnyPrimitive['domain']>
   const shapes = dcase.shapes
   const yShape = outShape(prim, dcase)
@@ -106,7 +131,8 @@ const ruleAt = (rules: AnyPrimitive['jvp'], i: number): unknown =>
 const params = (law: Law, name: string) => ({ numRuns: RUNS[law], seed: seedOf(name) })
 
 const shapesLabel = (dcase: DomainCase<unknown>): string =>
-  dcase.shapes.map((s) => `[${s.join(',')}]`).join(' ') + (Object.keys(dcase.params as object).length > 0 ? ` ${JSON.stringify(dcase.params)}` : '')
+  dcase.shapes.map((s) => `[${s.join(',')}]`).join(' ') +
+  (Object.keys(dcase.params as object).length > 0 ? ` ${JSON.stringify(dcase.params)}` : '')
 
 // -------------------------------------------------------------------------------------
 // the table
@@ -166,8 +192,8 @@ const sinCase: DomainCase<unknown> = { shapes: [[3]], params: {} }
 const brokenSin = (rules: { jvp?: JvpRule<NoParams>; vjp?: VjpRule<NoParams> }): AnyPrimitive => ({
   ...P.sin,
   name: 'brokenSin',
-  jvp: [rules.jvp ?? (P.sin.jvp as ReadonlyArray<JvpRule<NoParams>>)[0] as JvpRule<NoParams>],
-  vjp: [rules.vjp ?? (P.sin.vjp as ReadonlyArray<VjpRule<NoParams>>)[0] as VjpRule<NoParams>],
+  jvp: [rules.jvp ?? ((P.sin.jvp as ReadonlyArray<JvpRule<NoParams>>)[0] as JvpRule<NoParams>)],
+  vjp: [rules.vjp ?? ((P.sin.vjp as ReadonlyArray<VjpRule<NoParams>>)[0] as VjpRule<NoParams>)],
 })
 
 const fails = (law: Law, prim: AnyPrimitive, dcase = sinCase): boolean =>
@@ -186,7 +212,8 @@ describe('every law fails on a deliberately broken rule', () => {
   const frozenJvp = brokenSin({ jvp: (xDot, [x], _y, _p, R) => R.mul(xDot, R.cos(x!.concrete())) })
 
   it('the unbroken sin passes every law (the checkers are not trivially failing)', () => {
-    for (const law of ['jvp-fd', 'adjoint', 'second-fd', 'second-modes', 'float32'] as const) expect(holds(law, P.sin as AnyPrimitive), law).toBe(true)
+    for (const law of ['jvp-fd', 'adjoint', 'second-fd', 'second-modes', 'float32'] as const)
+      expect(holds(law, P.sin as AnyPrimitive), law).toBe(true)
   })
 
   it('jvp vs central differences rejects a forward rule with the wrong sign', () => {
@@ -286,7 +313,19 @@ describe('conventions at kinks', () => {
     expect(arr(grad((x: Tensor) => max(x))(t([1, 3, 3, 2])))).toEqual([0, 0.5, 0.5, 0])
     const third = arr(grad((x: Tensor) => max(x))(t([5, 5, 5]))) as number[]
     expect(third).toEqual([1 / 3, 1 / 3, 1 / 3])
-    expect(arr(grad((x: Tensor) => sum(max(x, 1)))(t([[1, 1], [2, 0]])))).toEqual([[0.5, 0.5], [1, 0]])
+    expect(
+      arr(
+        grad((x: Tensor) => sum(max(x, 1)))(
+          t([
+            [1, 1],
+            [2, 0],
+          ]),
+        ),
+      ),
+    ).toEqual([
+      [0.5, 0.5],
+      [1, 0],
+    ])
     // forward mode uses the same weights: tangent (1, 0, 0) on a three-way tie gives 1/3
     const [, d] = jvp((x: Tensor) => max(x), t([5, 5, 5]), t([1, 0, 0]))
     expect(d.item()).toBe(1 / 3)
@@ -314,7 +353,17 @@ describe('conventions at kinks', () => {
     const hv = Array.from(h.toTypedArray())
     expect(hv.some(Number.isNaN)).toBe(false)
     // d²/dx² log x = −1/x² = −1 at x = 1; every other entry is zero
-    expect(allClose(h, [[-1, 0], [0, 0]], 0, 0).ok).toBe(true)
+    expect(
+      allClose(
+        h,
+        [
+          [-1, 0],
+          [0, 0],
+        ],
+        0,
+        0,
+      ).ok,
+    ).toBe(true)
     // forward mode and the pullback agree
     const [, d] = jvp(f, t([1, 0]), t([1, 1]))
     expect(d.item()).toBe(1)

@@ -20,9 +20,53 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  abs, add, atan2, concat, cos, derivative, div, exp, expm1, gather, grad, hessian, hvp, jacfwd, jacrev, jvp, log,
-  log1p, logSoftmax, logsumexp, matmul, max, maximum, mean, mul, neg, pow, relu, reshape, sigmoid, sin, slice, softmax,
-  softplus, sqrt, stack, sub, sum, tan, tanh, tensor, transpose, valueAndGrad, vjp, where, greater, clip,
+  abs,
+  add,
+  atan2,
+  concat,
+  cos,
+  derivative,
+  div,
+  exp,
+  expm1,
+  gather,
+  grad,
+  hessian,
+  hvp,
+  jacfwd,
+  jacrev,
+  jvp,
+  log,
+  log1p,
+  logSoftmax,
+  logsumexp,
+  matmul,
+  max,
+  maximum,
+  mean,
+  mul,
+  neg,
+  pow,
+  relu,
+  reshape,
+  sigmoid,
+  sin,
+  slice,
+  softmax,
+  softplus,
+  sqrt,
+  stack,
+  sub,
+  sum,
+  tan,
+  tanh,
+  tensor,
+  transpose,
+  valueAndGrad,
+  vjp,
+  where,
+  greater,
+  clip,
 } from '../../src/index.js'
 import { allClose } from '../helpers/allClose.js'
 import * as S from '../helpers/taylor.js'
@@ -39,10 +83,13 @@ const ref = (actual: unknown, expected: unknown, atol = 0): void => {
   expect(r.ok, r.message).toBe(true)
 }
 /** reverse-mode gradient of a function of several tensors (a list tree), with a cotangent */
-const grads = (f: (...xs: Tensor[]) => Tensor) => (xs: Tensor[], dy: Tensor): Tensor[] =>
-  vjp((ys: Tensor[]) => f(...ys), xs)[1](dy)
+const grads =
+  (f: (...xs: Tensor[]) => Tensor) =>
+  (xs: Tensor[], dy: Tensor): Tensor[] =>
+    vjp((ys: Tensor[]) => f(...ys), xs)[1](dy)
 const sumRows = (m: number[][]): number[] => m[0]!.map((_, j) => m.reduce((s, r) => s + r[j]!, 0))
-const matMulJs = (a: number[][], b: number[][]): number[][] => a.map((r) => b[0]!.map((_, j) => r.reduce((s, aik, k) => s + aik * b[k]![j]!, 0)))
+const matMulJs = (a: number[][], b: number[][]): number[][] =>
+  a.map((r) => b[0]!.map((_, j) => r.reduce((s, aik, k) => s + aik * b[k]![j]!, 0)))
 const transposeJs = (a: number[][]): number[][] => a[0]!.map((_, j) => a.map((r) => r[j]!))
 const jsSoftmax = (z: number[]): number[] => {
   const m = Math.max(...z)
@@ -129,58 +176,136 @@ describe('TensorFlow.js gradient tests', () => {
   })
 
   it('add: [2, 1] + [2, 2] broadcast', () => {
-    const [da, db] = grads(add)([t([[2], [3]]), t([[4, 5], [6, 7]])], t([[5, 4], [3, 2]]))
+    const [da, db] = grads(add)(
+      [
+        t([[2], [3]]),
+        t([
+          [4, 5],
+          [6, 7],
+        ]),
+      ],
+      t([
+        [5, 4],
+        [3, 2],
+      ]),
+    )
     ref(da, [[5 + 4], [3 + 2]])
-    ref(db, [[5, 4], [3, 2]])
+    ref(db, [
+      [5, 4],
+      [3, 2],
+    ])
   })
 
   it('add: [2, 3] + [3] broadcast', () => {
-    const dy = [[1, 2, 3], [4, 5, 6]]
-    const [da, db] = grads(add)([t([[0, 0, 0], [0, 0, 0]]), t([1, 1, 1])], t(dy))
+    const dy = [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]
+    const [da, db] = grads(add)(
+      [
+        t([
+          [0, 0, 0],
+          [0, 0, 0],
+        ]),
+        t([1, 1, 1]),
+      ],
+      t(dy),
+    )
     ref(da, dy)
     ref(db, sumRows(dy))
   })
 
   it('sub: [2, 3] − [3] broadcast', () => {
-    const dy = [[1, -2, 3], [0.5, 5, -6]]
-    const [da, db] = grads(sub)([t([[1, 2, 3], [4, 5, 6]]), t([1, 1, 1])], t(dy))
+    const dy = [
+      [1, -2, 3],
+      [0.5, 5, -6],
+    ]
+    const [da, db] = grads(sub)(
+      [
+        t([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+        t([1, 1, 1]),
+      ],
+      t(dy),
+    )
     ref(da, dy)
-    ref(db, sumRows(dy).map((x) => -x))
+    ref(
+      db,
+      sumRows(dy).map((x) => -x),
+    )
   })
 
   it('mul: [2, 3] · [3] broadcast', () => {
-    const a = [[1, 2, 3], [4, 5, 6]]
+    const a = [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]
     const b = [0.5, -1, 2]
-    const dy = [[1, 1, 1], [2, -1, 0.25]]
+    const dy = [
+      [1, 1, 1],
+      [2, -1, 0.25],
+    ]
     const [da, db] = grads(mul)([t(a), t(b)], t(dy))
-    ref(da, dy.map((r) => r.map((d, j) => d * b[j]!)))
+    ref(
+      da,
+      dy.map((r) => r.map((d, j) => d * b[j]!)),
+    )
     ref(db, sumRows(dy.map((r, i) => r.map((d, j) => d * a[i]![j]!))))
   })
 
   it('mul: scalar · [2, 2]', () => {
-    const b = [[1, 2], [3, 4]]
-    const dy = [[5, 6], [7, 8]]
+    const b = [
+      [1, 2],
+      [3, 4],
+    ]
+    const dy = [
+      [5, 6],
+      [7, 8],
+    ]
     const [da, db] = grads(mul)([t(2), t(b)], t(dy))
     ref(da, 5 * 1 + 6 * 2 + 7 * 3 + 8 * 4)
-    ref(db, dy.map((r) => r.map((d) => 2 * d)))
+    ref(
+      db,
+      dy.map((r) => r.map((d) => 2 * d)),
+    )
   })
 
   it('div: [2, 2] / scalar', () => {
     // d(a/b)/da = 1/b, d(a/b)/db = −a/b²
-    const a = [[2, 3], [4, 5]]
-    const dy = [[6, 7], [8, 9]]
+    const a = [
+      [2, 3],
+      [4, 5],
+    ]
+    const dy = [
+      [6, 7],
+      [8, 9],
+    ]
     const [da, db] = grads(div)([t(a), t(2)], t(dy))
-    ref(da, dy.map((r) => r.map((d) => d / 2)))
+    ref(
+      da,
+      dy.map((r) => r.map((d) => d / 2)),
+    )
     ref(db, -(6 * 2 + 7 * 3 + 8 * 4 + 9 * 5) / 4)
   })
 
   it('div: [2, 1] / [2, 2] broadcast', () => {
     const a = [3, 4]
-    const b = [[2, 3], [4, 5]]
-    const dy = [[6, 7], [8, 9]]
+    const b = [
+      [2, 3],
+      [4, 5],
+    ]
+    const dy = [
+      [6, 7],
+      [8, 9],
+    ]
     const [da, db] = grads(div)([t([[3], [4]]), t(b)], t(dy))
     ref(da, [[6 / 2 + 7 / 3], [8 / 4 + 9 / 5]])
-    ref(db, b.map((r, i) => r.map((bij, j) => (-dy[i]![j]! * a[i]!) / (bij * bij))))
+    ref(
+      db,
+      b.map((r, i) => r.map((bij, j) => (-dy[i]![j]! * a[i]!) / (bij * bij))),
+    )
   })
 
   it('div: scalar / 1D broadcast', () => {
@@ -188,23 +313,48 @@ describe('TensorFlow.js gradient tests', () => {
     const dy = [6, 7, 8]
     const [da, db] = grads(div)([t(2), t(b)], t(dy))
     ref(da, 6 / 3 + 7 / 4 + 8 / 5)
-    ref(db, b.map((bi, i) => (-dy[i]! * 2) / (bi * bi)))
+    ref(
+      db,
+      b.map((bi, i) => (-dy[i]! * 2) / (bi * bi)),
+    )
   })
 
   it('atan2: [2, 1] and [2, 2] broadcast', () => {
     // ∂atan2(a, b)/∂a = b/(a² + b²), ∂/∂b = −a/(a² + b²)
     const a = [3, 4]
-    const b = [[2, 3], [4, 5]]
-    const dy = [[6, 7], [8, 9]]
+    const b = [
+      [2, 3],
+      [4, 5],
+    ]
+    const dy = [
+      [6, 7],
+      [8, 9],
+    ]
     const [da, db] = grads(atan2)([t([[3], [4]]), t(b)], t(dy))
-    ref(da, a.map((ai, i) => [b[i]!.reduce((s, bij, j) => s + (dy[i]![j]! * bij) / (ai * ai + bij * bij), 0)]))
-    ref(db, b.map((r, i) => r.map((bij, j) => (-dy[i]![j]! * a[i]!) / (a[i]! ** 2 + bij * bij))))
+    ref(
+      da,
+      a.map((ai, i) => [b[i]!.reduce((s, bij, j) => s + (dy[i]![j]! * bij) / (ai * ai + bij * bij), 0)]),
+    )
+    ref(
+      db,
+      b.map((r, i) => r.map((bij, j) => (-dy[i]![j]! * a[i]!) / (a[i]! ** 2 + bij * bij))),
+    )
   })
 
   it('matmul: A[2, 3]·B[3, 2] gives dA = dy·Bᵀ, dB = Aᵀ·dy', () => {
-    const A = [[1, 2, 3], [10, 20, 30]]
-    const B = [[2, 3], [4, 1], [2, 3]]
-    const dy = [[1, 10], [20, 30]]
+    const A = [
+      [1, 2, 3],
+      [10, 20, 30],
+    ]
+    const B = [
+      [2, 3],
+      [4, 1],
+      [2, 3],
+    ]
+    const dy = [
+      [1, 10],
+      [20, 30],
+    ]
     const [da, db] = grads(matmul)([t(A), t(B)], t(dy))
     ref(da, matMulJs(dy, transposeJs(B)))
     ref(db, matMulJs(transposeJs(A), dy))
@@ -212,17 +362,37 @@ describe('TensorFlow.js gradient tests', () => {
 
   it('matmul: vector · matrix (rank-1 operand promoted and squeezed)', () => {
     const v = [1, -2, 0.5]
-    const M = [[1, 2], [3, 4], [5, 6]]
+    const M = [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]
     const dy = [1, 3]
     const [dv, dM] = grads(matmul)([t(v), t(M)], t(dy))
-    ref(dv, M.map((r) => r[0]! * dy[0]! + r[1]! * dy[1]!))
-    ref(dM, v.map((vi) => dy.map((d) => vi * d)))
+    ref(
+      dv,
+      M.map((r) => r[0]! * dy[0]! + r[1]! * dy[1]!),
+    )
+    ref(
+      dM,
+      v.map((vi) => dy.map((d) => vi * d)),
+    )
   })
 
   it('matmul with a transposed operand: A·Bᵀ', () => {
-    const A = [[1, 2], [3, 4]]
-    const B = [[0.5, -1], [2, 1], [1, 1]]
-    const dy = [[1, 0, 2], [-1, 1, 0.5]]
+    const A = [
+      [1, 2],
+      [3, 4],
+    ]
+    const B = [
+      [0.5, -1],
+      [2, 1],
+      [1, 1],
+    ]
+    const dy = [
+      [1, 0, 2],
+      [-1, 1, 0.5],
+    ]
     const [da, db] = grads((a: Tensor, b: Tensor) => matmul(a, transpose(b)))([t(A), t(B)], t(dy))
     ref(da, matMulJs(dy, B))
     ref(db, matMulJs(transposeJs(dy), A))
@@ -233,12 +403,21 @@ describe('TensorFlow.js gradient tests', () => {
     const dy = [1, 2, 3]
     const y = jsSoftmax(x)
     const s = dy.reduce((acc, d, i) => acc + d * y[i]!, 0)
-    ref(grads((u: Tensor) => softmax(u))([t(x)], t(dy))[0], y.map((yi, i) => (dy[i]! - s) * yi))
+    ref(
+      grads((u: Tensor) => softmax(u))([t(x)], t(dy))[0],
+      y.map((yi, i) => (dy[i]! - s) * yi),
+    )
   })
 
   it('softmax 2D gradient along the last axis', () => {
-    const X = [[10, 0, -1], [5, 4, 3]]
-    const dY = [[3, 2, 1], [1, 2, 3]]
+    const X = [
+      [10, 0, -1],
+      [5, 4, 3],
+    ]
+    const dY = [
+      [3, 2, 1],
+      [1, 2, 3],
+    ]
     const expected = X.map((row, r) => {
       const y = jsSoftmax(row)
       const s = dY[r]!.reduce((acc, d, i) => acc + d * y[i]!, 0)
@@ -251,26 +430,59 @@ describe('TensorFlow.js gradient tests', () => {
     const x = [1, 2, 10]
     const dy = [1, 2, 3]
     const y = jsSoftmax(x)
-    ref(grads((u: Tensor) => logSoftmax(u))([t(x)], t(dy))[0], y.map((yi, i) => dy[i]! - 6 * yi))
+    ref(
+      grads((u: Tensor) => logSoftmax(u))([t(x)], t(dy))[0],
+      y.map((yi, i) => dy[i]! - 6 * yi),
+    )
   })
 
   it('sum gradient over all axes, over axis 0 and over axis 1 (with keepDims)', () => {
-    const x = t([[1, 2, 3], [4, 5, 6]])
-    ref(grad((u: Tensor) => mul(3, sum(u)))(x), [[3, 3, 3], [3, 3, 3]])
-    ref(grads((u: Tensor) => sum(u, 0))([x], t([10, 20, 30]))[0], [[10, 20, 30], [10, 20, 30]])
-    ref(grads((u: Tensor) => sum(u, 1, true))([x], t([[10], [20]]))[0], [[10, 10, 10], [20, 20, 20]])
+    const x = t([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+    ref(grad((u: Tensor) => mul(3, sum(u)))(x), [
+      [3, 3, 3],
+      [3, 3, 3],
+    ])
+    ref(grads((u: Tensor) => sum(u, 0))([x], t([10, 20, 30]))[0], [
+      [10, 20, 30],
+      [10, 20, 30],
+    ])
+    ref(grads((u: Tensor) => sum(u, 1, true))([x], t([[10], [20]]))[0], [
+      [10, 10, 10],
+      [20, 20, 20],
+    ])
   })
 
   it('mean gradient over an axis divides by its extent', () => {
-    const x = t([[1, 2, 3], [4, 5, 6]])
-    ref(grads((u: Tensor) => mean(u, 1))([x], t([3, 6]))[0], [[1, 1, 1], [2, 2, 2]])
-    ref(grad((u: Tensor) => mean(u))(x), [[1 / 6, 1 / 6, 1 / 6], [1 / 6, 1 / 6, 1 / 6]])
+    const x = t([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+    ref(grads((u: Tensor) => mean(u, 1))([x], t([3, 6]))[0], [
+      [1, 1, 1],
+      [2, 2, 2],
+    ])
+    ref(grad((u: Tensor) => mean(u))(x), [
+      [1 / 6, 1 / 6, 1 / 6],
+      [1 / 6, 1 / 6, 1 / 6],
+    ])
   })
 
-  it('max gradient over axis 1 routes dy to each row\'s maximum', () => {
-    const x = t([[0, 20, 10], [-10, -30, -20]])
-    ref(grads((u: Tensor) => max(u, 1))([x], t([-1, 5]))[0], [[0, -1, 0], [5, 0, 0]])
-    ref(grads((u: Tensor) => max(u, 0))([x], t([1, 2, 3]))[0], [[1, 2, 3], [0, 0, 0]])
+  it("max gradient over axis 1 routes dy to each row's maximum", () => {
+    const x = t([
+      [0, 20, 10],
+      [-10, -30, -20],
+    ])
+    ref(grads((u: Tensor) => max(u, 1))([x], t([-1, 5]))[0], [
+      [0, -1, 0],
+      [5, 0, 0],
+    ])
+    ref(grads((u: Tensor) => max(u, 0))([x], t([1, 2, 3]))[0], [
+      [1, 2, 3],
+      [0, 0, 0],
+    ])
   })
 
   it('unary gradients: sqrt, exp, log, sigmoid, tanh, sin, cos, tan, log1p, expm1', () => {
@@ -288,7 +500,11 @@ describe('TensorFlow.js gradient tests', () => {
       [log1p, (x) => 1 / (1 + x)],
       [expm1, Math.exp],
     ]
-    for (const [f, df] of cases) ref(grads(f)([t(xs)], t(dy))[0], xs.map((x, i) => dy[i]! * df(x)))
+    for (const [f, df] of cases)
+      ref(
+        grads(f)([t(xs)], t(dy))[0],
+        xs.map((x, i) => dy[i]! * df(x)),
+      )
   })
 
   it('pow gradient for positive bases: ∂a = b·a^(b−1)·dy, ∂b = log(a)·a^b·dy', () => {
@@ -296,17 +512,91 @@ describe('TensorFlow.js gradient tests', () => {
     const b = [3, 2, -1]
     const dy = [1, 2, 3]
     const [da, db] = grads(pow)([t(a), t(b)], t(dy))
-    ref(da, a.map((ai, i) => dy[i]! * b[i]! * ai ** (b[i]! - 1)))
-    ref(db, a.map((ai, i) => dy[i]! * Math.log(ai) * ai ** b[i]!))
+    ref(
+      da,
+      a.map((ai, i) => dy[i]! * b[i]! * ai ** (b[i]! - 1)),
+    )
+    ref(
+      db,
+      a.map((ai, i) => dy[i]! * Math.log(ai) * ai ** b[i]!),
+    )
   })
 
   it('layout gradients: transpose, reshape, slice, concat, gather', () => {
-    ref(grads((x: Tensor) => transpose(x))([t([[1, 2, 3], [4, 5, 6]])], t([[1, 2], [3, 4], [5, 6]]))[0], [[1, 3, 5], [2, 4, 6]])
-    ref(grads((x: Tensor) => reshape(x, [3, 2]))([t([[1, 2, 3], [4, 5, 6]])], t([[1, 2], [3, 4], [5, 6]]))[0], [[1, 2, 3], [4, 5, 6]])
-    ref(grads((x: Tensor) => slice(x, [0, 1], [2, 2]))([t([[1, 2, 3], [4, 5, 6]])], t([[7, 8], [9, 10]]))[0], [[0, 7, 8], [0, 9, 10]])
-    const [g1, g2] = grads((a: Tensor, b: Tensor) => concat([a, b], 1))([t([[1], [2]]), t([[3, 4], [5, 6]])], t([[10, 20, 30], [40, 50, 60]]))
+    ref(
+      grads((x: Tensor) => transpose(x))(
+        [
+          t([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+        ],
+        t([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+      )[0],
+      [
+        [1, 3, 5],
+        [2, 4, 6],
+      ],
+    )
+    ref(
+      grads((x: Tensor) => reshape(x, [3, 2]))(
+        [
+          t([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+        ],
+        t([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+      )[0],
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    )
+    ref(
+      grads((x: Tensor) => slice(x, [0, 1], [2, 2]))(
+        [
+          t([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+        ],
+        t([
+          [7, 8],
+          [9, 10],
+        ]),
+      )[0],
+      [
+        [0, 7, 8],
+        [0, 9, 10],
+      ],
+    )
+    const [g1, g2] = grads((a: Tensor, b: Tensor) => concat([a, b], 1))(
+      [
+        t([[1], [2]]),
+        t([
+          [3, 4],
+          [5, 6],
+        ]),
+      ],
+      t([
+        [10, 20, 30],
+        [40, 50, 60],
+      ]),
+    )
     ref(g1, [[10], [40]])
-    ref(g2, [[20, 30], [50, 60]])
+    ref(g2, [
+      [20, 30],
+      [50, 60],
+    ])
     // gather with a repeated index accumulates: x[0] is taken twice
     ref(grads((x: Tensor) => gather(x, [0, 3, 0]))([t([1, 2, 3, 4])], t([1, 2, 3]))[0], [4, 0, 0, 2])
   })
@@ -318,14 +608,22 @@ describe('TensorFlow.js gradient tests', () => {
 
 describe('JAX api_test.py', () => {
   it('grad of logsumexp is softmax, also for large inputs', () => {
-    for (const z of [[1, 2, 3], [1000, 1001, 999.5], [-50, 0, 50]]) ref(grad((x: Tensor) => logsumexp(x))(t(z)), jsSoftmax(z))
+    for (const z of [
+      [1, 2, 3],
+      [1000, 1001, 999.5],
+      [-50, 0, 50],
+    ])
+      ref(grad((x: Tensor) => logsumexp(x))(t(z)), jsSoftmax(z))
   })
 
   it('jvp of logsumexp along v is ⟨softmax(z), v⟩', () => {
     const z = [0.5, -1, 2]
     const v = [1, 2, -0.5]
     const s = jsSoftmax(z)
-    ref(jvp((x: Tensor) => logsumexp(x), t(z), t(v))[1], s.reduce((a, si, i) => a + si * v[i]!, 0))
+    ref(
+      jvp((x: Tensor) => logsumexp(x), t(z), t(v))[1],
+      s.reduce((a, si, i) => a + si * v[i]!, 0),
+    )
   })
 
   it('jvp(sin, 3, 2) = (sin 3, 2·cos 3)', () => {
@@ -344,24 +642,43 @@ describe('JAX api_test.py', () => {
   })
 
   it('test_hessian: hessian of x·(A·x) is A + Aᵀ', () => {
-    const A = [[0.5, -1, 2, 0], [1, 1, 0, 3], [-2, 0.25, 1, 1], [0, 1, -1, 2]]
-    ref(hessian((x: Tensor) => sum(mul(x, matmul(t(A), x))))(t([0.1, -0.2, 0.3, 0.4])), A.map((r, i) => r.map((a, j) => a + A[j]![i]!)))
+    const A = [
+      [0.5, -1, 2, 0],
+      [1, 1, 0, 3],
+      [-2, 0.25, 1, 1],
+      [0, 1, -1, 2],
+    ]
+    ref(
+      hessian((x: Tensor) => sum(mul(x, matmul(t(A), x))))(t([0.1, -0.2, 0.3, 0.4])),
+      A.map((r, i) => r.map((a, j) => a + A[j]![i]!)),
+    )
   })
 
   it('hessian of Σ x³ is diag(6x)', () => {
-    ref(hessian((x: Tensor) => sum(pow(x, 3)))(t([1, 2])), [[6, 0], [0, 12]])
+    ref(hessian((x: Tensor) => sum(pow(x, 3)))(t([1, 2])), [
+      [6, 0],
+      [0, 12],
+    ])
   })
 
   it('jacfwd = jacrev for x ↦ [x₀·x₁, sin(x₀), x₁²] (Jacobian in closed form)', () => {
-    const f = (x: Tensor) => stack([mul(gather(x, 0), gather(x, 1)), sin(gather(x, 0)), mul(gather(x, 1), gather(x, 1))])
+    const f = (x: Tensor) =>
+      stack([mul(gather(x, 0), gather(x, 1)), sin(gather(x, 0)), mul(gather(x, 1), gather(x, 1))])
     const [a, b] = [0.4, -1.5]
-    const J = [[b, a], [Math.cos(a), 0], [0, 2 * b]]
+    const J = [
+      [b, a],
+      [Math.cos(a), 0],
+      [0, 2 * b],
+    ]
     ref(jacfwd(f)(t([a, b])), J)
     ref(jacrev(f)(t([a, b])), J)
   })
 
   it('grad of a pytree: {a: x, b: [y, z]} ↦ a·y + sin(z)', () => {
-    const g = grad((p: { a: Tensor; b: [Tensor, Tensor] }) => add(mul(p.a, p.b[0]), sin(p.b[1])))({ a: t(2), b: [t(3), t(0.5)] })
+    const g = grad((p: { a: Tensor; b: [Tensor, Tensor] }) => add(mul(p.a, p.b[0]), sin(p.b[1])))({
+      a: t(2),
+      b: [t(3), t(0.5)],
+    })
     ref(g.a, 3)
     ref(g.b[0], 2)
     ref(g.b[1], Math.cos(0.5))
@@ -373,11 +690,17 @@ describe('JAX api_test.py', () => {
 
   it('jvp/vjp consistency on a composite: ⟨ȳ, J·v⟩ = ⟨Jᵀ·ȳ, v⟩ = closed form', () => {
     // f(x) = tanh(W·x), J = diag(1 − tanh²(Wx))·W
-    const W = [[1, 2, -1], [0.5, -0.5, 1]]
+    const W = [
+      [1, 2, -1],
+      [0.5, -0.5, 1],
+    ]
     const x0 = [0.1, 0.2, -0.3]
     const v = [1, -1, 2]
     const yb = [0.3, -2]
-    const z = matMulJs(W, x0.map((x) => [x])).map((r) => r[0]!)
+    const z = matMulJs(
+      W,
+      x0.map((x) => [x]),
+    ).map((r) => r[0]!)
     const Jv = W.map((r, i) => (1 - Math.tanh(z[i]!) ** 2) * r.reduce((s, w, j) => s + w * v[j]!, 0))
     const expected = yb.reduce((s, y, i) => s + y * Jv[i]!, 0)
     const f = (x: Tensor) => tanh(matmul(t(W), x))
@@ -422,20 +745,38 @@ describe('HIPS/autograd tests', () => {
   it('test_value_and_grad: Σ sin²(x) has gradient sin(2x)', () => {
     const x0 = [0.3, -1.2, 2, 0.05, -0.7]
     const [v, g] = valueAndGrad((x: Tensor) => sum(pow(sin(x), 2)))(t(x0))
-    ref(v, x0.reduce((s, x) => s + Math.sin(x) ** 2, 0))
-    ref(g, x0.map((x) => Math.sin(2 * x)))
+    ref(
+      v,
+      x0.reduce((s, x) => s + Math.sin(x) ** 2, 0),
+    )
+    ref(
+      g,
+      x0.map((x) => Math.sin(2 * x)),
+    )
   })
 
   it('test_hessian_vector_product: Σ sin(a) has H·v = −sin(a)·v', () => {
     const a = [0.1, 0.5, -2, 1.3, 3]
     const v = [1, -1, 0.5, 2, -0.25]
-    ref(hvp((x: Tensor) => sum(sin(x)))(t(a), t(v)), a.map((ai, i) => -Math.sin(ai) * v[i]!))
+    ref(
+      hvp((x: Tensor) => sum(sin(x)))(t(a), t(v)),
+      a.map((ai, i) => -Math.sin(ai) * v[i]!),
+    )
   })
 
   it('test_hessian_matrix_product: the same on a [2, 3] input', () => {
-    const a = [[0.1, 0.5, -2], [1.3, 3, -0.4]]
-    const v = [[1, -1, 0.5], [2, -0.25, 1]]
-    ref(hvp((x: Tensor) => sum(sin(x)))(t(a), t(v)), a.map((r, i) => r.map((ai, j) => -Math.sin(ai) * v[i]![j]!)))
+    const a = [
+      [0.1, 0.5, -2],
+      [1.3, 3, -0.4],
+    ]
+    const v = [
+      [1, -1, 0.5],
+      [2, -0.25, 1],
+    ]
+    ref(
+      hvp((x: Tensor) => sum(sin(x)))(t(a), t(v)),
+      a.map((r, i) => r.map((ai, j) => -Math.sin(ai) * v[i]![j]!)),
+    )
   })
 
   it('test_vector_jacobian_product: roll(sin(a), 1) pulls V back to cos(a)·roll(V, −1)', () => {
@@ -443,7 +784,10 @@ describe('HIPS/autograd tests', () => {
     const a = [0.2, -0.4, 1.1, 2.5, -3]
     const V = [1, 2, -1, 0.5, 3]
     const roll = (x: Tensor) => gather(x, [4, 0, 1, 2, 3])
-    ref(vjp((x: Tensor) => roll(sin(x)), t(a))[1](t(V)), a.map((aj, j) => Math.cos(aj) * V[(j + 1) % 5]!))
+    ref(
+      vjp((x: Tensor) => roll(sin(x)), t(a))[1](t(V)),
+      a.map((aj, j) => Math.cos(aj) * V[(j + 1) % 5]!),
+    )
   })
 
   it('test_core check_binary_func at (0.7, 1.8): add, sub, mul, div, pow', () => {
@@ -495,7 +839,10 @@ describe('DiffSharp TestDerivatives.Nested.fs', () => {
     return add(pow(sub(1, a), 2), mul(100, pow(sub(b, pow(a, 2)), 2)))
   }
   // analytical Hessian: [[2 + 1200x² − 400y, −400x], [−400x, 200]]
-  const rosenH = (x: number, y: number) => [[2 + 1200 * x * x - 400 * y, -400 * x], [-400 * x, 200]]
+  const rosenH = (x: number, y: number) => [
+    [2 + 1200 * x * x - 400 * y, -400 * x],
+    [-400 * x, 200],
+  ]
 
   it('TestDerivativesNestedHessian: Hessian-vector product by rev-on-fwd and vector-Hessian by rev-on-rev', () => {
     const [x, y] = [0.3, -1.2]
@@ -556,7 +903,7 @@ describe('DiffSharp TestDerivatives.Nested.fs', () => {
 // -------------------------------------------------------------------------------------
 
 describe('ekmett/ad tests', () => {
-  it('diff p for p(x) = 12 + 7x + 5x² + 2x³ on −2 … 2 (p\' = 7 + 10x + 6x²)', () => {
+  it("diff p for p(x) = 12 + 7x + 5x² + 2x³ on −2 … 2 (p' = 7 + 10x + 6x²)", () => {
     const p = (x: Tensor) => add(add(add(12, mul(7, x)), mul(5, pow(x, 2))), mul(2, pow(x, 3)))
     for (const x of [-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2]) ref(derivative(p)(t(x)), 7 + 10 * x + 6 * x * x)
   })
@@ -567,7 +914,10 @@ describe('ekmett/ad tests', () => {
 
   it('diff sin, cos, tan at 0 are 1, 0, 1; diff exp at 0, 1 and log at 1', () => {
     // (cos'(0) = −sin 0 = −0, equal to 0 under the comparison)
-    ref([sin, cos, tan].map((f) => num(derivative(f)(t(0)))), [1, 0, 1])
+    ref(
+      [sin, cos, tan].map((f) => num(derivative(f)(t(0)))),
+      [1, 0, 1],
+    )
     ref(derivative(exp)(t(0)), 1)
     ref(derivative(exp)(t(1)), Math.E)
     ref(derivative(log)(t(1)), 1)
@@ -583,17 +933,38 @@ describe('ekmett/ad tests', () => {
 
   it('jacobian of [y, x, x·y] at [2, 1] is [[0, 1], [1, 0], [1, 2]] (forward and reverse)', () => {
     const g = (v: Tensor) => stack([gather(v, 1), gather(v, 0), mul(gather(v, 0), gather(v, 1))])
-    ref(jacfwd(g)(t([2, 1])), [[0, 1], [1, 0], [1, 2]])
-    ref(jacrev(g)(t([2, 1])), [[0, 1], [1, 0], [1, 2]])
+    ref(jacfwd(g)(t([2, 1])), [
+      [0, 1],
+      [1, 0],
+      [1, 2],
+    ])
+    ref(jacrev(g)(t([2, 1])), [
+      [0, 1],
+      [1, 0],
+      [1, 2],
+    ])
   })
 
   it('hessians of x·y + z, x + y, x·y and x^y', () => {
     const at = (v: Tensor, i: number) => gather(v, i)
-    ref(hessian((v: Tensor) => add(mul(at(v, 0), at(v, 1)), at(v, 2)))(t([1, 2, 3])), [[0, 1, 0], [1, 0, 0], [0, 0, 0]])
-    ref(hessian((v: Tensor) => add(at(v, 0), at(v, 1)))(t([1, 2])), [[0, 0], [0, 0]])
-    ref(hessian((v: Tensor) => mul(at(v, 0), at(v, 1)))(t([1, 2])), [[0, 1], [1, 0]])
+    ref(hessian((v: Tensor) => add(mul(at(v, 0), at(v, 1)), at(v, 2)))(t([1, 2, 3])), [
+      [0, 1, 0],
+      [1, 0, 0],
+      [0, 0, 0],
+    ])
+    ref(hessian((v: Tensor) => add(at(v, 0), at(v, 1)))(t([1, 2])), [
+      [0, 0],
+      [0, 0],
+    ])
+    ref(hessian((v: Tensor) => mul(at(v, 0), at(v, 1)))(t([1, 2])), [
+      [0, 1],
+      [1, 0],
+    ])
     // x^y at (1, 2): ∂xx = y(y−1)x^(y−2) = 2, ∂xy = x^(y−1)(1 + y·log x) = 1, ∂yy = log²x·x^y = 0
-    ref(hessian((v: Tensor) => pow(at(v, 0), at(v, 1)))(t([1, 2])), [[2, 1], [1, 0]])
+    ref(hessian((v: Tensor) => pow(at(v, 0), at(v, 1)))(t([1, 2])), [
+      [2, 1],
+      [1, 0],
+    ])
   })
 
   it('issue 97: a 5000-term sum (a long tape) has derivative 5000', () => {
@@ -640,10 +1011,19 @@ describe('ekmett/ad tests', () => {
     ref(derivative((x: Tensor) => add(mul(x, x), x))(t(1)), 3)
     ref(grad((v: Tensor) => add(mul(gather(v, 0), gather(v, 0)), gather(v, 1)))(t([1, 2])), [2, 1])
     const g2 = (v: Tensor) => stack([add(gather(v, 0), gather(v, 1)), mul(gather(v, 0), gather(v, 1))])
-    ref(jacfwd(g2)(t([1, 2])), [[1, 1], [2, 1]])
-    ref(jacrev(g2)(t([1, 2])), [[1, 1], [2, 1]])
+    ref(jacfwd(g2)(t([1, 2])), [
+      [1, 1],
+      [2, 1],
+    ])
+    ref(jacrev(g2)(t([1, 2])), [
+      [1, 1],
+      [2, 1],
+    ])
     // jacobianT is the transpose
-    ref(transpose(jacrev(g2)(t([1, 2]))), [[1, 2], [1, 1]])
+    ref(transpose(jacrev(g2)(t([1, 2]))), [
+      [1, 2],
+      [1, 1],
+    ])
   })
 
   it('AdditionalTests tower coverage: diffs x³ at 2 = [8, 12, 12, 6]; diffs0 id at 0 = [0, 1, 0, 0]', () => {
@@ -672,11 +1052,27 @@ describe('ekmett/ad tests', () => {
 
   it('AdditionalTests properties: grad (3a + 2b) = [3, 2] and jacobian [a + b, a − b] = [[1, 1], [1, −1]] everywhere', () => {
     fc.assert(
-      fc.property(fc.double({ min: -10, max: 10, noNaN: true }), fc.double({ min: -10, max: 10, noNaN: true }), (a, b) => {
-        const g = grad((v: Tensor) => add(mul(3, gather(v, 0)), mul(2, gather(v, 1))))(t([a, b]))
-        const j = jacrev((v: Tensor) => stack([add(gather(v, 0), gather(v, 1)), sub(gather(v, 0), gather(v, 1))]))(t([a, b]))
-        return allClose(g, [3, 2], RTOL).ok && allClose(j, [[1, 1], [1, -1]], RTOL).ok
-      }),
+      fc.property(
+        fc.double({ min: -10, max: 10, noNaN: true }),
+        fc.double({ min: -10, max: 10, noNaN: true }),
+        (a, b) => {
+          const g = grad((v: Tensor) => add(mul(3, gather(v, 0)), mul(2, gather(v, 1))))(t([a, b]))
+          const j = jacrev((v: Tensor) => stack([add(gather(v, 0), gather(v, 1)), sub(gather(v, 0), gather(v, 1))]))(
+            t([a, b]),
+          )
+          return (
+            allClose(g, [3, 2], RTOL).ok &&
+            allClose(
+              j,
+              [
+                [1, 1],
+                [1, -1],
+              ],
+              RTOL,
+            ).ok
+          )
+        },
+      ),
       { numRuns: 20, seed: 108 },
     )
   })
@@ -702,11 +1098,11 @@ describe('Siskind & Pearlmutter perturbation confusion', () => {
 // -------------------------------------------------------------------------------------
 
 describe('at kinks and singular points (conventions; reported apart)', () => {
-  it('micrograd-style relu at 0: relu\'(0) = 0 (as PyTorch and JAX)', () => {
+  it("micrograd-style relu at 0: relu'(0) = 0 (as PyTorch and JAX)", () => {
     ref(grad((x: Tensor) => sum(relu(x)))(t([-1, 0, 2])), [0, 0, 1])
   })
 
-  it('ekmett diff abs at −1, 0, 1 is −1, 0, 1 (abs\'(0) = 0, as ekmett/ad)', () => {
+  it("ekmett diff abs at −1, 0, 1 is −1, 0, 1 (abs'(0) = 0, as ekmett/ad)", () => {
     expect([-1, 0, 1].map((x) => num(derivative(abs)(t(x))))).toEqual([-1, 0, 1])
   })
 
@@ -732,7 +1128,21 @@ describe('at kinks and singular points (conventions; reported apart)', () => {
   })
 
   it('TensorFlow.js max with ties: purediff splits dy equally among tied maxima (JAX); tfjs gives each tie the full dy', () => {
-    ref(grads((u: Tensor) => max(u, 1))([t([[3, 3, 1], [2, 5, 5]])], t([2, 4]))[0], [[1, 1, 0], [0, 2, 2]])
+    ref(
+      grads((u: Tensor) => max(u, 1))(
+        [
+          t([
+            [3, 3, 1],
+            [2, 5, 5],
+          ]),
+        ],
+        t([2, 4]),
+      )[0],
+      [
+        [1, 1, 0],
+        [0, 2, 2],
+      ],
+    )
   })
 
   it('maximum at a tie: each argument gets half (JAX); clip at its bounds is half as well', () => {

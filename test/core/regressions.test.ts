@@ -6,8 +6,30 @@
 import { describe, expect, it } from 'vitest'
 import { throwsPurediff } from '../helpers/errors.js'
 import {
-  add, atan2, derivative, div, gather, grad, greater, hessian, hvp, jacfwd, jacrev, log, matmul, mul,
-  pow, scalar, slice, sqrt, stack, sum, tensor, where, zeros, type Tensor,
+  add,
+  atan2,
+  derivative,
+  div,
+  gather,
+  grad,
+  greater,
+  hessian,
+  hvp,
+  jacfwd,
+  jacrev,
+  log,
+  matmul,
+  mul,
+  pow,
+  scalar,
+  slice,
+  sqrt,
+  stack,
+  sum,
+  tensor,
+  where,
+  zeros,
+  type Tensor,
 } from '../../src/index.js'
 
 const num = (x: Tensor | number): number => (typeof x === 'number' ? x : x.item())
@@ -16,7 +38,10 @@ const zero = (x: Tensor | number): void => expect(num(x) === 0, `expected 0, got
 
 describe('where stays NaN-free under every nesting', () => {
   // At y = 0 the mask selects the constant 0, so f ≡ 0 near 0 and every derivative is 0.
-  const masked = (branch: (y: Tensor) => Tensor) => (y: Tensor | number): Tensor => where(greater(y, 0), branch(y as Tensor), 0)
+  const masked =
+    (branch: (y: Tensor) => Tensor) =>
+    (y: Tensor | number): Tensor =>
+      where(greater(y, 0), branch(y as Tensor), 0)
   const branches: Record<string, (y: Tensor) => Tensor> = {
     '1/√y': (y) => div(1, sqrt(y)),
     'log √y': (y) => log(sqrt(y)),
@@ -54,13 +79,17 @@ describe('where stays NaN-free under every nesting', () => {
     const byRev = jacrev((u: Tensor) => grad(f)(u))(x).toTypedArray()
     const byFwd = jacfwd((u: Tensor) => jacfwd(f)(u))(x).toTypedArray()
     expect(Array.from(byRev).every(Number.isFinite)).toBe(true)
-    byRev.forEach((v, i) => expect(Math.abs(v - byFwd[i]!)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(byFwd[i]!))))
+    byRev.forEach((v, i) =>
+      expect(Math.abs(v - byFwd[i]!)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(byFwd[i]!))),
+    )
     // ∂²f/∂x₁² at x₁ = 0: only Σx² depends on x₁ there, so it is 2·Σ where(...) = 2√(log 2 + 10)
     expect(byRev[3]).toBeCloseTo(2 * Math.sqrt(Math.log(2) + 10), 12)
   })
 
   it('a matmul or atan2 in the unselected branch contributes an exact zero', () => {
-    expect(grad((W: Tensor) => sum(where(tensor([[0]]), matmul(log(tensor([[0]])), W), 0)))(tensor([[2]])).toArray()).toEqual([[0]])
+    expect(
+      grad((W: Tensor) => sum(where(tensor([[0]]), matmul(log(tensor([[0]])), W), 0)))(tensor([[2]])).toArray(),
+    ).toEqual([[0]])
     zero(grad((w: Tensor) => where(scalar(0), atan2(log(scalar(0)), w), 0))(scalar(1)))
     zero(grad((w: Tensor) => where(scalar(0), atan2(w, log(scalar(0))), 0))(scalar(1)))
   })
@@ -69,13 +98,32 @@ describe('where stays NaN-free under every nesting', () => {
     // y = A·W with A [2, 3, 2] (batch 2); row 1 of batch 0 holds -inf and is masked away.
     // loss = Σ over unmasked rows of (A·W), so ∂loss/∂W[p, j] = Σ_unmasked A[b, i, p] for every j.
     const A = [
-      [[1, 2], [-Infinity, 3], [0.5, -1]],
-      [[2, 0], [1, 1], [-2, 4]],
+      [
+        [1, 2],
+        [-Infinity, 3],
+        [0.5, -1],
+      ],
+      [
+        [2, 0],
+        [1, 1],
+        [-2, 4],
+      ],
     ]
-    const mask = tensor([[[1], [0], [1]], [[1], [1], [1]]])
-    const W = tensor([[0.3, -0.2, 1], [0.7, 0.1, -1]])
+    const mask = tensor([
+      [[1], [0], [1]],
+      [[1], [1], [1]],
+    ])
+    const W = tensor([
+      [0.3, -0.2, 1],
+      [0.7, 0.1, -1],
+    ])
     const gW = grad((w: Tensor) => sum(where(mask, matmul(tensor(A), w), 0)))(W).toArray() as number[][]
-    const colSums = [0, 1].map((p) => A.flatMap((batch, b) => batch.filter((_, i) => !(b === 0 && i === 1)).map((row) => row[p]!)).reduce((s, v) => s + v, 0))
+    const colSums = [0, 1].map((p) =>
+      A.flatMap((batch, b) => batch.filter((_, i) => !(b === 0 && i === 1)).map((row) => row[p]!)).reduce(
+        (s, v) => s + v,
+        0,
+      ),
+    )
     expect(gW).toEqual([0, 1].map((p) => [colSums[p], colSums[p], colSums[p]]))
     // and the gradient with respect to A is finite: W's row sums at the unmasked rows, 0 at the masked one
     const gA = grad((a: Tensor) => sum(where(mask, matmul(a, W), 0)))(tensor(A)).toArray() as number[][][]
@@ -91,7 +139,10 @@ describe('pow at exponent 0: the mixed second derivative survives the b = 0 conv
   // ∂²f/∂a² = b(b−1)aᵇ⁻² = 0 and ∂²f/∂b² = log²(a)·aᵇ = log²a at b = 0.
   it('∂/∂b ∂/∂a aᵇ at b = 0 is 1/a, in every nesting', () => {
     for (const a of [2, 0.5, 3]) {
-      expect(num(derivative((b: Tensor | number) => derivative((u: Tensor | number) => pow(u, b))(a))(0))).toBeCloseTo(1 / a, 14)
+      expect(num(derivative((b: Tensor | number) => derivative((u: Tensor | number) => pow(u, b))(a))(0))).toBeCloseTo(
+        1 / a,
+        14,
+      )
       expect(num(grad((b: Tensor) => grad((u: Tensor) => pow(u, b))(scalar(a)))(scalar(0)))).toBeCloseTo(1 / a, 14)
     }
   })
@@ -143,12 +194,18 @@ describe('errors name the transform the user called', () => {
   })
 
   it('hvp reports its own name for a mismatched v and a non-scalar f', () => {
-    expect(throwsPurediff(() => hvp((x: Tensor) => sum(mul(x, x)))(tensor([1, 2]), tensor([1, 2, 3]))).toString()).toMatch(/^PurediffError \[ShapeError\]: hvp: .*\[2\].*\[3\]/)
-    expect(throwsPurediff(() => hvp((x: Tensor) => mul(x, x))(tensor([1, 2]), tensor([1, 2]))).toString()).toMatch(/^PurediffError \[NonScalarOutput\]: hvp:/)
+    expect(
+      throwsPurediff(() => hvp((x: Tensor) => sum(mul(x, x)))(tensor([1, 2]), tensor([1, 2, 3]))).toString(),
+    ).toMatch(/^PurediffError \[ShapeError\]: hvp: .*\[2\].*\[3\]/)
+    expect(throwsPurediff(() => hvp((x: Tensor) => mul(x, x))(tensor([1, 2]), tensor([1, 2]))).toString()).toMatch(
+      /^PurediffError \[NonScalarOutput\]: hvp:/,
+    )
   })
 
   it('a JS number operation on a traced value names derivative', () => {
-    expect(throwsPurediff(() => derivative((x: number) => x * x)(3)).toString()).toMatch(/^PurediffError \[ConcretizationError\]: derivative:/)
+    expect(throwsPurediff(() => derivative((x: number) => x * x)(3)).toString()).toMatch(
+      /^PurediffError \[ConcretizationError\]: derivative:/,
+    )
   })
 })
 
@@ -158,10 +215,14 @@ describe('ops', () => {
     expect(stack([1, 2]).dtype).toBe('float64')
   })
   it('matmul: a batch mismatch names both operand shapes', () => {
-    expect(throwsPurediff(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 1]))).message).toContain('(shapes [2, 2, 3] and [3, 3, 1])')
+    expect(throwsPurediff(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 1]))).message).toContain(
+      '(shapes [2, 2, 3] and [3, 3, 1])',
+    )
   })
   it('gather: a fractional index is reported as such', () => {
     expect(throwsPurediff(() => gather(tensor([1, 2]), [1.5])).message).toContain('index 1.5 is not an integer')
-    expect(throwsPurediff(() => gather(tensor([1, 2]), [2])).message).toContain('index 2 is out of range for an axis of extent 2')
+    expect(throwsPurediff(() => gather(tensor([1, 2]), [2])).message).toContain(
+      'index 2 is out of range for an axis of extent 2',
+    )
   })
 })

@@ -22,8 +22,32 @@ import { Decimal } from 'decimal.js'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  acos, acosh, asin, asinh, atan, atanh, derivative, digamma, erf, erfc, erfinv, grad, hessian, lgamma, log, logaddexp, logit,
-  polygamma, sqrt, add, mul, sub, log1p, tensor, xlog1py, xlogy,
+  acos,
+  acosh,
+  asin,
+  asinh,
+  atan,
+  atanh,
+  derivative,
+  digamma,
+  erf,
+  erfc,
+  erfinv,
+  grad,
+  hessian,
+  lgamma,
+  log,
+  logaddexp,
+  logit,
+  polygamma,
+  sqrt,
+  add,
+  mul,
+  sub,
+  log1p,
+  tensor,
+  xlog1py,
+  xlogy,
 } from '../../src/index.js'
 
 const D = Decimal.clone({ precision: 100 })
@@ -140,7 +164,9 @@ const polygammaRef = (n: number, x: number): Dec => {
     for (let i = 2; i <= m; i++) f = f.mul(i)
     return f
   }
-  let s = fact(n - 1).div(X.pow(n)).add(fact(n).div(X.pow(n + 1).mul(2)))
+  let s = fact(n - 1)
+    .div(X.pow(n))
+    .add(fact(n).div(X.pow(n + 1).mul(2)))
   for (let k = 1; k <= 22; k++) s = s.add(B[2 * k]!.mul(fact(2 * k + n - 1)).div(fact(2 * k).mul(X.pow(2 * k + n))))
   const sign = n % 2 === 1 ? 1 : -1
   return s.add(direct.mul(fact(n))).mul(sign)
@@ -160,15 +186,26 @@ const ulps = (got: number, ref: Dec): number => {
 }
 
 /** n points spread over [lo, hi] (midpoints of a grid, so no endpoint bias). */
-const grid = (lo: number, hi: number, n: number): number[] => Array.from({ length: n }, (_, i) => lo + ((hi - lo) * (i + 0.5)) / n)
+const grid = (lo: number, hi: number, n: number): number[] =>
+  Array.from({ length: n }, (_, i) => lo + ((hi - lo) * (i + 0.5)) / n)
 
-const worst = (xs: ReadonlyArray<number>, f: (x: number) => number, ref: (x: number) => Dec): { ulps: number; at: number } =>
-  xs.reduce((w, x) => {
-    const u = ulps(f(x), ref(x))
-    return u > w.ulps ? { ulps: u, at: x } : w
-  }, { ulps: 0, at: NaN })
+const worst = (
+  xs: ReadonlyArray<number>,
+  f: (x: number) => number,
+  ref: (x: number) => Dec,
+): { ulps: number; at: number } =>
+  xs.reduce(
+    (w, x) => {
+      const u = ulps(f(x), ref(x))
+      return u > w.ulps ? { ulps: u, at: x } : w
+    },
+    { ulps: 0, at: NaN },
+  )
 
-const scalarOf = (op: (x: Tensor) => Tensor) => (x: number): number => op(tensor(x)).item()
+const scalarOf =
+  (op: (x: Tensor) => Tensor) =>
+  (x: number): number =>
+    op(tensor(x)).item()
 
 // -------------------------------------------------------------------------------------
 // accuracy
@@ -194,17 +231,62 @@ const CASES: ReadonlyArray<Case> = [
     xs: [...grid(-0.999, 0.999, 101), 1e-300, 1e-8, 0.9999, 0.999999, 1 - 1e-9, 1 - 1e-12, -(1 - 1e-12)],
     bound: 4,
   },
-  { name: 'lgamma on (0, 60] away from its zeros 1 and 2', f: scalarOf(lgamma), ref: lgammaRef, xs: [...grid(0.01, 0.9, 25), ...grid(1.1, 1.9, 25), ...grid(2.1, 60, 80), 1e-5, 1e-10], bound: 3 },
-  { name: 'digamma on (0, 60]', f: scalarOf(digamma), ref: (x) => polygammaRef(0, x), xs: [...grid(0.01, 60, 240), 1.4616321449683622, 1.4616321449683625, 1.46, 1.47, 1e-6], bound: 3 },
-  { name: 'trigamma on (0, 60]', f: (x) => polygamma(1, x).item(), ref: (x) => polygammaRef(1, x), xs: grid(0.01, 60, 150), bound: 3 },
-  { name: 'polygamma(3) on (0, 60]', f: (x) => polygamma(3, x).item(), ref: (x) => polygammaRef(3, x), xs: grid(0.01, 60, 150), bound: 5 },
+  {
+    name: 'lgamma on (0, 60] away from its zeros 1 and 2',
+    f: scalarOf(lgamma),
+    ref: lgammaRef,
+    xs: [...grid(0.01, 0.9, 25), ...grid(1.1, 1.9, 25), ...grid(2.1, 60, 80), 1e-5, 1e-10],
+    bound: 3,
+  },
+  {
+    name: 'digamma on (0, 60]',
+    f: scalarOf(digamma),
+    ref: (x) => polygammaRef(0, x),
+    xs: [...grid(0.01, 60, 240), 1.4616321449683622, 1.4616321449683625, 1.46, 1.47, 1e-6],
+    bound: 3,
+  },
+  {
+    name: 'trigamma on (0, 60]',
+    f: (x) => polygamma(1, x).item(),
+    ref: (x) => polygammaRef(1, x),
+    xs: grid(0.01, 60, 150),
+    bound: 3,
+  },
+  {
+    name: 'polygamma(3) on (0, 60]',
+    f: (x) => polygamma(3, x).item(),
+    ref: (x) => polygammaRef(3, x),
+    xs: grid(0.01, 60, 150),
+    bound: 5,
+  },
   { name: 'asin on [−1, 1]', f: scalarOf(asin), ref: (x) => D.asin(exact(x)), xs: grid(-1, 1, 201), bound: 1 },
   { name: 'acos on [−1, 1]', f: scalarOf(acos), ref: (x) => D.acos(exact(x)), xs: grid(-1, 1, 201), bound: 1 },
   { name: 'atan on [−50, 50]', f: scalarOf(atan), ref: (x) => D.atan(exact(x)), xs: grid(-50, 50, 201), bound: 1 },
-  { name: 'asinh on [−50, 50]', f: scalarOf(asinh), ref: (x) => D.asinh(exact(x)), xs: [...grid(-50, 50, 201), 1e-9, -1e-9], bound: 1 },
+  {
+    name: 'asinh on [−50, 50]',
+    f: scalarOf(asinh),
+    ref: (x) => D.asinh(exact(x)),
+    xs: [...grid(-50, 50, 201), 1e-9, -1e-9],
+    bound: 1,
+  },
   { name: 'acosh on [1, 50]', f: scalarOf(acosh), ref: (x) => D.acosh(exact(x)), xs: grid(1, 50, 201), bound: 1 },
-  { name: 'atanh on (−1, 1)', f: scalarOf(atanh), ref: (x) => D.atanh(exact(x)), xs: [...grid(-0.999, 0.999, 201), 1e-9], bound: 1 },
-  { name: 'logit on (0, 1)', f: scalarOf(logit), ref: (p) => exact(p).div(new D(1).sub(exact(p))).ln(), xs: [...grid(0.001, 0.999, 301), 0.5 + 1e-9, 0.25, 1e-12], bound: 4 },
+  {
+    name: 'atanh on (−1, 1)',
+    f: scalarOf(atanh),
+    ref: (x) => D.atanh(exact(x)),
+    xs: [...grid(-0.999, 0.999, 201), 1e-9],
+    bound: 1,
+  },
+  {
+    name: 'logit on (0, 1)',
+    f: scalarOf(logit),
+    ref: (p) =>
+      exact(p)
+        .div(new D(1).sub(exact(p)))
+        .ln(),
+    xs: [...grid(0.001, 0.999, 301), 0.5 + 1e-9, 0.25, 1e-12],
+    bound: 4,
+  },
 ]
 
 describe('accuracy against high-precision references (ulps)', () => {
@@ -222,25 +304,47 @@ describe('accuracy against high-precision references (ulps)', () => {
   })
 
   it('logaddexp within 2 ulp, also where a naive log(eᵃ + eᵇ) overflows', () => {
-    const pairs: Array<[number, number]> = [[1, 2], [-3, 0.5], [10, 10], [800, 799], [-800, -801], [0, -40], [1e-3, 2e-3]]
+    const pairs: Array<[number, number]> = [
+      [1, 2],
+      [-3, 0.5],
+      [10, 10],
+      [800, 799],
+      [-800, -801],
+      [0, -40],
+      [1e-3, 2e-3],
+    ]
     for (const [a, b] of pairs) {
-      const ref = D.max(exact(a), exact(b)).add(D.exp(D.min(exact(a), exact(b)).sub(D.max(exact(a), exact(b)))).add(1).ln())
+      const ref = D.max(exact(a), exact(b)).add(
+        D.exp(D.min(exact(a), exact(b)).sub(D.max(exact(a), exact(b))))
+          .add(1)
+          .ln(),
+      )
       expect(ulps(logaddexp(a, b).item(), ref)).toBeLessThanOrEqual(2)
     }
   })
 
   it('tabulated values: lgamma(½) = log √π, ψ(1) = −γ, ψ⁽¹⁾(1) = π²/6, erf(1) (A&S table 7.1)', () => {
     expect(ulps(lgamma(0.5).item(), SQRT_PI.ln())).toBeLessThanOrEqual(3)
-    expect(ulps(digamma(1).item(), new D('-0.57721566490153286060651209008240243104215933593992'))).toBeLessThanOrEqual(3)
+    expect(ulps(digamma(1).item(), new D('-0.57721566490153286060651209008240243104215933593992'))).toBeLessThanOrEqual(
+      3,
+    )
     expect(ulps(polygamma(1, 1).item(), PI.pow(2).div(6))).toBeLessThanOrEqual(3)
-    expect(ulps(erf(1).item(), new D('0.842700792949714869341220635082609259296066997966302908459937'))).toBeLessThanOrEqual(2)
+    expect(
+      ulps(erf(1).item(), new D('0.842700792949714869341220635082609259296066997966302908459937')),
+    ).toBeLessThanOrEqual(2)
   })
 
   it('the ulp checker rejects naive formulas (asinh as log(x + √(x²+1)), logit as log p − log1p(−p))', () => {
     const naiveAsinh = (x: number) => log(add(x, sqrt(add(mul(x, x), 1)))).item()
     expect(worst(grid(-50, -1, 50), naiveAsinh, (x) => D.asinh(exact(x))).ulps).toBeGreaterThan(100)
     const naiveLogit = (p: number) => sub(log(p), log1p(-p)).item()
-    expect(worst([0.5 + 1e-9, 0.5 - 1e-7], naiveLogit, (p) => exact(p).div(new D(1).sub(exact(p))).ln()).ulps).toBeGreaterThan(100)
+    expect(
+      worst([0.5 + 1e-9, 0.5 - 1e-7], naiveLogit, (p) =>
+        exact(p)
+          .div(new D(1).sub(exact(p)))
+          .ln(),
+      ).ulps,
+    ).toBeGreaterThan(100)
   })
 })
 
@@ -257,7 +361,10 @@ describe('derivatives against closed forms', () => {
     }
     expect(grad((t: Tensor) => erf(t))(tensor(0.7)).item()).toBeCloseTo((2 / Math.sqrt(Math.PI)) * Math.exp(-0.49), 15)
     const y = erfinv(0.3).item()
-    expect(grad((t: Tensor) => erfinv(t))(tensor(0.3)).item()).toBeCloseTo((Math.sqrt(Math.PI) / 2) * Math.exp(y * y), 14)
+    expect(grad((t: Tensor) => erfinv(t))(tensor(0.3)).item()).toBeCloseTo(
+      (Math.sqrt(Math.PI) / 2) * Math.exp(y * y),
+      14,
+    )
     expect(grad((t: Tensor) => asin(t))(tensor(0.6)).item()).toBeCloseTo(1 / 0.8, 14)
     expect(grad((t: Tensor) => acosh(t))(tensor(2)).item()).toBeCloseTo(1 / Math.sqrt(3), 14)
   })
@@ -284,7 +391,8 @@ describe('derivatives against closed forms', () => {
   })
 
   it("logit' = 1/(p(1 − p)) on both of its formulas (p < ¼ and p ≥ ¼)", () => {
-    for (const p of [0.1, 0.25, 0.5, 0.9]) expect(grad((t: Tensor) => logit(t))(tensor(p)).item()).toBeCloseTo(1 / (p * (1 - p)), 12)
+    for (const p of [0.1, 0.25, 0.5, 0.9])
+      expect(grad((t: Tensor) => logit(t))(tensor(p)).item()).toBeCloseTo(1 / (p * (1 - p)), 12)
   })
 
   it('the documented poles and domains', () => {

@@ -14,9 +14,47 @@
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  Tracer, add, concat, cos, cosh, customJvp, customVjp, derivative, div, exp, grad, hessian, hvp,
-  jacfwd, jacrev, jvp, log, logSoftmax, logsumexp, matmul, maximum, mean, mul, neg, ones, reshape, round, scalar, sigmoid,
-  sin, softmax, sqrt, stopGradient, sub, sum, tanh, tensor, valueAndGrad, vjp, where, zeros,
+  Tracer,
+  add,
+  concat,
+  cos,
+  cosh,
+  customJvp,
+  customVjp,
+  derivative,
+  div,
+  exp,
+  grad,
+  hessian,
+  hvp,
+  jacfwd,
+  jacrev,
+  jvp,
+  log,
+  logSoftmax,
+  logsumexp,
+  matmul,
+  maximum,
+  mean,
+  mul,
+  neg,
+  ones,
+  reshape,
+  round,
+  scalar,
+  sigmoid,
+  sin,
+  softmax,
+  sqrt,
+  stopGradient,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  valueAndGrad,
+  vjp,
+  where,
+  zeros,
 } from '../../src/index.js'
 import { allClose } from '../helpers/allClose.js'
 import { throwsPurediff } from '../helpers/errors.js'
@@ -26,14 +64,16 @@ import * as S from '../helpers/taylor.js'
 // utils
 // -------------------------------------------------------------------------------------
 
-const t = (x: number | ReadonlyArray<unknown>, dtype: 'float64' | 'float32' = 'float64'): Tensor => tensor(x as number[], dtype)
+const t = (x: number | ReadonlyArray<unknown>, dtype: 'float64' | 'float32' = 'float64'): Tensor =>
+  tensor(x as number[], dtype)
 const num = (x: Tensor | number): number => (typeof x === 'number' ? x : x.item())
 const close = (actual: unknown, expected: unknown, rtol = 1e-12, atol = 0): void => {
   const r = allClose(actual as Tensor, expected as Tensor, rtol, atol)
   expect(r.ok, r.message).toBe(true)
 }
 /** Row-major values of a JS matrix-vector product (independent of the library). */
-const matVec = (m: number[][], v: number[]): number[] => m.map((row) => row.reduce((s, mij, j) => s + mij * (v[j] as number), 0))
+const matVec = (m: number[][], v: number[]): number[] =>
+  m.map((row) => row.reduce((s, mij, j) => s + mij * (v[j] as number), 0))
 /** softmax in plain JS, max-shifted. */
 const jsSoftmax = (z: number[]): number[] => {
   const m = Math.max(...z)
@@ -52,10 +92,22 @@ describe('perturbation confusion (Siskind & Pearlmutter 2008)', () => {
   // d/dx [x · d/dy (x + y)|_{y=1}] at x = 1. The inner derivative is 1 for every x, so the
   // function is x ↦ x and the answer is 1; confusing the two perturbations gives 2.
   const inner = (x: Tensor, d: (f: (y: Tensor) => Tensor) => (y: Tensor) => Tensor): Tensor => d((y) => add(x, y))(t(1))
-  const byDerivative = (f: (y: Tensor) => Tensor) => (y: Tensor): Tensor => derivative(f)(y)
-  const byGrad = (f: (y: Tensor) => Tensor) => (y: Tensor): Tensor => grad(f)(y)
-  const byJvp = (f: (y: Tensor) => Tensor) => (y: Tensor): Tensor => jvp(f, y, t(1))[1]
-  const byVjp = (f: (y: Tensor) => Tensor) => (y: Tensor): Tensor => vjp(f, y)[1](t(1))
+  const byDerivative =
+    (f: (y: Tensor) => Tensor) =>
+    (y: Tensor): Tensor =>
+      derivative(f)(y)
+  const byGrad =
+    (f: (y: Tensor) => Tensor) =>
+    (y: Tensor): Tensor =>
+      grad(f)(y)
+  const byJvp =
+    (f: (y: Tensor) => Tensor) =>
+    (y: Tensor): Tensor =>
+      jvp(f, y, t(1))[1]
+  const byVjp =
+    (f: (y: Tensor) => Tensor) =>
+    (y: Tensor): Tensor =>
+      vjp(f, y)[1](t(1))
 
   it('d/dx [x · d/dy (x + y)] = 1 with derivative', () => {
     expect(num(derivative((x: Tensor) => mul(x, inner(x, byDerivative)))(t(1)))).toBe(1)
@@ -140,10 +192,16 @@ describe('perturbation confusion (Siskind & Pearlmutter 2008)', () => {
 
 describe('nesting: fwd∘fwd, rev∘rev, fwd∘rev, rev∘fwd', () => {
   // f(x) = ½ xᵀAx + Σ cos(xᵢ) with A not symmetric: H = (A + Aᵀ)/2 − diag(cos x)
-  const A = [[1, 2, -1], [0.5, -3, 4], [2, 0.25, 1.5]]
+  const A = [
+    [1, 2, -1],
+    [0.5, -3, 4],
+    [2, 0.25, 1.5],
+  ]
   const f = (x: Tensor) => add(mul(0.5, sum(mul(x, matmul(t(A), x)))), sum(cos(x)))
   const x0 = [0.3, -1.2, 2.1]
-  const H = A.map((row, i) => row.map((aij, j) => (aij + (A[j] as number[])[i]!) / 2 - (i === j ? Math.cos(x0[i]!) : 0)))
+  const H = A.map((row, i) =>
+    row.map((aij, j) => (aij + (A[j] as number[])[i]!) / 2 - (i === j ? Math.cos(x0[i]!) : 0)),
+  )
   const e = (j: number): Tensor => t([0, 1, 2].map((i) => (i === j ? 1 : 0)))
 
   it('forward-over-forward', () => {
@@ -164,7 +222,8 @@ describe('nesting: fwd∘fwd, rev∘rev, fwd∘rev, rev∘fwd', () => {
     const fwd = (g: (x: Tensor) => Tensor) => (x: Tensor) => jvp(g, x, e(0))[1]
     const rev = (g: (x: Tensor) => Tensor) => (x: Tensor) => sum(mul(grad(g)(x), e(0)))
     const modes = [fwd, rev]
-    for (const a of modes) for (const b of modes) for (const c of modes) close(a(b(c(f)))(t(x0)), Math.sin(x0[0]!), 1e-12)
+    for (const a of modes)
+      for (const b of modes) for (const c of modes) close(a(b(c(f)))(t(x0)), Math.sin(x0[0]!), 1e-12)
   })
 })
 
@@ -175,7 +234,11 @@ describe('nesting: fwd∘fwd, rev∘rev, fwd∘rev, rev∘fwd', () => {
 describe('derivative towers to the 9th order, against truncated Taylor-series arithmetic', () => {
   const N = 9
   /** f, f', …, f⁽ᴺ⁾ at x₀ by nesting `derivative` k times. */
-  const towerOf = (f: (x: Tensor) => Tensor, x0: number, nest = (g: (x: Tensor) => Tensor) => (x: Tensor) => derivative(g)(x)): number[] => {
+  const towerOf = (
+    f: (x: Tensor) => Tensor,
+    x0: number,
+    nest = (g: (x: Tensor) => Tensor) => (x: Tensor) => derivative(g)(x),
+  ): number[] => {
     const out: number[] = []
     let g = f
     for (let k = 0; k <= N; k++) {
@@ -192,20 +255,33 @@ describe('derivative towers to the 9th order, against truncated Taylor-series ar
   const RTOL = 1e-10
 
   it('exp: every derivative is exp(x₀) (closed form)', () => {
-    close(towerOf(exp, 0.3), Array.from({ length: N + 1 }, () => Math.exp(0.3)), RTOL)
+    close(
+      towerOf(exp, 0.3),
+      Array.from({ length: N + 1 }, () => Math.exp(0.3)),
+      RTOL,
+    )
   })
 
   it('sin: the k-th derivative is sin(x₀ + kπ/2) (closed form)', () => {
     const x0 = 0.8
-    close(towerOf(sin, x0), Array.from({ length: N + 1 }, (_, k) => Math.sin(x0 + (k * Math.PI) / 2)), RTOL, 1e-15)
+    close(
+      towerOf(sin, x0),
+      Array.from({ length: N + 1 }, (_, k) => Math.sin(x0 + (k * Math.PI) / 2)),
+      RTOL,
+      1e-15,
+    )
   })
 
   it('x ↦ exp(sin x) at 0.5 (Taylor: exp of the sin series)', () => {
     const x0 = 0.5
-    close(towerOf((x) => exp(sin(x)), x0), S.derivatives(S.exp(S.sin(S.variable(x0, N)))), RTOL)
+    close(
+      towerOf((x) => exp(sin(x)), x0),
+      S.derivatives(S.exp(S.sin(S.variable(x0, N)))),
+      RTOL,
+    )
   })
 
-  it('tanh at −0.4 (Taylor: τ\' = a\'(1 − τ²); the DiffSharp tower of order 6, extended to 9)', () => {
+  it("tanh at −0.4 (Taylor: τ' = a'(1 − τ²); the DiffSharp tower of order 6, extended to 9)", () => {
     const x0 = -0.4
     close(towerOf(tanh, x0), S.derivatives(S.tanh(S.variable(x0, N))), RTOL)
   })
@@ -214,7 +290,11 @@ describe('derivative towers to the 9th order, against truncated Taylor-series ar
     const x0 = 1.3
     const xs = S.variable(x0, N)
     const expected = S.derivatives(S.mul(S.log(S.add(S.constant(1, N), S.mul(xs, xs))), S.cos(xs)))
-    close(towerOf((x) => mul(log(add(1, mul(x, x))), cos(x)), x0), expected, RTOL)
+    close(
+      towerOf((x) => mul(log(add(1, mul(x, x))), cos(x)), x0),
+      expected,
+      RTOL,
+    )
   })
 
   it('polynomials terminate: x³ has derivatives 8, 12, 12, 6, 0, 0, … at 2 (ekmett/ad tower test)', () => {
@@ -225,9 +305,17 @@ describe('derivative towers to the 9th order, against truncated Taylor-series ar
     const x0 = 0.5
     const expected = S.derivatives(S.exp(S.sin(S.variable(x0, N))))
     const f = (x: Tensor) => exp(sin(x))
-    close(towerOf(f, x0, (g) => (x) => grad(g)(x)), expected, RTOL)
+    close(
+      towerOf(f, x0, (g) => (x) => grad(g)(x)),
+      expected,
+      RTOL,
+    )
     let flip = 0
-    close(towerOf(f, x0, (g) => ((flip++ % 2 === 0 ? (x: Tensor) => grad(g)(x) : (x: Tensor) => derivative(g)(x)))), expected, RTOL)
+    close(
+      towerOf(f, x0, (g) => (flip++ % 2 === 0 ? (x: Tensor) => grad(g)(x) : (x: Tensor) => derivative(g)(x))),
+      expected,
+      RTOL,
+    )
   })
 })
 
@@ -237,7 +325,11 @@ describe('derivative towers to the 9th order, against truncated Taylor-series ar
 
 describe('Hessians and Hessian-vector products', () => {
   it('hessian(logsumexp) = diag(s) − s·sᵀ with s = softmax(x)', () => {
-    for (const z of [[1, 2, 3], [0.5, -2, 4, 0], [1000, 1001, 999]]) {
+    for (const z of [
+      [1, 2, 3],
+      [0.5, -2, 4, 0],
+      [1000, 1001, 999],
+    ]) {
       close(hessian((x: Tensor) => logsumexp(x))(t(z)), lseHessian(jsSoftmax(z)), 1e-12, 1e-15)
     }
   })
@@ -258,9 +350,18 @@ describe('Hessians and Hessian-vector products', () => {
   })
 
   it('hvp of a batched mean cross-entropy over logits [2, 3] is block-diagonal, 1/B per row', () => {
-    const Z = [[1, 2, 0], [-1, 0.5, 2]]
-    const Y = [[0, 1, 0], [1, 0, 0]]
-    const V = [[1, -1, 0.5], [0.25, 2, -1]]
+    const Z = [
+      [1, 2, 0],
+      [-1, 0.5, 2],
+    ]
+    const Y = [
+      [0, 1, 0],
+      [1, 0, 0],
+    ]
+    const V = [
+      [1, -1, 0.5],
+      [0.25, 2, -1],
+    ]
     const ce = (logits: Tensor) => mean(neg(sum(mul(t(Y), logSoftmax(logits, -1)), -1)))
     const expected = Z.map((row, b) => matVec(lseHessian(jsSoftmax(row)), V[b]!).map((x) => x / 2))
     close(hvp(ce)(t(Z), t(V)), expected, 1e-12, 1e-15)
@@ -268,11 +369,21 @@ describe('Hessians and Hessian-vector products', () => {
 
   it('hessian of simple functions in closed form (JAX / autograd style)', () => {
     // xᵀMx has Hessian M + Mᵀ
-    const M = [[1, -2, 0.5], [3, 0, 1], [-1, 4, 2]]
-    close(hessian((x: Tensor) => sum(mul(x, matmul(t(M), x))))(t([0.1, 0.2, 0.3])), M.map((r, i) => r.map((m, j) => m + M[j]![i]!)))
+    const M = [
+      [1, -2, 0.5],
+      [3, 0, 1],
+      [-1, 4, 2],
+    ]
+    close(
+      hessian((x: Tensor) => sum(mul(x, matmul(t(M), x))))(t([0.1, 0.2, 0.3])),
+      M.map((r, i) => r.map((m, j) => m + M[j]![i]!)),
+    )
     // Σ sin(xᵢ): diag(−sin x)
     const x0 = [0.4, -1.1]
-    close(hessian((x: Tensor) => sum(sin(x)))(t(x0)), [[-Math.sin(0.4), 0], [0, Math.sin(1.1)]])
+    close(hessian((x: Tensor) => sum(sin(x)))(t(x0)), [
+      [-Math.sin(0.4), 0],
+      [0, Math.sin(1.1)],
+    ])
     // a number in, a number out
     expect(hessian((x: number) => mul(x, mul(x, x)))(2)).toBe(12)
   })
@@ -280,7 +391,10 @@ describe('Hessians and Hessian-vector products', () => {
 
 describe('Jacobians: jacfwd = jacrev', () => {
   it('tanh(W·x): both equal diag(1 − tanh²(W·x))·W', () => {
-    const W = [[1, -0.5, 2], [0.3, 0.8, -1]]
+    const W = [
+      [1, -0.5, 2],
+      [0.3, 0.8, -1],
+    ]
     const x0 = [0.2, -0.4, 0.6]
     const z = matVec(W, x0)
     const J = W.map((row, i) => row.map((w) => w * (1 - Math.tanh(z[i]!) ** 2)))
@@ -290,26 +404,40 @@ describe('Jacobians: jacfwd = jacrev', () => {
   })
 
   it('softmax over rows of a [2, 3] matrix: shape [2, 3, 2, 3], block-diagonal diag(s) − s·sᵀ', () => {
-    const X = [[1, 2, 3], [0, -1, 0.5]]
+    const X = [
+      [1, 2, 3],
+      [0, -1, 0.5],
+    ]
     const f = (x: Tensor) => softmax(x, -1)
     const jf = jacfwd(f)(t(X))
     const jr = jacrev(f)(t(X))
     expect(jf.shape).toEqual([2, 3, 2, 3])
     close(jf, jr, 1e-13, 1e-16)
     const blocks = X.map((row) => lseHessian(jsSoftmax(row)))
-    const expected = [0, 1].map((b) => [0, 1, 2].map((i) => [0, 1].map((c) => [0, 1, 2].map((j) => (b === c ? blocks[b]![i]![j]! : 0)))))
+    const expected = [0, 1].map((b) =>
+      [0, 1, 2].map((i) => [0, 1].map((c) => [0, 1, 2].map((j) => (b === c ? blocks[b]![i]![j]! : 0)))),
+    )
     close(jf, expected, 1e-12, 1e-16)
   })
 
   it('record inputs give a record of blocks, equal both ways', () => {
-    const p = { w: t([[1, 2], [3, 4]]), b: t([0.5, -0.5]) }
+    const p = {
+      w: t([
+        [1, 2],
+        [3, 4],
+      ]),
+      b: t([0.5, -0.5]),
+    }
     const f = (q: typeof p) => sin(add(matmul(q.w, t([1, -1])), q.b))
     const jf = jacfwd(f)(p)
     const jr = jacrev(f)(p)
     close(jf.w, jr.w)
     close(jf.b, jr.b)
     // d sin(Wu + b)ᵢ / dbⱼ = δᵢⱼ cos(zᵢ) with z = Wu + b = [−1 + 0.5, −1 − 0.5]
-    close(jf.b, [[Math.cos(-0.5), 0], [0, Math.cos(-1.5)]])
+    close(jf.b, [
+      [Math.cos(-0.5), 0],
+      [0, Math.cos(-1.5)],
+    ])
     expect(jf.w.shape).toEqual([2, 2, 2])
   })
 })
@@ -320,7 +448,20 @@ describe('Jacobians: jacfwd = jacrev', () => {
 
 describe('parameter records in and out', () => {
   // loss = b · Σ w² + k₁ · Σ k₀ : ∂w = 2b·w, ∂b = Σ w², ∂k₀ = k₁·1, ∂k₁ = Σ k₀, unused = 0
-  const params = { w: t([1, -2]), b: 3, layers: [{ k: t([[1, 2], [3, 4]]) }, { k: 0.5 }], unused: t([7]) }
+  const params = {
+    w: t([1, -2]),
+    b: 3,
+    layers: [
+      {
+        k: t([
+          [1, 2],
+          [3, 4],
+        ]),
+      },
+      { k: 0.5 },
+    ],
+    unused: t([7]),
+  }
   type Params = typeof params
   const loss = (p: Params) => add(mul(p.b, sum(mul(p.w, p.w))), mul(p.layers[1]!.k, sum(p.layers[0]!.k)))
 
@@ -331,7 +472,10 @@ describe('parameter records in and out', () => {
     expect(typeof g.layers[1]!.k).toBe('number')
     close(g.w, [6, -12])
     expect(g.b).toBe(5)
-    close(g.layers[0]!.k, [[0.5, 0.5], [0.5, 0.5]])
+    close(g.layers[0]!.k, [
+      [0.5, 0.5],
+      [0.5, 0.5],
+    ])
     expect(g.layers[1]!.k).toBe(10)
     close(g.unused, [0])
     expect(Object.isFrozen(g)).toBe(true)
@@ -347,7 +491,10 @@ describe('parameter records in and out', () => {
   })
 
   it('vjp: record output, pullback returns the input structure', () => {
-    const [y, pb] = vjp((p: { a: Tensor; b: number }) => ({ prod: mul(p.a, p.b), pair: [p.a, sin(p.b)] }), { a: t([1, 2]), b: 0.5 })
+    const [y, pb] = vjp((p: { a: Tensor; b: number }) => ({ prod: mul(p.a, p.b), pair: [p.a, sin(p.b)] }), {
+      a: t([1, 2]),
+      b: 0.5,
+    })
     close(y.prod, [0.5, 1])
     const xBar = pb({ prod: t([1, 1]), pair: [t([10, 20]), t(2)] })
     // ∂/∂a: b·ȳ_prod + ȳ_pair0 ; ∂/∂b: ⟨a, ȳ_prod⟩ + cos(b)·ȳ_pair1
@@ -357,7 +504,11 @@ describe('parameter records in and out', () => {
   })
 
   it('jvp: record in, record out', () => {
-    const [y, yDot] = jvp((p: { u: Tensor; v: Tensor }) => ({ s: add(p.u, p.v), m: [mul(p.u, p.v)] }), { u: t(2), v: t(3) }, { u: t(1), v: t(-1) })
+    const [y, yDot] = jvp(
+      (p: { u: Tensor; v: Tensor }) => ({ s: add(p.u, p.v), m: [mul(p.u, p.v)] }),
+      { u: t(2), v: t(3) },
+      { u: t(1), v: t(-1) },
+    )
     expect(y.s.item()).toBe(5)
     expect(yDot.s.item()).toBe(0)
     expect(yDot.m[0]!.item()).toBe(3 - 2)
@@ -377,7 +528,9 @@ describe('parameter records in and out', () => {
 
 describe('hasAux', () => {
   it('valueAndGrad with hasAux returns [[loss, aux], grad], aux concrete', () => {
-    const [[l, aux], g] = valueAndGrad((x: Tensor) => [mul(x, x), { sq: mul(x, x), n: 7 }] as const, { hasAux: true })(t(3))
+    const [[l, aux], g] = valueAndGrad((x: Tensor) => [mul(x, x), { sq: mul(x, x), n: 7 }] as const, { hasAux: true })(
+      t(3),
+    )
     expect(l.item()).toBe(9)
     expect(aux.sq).not.toBeInstanceOf(Tracer)
     expect(aux.sq.item()).toBe(9)
@@ -392,17 +545,30 @@ describe('hasAux', () => {
   })
 
   it('JAX test_grad_and_aux_nested: the aux of an inner grad stays differentiable by the outer one', () => {
-    const f = (x: Tensor) => grad((y: Tensor) => [mul(y, mul(y, y)), [mul(y, mul(y, y))]] as const, { hasAux: true })(x)[1][0]!
+    const f = (x: Tensor) =>
+      grad((y: Tensor) => [mul(y, mul(y, y)), [mul(y, mul(y, y))]] as const, { hasAux: true })(x)[1][0]!
     expect(num(grad(f)(t(4)))).toBe(48)
   })
 
   it('HIPS/autograd test_grad_and_aux: the gradient of the loss part, aux passed through', () => {
-    const A = [[1, 2, 0, -1], [0.5, 0, 3, 2], [-2, 1, 1, 0], [0, 0, 1, 1], [1, 1, 1, 1]]
+    const A = [
+      [1, 2, 0, -1],
+      [0.5, 0, 3, 2],
+      [-2, 1, 1, 0],
+      [0, 0, 1, 1],
+      [1, 1, 1, 1],
+    ]
     const x0 = [0.3, -0.2, 0.5, 1]
     const [g, aux] = grad((x: Tensor) => [sum(matmul(t(A), x)), mul(x, x)] as const, { hasAux: true })(t(x0))
     // ∇ Σ (A x) = Aᵀ·1: column sums
-    close(g, [0, 1, 2, 3].map((j) => A.reduce((s, row) => s + row[j]!, 0)))
-    close(aux, x0.map((x) => x * x))
+    close(
+      g,
+      [0, 1, 2, 3].map((j) => A.reduce((s, row) => s + row[j]!, 0)),
+    )
+    close(
+      aux,
+      x0.map((x) => x * x),
+    )
   })
 })
 
@@ -424,7 +590,10 @@ describe('stopGradient', () => {
 
 describe('custom rules', () => {
   // softplus(x) = log(1 + eˣ) with a hand-written rule: d = σ(x)·dx ; second derivative σ(1 − σ)
-  const softplus = customJvp((x: Tensor) => log(add(1, exp(x))), (x: Tensor, xDot: Tensor) => [log(add(1, exp(x))), mul(sigmoid(x), xDot)] as const)
+  const softplus = customJvp(
+    (x: Tensor) => log(add(1, exp(x))),
+    (x: Tensor, xDot: Tensor) => [log(add(1, exp(x))), mul(sigmoid(x), xDot)] as const,
+  )
   const s = (x: number) => 1 / (1 + Math.exp(-x))
 
   it('customJvp is used in forward and reverse mode and to second order', () => {
@@ -437,8 +606,11 @@ describe('custom rules', () => {
     close(hessian(softplus)(t(x0)), d2)
   })
 
-  it('customJvp wins over the function\'s own derivative (straight-through round)', () => {
-    const ste = customJvp((x: Tensor) => round(x), (x: Tensor, xDot: Tensor) => [round(x), xDot] as const)
+  it("customJvp wins over the function's own derivative (straight-through round)", () => {
+    const ste = customJvp(
+      (x: Tensor) => round(x),
+      (x: Tensor, xDot: Tensor) => [round(x), xDot] as const,
+    )
     expect(num(ste(t(1.4)))).toBe(1)
     expect(num(grad(ste)(t(1.4)))).toBe(1)
     expect(num(derivative(ste)(t(1.4)))).toBe(1)
@@ -462,16 +634,27 @@ describe('custom rules', () => {
     expect(num(grad((x: Tensor) => derivative(cube)(x))(t(3)))).toBe(18)
   })
 
-  it('customVjp wins over the function\'s own derivative (a halved gradient, in both modes)', () => {
-    const halve = customVjp((x: Tensor) => x, (x: Tensor) => [x, null] as const, (_r: null, yBar: Tensor) => mul(0.5, yBar))
+  it("customVjp wins over the function's own derivative (a halved gradient, in both modes)", () => {
+    const halve = customVjp(
+      (x: Tensor) => x,
+      (x: Tensor) => [x, null] as const,
+      (_r: null, yBar: Tensor) => mul(0.5, yBar),
+    )
     expect(num(grad(halve)(t(2)))).toBe(0.5)
     expect(num(jvp(halve, t(2), t(1))[1])).toBe(0.5)
   })
 
   it('custom rules over records', () => {
     type P = { a: Tensor; b: Tensor }
-    const prodJ = customJvp((p: P) => mul(p.a, p.b), (p: P, d: P) => [mul(p.a, p.b), add(mul(d.a, p.b), mul(p.a, d.b))] as const)
-    const prodV = customVjp((p: P) => mul(p.a, p.b), (p: P) => [mul(p.a, p.b), p] as const, (p: P, yBar: Tensor) => ({ a: mul(yBar, p.b), b: mul(yBar, p.a) }))
+    const prodJ = customJvp(
+      (p: P) => mul(p.a, p.b),
+      (p: P, d: P) => [mul(p.a, p.b), add(mul(d.a, p.b), mul(p.a, d.b))] as const,
+    )
+    const prodV = customVjp(
+      (p: P) => mul(p.a, p.b),
+      (p: P) => [mul(p.a, p.b), p] as const,
+      (p: P, yBar: Tensor) => ({ a: mul(yBar, p.b), b: mul(yBar, p.a) }),
+    )
     for (const f of [prodJ, prodV]) {
       const g = grad(f)({ a: t(2), b: t(5) })
       expect([num(g.a), num(g.b)]).toEqual([5, 2])
@@ -507,13 +690,17 @@ describe('escaped tracers', () => {
     }
   })
 
-  it('returning an inner transform\'s tracer out of it is caught', () => {
+  it("returning an inner transform's tracer out of it is caught", () => {
     const e = throwsPurediff(() =>
-      jvp((x: Tensor) => {
-        let inner: Tensor | undefined
-        jvp((y: Tensor) => ((inner = y), y), x, t(1))
-        return inner!
-      }, t(2), t(1)),
+      jvp(
+        (x: Tensor) => {
+          let inner: Tensor | undefined
+          jvp((y: Tensor) => ((inner = y), y), x, t(1))
+          return inner!
+        },
+        t(2),
+        t(1),
+      ),
     )
     expect(e.tag).toBe('EscapedTracer')
   })
@@ -569,11 +756,15 @@ describe('error messages', () => {
 
   it('mismatched trees name the key path', () => {
     const p = { layers: [{ w: t([1, 2]) }, { w: t([1]) }], b: { c: t(2) } }
-    const e1 = throwsPurediff(() => jvp((q: typeof p) => q.b.c, p, { layers: p.layers, b: { d: t(2) } } as unknown as typeof p))
+    const e1 = throwsPurediff(() =>
+      jvp((q: typeof p) => q.b.c, p, { layers: p.layers, b: { d: t(2) } } as unknown as typeof p),
+    )
     expect(e1.tag).toBe('TreeError')
     expect(e1.path).toBe('b')
     expect(e1.message).toContain("'b'")
-    const e2 = throwsPurediff(() => jvp((q: typeof p) => q.b.c, p, { layers: [p.layers[0]!, { w: t([1, 2]) }], b: p.b }))
+    const e2 = throwsPurediff(() =>
+      jvp((q: typeof p) => q.b.c, p, { layers: [p.layers[0]!, { w: t([1, 2]) }], b: p.b }),
+    )
     expect(e2.path).toBe('layers[1].w')
     expect(e2.message).toContain('layers[1].w')
     expect(e2.message).toContain('[1]')
@@ -587,7 +778,10 @@ describe('error messages', () => {
 
 describe('frozen values', () => {
   it('tensors and their shapes are frozen; writes throw', () => {
-    const x = t([[1, 2], [3, 4]])
+    const x = t([
+      [1, 2],
+      [3, 4],
+    ])
     expect(Object.isFrozen(x)).toBe(true)
     expect(Object.isFrozen(x.shape)).toBe(true)
     expect(() => {
@@ -600,14 +794,20 @@ describe('frozen values', () => {
   })
 
   it('toTypedArray and toArray return copies', () => {
-    const x = t([[1, 2], [3, 4]])
+    const x = t([
+      [1, 2],
+      [3, 4],
+    ])
     const a = x.toTypedArray()
     a[0] = 99
     expect(x.toTypedArray()[0]).toBe(1)
     expect(x.toTypedArray()).not.toBe(x.toTypedArray())
     const n = x.toArray() as number[][]
     n[0]![0] = 99
-    expect(x.toArray()).toEqual([[1, 2], [3, 4]])
+    expect(x.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ])
   })
 
   it('op and transform results are frozen, including the pairs jvp, vjp and valueAndGrad return (regression)', () => {
@@ -662,4 +862,3 @@ describe('float32 opt-in', () => {
     close(grad(f)(x), [1.5 * Math.exp(0.5), 0], 1e-6, 1e-7)
   })
 })
-

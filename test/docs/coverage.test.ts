@@ -14,23 +14,37 @@ import { describe, expect, it } from 'vitest'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const entries: Record<string, string> = { purediff: 'src/index.ts', 'purediff/viz': 'src/viz/index.ts' }
-const allowed = new Set(JSON.parse(readFileSync(join(root, 'test', 'docs', 'missing-examples.json'), 'utf8')) as string[])
+const allowed = new Set(
+  JSON.parse(readFileSync(join(root, 'test', 'docs', 'missing-examples.json'), 'utf8')) as string[],
+)
 
 const publicValues = (): Map<string, boolean> => {
   const program = ts.createProgram(
     Object.values(entries).map((f) => join(root, f)),
-    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, skipLibCheck: true },
+    {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+    },
   )
   const checker = program.getTypeChecker()
   const out = new Map<string, boolean>()
   const hasExample = (s: ts.Symbol): boolean =>
-    (s.declarations ?? []).some((d) => ts.getJSDocTags(d).some((t) => t.tagName.text === 'example') || ts.getJSDocTags(ts.isVariableDeclaration(d) ? d.parent.parent : d).some((t) => t.tagName.text === 'example'))
+    (s.declarations ?? []).some(
+      (d) =>
+        ts.getJSDocTags(d).some((t) => t.tagName.text === 'example') ||
+        ts.getJSDocTags(ts.isVariableDeclaration(d) ? d.parent.parent : d).some((t) => t.tagName.text === 'example'),
+    )
   const visit = (moduleSymbol: ts.Symbol, prefix: string, depth: number): void => {
     for (const exported of checker.getExportsOfModule(moduleSymbol)) {
       const s = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported
       const name = `${prefix}.${exported.name}`
       if (s.flags & ts.SymbolFlags.ValueModule && depth < 3) visit(s, name, depth + 1)
-      else if (s.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Variable | ts.SymbolFlags.Class)) out.set(name, hasExample(s))
+      else if (s.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Variable | ts.SymbolFlags.Class))
+        out.set(name, hasExample(s))
     }
   }
   for (const [name, file] of Object.entries(entries)) {

@@ -43,7 +43,9 @@ interface Example {
 }
 
 const walk = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []))
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  )
 
 /** Every `@example` block of a file: the comment lines after the tag, up to the next tag or the end of the comment. */
 const examplesOf = (file: string): Example[] => {
@@ -66,7 +68,8 @@ const examplesOf = (file: string): Example[] => {
 // claims: `expression // literal`
 // ---------------------------------------------------------------------------------------
 
-const LITERAL = /^(.*?\S)\s+\/\/ (-?\d+(?:\.\d+)?(?:e-?\d+)?|'[^']*'|true|false|\[[-\d.,\s[\]e]*\])(?=$|\s*[:(]|\s+[a-z])/
+const LITERAL =
+  /^(.*?\S)\s+\/\/ (-?\d+(?:\.\d+)?(?:e-?\d+)?|'[^']*'|true|false|\[[-\d.,\s[\]e]*\])(?=$|\s*[:(]|\s+[a-z])/
 const STATEMENT_START = /^(import|export|const|let|type|interface|if|for|return|await|\}|\)|\/\/)/
 
 const instrument = (code: string): string =>
@@ -91,13 +94,38 @@ const literalValue = (s: string): unknown => (s.startsWith("'") ? s.slice(1, -1)
 
 /** Numbers to 12 significant digits (a doc writes 5e-4 for 0.0005000000000000001), everything else exactly. */
 const rounded = (v: unknown): unknown =>
-  typeof v === 'number' ? (Number.isFinite(v) && v !== 0 ? Number(v.toPrecision(12)) : v) : Array.isArray(v) ? v.map(rounded) : v
+  typeof v === 'number'
+    ? Number.isFinite(v) && v !== 0
+      ? Number(v.toPrecision(12))
+      : v
+    : Array.isArray(v)
+      ? v.map(rounded)
+      : v
 
 // ---------------------------------------------------------------------------------------
 // the user-side names the examples assume
 // ---------------------------------------------------------------------------------------
 
-const { tensor, zeros, ones, add, matmul, mean, square, sub, sum, tanh, io, nn, optim, random, fromTensors, initialState, encodeState, Stream } = purediff
+const {
+  tensor,
+  zeros,
+  ones,
+  add,
+  matmul,
+  mean,
+  square,
+  sub,
+  sum,
+  tanh,
+  io,
+  nn,
+  optim,
+  random,
+  fromTensors,
+  initialState,
+  encodeState,
+  Stream,
+} = purediff
 type Tensor = purediff.Tensor
 type Params = { readonly w: Tensor; readonly b: Tensor }
 // 64 examples of y = x·[1, 2, -1] + 0.5, exactly linear, so a run reaches any target loss
@@ -105,7 +133,8 @@ const x = random.normal(random.key(1), [64, 3])
 const y = add(matmul(x, tensor([[1], [2], [-1]])), 0.5)
 const params: Params = { w: tensor([[0.1], [0.2], [-0.3]]), b: tensor([0.05]) }
 const predict = (p: Params, input: Tensor): Tensor => add(matmul(input, p.w), p.b)
-const loss = (p: Params, batch: { readonly x: Tensor; readonly y: Tensor } = { x, y }): Tensor => mean(square(sub(predict(p, batch.x), batch.y)))
+const loss = (p: Params, batch: { readonly x: Tensor; readonly y: Tensor } = { x, y }): Tensor =>
+  mean(square(sub(predict(p, batch.x), batch.y)))
 const data = fromTensors({ x, y })
 const config = { params, loss, optimizer: optim.sgd(0.1), data, batchSize: 16, key: random.key(0) }
 const state = initialState(config)
@@ -148,7 +177,10 @@ const scopeOf = async (file: string): Promise<Record<string, unknown>> => {
   const folder = dirname(file)
   const index = join(folder, 'index.ts')
   const own = (await import(pathToFileURL(file).href)) as Record<string, unknown>
-  const ns = folder !== srcDir && walk(folder).includes(index) ? ((await import(pathToFileURL(index).href)) as Record<string, unknown>) : {}
+  const ns =
+    folder !== srcDir && walk(folder).includes(index)
+      ? ((await import(pathToFileURL(index).href)) as Record<string, unknown>)
+      : {}
   const all = {
     ...fixtures,
     ...Stream,
@@ -169,10 +201,14 @@ const scopeOf = async (file: string): Promise<Record<string, unknown>> => {
 
 type Claim = { line: number; actual: unknown; expected: unknown }
 
-const AsyncFunction = (async () => undefined).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<void>
+const AsyncFunction = (async () => undefined).constructor as new (
+  ...args: string[]
+) => (...values: unknown[]) => Promise<void>
 
 const run = async (e: Example): Promise<Claim[]> => {
-  const js = ts.transpileModule(instrument(e.code), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText
+  const js = ts.transpileModule(instrument(e.code), {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+  }).outputText
   const scope = await scopeOf(join(root, e.file))
   const claims: Claim[] = []
   const claim = (line: number, f: () => unknown, literal: string): void => {
@@ -205,8 +241,11 @@ describe('doc-comment examples of src/', () => {
   it('are found in every public folder, and some make claims that are checked', () => {
     expect(examples.length).toBeGreaterThanOrEqual(150)
     const folders = new Set(examples.map((e) => e.file.split('/')[1]))
-    for (const f of ['ops', 'transforms', 'tree', 'random', 'nn', 'optim', 'train', 'io', 'dual', 'numeric']) expect(folders).toContain(f)
-    const claims = examples.flatMap((e) => e.code.split('\n').filter((l) => LITERAL.test(l) && !STATEMENT_START.test(l.trim()) && !/^\s/.test(l)))
+    for (const f of ['ops', 'transforms', 'tree', 'random', 'nn', 'optim', 'train', 'io', 'dual', 'numeric'])
+      expect(folders).toContain(f)
+    const claims = examples.flatMap((e) =>
+      e.code.split('\n').filter((l) => LITERAL.test(l) && !STATEMENT_START.test(l.trim()) && !/^\s/.test(l)),
+    )
     expect(claims.length).toBeGreaterThanOrEqual(40)
   })
 

@@ -40,15 +40,17 @@ const gamma = (k: number): number => (k * u) / (1 - k * u)
  * the two sides differ by at most 2·γ_k·M; M itself is computed in floating point from
  * nonnegative terms (relative error ≤ γ_k), hence the extra factor (1 + γ_k).
  */
-const closeUpToRounding = (k: number, m: Magnitude) => (left: Dual, right: Dual): boolean => {
-  const tol = (mag: number) => 2 * gamma(k) * mag * (1 + gamma(k))
-  const primalEq = D.eqWithin(0, tol(m.primal))
-  const tangentEq = D.eqWithin(0, tol(m.tangent))
-  return (
-    primalEq.equals(D.constant(left.primal), D.constant(right.primal)) &&
-    tangentEq.equals(D.constant(left.tangent), D.constant(right.tangent))
-  )
-}
+const closeUpToRounding =
+  (k: number, m: Magnitude) =>
+  (left: Dual, right: Dual): boolean => {
+    const tol = (mag: number) => 2 * gamma(k) * mag * (1 + gamma(k))
+    const primalEq = D.eqWithin(0, tol(m.primal))
+    const tangentEq = D.eqWithin(0, tol(m.tangent))
+    return (
+      primalEq.equals(D.constant(left.primal), D.constant(right.primal)) &&
+      tangentEq.equals(D.constant(left.tangent), D.constant(right.tangent))
+    )
+  }
 
 // Magnitudes M, by hand: dual arithmetic on |primal| and |tangent| (all terms nonnegative,
 // so nothing cancels). Written out here so the bound does not rest on the code under test.
@@ -57,7 +59,10 @@ interface Magnitude {
   readonly tangent: number
 }
 const mAbs = (a: Dual): Magnitude => ({ primal: Math.abs(a.primal), tangent: Math.abs(a.tangent) })
-const mAdd = (a: Magnitude, b: Magnitude): Magnitude => ({ primal: a.primal + b.primal, tangent: a.tangent + b.tangent })
+const mAdd = (a: Magnitude, b: Magnitude): Magnitude => ({
+  primal: a.primal + b.primal,
+  tangent: a.tangent + b.tangent,
+})
 const mMul = (a: Magnitude, b: Magnitude): Magnitude => ({
   primal: a.primal * b.primal,
   tangent: a.primal * b.tangent + a.tangent * b.primal,
@@ -131,8 +136,10 @@ const broken = {
 } satisfies Record<string, Arith>
 
 type Law = (A: Arith) => fc.IPropertyWithHooks<[Dual, Dual, Dual]>
-const law = (pred: (A: Arith, a: Dual, b: Dual, c: Dual) => boolean): Law => (A) =>
-  fc.property(dualArb, dualArb, dualArb, (a, b, c) => pred(A, a, b, c))
+const law =
+  (pred: (A: Arith, a: Dual, b: Dual, c: Dual) => boolean): Law =>
+  (A) =>
+    fc.property(dualArb, dualArb, dualArb, (a, b, c) => pred(A, a, b, c))
 
 const boundedAwayFromZero = (a: Dual): boolean => Math.abs(a.primal) >= 1e-3
 
@@ -193,11 +200,7 @@ const laws: ReadonlyArray<readonly [string, Law, keyof typeof broken]> = [
   ],
   ['ε · ε = 0', law((A) => D.Eq.equals(A.mul(D.epsilon, D.epsilon), A.zero)), 'splitComplexMul'],
   // ε² = 0 in general: (a·ε)·(b·ε) = 0 for every a, b
-  [
-    '(aε)(bε) = 0',
-    law((A, a, b) => D.Eq.equals(A.mul(d(0, a.primal), d(0, b.primal)), A.zero)),
-    'splitComplexMul',
-  ],
+  ['(aε)(bε) = 0', law((A, a, b) => D.Eq.equals(A.mul(d(0, a.primal), d(0, b.primal)), A.zero)), 'splitComplexMul'],
 ]
 
 describe('ring laws (fast-check, well-scaled finite values)', () => {
@@ -305,10 +308,12 @@ const unaryTable: ReadonlyArray<readonly [string, Fn, number, number]> = [
 
 // Off by 1e-5 relative plus 1e-6 absolute, always in the same direction: the error exceeds
 // 1e-7·max(1, |f'|) at every point, so a checker with the tolerance above must reject it.
-const slightlyOff = (f: Fn): Fn => (x) => {
-  const y = f(x)
-  return D.dual(y.primal, y.tangent + 1e-5 * Math.abs(y.tangent) + 1e-6)
-}
+const slightlyOff =
+  (f: Fn): Fn =>
+  (x) => {
+    const y = f(x)
+    return D.dual(y.primal, y.tangent + 1e-5 * Math.abs(y.tangent) + 1e-6)
+  }
 
 describe('elementary functions: tangent = central difference of the primal', () => {
   for (const [name, f, lo, hi] of unaryTable) {
@@ -542,8 +547,18 @@ describe("agreement with purediff's derivative (src/transforms)", () => {
   const num = (t: Scalar): number => (typeof t === 'number' ? t : t.item())
   // The same function written twice: with the teaching Dual, and with purediff's ops.
   const pairs: ReadonlyArray<readonly [string, (x: Dual) => Dual, (x: Scalar) => Scalar, ReadonlyArray<number>]> = [
-    ['sin(x)·exp(x)', (x) => D.mul(D.sin(x), D.exp(x)), (x) => ops.mul(ops.sin(x), ops.exp(x)), [-2, -0.3, 0.5, 1, 2.5]],
-    ['x³ − 2x', (x) => D.sub(D.pow(x, 3), D.mul(2, x)), (x) => ops.sub(ops.pow(x, 3), ops.mul(2, x)), [-3, -1.5, 0, 1.5, 4]],
+    [
+      'sin(x)·exp(x)',
+      (x) => D.mul(D.sin(x), D.exp(x)),
+      (x) => ops.mul(ops.sin(x), ops.exp(x)),
+      [-2, -0.3, 0.5, 1, 2.5],
+    ],
+    [
+      'x³ − 2x',
+      (x) => D.sub(D.pow(x, 3), D.mul(2, x)),
+      (x) => ops.sub(ops.pow(x, 3), ops.mul(2, x)),
+      [-3, -1.5, 0, 1.5, 4],
+    ],
     [
       'sigmoid(tanh(x))·sqrt(x)',
       (x) => D.mul(D.sigmoid(D.tanh(x)), D.sqrt(x)),
@@ -556,7 +571,12 @@ describe("agreement with purediff's derivative (src/transforms)", () => {
       (x) => ops.div(ops.log1p(ops.mul(x, x)), ops.add(1, ops.expm1(x))),
       [-1.5, 0.3, 2],
     ],
-    ['abs(x) + relu(x) (kink at 0)', (x) => D.add(D.abs(x), D.relu(x)), (x) => ops.add(ops.abs(x), ops.relu(x)), [-2, 0, 3]],
+    [
+      'abs(x) + relu(x) (kink at 0)',
+      (x) => D.add(D.abs(x), D.relu(x)),
+      (x) => ops.add(ops.abs(x), ops.relu(x)),
+      [-2, 0, 3],
+    ],
   ]
 
   // Both compute the same chain of float64 rules, possibly in a different order (e.g.

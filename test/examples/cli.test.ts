@@ -46,10 +46,15 @@ describe('parseCli', () => {
 })
 
 const programs = [
-  ...readdirSync('examples').filter((f) => f.endsWith('.ts')).map((f) => `examples/${f}`),
-  ...(existsSync('examples/lessons') ? readdirSync('examples/lessons') : []).filter((f) => f.endsWith('.ts')).map((f) => `examples/lessons/${f}`),
+  ...readdirSync('examples')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => `examples/${f}`),
+  ...(existsSync('examples/lessons') ? readdirSync('examples/lessons') : [])
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => `examples/lessons/${f}`),
 ]
-const tsx = (args: ReadonlyArray<string>) => spawnSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8', timeout: 120_000 })
+const tsx = (args: ReadonlyArray<string>) =>
+  spawnSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8', timeout: 120_000 })
 
 describe('every example, run as users run it', () => {
   it.each(programs)('%s --help prints its options and exits 0', (file) => {

@@ -53,7 +53,7 @@ describe('examples/curvature', () => {
 
   it('plots both descents on logarithmic axes', () => {
     const svg = readFileSync(r.plotPath, 'utf8')
-    expect(svg).toContain("data-series=\"Newton's method (Hessian)\"".replace("'", '&#39;'))
+    expect(svg).toContain('data-series="Newton\'s method (Hessian)"'.replace("'", '&#39;'))
     expect(svg).not.toMatch(/NaN|Infinity/)
   })
 })

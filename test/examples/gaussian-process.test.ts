@@ -55,7 +55,8 @@ describe('examples/gaussian-process', () => {
     const g = grad((t: Theta) => nlml(t, x, y))(theta)
     for (const key of ['logLength', 'logScale', 'logNoise'] as const) {
       let tr = 0
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) tr += (alpha[i]! * alpha[j]! - kinv[i]![j]!) * dK[key][j]![i]!
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) tr += (alpha[i]! * alpha[j]! - kinv[i]![j]!) * dK[key][j]![i]!
       const want = -0.5 * tr
       expect(Math.abs(g[key].item() - want), key).toBeLessThan(1e-9 * (1 + Math.abs(want)))
     }
@@ -68,7 +69,8 @@ describe('examples/gaussian-process', () => {
     expect(r.loss).toBeLessThan(r.startLoss - 1)
     expect([r.length, r.scale, r.noise].every((v) => Number.isFinite(v) && v > 0)).toBe(true)
     const svg = readFileSync(r.plotPath, 'utf8')
-    for (const name of ['observations', 'posterior mean', 'mean + 2 sd', 'mean − 2 sd', 'truth']) expect(svg).toContain(name)
+    for (const name of ['observations', 'posterior mean', 'mean + 2 sd', 'mean − 2 sd', 'truth'])
+      expect(svg).toContain(name)
     expect(lines.some((q) => q.includes('fitted ℓ'))).toBe(true)
   })
 })

@@ -11,21 +11,23 @@ const moments = (img: ArrayLike<number>) => {
   let m = 0
   let mi = 0
   let mj = 0
-  for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) {
-    const v = img[i * S + j]!
-    m += v
-    mi += i * v
-    mj += j * v
-  }
+  for (let i = 0; i < S; i++)
+    for (let j = 0; j < S; j++) {
+      const v = img[i * S + j]!
+      m += v
+      mi += i * v
+      mj += j * v
+    }
   mi /= m
   mj /= m
   let vii = 0
   let vij = 0
-  for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) {
-    const v = img[i * S + j]!
-    vii += (i - mi) ** 2 * v
-    vij += (i - mi) * (j - mj) * v
-  }
+  for (let i = 0; i < S; i++)
+    for (let j = 0; j < S; j++) {
+      const v = img[i * S + j]!
+      vii += (i - mi) ** 2 * v
+      vij += (i - mi) * (j - mj) * v
+    }
   return { m, mi, mj, shear: vij / vii }
 }
 

@@ -24,7 +24,7 @@ describe('examples/newton', () => {
     expect(e[2]! / e[1]! ** 3).toBeCloseTo(1 / 8, 1)
   })
 
-  it('solves cos x = x and Kepler\'s equation to rounding, checked with Math.cos and Math.sin', () => {
+  it("solves cos x = x and Kepler's equation to rounding, checked with Math.cos and Math.sin", () => {
     expect(Math.abs(Math.cos(r.dottie.root) - r.dottie.root)).toBeLessThanOrEqual(2 * Number.EPSILON)
     const { root: E, eccentricity: e, meanAnomaly: M } = r.kepler
     expect(Math.abs(E - e * Math.sin(E) - M)).toBeLessThanOrEqual(4 * Number.EPSILON)

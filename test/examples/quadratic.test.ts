@@ -42,7 +42,8 @@ describe('examples/quadratic', () => {
     expect(Math.abs(result.fit.a - a)).toBeLessThan(1e-6 * Math.abs(a))
     expect(Math.abs(result.fit.b - b)).toBeLessThan(1e-6 * Math.abs(b))
     expect(Math.abs(result.fit.c - c)).toBeLessThan(1e-6 * Math.abs(c))
-    const residual = result.t.reduce((s, ti, k) => s + (a * ti * ti + b * ti + c - result.h[k]!) ** 2, 0) / result.t.length
+    const residual =
+      result.t.reduce((s, ti, k) => s + (a * ti * ti + b * ti + c - result.h[k]!) ** 2, 0) / result.t.length
     expect(Math.abs(result.loss - residual)).toBeLessThan(1e-12 * residual)
     // patience stopped it, well inside the budget
     expect(result.steps).toBeLessThan(5000)

@@ -10,7 +10,12 @@ describe('examples/transformer (small mode)', () => {
     expect(bigramEntropy([0, 0, 1], 2)).toBeCloseTo(Math.log(2), 15)
     const t = generateText(key(1), 200)
     expect(t.length).toBe(200)
-    expect(t.split(' ').slice(0, -1).every((w) => (WORDS as ReadonlyArray<string>).includes(w))).toBe(true)
+    expect(
+      t
+        .split(' ')
+        .slice(0, -1)
+        .every((w) => (WORDS as ReadonlyArray<string>).includes(w)),
+    ).toBe(true)
   })
   it('trains below the exact bigram baseline', () => {
     const r = main({ chars: 2000, steps: 60 })

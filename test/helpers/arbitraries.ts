@@ -47,7 +47,11 @@ const broadcast = (shapes: ReadonlyArray<ReadonlyArray<number>>): number[] | nul
 }
 
 /** Flat index into an input of `shape` for a multi-index of the broadcast shape `out`. */
-const broadcastIndex = (idx: ReadonlyArray<number>, shape: ReadonlyArray<number>, out: ReadonlyArray<number>): number => {
+const broadcastIndex = (
+  idx: ReadonlyArray<number>,
+  shape: ReadonlyArray<number>,
+  out: ReadonlyArray<number>,
+): number => {
   let flatIdx = 0
   const lead = out.length - shape.length
   for (let k = 0; k < shape.length; k++) {
@@ -90,7 +94,8 @@ export const positions = (
     return [...groups.values()]
   }
   const out = broadcast(shapes)
-  if (out === null) throw new Error(`kinks: shapes [${shapes.map((s) => `[${s.join(', ')}]`).join(', ')}] do not broadcast`)
+  if (out === null)
+    throw new Error(`kinks: shapes [${shapes.map((s) => `[${s.join(', ')}]`).join(', ')}] do not broadcast`)
   const tuples: number[][] = []
   for (let i = 0; i < sizeOf(out); i++) {
     const idx = unravel(i, out)

@@ -46,11 +46,17 @@ export interface LawReport {
 // -------------------------------------------------------------------------------------
 
 /** A primitive with fixed params, bound through the one AD dispatch. */
-export const primFn = <P>(prim: Primitive<P>, params: P): Fn => (xs) => bind(prim, xs, params)
+export const primFn =
+  <P>(prim: Primitive<P>, params: P): Fn =>
+  (xs) =>
+    bind(prim, xs, params)
 
 /** Float64 (or float32) tensors from flat values and shapes. */
-export const tensorsOf = (vs: ReadonlyArray<Vec>, shapes: ReadonlyArray<ReadonlyArray<number>>, dtype: 'float64' | 'float32' = 'float64'): Tensor[] =>
-  vs.map((v, i) => fromData(v, shapes[i] as ReadonlyArray<number>, dtype))
+export const tensorsOf = (
+  vs: ReadonlyArray<Vec>,
+  shapes: ReadonlyArray<ReadonlyArray<number>>,
+  dtype: 'float64' | 'float32' = 'float64',
+): Tensor[] => vs.map((v, i) => fromData(v, shapes[i] as ReadonlyArray<number>, dtype))
 
 // -------------------------------------------------------------------------------------
 // utils
@@ -72,7 +78,10 @@ const flatAll = (ts: ReadonlyArray<Tensor | number>): Vec => concatVecs(ts.map(f
 const asList = (t: unknown): Tensor[] => t as Tensor[]
 
 /** φ(x) = ⟨ȳ, F(x)⟩: the scalar whose Hessian the second-order laws probe. */
-const contract = (f: Fn, yBar: Tensor) => (xs: Tensor[]): Tensor => sum(mul(yBar, f(xs)))
+const contract =
+  (f: Fn, yBar: Tensor) =>
+  (xs: Tensor[]): Tensor =>
+    sum(mul(yBar, f(xs)))
 
 const scaleOf = (...xs: ReadonlyArray<Vec>): number => Math.max(1, ...xs.map((x) => maxAbs(x)))
 
@@ -99,7 +108,10 @@ export const checkAdjoint = (f: Fn, xs: Tensor[], vs: Tensor[], yBar: Tensor, rt
     const x = xs[i] as Tensor
     const g = xBar[i] as Tensor
     if (g.shape.join() !== x.shape.join() || g.dtype !== x.dtype) {
-      return { ok: false, message: `cotangent ${i} has shape [${g.shape.join(', ')}] ${g.dtype}, input has [${x.shape.join(', ')}] ${x.dtype}` }
+      return {
+        ok: false,
+        message: `cotangent ${i} has shape [${g.shape.join(', ')}] ${g.dtype}, input has [${x.shape.join(', ')}] ${x.dtype}`,
+      }
     }
   }
   const [lhs, lAbs] = dot(flat(yBar), flat(yDot))
@@ -152,7 +164,12 @@ export const checkSecondOrderModes = (
   // reverse-over-forward: ∇ₓ ⟨ȳ, J(x)·v⟩ = H·v, contracted with u
   const hv2 = grad((ys: Tensor[]) => sum(mul(yBar, jvp(f, ys, vs)[1])))(xs)
   const rof = dot(uf, flatAll(asList(hv2)))
-  const all: Array<[string, [number, number]]> = [['fwd∘fwd', fof], ['rev∘rev', ror], ['fwd∘rev', forr], ['rev∘fwd', rof]]
+  const all: Array<[string, [number, number]]> = [
+    ['fwd∘fwd', fof],
+    ['rev∘rev', ror],
+    ['fwd∘rev', forr],
+    ['rev∘fwd', rof],
+  ]
   const scale = Math.max(...all.map(([, [, a]]) => a))
   const ref = fof[0]
   const worst = Math.max(...all.map(([, [s]]) => Math.abs(s - ref)))
@@ -185,7 +202,8 @@ export const checkFloat32 = (
   const xBar32 = asList(pb32(fromData(yb, y64.shape, 'float32')))
   const xBar64 = asList(pb64(fromData(Float64Array.from(fromData(yb, y64.shape, 'float32').toTypedArray()), y64.shape)))
   const dtypes = [y32, yDot32, ...xBar32].map((t) => t.dtype)
-  if (dtypes.some((d) => d !== 'float32')) return { ok: false, message: `dtypes ${dtypes.join(', ')}; expected all float32` }
+  if (dtypes.some((d) => d !== 'float32'))
+    return { ok: false, message: `dtypes ${dtypes.join(', ')}; expected all float32` }
   // float32 rounds each op to 2⁻²⁴ ≈ 6e-8 relative; a handful of ops (or a short matmul sum)
   // stays well inside 1e-5 of the result's scale
   const checks: Array<[string, Vec, Vec]> = [

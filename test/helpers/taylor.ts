@@ -27,7 +27,8 @@ export type Series = ReadonlyArray<number>
 // -------------------------------------------------------------------------------------
 
 /** The variable x = x₀ + t, to order n. */
-export const variable = (x0: number, n: number): Series => Array.from({ length: n + 1 }, (_, k) => (k === 0 ? x0 : k === 1 ? 1 : 0))
+export const variable = (x0: number, n: number): Series =>
+  Array.from({ length: n + 1 }, (_, k) => (k === 0 ? x0 : k === 1 ? 1 : 0))
 
 /** A constant, to order n. */
 export const constant = (c: number, n: number): Series => Array.from({ length: n + 1 }, (_, k) => (k === 0 ? c : 0))

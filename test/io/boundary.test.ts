@@ -91,22 +91,30 @@ describe('depth bombs are a Left, never a stack overflow, and never printed whol
     expect(leftOf(parseState(`{"params":${deep}}`)).errors).toEqual(['the JSON nests deeper than 512 levels'])
     // tensor data nested deeply inside an acceptable document
     const data = '['.repeat(400) + '1' + ']'.repeat(400)
-    const r = parseCheckpoint(`{"format":"purediff","version":1,"tree":{"w":{"dtype":"float64","shape":[1],"data":${data}}}}`)
+    const r = parseCheckpoint(
+      `{"format":"purediff","version":1,"tree":{"w":{"dtype":"float64","shape":[1],"data":${data}}}}`,
+    )
     expect(leftOf(r).errors[0]).toMatch(/^at 'w\.data/)
   })
 })
 
 describe('number literals that overflow float64', () => {
-  const ckpt = (dtype: string, lit: string): string => `{"format":"purediff","version":1,"tree":{"w":{"dtype":"${dtype}","shape":[2],"data":[1,${lit}]},"lr":0.1}}`
+  const ckpt = (dtype: string, lit: string): string =>
+    `{"format":"purediff","version":1,"tree":{"w":{"dtype":"${dtype}","shape":[2],"data":[1,${lit}]},"lr":0.1}}`
   it.each(['float64', 'float32'])('"data":[1e400] is a Left in %s; the "Infinity" spelling loads', (dtype) => {
     for (const lit of ['1e400', '-1e400', '1e309']) {
       const e = leftOf(parseCheckpoint(ckpt(dtype, lit)))
       expect(e.kind).toBe('FormatError')
-      expect(e.issues).toEqual([{ path: 'w.data[1]', message: expect.stringMatching(/overflows float64/) as unknown as string }])
+      expect(e.issues).toEqual([
+        { path: 'w.data[1]', message: expect.stringMatching(/overflows float64/) as unknown as string },
+      ])
       expect(leftOf(loadSync(file(ckpt(dtype, lit), '.json'))).issues[0]?.path).toBe('w.data[1]')
     }
     const ok = parseCheckpoint(ckpt(dtype, '"Infinity"'))
-    expect(E.isRight(ok) && (ok.right.tree as unknown as { w: { toArray(): unknown } }).w.toArray()).toEqual([1, Infinity])
+    expect(E.isRight(ok) && (ok.right.tree as unknown as { w: { toArray(): unknown } }).w.toArray()).toEqual([
+      1,
+      Infinity,
+    ])
     // 1.7976931348623157e308 is the largest float64: it is not an overflow
     expect(E.isRight(parseCheckpoint(ckpt('float64', '1.7976931348623157e308')))).toBe(true)
   })
@@ -147,7 +155,7 @@ describe('stale temporary files of killed writers', () => {
     ['loadSync', (f: string) => loadSync(f)],
     ['load', (f: string) => load(f)],
     ['loadStateSync', (f: string) => loadStateSync(f)],
-  ] as const)('%s removes the dead writers\' temporary files of that path and keeps the rest', async (_name, run) => {
+  ] as const)("%s removes the dead writers' temporary files of that path and keeps the rest", async (_name, run) => {
     const sub = tmp.path(`stale${n++}`)
     spawnSync('mkdir', ['-p', sub])
     const target = `${sub}/ckpt.json`
@@ -160,7 +168,9 @@ describe('stale temporary files of killed writers', () => {
     for (const f of [stale, live, other, unrelated]) writeFileSync(f, 'x'.repeat(100))
     await run(target)
     expect(existsSync(stale)).toBe(false)
-    expect(readdirSync(sub).sort()).toEqual(['.ckpt.json.notapid.tmp', `.ckpt.json.${process.pid}.999.tmp`, `.other.json.${dead}.1.tmp`, 'ckpt.json'].sort())
+    expect(readdirSync(sub).sort()).toEqual(
+      ['.ckpt.json.notapid.tmp', `.ckpt.json.${process.pid}.999.tmp`, `.other.json.${dead}.1.tmp`, 'ckpt.json'].sort(),
+    )
   })
 
   it('saveState cleans too', () => {
@@ -168,7 +178,16 @@ describe('stale temporary files of killed writers', () => {
     spawnSync('mkdir', ['-p', sub])
     const dead = deadPid()
     writeFileSync(`${sub}/.s.json.${dead}.3.tmp`, 'x')
-    const state = { step: 0, epoch: 0, epochEnd: false, loss: 1, metrics: {}, key: [0, 0], params: { w: { dtype: 'float64', shape: [1], data: [1] } }, optState: {} }
+    const state = {
+      step: 0,
+      epoch: 0,
+      epochEnd: false,
+      loss: 1,
+      metrics: {},
+      key: [0, 0],
+      params: { w: { dtype: 'float64', shape: [1], data: [1] } },
+      optState: {},
+    }
     const decoded = parseState(JSON.stringify({ format: 'purediff-train-state', version: 1, ...state }))
     if (E.isLeft(decoded)) throw new Error(decoded.left.message)
     saveStateSync(`${sub}/s.json`, decoded.right)
@@ -178,7 +197,11 @@ describe('stale temporary files of killed writers', () => {
 
 describe('loaders check the header length before reading the file', () => {
   /** Run the load program against a fake file, recording every read. */
-  const reads = (size: number, first: Uint8Array, name = 'x.safetensors'): { total: number; result: E.Either<PurediffDecodeError, unknown> } => {
+  const reads = (
+    size: number,
+    first: Uint8Array,
+    name = 'x.safetensors',
+  ): { total: number; result: E.Either<PurediffDecodeError, unknown> } => {
     const program = loadProgram(name, size, {})
     let total = 0
     let step = program.next()

@@ -1,6 +1,17 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { PurediffError } from '../../src/errors.js'
 import {
@@ -190,7 +201,9 @@ describe('the format option', () => {
     const f = tmp.path('x.bin')
     for (const format of ['xml', 'JSON', '', 'safetensor', 1, null]) {
       await expect(save(f, { w: tensor([1]) }, { format: format as never })).rejects.toSatisfy(
-        (e: unknown) => e instanceof PurediffError && /save: unknown format .*; the format option must be 'json' or 'safetensors'/.test(e.message),
+        (e: unknown) =>
+          e instanceof PurediffError &&
+          /save: unknown format .*; the format option must be 'json' or 'safetensors'/.test(e.message),
       )
       expect(() => saveSync(f, { w: tensor([1]) }, { format: format as never })).toThrow(PurediffError)
       expect(() => saveSync(f, { w: tensor([1]) }, { format: format as never })).toThrow(/format option/)
@@ -201,9 +214,15 @@ describe('the format option', () => {
   it('load and loadSync give a Left for an unknown format, even for a readable file', async () => {
     const f = tmp.path('x.safetensors')
     await save(f, { w: tensor([1]) })
-    for (const r of [await load(f, { format: 'xml' as never }), loadSync(f, { format: 'xml' as never }), await loadWithMetadata(f, { format: 'xml' as never })]) {
+    for (const r of [
+      await load(f, { format: 'xml' as never }),
+      loadSync(f, { format: 'xml' as never }),
+      await loadWithMetadata(f, { format: 'xml' as never }),
+    ]) {
       expect(E.isLeft(r) && r.left.kind).toBe('FormatError')
-      expect(E.isLeft(r) && r.left.errors).toEqual([`unknown format "xml"; the format option must be 'json' or 'safetensors'`])
+      expect(E.isLeft(r) && r.left.errors).toEqual([
+        `unknown format "xml"; the format option must be 'json' or 'safetensors'`,
+      ])
     }
     const withSchema = loadSync(f, { format: 'xml' as never, schema: schema.record({ w: schema.tensor([1]) }) })
     expect(E.isLeft(withSchema) && withSchema.left.kind).toBe('FormatError')
@@ -261,8 +280,20 @@ describe.skipIf(process.platform === 'win32')('atomic writes keep the target fil
     const writes: ReadonlyArray<readonly [string, (f: string, t: Tree) => Promise<void> | void]> = [
       ['links/p.json', save],
       ['links/q.json', saveSync],
-      ['links/p.json', (f, t) => writeFileAtomicSync(f, [new TextEncoder().encode(JSON.stringify({ format: 'purediff', version: 1, tree: toJSON(t) }))])],
-      ['links/q.json', (f, t) => writeFileAtomic(f, [new TextEncoder().encode(JSON.stringify({ format: 'purediff', version: 1, tree: toJSON(t) }))])],
+      [
+        'links/p.json',
+        (f, t) =>
+          writeFileAtomicSync(f, [
+            new TextEncoder().encode(JSON.stringify({ format: 'purediff', version: 1, tree: toJSON(t) })),
+          ]),
+      ],
+      [
+        'links/q.json',
+        (f, t) =>
+          writeFileAtomic(f, [
+            new TextEncoder().encode(JSON.stringify({ format: 'purediff', version: 1, tree: toJSON(t) })),
+          ]),
+      ],
     ]
     let i = 0
     for (const [link, write] of writes) {

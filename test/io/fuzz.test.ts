@@ -10,7 +10,16 @@ import * as fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { writeFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodeSafetensors, encodeSafetensors, isPurediffDecodeError, load, loadSync, parseCheckpoint, schema, stringifyCheckpoint } from '../../src/io/index.js'
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  isPurediffDecodeError,
+  load,
+  loadSync,
+  parseCheckpoint,
+  schema,
+  stringifyCheckpoint,
+} from '../../src/io/index.js'
 import { loadProgram } from '../../src/io/checkpoint.js'
 import { tensor } from '../../src/tensor/Tensor.js'
 import { loadStateSync, parseState } from '../../src/train/index.js'
@@ -20,13 +29,23 @@ const tmp = tempDir()
 afterAll(() => tmp.cleanup())
 
 const tree = {
-  layers: [{ w: tensor([[1, -2], [3.5, NaN]]), b: tensor([0, -0], 'float32') }],
+  layers: [
+    {
+      w: tensor([
+        [1, -2],
+        [3.5, NaN],
+      ]),
+      b: tensor([0, -0], 'float32'),
+    },
+  ],
   lr: 0.1,
   mask: tensor([Infinity, 1], 'float32'),
   'odd key': tensor(2),
 }
 const net = schema.record({
-  layers: schema.tuple(schema.record({ w: schema.tensor([2, 2], { allowNaN: true }), b: schema.tensor([2], { dtype: 'float32' }) })),
+  layers: schema.tuple(
+    schema.record({ w: schema.tensor([2, 2], { allowNaN: true }), b: schema.tensor([2], { dtype: 'float32' }) }),
+  ),
   lr: schema.number(),
   mask: schema.tensor([2], { dtype: 'float32' }),
   'odd key': schema.tensor([]),
@@ -34,7 +53,20 @@ const net = schema.record({
 const enc = new TextEncoder()
 const seeds: Record<string, Uint8Array> = {
   json: enc.encode(stringifyCheckpoint(tree, { step: '3' })),
-  safetensors: encodeSafetensors({ b: tensor([1, 2]), w: tensor([[1, 2], [3, 4]], 'float32'), 'l[0].x': tensor(5) }, { step: '3' }),
+  safetensors: encodeSafetensors(
+    {
+      b: tensor([1, 2]),
+      w: tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        'float32',
+      ),
+      'l[0].x': tensor(5),
+    },
+    { step: '3' },
+  ),
   state: enc.encode(
     JSON.stringify({
       format: 'purediff-train-state',
@@ -60,16 +92,44 @@ type Mutation =
   | { readonly kind: 'text'; readonly at: number; readonly text: string }
   | { readonly kind: 'length'; readonly value: bigint }
 
-const TEXTS = ['1e400', '-1e400', '"NaN"', 'null', '[', ']', '{', '}', '"dtype"', ',', ':', '"\\ud800"', '[[[[[[[[', '"__metadata__"', '"shape":[', '-0', '9007199254740993', '"F16"', '"data_offsets":[0,', '[' .repeat(600)]
+const TEXTS = [
+  '1e400',
+  '-1e400',
+  '"NaN"',
+  'null',
+  '[',
+  ']',
+  '{',
+  '}',
+  '"dtype"',
+  ',',
+  ':',
+  '"\\ud800"',
+  '[[[[[[[[',
+  '"__metadata__"',
+  '"shape":[',
+  '-0',
+  '9007199254740993',
+  '"F16"',
+  '"data_offsets":[0,',
+  '['.repeat(600),
+]
 
 const arbMutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 16 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 64 }) }),
   fc.record({ kind: fc.constant('text' as const), at: fc.nat(), text: fc.constantFrom(...TEXTS) }),
-  fc.record({ kind: fc.constant('length' as const), value: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 400n })) }),
+  fc.record({
+    kind: fc.constant('length' as const),
+    value: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 400n })),
+  }),
 )
 
 const mutate = (src: Uint8Array, ms: ReadonlyArray<Mutation>): Uint8Array => {
@@ -93,7 +153,11 @@ const mutate = (src: Uint8Array, ms: ReadonlyArray<Mutation>): Uint8Array => {
         b = b.slice(0, at)
         break
       case 'duplicate':
-        b = new Uint8Array([...b.subarray(0, at + m.length), ...b.subarray(at, at + m.length), ...b.subarray(at + m.length)])
+        b = new Uint8Array([
+          ...b.subarray(0, at + m.length),
+          ...b.subarray(at, at + m.length),
+          ...b.subarray(at + m.length),
+        ])
         break
       case 'text':
         b = new Uint8Array([...b.subarray(0, at), ...enc.encode(m.text), ...b.subarray(at)])
@@ -128,12 +192,14 @@ const wellBehaved = (r: unknown): void => {
 const loadBytes = (name: string, bytes: Uint8Array, withSchema: boolean): unknown => {
   const program = loadProgram(name, bytes.length, withSchema ? { schema: net } : {})
   let step = program.next()
-  while (step.done !== true) step = program.next(bytes.slice(step.value.position, step.value.position + step.value.length))
+  while (step.done !== true)
+    step = program.next(bytes.slice(step.value.position, step.value.position + step.value.length))
   return step.value
 }
 
 const dec = new TextDecoder()
-const arbCase = (seed: Uint8Array): fc.Arbitrary<Uint8Array> => fc.array(arbMutation, { minLength: 1, maxLength: 4 }).map((ms) => mutate(seed, ms))
+const arbCase = (seed: Uint8Array): fc.Arbitrary<Uint8Array> =>
+  fc.array(arbMutation, { minLength: 1, maxLength: 4 }).map((ms) => mutate(seed, ms))
 
 describe('fuzz: mutated checkpoints never make a loader throw', () => {
   it('JSON checkpoints (800 mutants, each decoded four ways)', () => {
@@ -156,7 +222,8 @@ describe('fuzz: mutated checkpoints never make a loader throw', () => {
         wellBehaved(loadBytes('c.safetensors', bytes, true))
         const flat = loadProgram('c.safetensors', bytes.length, { flat: true })
         let step = flat.next()
-        while (step.done !== true) step = flat.next(bytes.slice(step.value.position, step.value.position + step.value.length))
+        while (step.done !== true)
+          step = flat.next(bytes.slice(step.value.position, step.value.position + step.value.length))
         wellBehaved(step.value)
       }),
       { numRuns: 1200, seed: 11 },
@@ -174,7 +241,10 @@ describe('fuzz: mutated checkpoints never make a loader throw', () => {
 
   it('through real files: load, loadSync and loadStateSync (300 mutants)', async () => {
     const kinds = ['json', 'safetensors', 'state'] as const
-    const samples = fc.sample(fc.tuple(fc.constantFrom(...kinds), fc.array(arbMutation, { minLength: 1, maxLength: 4 })), { numRuns: 300, seed: 17 })
+    const samples = fc.sample(
+      fc.tuple(fc.constantFrom(...kinds), fc.array(arbMutation, { minLength: 1, maxLength: 4 })),
+      { numRuns: 300, seed: 17 },
+    )
     let i = 0
     for (const [kind, ms] of samples) {
       const bytes = mutate(seeds[kind] as Uint8Array, ms)
@@ -196,7 +266,10 @@ describe('fuzz: mutated checkpoints never make a loader throw', () => {
 
   it('the harness can fail: a naive loader (JSON.parse without a guard) is caught throwing', () => {
     const naive = (bytes: Uint8Array): unknown => E.right(JSON.parse(dec.decode(bytes)) as unknown)
-    const r = fc.check(fc.property(arbCase(seeds['json'] as Uint8Array), (bytes) => wellBehaved(naive(bytes))), { numRuns: 200, seed: 7 })
+    const r = fc.check(
+      fc.property(arbCase(seeds['json'] as Uint8Array), (bytes) => wellBehaved(naive(bytes))),
+      { numRuns: 200, seed: 7 },
+    )
     expect(r.failed).toBe(true)
   })
 

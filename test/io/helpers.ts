@@ -23,7 +23,8 @@ export const treeDiff = (a: unknown, b: unknown, path = ''): string | undefined 
     for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return `${path}.data[${i}]: ${x[i]} vs ${y[i]}`
     return undefined
   }
-  if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b) ? undefined : `${path}: ${String(a)} vs ${String(b)}`
+  if (typeof a === 'number' || typeof b === 'number')
+    return Object.is(a, b) ? undefined : `${path}: ${String(a)} vs ${String(b)}`
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!(Array.isArray(a) && Array.isArray(b))) return `${path}: array vs non-array`
     if (a.length !== b.length) return `${path}: length ${a.length} vs ${b.length}`
@@ -73,7 +74,9 @@ export const arbKey = fc.oneof(
 )
 
 const record = (v: fc.Arbitrary<Tree>, minKeys = 0): fc.Arbitrary<Tree> =>
-  fc.uniqueArray(fc.tuple(arbKey, v), { selector: ([k]) => k, minLength: minKeys, maxLength: 4 }).map((es) => Object.fromEntries(es))
+  fc
+    .uniqueArray(fc.tuple(arbKey, v), { selector: ([k]) => k, minLength: minKeys, maxLength: 4 })
+    .map((es) => Object.fromEntries(es))
 
 /** Any tree: tensors and numbers (with specials) in arrays and records, empty ones included. */
 export const arbTree: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
@@ -95,7 +98,15 @@ export const arbTensorTree: fc.Arbitrary<Tree> = fc
     tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, arbTensor, tie('node')),
     node: fc.oneof(fc.array(tie('tree'), { minLength: 1, maxLength: 3 }), record(tie('tree'), 1)),
   }))
-  .tree.filter((t) => !(typeof t === 'object' && !(t instanceof Tensor) && !Array.isArray(t) && Object.prototype.hasOwnProperty.call(t, '__metadata__')))
+  .tree.filter(
+    (t) =>
+      !(
+        typeof t === 'object' &&
+        !(t instanceof Tensor) &&
+        !Array.isArray(t) &&
+        Object.prototype.hasOwnProperty.call(t, '__metadata__')
+      ),
+  )
 
 /** A fresh directory under the system temporary directory, and a function that removes it. */
 export const tempDir = (): { dir: string; path: (name: string) => string; cleanup: () => void } => {

@@ -9,7 +9,18 @@ import { arbTensorTree, treeDiff } from './helpers.js'
 
 /** The tree `make-fixture.ts` describes, built with ordinary constructors. */
 const handTree = {
-  layers: [{ b: tensor([0.25, -Infinity]), w: tensor([[1, -2], [0.5, -0]], 'float32') }],
+  layers: [
+    {
+      b: tensor([0.25, -Infinity]),
+      w: tensor(
+        [
+          [1, -2],
+          [0.5, -0],
+        ],
+        'float32',
+      ),
+    },
+  ],
   scale: 2,
 }
 
@@ -32,7 +43,10 @@ describe('hand-built fixture', () => {
     expect(t['layers[0].b']?.dtype).toBe('float64')
     expect(t['layers[0].b']?.toArray()).toEqual([0.25, -Infinity])
     expect(t['layers[0].w']?.dtype).toBe('float32')
-    expect(t['layers[0].w']?.toArray()).toEqual([[1, -2], [0.5, -0]])
+    expect(t['layers[0].w']?.toArray()).toEqual([
+      [1, -2],
+      [0.5, -0],
+    ])
     expect(Object.is((t['layers[0].w']?.toTypedArray() as Float32Array)[3], -0)).toBe(true)
     expect(t['scale']?.shape).toEqual([])
     expect(t['scale']?.item()).toBe(2)
@@ -54,39 +68,52 @@ describe('hand-built fixture', () => {
 describe('encodeSafetensors', () => {
   it('pads the header with spaces to a multiple of 8 bytes and lays tensors out contiguously', () => {
     fc.assert(
-      fc.property(arbTensorTree, fc.option(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), { nil: undefined }), (t, md) => {
-        const bytes = encodeSafetensors(t, md)
-        const n = Number(new DataView(bytes.buffer).getBigUint64(0, true))
-        expect(n % 8).toBe(0)
-        const text = headerOf(bytes)
-        expect(text).toBe(text.trimEnd() + ' '.repeat(text.length - text.trimEnd().length))
-        expect(text.length - text.trimEnd().length).toBeLessThan(8)
-        const header = JSON.parse(text) as Record<string, { dtype: string; data_offsets: [number, number] } | Record<string, string>>
-        const entries = Object.entries(header).filter(([k]) => k !== '__metadata__') as Array<[string, { dtype: string; data_offsets: [number, number] }]>
-        // header order = layout order: F64 before F32, names ascending within each.
-        let at = 0
-        entries.forEach(([, e]) => {
-          expect(e.data_offsets[0]).toBe(at)
-          at = e.data_offsets[1]
-        })
-        expect(bytes.length).toBe(8 + n + at)
-        const dtypes = entries.map(([, e]) => e.dtype)
-        expect(dtypes).toEqual([...dtypes].sort((a, b) => (a === b ? 0 : a === 'F64' ? -1 : 1)))
-      }),
+      fc.property(
+        arbTensorTree,
+        fc.option(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), { nil: undefined }),
+        (t, md) => {
+          const bytes = encodeSafetensors(t, md)
+          const n = Number(new DataView(bytes.buffer).getBigUint64(0, true))
+          expect(n % 8).toBe(0)
+          const text = headerOf(bytes)
+          expect(text).toBe(text.trimEnd() + ' '.repeat(text.length - text.trimEnd().length))
+          expect(text.length - text.trimEnd().length).toBeLessThan(8)
+          const header = JSON.parse(text) as Record<
+            string,
+            { dtype: string; data_offsets: [number, number] } | Record<string, string>
+          >
+          const entries = Object.entries(header).filter(([k]) => k !== '__metadata__') as Array<
+            [string, { dtype: string; data_offsets: [number, number] }]
+          >
+          // header order = layout order: F64 before F32, names ascending within each.
+          let at = 0
+          entries.forEach(([, e]) => {
+            expect(e.data_offsets[0]).toBe(at)
+            at = e.data_offsets[1]
+          })
+          expect(bytes.length).toBe(8 + n + at)
+          const dtypes = entries.map(([, e]) => e.dtype)
+          expect(dtypes).toEqual([...dtypes].sort((a, b) => (a === b ? 0 : a === 'F64' ? -1 : 1)))
+        },
+      ),
       { numRuns: 200 },
     )
   })
 
   it('decode ∘ encode = identity (NaN, ±Inf, -0, both dtypes, rank 0, empty tensors, odd keys)', () => {
     fc.assert(
-      fc.property(arbTensorTree, fc.option(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), { nil: undefined }), (t, md) => {
-        const r = decodeSafetensors(encodeSafetensors(t, md))
-        if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
-        expect(r.right.metadata).toEqual(md)
-        const tree = treeFromPaths(Object.entries(r.right.tensors))
-        if (E.isLeft(tree)) throw new Error(tree.left.errors.join('\n'))
-        expect(treeDiff(tree.right, t)).toBeUndefined()
-      }),
+      fc.property(
+        arbTensorTree,
+        fc.option(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), { nil: undefined }),
+        (t, md) => {
+          const r = decodeSafetensors(encodeSafetensors(t, md))
+          if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
+          expect(r.right.metadata).toEqual(md)
+          const tree = treeFromPaths(Object.entries(r.right.tensors))
+          if (E.isLeft(tree)) throw new Error(tree.left.errors.join('\n'))
+          expect(treeDiff(tree.right, t)).toBeUndefined()
+        },
+      ),
       { numRuns: 300 },
     )
   })
@@ -107,14 +134,18 @@ describe('encodeSafetensors', () => {
   })
 
   it('stores number leaves as rank-0 F64 tensors', () => {
-    expect(headerOf(encodeSafetensors({ lr: 0.5 })).trimEnd()).toBe('{"lr":{"dtype":"F64","shape":[],"data_offsets":[0,8]}}')
+    expect(headerOf(encodeSafetensors({ lr: 0.5 })).trimEnd()).toBe(
+      '{"lr":{"dtype":"F64","shape":[],"data_offsets":[0,8]}}',
+    )
   })
 
   it('refuses trees it cannot store faithfully', () => {
     expect(() => encodeSafetensors({ __metadata__: tensor([1]) })).toThrow(/reserved metadata key/)
     // Metadata is written as-is, and a lone surrogate cannot be UTF-8.
     expect(() => encodeSafetensors({ a: tensor([1]) }, { k: '\uD800' })).toThrow(/lone surrogate/)
-    expect(() => encodeSafetensors({ a: tensor([1]) }, { k: 1 as unknown as string })).toThrow(/metadata values must be strings/)
+    expect(() => encodeSafetensors({ a: tensor([1]) }, { k: 1 as unknown as string })).toThrow(
+      /metadata values must be strings/,
+    )
     expect(() => encodeSafetensors({ a: 'x' } as never)).toThrow(expect.objectContaining({ tag: 'TreeError' }))
   })
 })
@@ -122,7 +153,8 @@ describe('encodeSafetensors', () => {
 describe('decodeSafetensors', () => {
   it('accepts any header order and the name-ordered layout of other writers', () => {
     // Tensors laid out b (F32) then a (F64), header listing a first, no padding.
-    const header = '{"a":{"dtype":"F64","shape":[1],"data_offsets":[4,12]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+    const header =
+      '{"a":{"dtype":"F64","shape":[1],"data_offsets":[4,12]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
     const h = new TextEncoder().encode(header)
     const bytes = new Uint8Array(8 + h.length + 12)
     const v = new DataView(bytes.buffer)

@@ -2,7 +2,16 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { assertSuite, codecLaws } from '../../laws/index.js'
-import { TensorCodec, TreeCodec, initializer, normalInit, schema, uniformInit, type ShapeOf, type TypeOf } from '../../src/io/index.js'
+import {
+  TensorCodec,
+  TreeCodec,
+  initializer,
+  normalInit,
+  schema,
+  uniformInit,
+  type ShapeOf,
+  type TypeOf,
+} from '../../src/io/index.js'
 import * as nn from '../../src/nn/index.js'
 import { key, split } from '../../src/random/index.js'
 import type { Key } from '../../src/random/index.js'
@@ -11,12 +20,16 @@ import { deepFrozen, treeDiff } from './helpers.js'
 import type { PurediffDecodeError } from '../../src/io/index.js'
 
 /** The readable lines of a Left (the errors of a `PurediffDecodeError`), to compare with literals. */
-const lines = <A>(r: E.Either<PurediffDecodeError, A>): E.Either<ReadonlyArray<string>, A> => (E.isLeft(r) ? E.left(r.left.errors) : r)
+const lines = <A>(r: E.Either<PurediffDecodeError, A>): E.Either<ReadonlyArray<string>, A> =>
+  E.isLeft(r) ? E.left(r.left.errors) : r
 
 const mlp = schema.record({
   layers: schema.tuple(
     schema.record({ w: schema.tensor([4, 3], { init: 'glorotUniform' }), b: schema.tensor([3]) }),
-    schema.record({ w: schema.tensor([3, 2], { init: 'heNormal', dtype: 'float32' }), b: schema.tensor([2], { init: 'ones' }) }),
+    schema.record({
+      w: schema.tensor([3, 2], { init: 'heNormal', dtype: 'float32' }),
+      b: schema.tensor([2], { init: 'ones' }),
+    }),
   ),
   scale: schema.number({ init: nn.constant(0.5) }),
   blocks: schema.array(schema.record({ g: schema.tensor([2], { init: 'ones', allowNaN: true }) }), 2),
@@ -84,7 +97,16 @@ describe('schema.init', () => {
 
 describe('initializers', () => {
   it('names resolve to the canonical nn initializers', () => {
-    const names = ['zeros', 'ones', 'glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'lecunUniform', 'lecunNormal'] as const
+    const names = [
+      'zeros',
+      'ones',
+      'glorotUniform',
+      'glorotNormal',
+      'heUniform',
+      'heNormal',
+      'lecunUniform',
+      'lecunNormal',
+    ] as const
     for (const n of names) expect(initializer(n)).toBe(nn[n])
     const f = nn.constant(2)
     expect(initializer(f)).toBe(f)
@@ -176,7 +198,12 @@ describe('schema.codec', () => {
 
   it('reports each problem at its key path, all at once', () => {
     const good = viaText(mlp.codec.encode(mlp.init(key(0)))) as Record<string, unknown>
-    const bad = viaText(good) as { layers: Array<{ w: { data: unknown[]; shape: number[] } }>; blocks: unknown[]; scale?: unknown; extra?: unknown }
+    const bad = viaText(good) as {
+      layers: Array<{ w: { data: unknown[]; shape: number[] } }>
+      blocks: unknown[]
+      scale?: unknown
+      extra?: unknown
+    }
     ;(bad.layers[0] as { w: { data: unknown[] } }).w.data[5] = 'NaN'
     ;(bad.layers[1] as { w: { shape: number[] } }).w.shape = [2, 3]
     delete bad.scale
@@ -197,21 +224,30 @@ describe('schema.codec', () => {
 // Regression (audit item 1): a record key named `dtype` holding -0, ±Infinity or NaN is
 // written as a string ('-0', ...), and the codec used to take the record for a tensor.
 describe('schema.record with keys named dtype, shape and data', () => {
-  const s = schema.record({ dtype: schema.number({ allowNaN: true }), shape: schema.number(), data: schema.tensor([2], { allowNaN: true }) })
+  const s = schema.record({
+    dtype: schema.number({ allowNaN: true }),
+    shape: schema.number(),
+    data: schema.tensor([2], { allowNaN: true }),
+  })
   const specials = [NaN, Infinity, -Infinity, -0, 0] as const
 
-  it.each(specials.map((x) => [Object.is(x, -0) ? '-0' : String(x), x] as const))('dtype: %s round-trips through JSON text', (_name, x) => {
-    const one = schema.record({ dtype: schema.number({ allowNaN: true }) })
-    const r1 = one.decode(viaText(one.codec.encode({ dtype: x })))
-    expect(E.isRight(r1) && Object.is(r1.right.dtype, x)).toBe(true)
-    const p = { dtype: x, shape: Number.isNaN(x) ? 1 : x, data: tensor([x, 1]) }
-    const r = s.decode(viaText(s.codec.encode(p)))
-    if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
-    expect(treeDiff(r.right, p)).toBeUndefined()
-  })
+  it.each(specials.map((x) => [Object.is(x, -0) ? '-0' : String(x), x] as const))(
+    'dtype: %s round-trips through JSON text',
+    (_name, x) => {
+      const one = schema.record({ dtype: schema.number({ allowNaN: true }) })
+      const r1 = one.decode(viaText(one.codec.encode({ dtype: x })))
+      expect(E.isRight(r1) && Object.is(r1.right.dtype, x)).toBe(true)
+      const p = { dtype: x, shape: Number.isNaN(x) ? 1 : x, data: tensor([x, 1]) }
+      const r = s.decode(viaText(s.codec.encode(p)))
+      if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
+      expect(treeDiff(r.right, p)).toBeUndefined()
+    },
+  )
 
   it('nested records too, and codecLaws hold with specials', () => {
-    const nested = schema.record({ dtype: schema.record({ dtype: schema.number(), data: schema.tuple(schema.number()) }) })
+    const nested = schema.record({
+      dtype: schema.record({ dtype: schema.number(), data: schema.tuple(schema.number()) }),
+    })
     const p = { dtype: { dtype: -Infinity, data: [-0] as const } }
     const r = nested.decode(viaText(nested.codec.encode(p)))
     expect(E.isRight(r) && treeDiff(r.right, p)).toBeUndefined()
@@ -244,13 +280,25 @@ describe('schema.number and rank-0 tensors', () => {
     expect(lines(s.decode({ lr: { dtype: 'float64', shape: [], data: ['NaN'] } }))).toEqual(
       E.left(["at 'lr': NaN is not allowed here (the schema sets allowNaN: false)"]),
     )
-    expect(lines(schema.record({ lr: schema.number({ allowInfinity: false }) }).decode({ lr: { dtype: 'float32', shape: [], data: ['Infinity'] } }))).toEqual(
-      E.left(["at 'lr': Infinity is not allowed here (the schema sets allowInfinity: false)"]),
+    expect(
+      lines(
+        schema
+          .record({ lr: schema.number({ allowInfinity: false }) })
+          .decode({ lr: { dtype: 'float32', shape: [], data: ['Infinity'] } }),
+      ),
+    ).toEqual(E.left(["at 'lr': Infinity is not allowed here (the schema sets allowInfinity: false)"]))
+    expect(lines(s.decode({ lr: { dtype: 'float32', shape: [], data: [1e300] } }))).toEqual(
+      E.left(["at 'lr.data[0]': 1e+300 overflows float32"]),
     )
-    expect(lines(s.decode({ lr: { dtype: 'float32', shape: [], data: [1e300] } }))).toEqual(E.left(["at 'lr.data[0]': 1e+300 overflows float32"]))
-    expect(lines(s.decode({ lr: { dtype: 'float64', shape: [], data: [] } }))).toEqual(E.left(["at 'lr.data': 0 values do not fill shape [] (1 elements)"]))
-    expect(lines(s.decode({ lr: { dtype: 'float64', shape: [1], data: [1] } }))).toEqual(E.left(["at 'lr': expected a number, got a tensor of shape [1]"]))
-    expect(lines(s.decode({ lr: tensor([1]) }))).toEqual(E.left(["at 'lr': expected a number, got a tensor of shape [1]"]))
+    expect(lines(s.decode({ lr: { dtype: 'float64', shape: [], data: [] } }))).toEqual(
+      E.left(["at 'lr.data': 0 values do not fill shape [] (1 elements)"]),
+    )
+    expect(lines(s.decode({ lr: { dtype: 'float64', shape: [1], data: [1] } }))).toEqual(
+      E.left(["at 'lr': expected a number, got a tensor of shape [1]"]),
+    )
+    expect(lines(s.decode({ lr: tensor([1]) }))).toEqual(
+      E.left(["at 'lr': expected a number, got a tensor of shape [1]"]),
+    )
   })
 
   it('a checkpoint saved with safetensors and decoded from its JSON form agree', () => {

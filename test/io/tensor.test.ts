@@ -8,11 +8,16 @@ import { arbTensor, treeDiff } from './helpers.js'
 
 const viaText = (u: unknown): unknown => JSON.parse(JSON.stringify(u))
 
-const lines = <A>(r: E.Either<import('io-ts').Errors, A>): ReadonlyArray<string> => (E.isLeft(r) ? formatErrors(r.left) : [])
+const lines = <A>(r: E.Either<import('io-ts').Errors, A>): ReadonlyArray<string> =>
+  E.isLeft(r) ? formatErrors(r.left) : []
 
 describe('TensorCodec encoding', () => {
   it('writes dtype, shape and row-major data, with the four special values as strings', () => {
-    const x = tensor([[1.5, NaN], [Infinity, -Infinity], [-0, 0]])
+    const x = tensor([
+      [1.5, NaN],
+      [Infinity, -Infinity],
+      [-0, 0],
+    ])
     expect(TensorCodec.encode(x)).toEqual({
       dtype: 'float64',
       shape: [3, 2],
@@ -95,7 +100,9 @@ describe('TensorCodec round trips', () => {
     const s = TensorCodec.decode({ dtype: 'float64', shape: [], data: ['-Infinity'] })
     expect(E.isRight(s) && s.right.shape.length === 0 && s.right.item() === -Infinity).toBe(true)
     const z = TensorCodec.decode({ dtype: 'float32', shape: [2, 0, 3], data: [] })
-    expect(E.isRight(z) && z.right instanceof ConcreteTensor && z.right.size === 0 && z.right.dtype === 'float32').toBe(true)
+    expect(E.isRight(z) && z.right instanceof ConcreteTensor && z.right.size === 0 && z.right.dtype === 'float32').toBe(
+      true,
+    )
   })
 })
 
@@ -161,7 +168,9 @@ describe('float32 overflow', () => {
     expect(E.isRight(r) && r.right.toArray()).toEqual([fltMax, -fltMax])
     // 2^128 - 2^103 is the midpoint between FLT_MAX and 2^128: it rounds (to even) to Infinity.
     const mid = 2 ** 128 - 2 ** 103
-    expect(lines(TensorCodec.decode({ dtype: 'float32', shape: [1], data: [mid] }))).toEqual([`at 'data[0]': ${mid} overflows float32`])
+    expect(lines(TensorCodec.decode({ dtype: 'float32', shape: [1], data: [mid] }))).toEqual([
+      `at 'data[0]': ${mid} overflows float32`,
+    ])
     const below = TensorCodec.decode({ dtype: 'float32', shape: [1], data: [mid - 2 ** 76] })
     expect(E.isRight(below) && below.right.toArray()).toEqual([fltMax])
   })

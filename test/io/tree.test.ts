@@ -2,7 +2,18 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { assertSuite, codecLaws } from '../../laws/index.js'
-import { TreeCodec, formatErrors, fromJSON, load, loadSync, parseKeyPath, save, saveSync, toJSON, treeFromPaths } from '../../src/io/index.js'
+import {
+  TreeCodec,
+  formatErrors,
+  fromJSON,
+  load,
+  loadSync,
+  parseKeyPath,
+  save,
+  saveSync,
+  toJSON,
+  treeFromPaths,
+} from '../../src/io/index.js'
 import { tensor } from '../../src/tensor/Tensor.js'
 import type { Tree } from '../../src/tree/Tree.js'
 import { flatten, keyPaths } from '../../src/tree/Tree.js'
@@ -56,10 +67,15 @@ describe('TreeCodec', () => {
   it('an unknown dtype name is still a tensor with a bad dtype, not a record', () => {
     for (const dtype of ['int8', 'nan', 'infinity', '+Infinity', '0', '']) {
       const r = TreeCodec.decode({ w: { dtype, shape: [1], data: [1] } })
-      expect(E.isLeft(r) && formatErrors(r.left)).toEqual([`at 'w.dtype': unknown dtype ${JSON.stringify(dtype)}; expected 'float64' or 'float32'`])
+      expect(E.isLeft(r) && formatErrors(r.left)).toEqual([
+        `at 'w.dtype': unknown dtype ${JSON.stringify(dtype)}; expected 'float64' or 'float32'`,
+      ])
     }
     const bare = TreeCodec.decode({ dtype: 'int8' })
-    expect(E.isLeft(bare) && formatErrors(bare.left)).toEqual(["missing key 'shape' in a tensor", "missing key 'data' in a tensor"])
+    expect(E.isLeft(bare) && formatErrors(bare.left)).toEqual([
+      "missing key 'shape' in a tensor",
+      "missing key 'data' in a tensor",
+    ])
   })
 
   it('toJSON refuses a value that is not a tree, naming the key path', () => {
@@ -123,7 +139,10 @@ describe('records with keys named dtype, shape and data', () => {
       [`{ dtype: ${s} }`, { dtype: x }],
       [`{ dtype: ${s}, shape: [2], data: [1, 2] } (looks like a tensor)`, { dtype: x, shape: [2], data: [1, 2] }],
       [`{ dtype: ${s}, shape: ${s}, data: ${s} }`, { dtype: x, shape: x, data: x }],
-      [`nested: { a: [{ dtype: ${s} }], b: { dtype: { dtype: ${s} } } }`, { a: [{ dtype: x }], b: { dtype: { dtype: x } } }],
+      [
+        `nested: { a: [{ dtype: ${s} }], b: { dtype: { dtype: ${s} } } }`,
+        { a: [{ dtype: x }], b: { dtype: { dtype: x } } },
+      ],
       [`a record holding a tensor under dtype, next to ${s}`, { dtype: tensor([x, 1]), shape: x }],
     ] as const
   })
@@ -161,7 +180,10 @@ describe('records with keys named dtype, shape and data', () => {
       arbTensor,
       fc.array(tie('tree'), { maxLength: 3 }),
       fc
-        .uniqueArray(fc.tuple(fc.constantFrom('dtype', 'shape', 'data', 'w'), tie('tree')), { selector: ([k]) => k, maxLength: 4 })
+        .uniqueArray(fc.tuple(fc.constantFrom('dtype', 'shape', 'data', 'w'), tie('tree')), {
+          selector: ([k]) => k,
+          maxLength: 4,
+        })
         .map((es): Tree => Object.fromEntries(es)),
     ),
   })).tree

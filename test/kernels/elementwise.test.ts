@@ -10,7 +10,15 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { BinaryKernel, BroadcastPlan } from '../../src/kernels/elementwise.js'
 import {
-  addKernel, blockBroadcast, broadcastIndex, divKernel, divNoNanKernel, maximumKernel, planBinary, subKernel, whereKernel,
+  addKernel,
+  blockBroadcast,
+  broadcastIndex,
+  divKernel,
+  divNoNanKernel,
+  maximumKernel,
+  planBinary,
+  subKernel,
+  whereKernel,
 } from '../../src/kernels/elementwise.js'
 import type { Shape } from '../../src/tensor/Tensor.js'
 import { broadcastShapes, sizeOf } from '../../src/tensor/Tensor.js'
@@ -25,9 +33,9 @@ const kernels: ReadonlyArray<readonly [string, BinaryKernel, (x: number, y: numb
 
 /** An output shape and an operand shape that broadcasts onto it. */
 const operandOf = (out: Shape): fc.Arbitrary<Shape> =>
-  fc.tuple(fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }), fc.nat(out.length)).map(([ones, drop]) =>
-    out.map((d, i) => (ones[i] ? 1 : d)).slice(drop),
-  )
+  fc
+    .tuple(fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }), fc.nat(out.length))
+    .map(([ones, drop]) => out.map((d, i) => (ones[i] ? 1 : d)).slice(drop))
 
 const shapes = fc
   .array(fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant(0)), { maxLength: 4 })
@@ -36,14 +44,25 @@ const shapes = fc
 
 const values = (n: number, seed: number): Float64Array => {
   const specials = [0, -0, NaN, Infinity, -Infinity, 1, -1]
-  return Float64Array.from({ length: n }, (_, i) => ((i * 7 + seed) % 5 === 0 ? (specials[(i + seed) % specials.length] as number) : ((i * 37 + seed * 11) % 17) - 8))
+  return Float64Array.from({ length: n }, (_, i) =>
+    (i * 7 + seed) % 5 === 0 ? (specials[(i + seed) % specials.length] as number) : ((i * 37 + seed * 11) % 17) - 8,
+  )
 }
 
-const reference = (a: Float64Array, aShape: Shape, b: Float64Array, bShape: Shape, out: Shape, f: (x: number, y: number) => number): Float64Array => {
+const reference = (
+  a: Float64Array,
+  aShape: Shape,
+  b: Float64Array,
+  bShape: Shape,
+  out: Shape,
+  f: (x: number, y: number) => number,
+): Float64Array => {
   const n = sizeOf(out)
   const ai = broadcastIndex(aShape, out)
   const bi = broadcastIndex(bShape, out)
-  return Float64Array.from({ length: n }, (_, i) => f(a[ai === null ? i : (ai[i] as number)] as number, b[bi === null ? i : (bi[i] as number)] as number))
+  return Float64Array.from({ length: n }, (_, i) =>
+    f(a[ai === null ? i : (ai[i] as number)] as number, b[bi === null ? i : (bi[i] as number)] as number),
+  )
 }
 
 const agree = (plan: (a: Shape, b: Shape, out: Shape) => BroadcastPlan) =>
@@ -55,7 +74,8 @@ const agree = (plan: (a: Shape, b: Shape, out: Shape) => BroadcastPlan) =>
       kernel(av, bv, plan(a, b, out), got)
       const want = reference(av, a, bv, b, out, f)
       got.forEach((g, i) => {
-        if (!Object.is(g, want[i])) throw new Error(`${name} [${a}] ∘ [${b}] → [${out}] at ${i}: ${g}, expected ${want[i]}`)
+        if (!Object.is(g, want[i]))
+          throw new Error(`${name} [${a}] ∘ [${b}] → [${out}] at ${i}: ${g}, expected ${want[i]}`)
       })
     }
   })
@@ -97,7 +117,10 @@ describe('whereKernel: the full-or-scalar fast path agrees with index arrays', (
       const ai = broadcastIndex(out, outShape)
       const bi = broadcastIndex(bShape, outShape)
       got.forEach((g, i) => {
-        const want = c[ci === null ? i : (ci[i] as number)] !== 0 ? av[ai === null ? i : (ai[i] as number)] : bv[bi === null ? i : (bi[i] as number)]
+        const want =
+          c[ci === null ? i : (ci[i] as number)] !== 0
+            ? av[ai === null ? i : (ai[i] as number)]
+            : bv[bi === null ? i : (bi[i] as number)]
         if (!Object.is(g, want)) throw new Error(`where at ${i}: ${g}, expected ${want}`)
       })
     })
@@ -106,7 +129,18 @@ describe('whereKernel: the full-or-scalar fast path agrees with index arrays', (
   })
   it('the law fails on a broken kernel (branches swapped where the condition is a scalar)', () => {
     const broken: typeof whereKernel = (c, cs, a, as, b, bs, os, out) =>
-      c.length === 1 && sizeOf(os) > 1 ? whereKernel(c.map((x) => 1 - x), cs, a, as, b, bs, os, out) : whereKernel(c, cs, a, as, b, bs, os, out)
+      c.length === 1 && sizeOf(os) > 1
+        ? whereKernel(
+            c.map((x) => 1 - x),
+            cs,
+            a,
+            as,
+            b,
+            bs,
+            os,
+            out,
+          )
+        : whereKernel(c, cs, a, as, b, bs, os, out)
     expect(fc.check(whereLaw(broken), { numRuns: 300, seed: 8204 }).failed).toBe(true)
   })
 })

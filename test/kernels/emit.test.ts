@@ -14,7 +14,10 @@ const decodeS = (b: number[]): number => {
   return (b[b.length - 1]! & 0x40) !== 0 ? u - 2 ** bits : u
 }
 
-const instantiate = (mod: ModuleBuilder, pages = 1): { exports: Record<string, (...a: number[]) => number>; memory: { buffer: ArrayBuffer } } => {
+const instantiate = (
+  mod: ModuleBuilder,
+  pages = 1,
+): { exports: Record<string, (...a: number[]) => number>; memory: { buffer: ArrayBuffer } } => {
   const W = wasmApi()!
   const memory = new W.Memory({ initial: pages })
   const inst = new W.Instance(new W.Module(mod.bytes()), { env: { memory } })
@@ -34,9 +37,12 @@ describe('LEB128', () => {
     expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]) // the example in the LEB128 literature
   })
   it('signed: every i32 round-trips', () => {
-    fc.assert(fc.property(fc.integer(), (n) => {
-      expect(decodeS(sleb(n))).toBe(n | 0)
-    }), { seed: 8302 })
+    fc.assert(
+      fc.property(fc.integer(), (n) => {
+        expect(decodeS(sleb(n))).toBe(n | 0)
+      }),
+      { seed: 8302 },
+    )
     expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78])
   })
   it('rejects what is not a u32 or an i32', () => {

@@ -34,7 +34,17 @@ import { dataOf } from '../../src/tensor/Tensor.js'
 
 const toArrayFlat = (t: Tensor): number[] => [...dataOf(t.concrete())]
 
-type Kernel = (a: Data, b: Data, batch: number, m: number, k: number, n: number, dtype: DType, tA: boolean, tB: boolean) => Data
+type Kernel = (
+  a: Data,
+  b: Data,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  dtype: DType,
+  tA: boolean,
+  tB: boolean,
+) => Data
 
 interface Case {
   readonly dtype: DType
@@ -113,9 +123,12 @@ const caseArb = (dtypes: ReadonlyArray<DType>, big = false): fc.Arbitrary<Case> 
       tA: fc.boolean(),
       tB: fc.boolean(),
       seed: fc.integer(),
-      specials: fc.array(fc.tuple(fc.boolean(), fc.nat(), fc.oneof(fc.constantFrom(NaN, Infinity, -Infinity, -0), value)), {
-        maxLength: 6,
-      }),
+      specials: fc.array(
+        fc.tuple(fc.boolean(), fc.nat(), fc.oneof(fc.constantFrom(NaN, Infinity, -Infinity, -0), value)),
+        {
+          maxLength: 6,
+        },
+      ),
     })
     .map(({ dtype, batch, m, k, n, tA, tB, seed, specials }) => {
       // bulk data from a seeded generator (fast-check draws the seed, the specials and shapes)
@@ -138,12 +151,14 @@ const caseArb = (dtypes: ReadonlyArray<DType>, big = false): fc.Arbitrary<Case> 
       return { dtype, batch, m, k, n, tA, tB, a, b }
     })
 
-const wasmKernel: Kernel = (a, b, batch, m, k, n, dtype, tA, tB) => gemmWasm(a, b, batch, m, k, n, dtype, tA, tB) as Data
+const wasmKernel: Kernel = (a, b, batch, m, k, n, dtype, tA, tB) =>
+  gemmWasm(a, b, batch, m, k, n, dtype, tA, tB) as Data
 
 const property = (kernel: Kernel, arb: fc.Arbitrary<Case>) =>
   fc.property(arb, (c) => {
     const v = agrees(kernel, c)
-    if (v !== null) throw new Error(`${c.dtype} batch ${c.batch} m ${c.m} k ${c.k} n ${c.n} tA ${c.tA} tB ${c.tB}: ${v}`)
+    if (v !== null)
+      throw new Error(`${c.dtype} batch ${c.batch} m ${c.m} k ${c.k} n ${c.n} tA ${c.tA} tB ${c.tB}: ${v}`)
   })
 
 // ---- the laws
@@ -159,10 +174,16 @@ describe('WebAssembly matmul agrees with the JS reference kernel', () => {
     const viaT: Kernel = matmulTKernel
     const plain: Kernel = (a, b, batch, m, k, n, dtype) => matmulKernel(a, b, batch, m, k, n, dtype)
     fc.assert(property(viaT, caseArb(['float64', 'float32'], true)), { numRuns: 20, seed: 8103 })
-    fc.assert(property(plain, caseArb(['float64', 'float32'], true).map((c) => ({ ...c, tA: false, tB: false }))), {
-      numRuns: 20,
-      seed: 8104,
-    })
+    fc.assert(
+      property(
+        plain,
+        caseArb(['float64', 'float32'], true).map((c) => ({ ...c, tA: false, tB: false })),
+      ),
+      {
+        numRuns: 20,
+        seed: 8104,
+      },
+    )
   })
   it('an explicit case: NaN, ±Inf and −0 in known places', () => {
     // A = [[NaN, 1], [Inf, 1], [-0, -0]], B = [[1, 2], [0, -Inf]]
@@ -186,14 +207,21 @@ describe('the kernel laws fail on deliberately broken kernels', () => {
   it('a kernel that drops the last k term', () => {
     const broken: Kernel = (a, b, batch, m, k, n, dtype, tA, tB) => {
       const a2 = a.slice()
-      for (let bb = 0; bb < batch; bb++) for (let i = 0; i < m; i++) a2[tA ? bb * m * k + (k - 1) * m + i : bb * m * k + i * k + k - 1] = 0
+      for (let bb = 0; bb < batch; bb++)
+        for (let i = 0; i < m; i++) a2[tA ? bb * m * k + (k - 1) * m + i : bb * m * k + i * k + k - 1] = 0
       return wasmKernel(k === 0 ? a : a2, b, batch, m, k, n, dtype, tA, tB)
     }
     expect(fails(broken, all, 1)).toBe(true)
   })
   it('a kernel that ignores transB', () => {
     const broken: Kernel = (a, b, batch, m, k, n, dtype, tA) => wasmKernel(a, b, batch, m, k, n, dtype, tA, false)
-    expect(fails(broken, all.filter((c) => c.tB && c.k !== c.n), 2)).toBe(true)
+    expect(
+      fails(
+        broken,
+        all.filter((c) => c.tB && c.k !== c.n),
+        2,
+      ),
+    ).toBe(true)
   })
   it('a kernel that turns NaN into 0', () => {
     const broken: Kernel = (...args) => wasmKernel(...args).map((x) => (Number.isNaN(x) ? 0 : x)) as Data
@@ -209,7 +237,8 @@ describe('the kernel laws fail on deliberately broken kernels', () => {
         for (let i = 0; i < m; i++)
           for (let j = 0; j < n; j++) {
             let s = 0
-            for (let p = k - 1; p >= 0; p--) s += (a[(bb * m + i) * k + p] as number) * (b[(bb * k + p) * n + j] as number)
+            for (let p = k - 1; p >= 0; p--)
+              s += (a[(bb * m + i) * k + p] as number) * (b[(bb * k + p) * n + j] as number)
             out[(bb * m + i) * n + j] = s
           }
       return out
@@ -224,7 +253,13 @@ describe('the kernel laws fail on deliberately broken kernels', () => {
       for (let i = 0; i < bits.length; i++) bits[i] = (bits[i] as number) & 0xffffff00
       return r
     }
-    expect(fails(broken, caseArb(['float32']).filter((c) => c.k > 0 && c.m * c.n * c.batch > 0), 5)).toBe(true)
+    expect(
+      fails(
+        broken,
+        caseArb(['float32']).filter((c) => c.k > 0 && c.m * c.n * c.batch > 0),
+        5,
+      ),
+    ).toBe(true)
   })
 })
 
@@ -259,25 +294,30 @@ describe('backend', () => {
 
 describe('R.matmulNoNanT (what the matmul reverse rules use)', () => {
   const composite = (a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor => {
-    const sw = (x: Tensor): Tensor => transpose(x, [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2])
+    const sw = (x: Tensor): Tensor =>
+      transpose(x, [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2])
     return R.matmulNoNan(tA ? sw(a) : a, tB ? sw(b) : b)
   }
   const law = (f: typeof R.matmulNoNanT) =>
-    fc.property(caseArb(['float64', 'float32'], true).filter((c) => c.batch > 0), fc.boolean(), (c, batched) => {
-      const bs = batched ? [c.batch] : []
-      if (!batched && c.batch !== 1) return
-      const a = fromData(c.a, [...bs, ...(c.tA ? [c.k, c.m] : [c.m, c.k])], c.dtype)
-      const b = fromData(c.b, [...bs, ...(c.tB ? [c.n, c.k] : [c.k, c.n])], c.dtype)
-      const got = f(a, b, c.tA, c.tB)
-      const want = composite(a, b, c.tA, c.tB)
-      expect(got.shape).toEqual(want.shape)
-      expect(got.dtype).toBe(c.dtype)
-      const g = toArrayFlat(got)
-      const w = toArrayFlat(want)
-      g.forEach((x, i) => {
-        if (!Object.is(x, w[i])) throw new Error(`element ${i}: ${x}, expected ${w[i]}`)
-      })
-    })
+    fc.property(
+      caseArb(['float64', 'float32'], true).filter((c) => c.batch > 0),
+      fc.boolean(),
+      (c, batched) => {
+        const bs = batched ? [c.batch] : []
+        if (!batched && c.batch !== 1) return
+        const a = fromData(c.a, [...bs, ...(c.tA ? [c.k, c.m] : [c.m, c.k])], c.dtype)
+        const b = fromData(c.b, [...bs, ...(c.tB ? [c.n, c.k] : [c.k, c.n])], c.dtype)
+        const got = f(a, b, c.tA, c.tB)
+        const want = composite(a, b, c.tA, c.tB)
+        expect(got.shape).toEqual(want.shape)
+        expect(got.dtype).toBe(c.dtype)
+        const g = toArrayFlat(got)
+        const w = toArrayFlat(want)
+        g.forEach((x, i) => {
+          if (!Object.is(x, w[i])) throw new Error(`element ${i}: ${x}, expected ${w[i]}`)
+        })
+      },
+    )
   it('equals transpose then matmulNoNan, bit for bit, on every backend', () => {
     fc.assert(law(R.matmulNoNanT), { numRuns: 40, seed: 8105 })
     setBackend('js')

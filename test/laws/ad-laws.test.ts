@@ -14,11 +14,38 @@
 import * as fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  Tensor, add, cos, customJvp, customVjp, matmul, mean, mul, neg, sin, square, stack, stopGradient, sub, sum, tanh, tensor,
+  Tensor,
+  add,
+  cos,
+  customJvp,
+  customVjp,
+  matmul,
+  mean,
+  mul,
+  neg,
+  sin,
+  square,
+  stack,
+  stopGradient,
+  sub,
+  sum,
+  tanh,
+  tensor,
 } from '../../src/index.js'
 import {
-  arbParams, assertSuite, chainRule, checkSuite, customRuleLaws, derivativeLaws, forwardEqualsReverse, hessianSymmetric,
-  jvpLinearInTangent, jvpMatchesNumeric, perturbationConfusionFree, vjpJvpAdjoint, vjpMatchesNumeric,
+  arbParams,
+  assertSuite,
+  chainRule,
+  checkSuite,
+  customRuleLaws,
+  derivativeLaws,
+  forwardEqualsReverse,
+  hessianSymmetric,
+  jvpLinearInTangent,
+  jvpMatchesNumeric,
+  perturbationConfusionFree,
+  vjpJvpAdjoint,
+  vjpMatchesNumeric,
 } from '../../laws/index.js'
 
 const run = { numRuns: 12, seed: 20240601, includeErrorInReport: true }
@@ -36,9 +63,16 @@ const failureOf = (prop: fc.IProperty<unknown>): string => {
 // correct code
 // -------------------------------------------------------------------------------------
 
-const X = tensor([[0.5, -1, 2], [1, 0.3, -0.2], [-0.7, 0.8, 0.1]])
+const X = tensor([
+  [0.5, -1, 2],
+  [1, 0.3, -0.2],
+  [-0.7, 0.8, 0.1],
+])
 const mlpSpec = { l1: { w: [3, 4], b: [4] }, l2: { w: [4, 1], b: [1] } }
-type Mlp = { readonly l1: { readonly w: Tensor; readonly b: Tensor }; readonly l2: { readonly w: Tensor; readonly b: Tensor } }
+type Mlp = {
+  readonly l1: { readonly w: Tensor; readonly b: Tensor }
+  readonly l2: { readonly w: Tensor; readonly b: Tensor }
+}
 const mlp = (p: Mlp): Tensor => mean(square(add(matmul(tanh(add(matmul(X, p.l1.w), p.l1.b)), p.l2.w), p.l2.b)))
 const arbMlp = arbParams(mlpSpec)
 
@@ -52,11 +86,19 @@ describe('derivative laws hold on correct code', () => {
     fc.assert(chainRule(f, g, arbMlp), run)
   })
   it('customRuleLaws pass for a correct custom rule and its reference', () => {
-    const goodSin = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), mul(xDot, cos(x))])
+    const goodSin = customJvp(
+      (x: Tensor) => sin(x),
+      (x, xDot) => [sin(x), mul(xDot, cos(x))],
+    )
     const suite = customRuleLaws((p: { readonly x: Tensor }) => sum(goodSin(p.x)), arbParams({ x: [3] }), {
       reference: (p) => sum(sin(p.x)),
     })
-    expect(Object.keys(suite).sort()).toEqual(['jvpMatchesNumeric', 'valueMatchesReference', 'vjpJvpAdjoint', 'vjpMatchesNumeric'])
+    expect(Object.keys(suite).sort()).toEqual([
+      'jvpMatchesNumeric',
+      'valueMatchesReference',
+      'vjpJvpAdjoint',
+      'vjpMatchesNumeric',
+    ])
     assertSuite(suite, run)
   })
 })
@@ -66,10 +108,17 @@ describe('derivative laws hold on correct code', () => {
 // -------------------------------------------------------------------------------------
 
 // wrong by 1.5× in element 2 only, so the failure must name that element
-const wrongTangent = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), mul(mul(xDot, cos(x)), tensor([1, 1, 1.5, 1]))])
+const wrongTangent = customJvp(
+  (x: Tensor) => sin(x),
+  (x, xDot) => [sin(x), mul(mul(xDot, cos(x)), tensor([1, 1, 1.5, 1]))],
+)
 // tangent = cos(x)·xDot + 0.1: not linear in xDot; reverse mode transposes only the linear part
-const affineTangent = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), add(mul(xDot, cos(x)), 0.1)])
-const withHead = (s: (x: Tensor) => Tensor) => (p: { readonly head: { readonly b: Tensor; readonly w: Tensor } }) => sum(mul(s(p.head.b), p.head.w))
+const affineTangent = customJvp(
+  (x: Tensor) => sin(x),
+  (x, xDot) => [sin(x), add(mul(xDot, cos(x)), 0.1)],
+)
+const withHead = (s: (x: Tensor) => Tensor) => (p: { readonly head: { readonly b: Tensor; readonly w: Tensor } }) =>
+  sum(mul(s(p.head.b), p.head.w))
 const arbHead = arbParams({ head: { b: [4], w: { shape: [4], min: 0.5, max: 2 } } })
 
 describe('derivative laws fail on broken code, naming the key path', () => {
@@ -121,15 +170,21 @@ describe('derivative laws fail on broken code, naming the key path', () => {
     expect(msg).toContain('chainRule')
   })
   it('perturbationConfusionFree catches a nested derivative that is wrong', () => {
-    const flat = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), mul(xDot, stopGradient(cos(x)))])
+    const flat = customJvp(
+      (x: Tensor) => sin(x),
+      (x, xDot) => [sin(x), mul(xDot, stopGradient(cos(x)))],
+    )
     const msg = failureOf(perturbationConfusionFree(withHead(flat), arbHead))
     expect(msg).toContain('perturbationConfusionFree')
     expect(msg).toContain('nested')
   })
   it('customRuleLaws report each failing law by name', () => {
-    const r = checkSuite(customRuleLaws((p: { readonly x: Tensor }) => sum(wrongTangent(p.x)), arbParams({ x: [4] }), {
-      reference: (p) => sum(sin(p.x)),
-    }), run)
+    const r = checkSuite(
+      customRuleLaws((p: { readonly x: Tensor }) => sum(wrongTangent(p.x)), arbParams({ x: [4] }), {
+        reference: (p) => sum(sin(p.x)),
+      }),
+      run,
+    )
     expect(r._tag).toBe('Left')
     if (r._tag === 'Left') {
       expect(Object.keys(r.left).sort()).toEqual(['jvpMatchesNumeric', 'vjpMatchesNumeric'])
@@ -155,7 +210,10 @@ describe('tolerance semantics are the same in every law and suite', () => {
   }
   // tangent = cos(x)·xDot + 1e-7: within 1e-6 of central differences, but 1e-7 away from
   // linear, so the laws between automatic derivatives (default 1e-9) see it
-  const slightlyAffine = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), add(mul(xDot, cos(x)), 1e-7)])
+  const slightlyAffine = customJvp(
+    (x: Tensor) => sin(x),
+    (x, xDot) => [sin(x), add(mul(xDot, cos(x)), 1e-7)],
+  )
   const g = (p: { readonly x: Tensor }) => sum(slightlyAffine(p.x))
   const arbX = arbParams({ x: [3] })
   const adLaws = ['forwardEqualsReverse', 'jvpLinearInTangent', 'vjpJvpAdjoint']
@@ -171,7 +229,10 @@ describe('tolerance semantics are the same in every law and suite', () => {
     expect(failing(customRuleLaws(g, arbX, { ad: { atol: 1e-5, rtol: 1e-5 } }))).toEqual([])
   })
   it('customRuleLaws: the value is compared with the ad tolerance of its dtype (float32 rounding passes, a 1e-3 error does not)', () => {
-    const goodSin = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), mul(xDot, cos(x))])
+    const goodSin = customJvp(
+      (x: Tensor) => sin(x),
+      (x, xDot) => [sin(x), mul(xDot, cos(x))],
+    )
     const arb32 = arbParams({ x: [4] }, { dtype: 'float32' })
     // sin x = 2·sin(x/2)·cos(x/2): equal up to a few float32 roundings
     const reference = (p: { readonly x: Tensor }) => sum(mul(mul(2, sin(mul(p.x, 0.5))), cos(mul(p.x, 0.5))))
@@ -181,7 +242,10 @@ describe('tolerance semantics are the same in every law and suite', () => {
     expect(failing(customRuleLaws(off, arb32, { reference }))).toEqual(['valueMatchesReference'])
     // and ad: { atol: 0, rtol: 0 } asks for bit-for-bit equality, of the value and of the
     // two automatic derivatives alike
-    expect(failing(customRuleLaws(custom, arb32, { reference, ad: { atol: 0, rtol: 0 } }))).toEqual(['valueMatchesReference', 'vjpJvpAdjoint'])
+    expect(failing(customRuleLaws(custom, arb32, { reference, ad: { atol: 0, rtol: 0 } }))).toEqual([
+      'valueMatchesReference',
+      'vjpJvpAdjoint',
+    ])
   })
   it('perturbationConfusionFree: the exactness checks take ad, the nested-vs-numeric check atol/rtol', () => {
     // a function with hidden state that drifts by 1e-8 relative at each call: φ inside the
@@ -190,16 +254,29 @@ describe('tolerance semantics are the same in every law and suite', () => {
     const drifting = (p: { readonly x: Tensor }) => mul(sum(sin(p.x)), 1 + 1e-8 * ++calls)
     expect(failureOf(perturbationConfusionFree(drifting, arbX))).toContain('d/ds [s·φ(s)] at s = 0 must equal φ(0)')
     // a loose numeric tolerance does not loosen the exactness checks
-    expect(failureOf(perturbationConfusionFree(drifting, arbX, { atol: 1e-3, rtol: 1e-3 }))).toContain('d/ds [s·φ(s)] at s = 0 must equal φ(0)')
+    expect(failureOf(perturbationConfusionFree(drifting, arbX, { atol: 1e-3, rtol: 1e-3 }))).toContain(
+      'd/ds [s·φ(s)] at s = 0 must equal φ(0)',
+    )
     // a loose ad tolerance does, and then the numeric check (1e-6 by default) sees the drift
-    expect(failureOf(perturbationConfusionFree(drifting, arbX, { ad: { atol: 1e-3, rtol: 1e-3 } }))).toContain('disagrees with a central difference')
-    expect(fc.check(perturbationConfusionFree(drifting, arbX, { atol: 1e-3, rtol: 1e-3, ad: { atol: 1e-3, rtol: 1e-3 } }), run).failed).toBe(false)
+    expect(failureOf(perturbationConfusionFree(drifting, arbX, { ad: { atol: 1e-3, rtol: 1e-3 } }))).toContain(
+      'disagrees with a central difference',
+    )
+    expect(
+      fc.check(
+        perturbationConfusionFree(drifting, arbX, { atol: 1e-3, rtol: 1e-3, ad: { atol: 1e-3, rtol: 1e-3 } }),
+        run,
+      ).failed,
+    ).toBe(false)
   })
   it('invalid tolerances are errors when a law is built, naming the law and the option', () => {
-    expect(() => vjpJvpAdjoint(g, arbX, { atol: -1 })).toThrow('vjpJvpAdjoint: atol must be a finite number ≥ 0, got -1')
+    expect(() => vjpJvpAdjoint(g, arbX, { atol: -1 })).toThrow(
+      'vjpJvpAdjoint: atol must be a finite number ≥ 0, got -1',
+    )
     expect(() => hessianSymmetric(g, arbX, { rtol: NaN })).toThrow(RangeError)
     expect(() => derivativeLaws(g, arbX, { ad: { rtol: -1 } })).toThrow('derivativeLaws: ad: rtol must be')
-    expect(() => jvpMatchesNumeric(g, arbX, { directions: 0 })).toThrow('jvpMatchesNumeric: directions must be a positive integer, got 0')
+    expect(() => jvpMatchesNumeric(g, arbX, { directions: 0 })).toThrow(
+      'jvpMatchesNumeric: directions must be a positive integer, got 0',
+    )
     expect(() => customRuleLaws(g, arbX, { atol: NaN })).toThrow(RangeError)
   })
 })

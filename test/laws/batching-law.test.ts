@@ -13,8 +13,14 @@ import { arbTensor, batchingLaw, checkBatching } from '../../laws/index.js'
 
 describe('batchingLaw / checkBatching', () => {
   it('holds for softmax over drawn batches, at either batch axis', () => {
-    fc.assert(batchingLaw((x: Tensor) => softmax(x), fc.tuple(arbTensor({ shape: [4, 3] }))), { numRuns: 20, seed: 1 })
-    fc.assert(batchingLaw((x: Tensor) => softmax(x), fc.tuple(arbTensor({ shape: [4, 3] })), { inAxes: 1, outAxes: 1 }), { numRuns: 20, seed: 2 })
+    fc.assert(
+      batchingLaw((x: Tensor) => softmax(x), fc.tuple(arbTensor({ shape: [4, 3] }))),
+      { numRuns: 20, seed: 1 },
+    )
+    fc.assert(
+      batchingLaw((x: Tensor) => softmax(x), fc.tuple(arbTensor({ shape: [4, 3] })), { inAxes: 1, outAxes: 1 }),
+      { numRuns: 20, seed: 2 },
+    )
   })
 
   it('holds for per-example gradients of a network (trees of axes, unbatched parameters)', () => {
@@ -24,25 +30,45 @@ describe('batchingLaw / checkBatching', () => {
       arbTensor({ shape: [5, 3] }),
     )
     fc.assert(batchingLaw(grad(loss), arb, { inAxes: [null, 0] }), { numRuns: 10, seed: 3 })
-    fc.assert(batchingLaw(grad(loss), arb, { inAxes: [{ w: null, b: null }, 0], outAxes: { w: 2, b: 0 } }), { numRuns: 5, seed: 4 })
+    fc.assert(batchingLaw(grad(loss), arb, { inAxes: [{ w: null, b: null }, 0], outAxes: { w: 2, b: 0 } }), {
+      numRuns: 5,
+      seed: 4,
+    })
   })
 
   it('fails on a function whose batched run differs from the loop, naming the output key path', () => {
     let calls = 0
     const impure = (x: Tensor) => ({ y: mul(x, ++calls) })
-    const r = checkBatching(impure, [tensor([[1, 2], [3, 4]])])
+    const r = checkBatching(impure, [
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    ])
     expect(E.isLeft(r)).toBe(true)
     if (E.isLeft(r)) {
       expect(r.left.law).toBe('batching')
       expect(r.left.path).toBe('y')
     }
     calls = 0
-    const details = fc.check(batchingLaw(impure, fc.tuple(arbTensor({ shape: [3, 2], min: 1, max: 2 }))), { numRuns: 5, seed: 5 })
+    const details = fc.check(batchingLaw(impure, fc.tuple(arbTensor({ shape: [3, 2], min: 1, max: 2 }))), {
+      numRuns: 5,
+      seed: 5,
+    })
     expect(details.failed).toBe(true)
   })
 
   it('reports the measured error on success', () => {
-    const r = checkBatching((x: Tensor) => mul(x, x), [tensor([[1, 2], [3, 4], [5, 6]])])
+    const r = checkBatching(
+      (x: Tensor) => mul(x, x),
+      [
+        tensor([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+      ],
+    )
     expect(E.isRight(r) && r.right.batchSize === 3 && r.right.maxError === 0).toBe(true)
   })
 })

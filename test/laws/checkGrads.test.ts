@@ -13,7 +13,25 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import {
-  ConcreteTensor, Tensor, add, cos, customJvp, customVjp, jvp, matmul, mean, mul, random, sin, square, stack, stopGradient, sub, sum, tanh, tensor,
+  ConcreteTensor,
+  Tensor,
+  add,
+  cos,
+  customJvp,
+  customVjp,
+  jvp,
+  matmul,
+  mean,
+  mul,
+  random,
+  sin,
+  square,
+  stack,
+  stopGradient,
+  sub,
+  sum,
+  tanh,
+  tensor,
 } from '../../src/index.js'
 import { checkGrads, defaultTolerances, formatFailure } from '../../laws/index.js'
 import type { CheckGradsOptions, GradCheckFailure } from '../../laws/index.js'
@@ -31,14 +49,26 @@ interface Mlp {
   readonly l2: Layer
 }
 
-const X = tensor([[0.5, -1, 2], [1, 0.3, -0.2], [-0.7, 0.8, 0.1], [0.2, -0.4, 1.5]])
+const X = tensor([
+  [0.5, -1, 2],
+  [1, 0.3, -0.2],
+  [-0.7, 0.8, 0.1],
+  [0.2, -0.4, 1.5],
+])
 const Y = tensor([[1], [-0.5], [0.25], [0]])
 const predict = (p: Mlp, x: Tensor): Tensor => add(matmul(tanh(add(matmul(x, p.l1.w), p.l1.b)), p.l2.w), p.l2.b)
 const loss = (p: Mlp): Tensor => mean(square(sub(predict(p, X), Y)))
 
 const params = (dtype: 'float64' | 'float32' = 'float64'): Mlp => ({
   l1: {
-    w: tensor([[0.1, 0.2, -0.3, 0.4, 0.05], [0.5, -0.6, 0.7, 0.1, -0.2], [-0.2, 0.3, 0.1, -0.5, 0.3]], dtype),
+    w: tensor(
+      [
+        [0.1, 0.2, -0.3, 0.4, 0.05],
+        [0.5, -0.6, 0.7, 0.1, -0.2],
+        [-0.2, 0.3, 0.1, -0.5, 0.3],
+      ],
+      dtype,
+    ),
     b: tensor([0.1, -0.1, 0.2, 0, 0.05], dtype),
   },
   l2: { w: tensor([[1], [-1], [0.5], [0.2], [-0.3]], dtype), b: tensor([0.3], dtype) },
@@ -151,7 +181,10 @@ describe('checkGrads on broken rules', () => {
   })
   it('a first derivative that is right but not differentiable passes order 1 and fails order 2', () => {
     // d sin = stopGradient(cos x)·dx: correct value, but its own derivative is lost (0 instead of −sin x)
-    const flat = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), mul(xDot, stopGradient(cos(x)))])
+    const flat = customJvp(
+      (x: Tensor) => sin(x),
+      (x, xDot) => [sin(x), mul(xDot, stopGradient(cos(x)))],
+    )
     const f = modelWith(flat)
     expect(E.isRight(checkGrads(f, head, { order: 1 }))).toBe(true)
     const fl = left(checkGrads(f, head, { order: 2 }))
@@ -161,7 +194,10 @@ describe('checkGrads on broken rules', () => {
     expect(formatFailure(fl)).toContain('order 2')
   })
   it('tolerances mean what they say: a 1e-8 relative error passes the defaults and fails rtol 1e-10', () => {
-    const slightly = customJvp((x: Tensor) => sin(x), (x, xDot) => [sin(x), mul(mul(xDot, cos(x)), 1 + 1e-8)])
+    const slightly = customJvp(
+      (x: Tensor) => sin(x),
+      (x, xDot) => [sin(x), mul(mul(xDot, cos(x)), 1 + 1e-8)],
+    )
     const f = modelWith(slightly)
     expect(E.isRight(checkGrads(f, head))).toBe(true)
     const fl = left(checkGrads(f, head, { atol: 0, rtol: 1e-10 }))
@@ -209,10 +245,14 @@ describe('the numeric step is set by the length of the displacement, not by ‖v
   const Xbig = random.uniform(k[0] as random.Key, [16, 784])
   const Ybig = random.uniform(k[1] as random.Key, [16, 10])
   const big: Mlp = {
-    l1: { w: random.normal(k[2] as random.Key, [784, 32], { std: 0.1 }), b: random.normal(k[3] as random.Key, [32], { std: 0.1 }) },
+    l1: {
+      w: random.normal(k[2] as random.Key, [784, 32], { std: 0.1 }),
+      b: random.normal(k[3] as random.Key, [32], { std: 0.1 }),
+    },
     l2: { w: random.normal(k[4] as random.Key, [32, 10]), b: random.normal(random.key(7), [10]) },
   }
-  const bigLoss = (p: Mlp): Tensor => sum(square(sub(add(matmul(tanh(add(matmul(Xbig, p.l1.w), p.l1.b)), p.l2.w), p.l2.b), Ybig)))
+  const bigLoss = (p: Mlp): Tensor =>
+    sum(square(sub(add(matmul(tanh(add(matmul(Xbig, p.l1.w), p.l1.b)), p.l2.w), p.l2.b), Ybig)))
   it.each([1, 2, 3, 4])('a correct 25 418-parameter model passes at order 2 with a wide margin (seed %i)', (seed) => {
     const r = checkGrads(bigLoss, big, { order: 2, seed })
     if (E.isLeft(r)) throw new Error(formatFailure(r.left))
@@ -240,7 +280,10 @@ describe('the tolerance has a floor for the rounding noise of the numeric side',
     expect(E.isRight(r) && r.right.noiseLimited === 0 && r.right.maxNoiseRatio < 1e-3).toBe(true)
   })
   it('a rule wrong by 1% is still caught next to a value of 1e8, and the failure shows the floor', () => {
-    const slightlyOff = customJvp((x: Tensor) => mul(x, 3), (_x, xDot) => [mul(_x, 3), mul(xDot, 3.03)])
+    const slightlyOff = customJvp(
+      (x: Tensor) => mul(x, 3),
+      (_x, xDot) => [mul(_x, 3), mul(xDot, 3.03)],
+    )
     const f = (q: { readonly w: Tensor }) => add(1e8, sum(slightlyOff(q.w)))
     for (const mode of ['fwd', 'rev'] as const) {
       const fl = left(checkGrads(f, w, { modes: [mode] }))
@@ -325,6 +368,10 @@ describe('options are validated', () => {
     expect(() => checkGrads(modelWith(badJvpSin), head, { atol: NaN })).toThrow(RangeError)
   })
   it('valid edge values are accepted', () => {
-    expect(E.isRight(checkGrads(f, head, { atol: 0, rtol: 1e-6, seed: -3, directions: 1, richardson: 0, modes: ['rev', 'rev'] }))).toBe(true)
+    expect(
+      E.isRight(
+        checkGrads(f, head, { atol: 0, rtol: 1e-6, seed: -3, directions: 1, richardson: 0, modes: ['rev', 'rev'] }),
+      ),
+    ).toBe(true)
   })
 })

@@ -17,7 +17,16 @@ import type { Tensor } from '../../src/index.js'
 import * as D from '../../src/dual/index.js'
 import { tensorCodec } from '../../src/io/index.js'
 import {
-  arbNumberEndo, arbTensor, assertSuite, checkSuite, codecLaws, eqNumber, functorLaws, monadLaws, ringLaws, semiringLaws,
+  arbNumberEndo,
+  arbTensor,
+  assertSuite,
+  checkSuite,
+  codecLaws,
+  eqNumber,
+  functorLaws,
+  monadLaws,
+  ringLaws,
+  semiringLaws,
 } from '../../laws/index.js'
 import type { CodecLike, LawSuite } from '../../laws/index.js'
 
@@ -54,7 +63,10 @@ describe('codecLaws', () => {
   it('fail for a codec that truncates data, and for a decoder that rejects valid input', () => {
     const truncating: CodecLike<number[], number[]> = { encode: (a) => a.slice(0, 2), decode: (o) => E.right(o) }
     expect(Object.keys(failures(codecLaws(truncating, fc.array(fc.integer()))))).toEqual(['decodeEncode'])
-    const picky: CodecLike<number, number> = { encode: (a) => a, decode: (o) => (o > 5 ? E.left(new Error('too big')) : E.right(o)) }
+    const picky: CodecLike<number, number> = {
+      encode: (a) => a,
+      decode: (o) => (o > 5 ? E.left(new Error('too big')) : E.right(o)),
+    }
     const f = failures(codecLaws(picky, fc.integer({ min: 0, max: 10 })))
     expect(f['encodeDecode']).toContain('decode rejected a valid input')
     expect(f['encodeDecode']).toContain('too big')
@@ -94,7 +106,9 @@ describe('fp-ts laws', () => {
   })
   it('the teaching dual numbers form a Ring up to rounding', () => {
     const arbDual = fc.tuple(arbNum, arbNum).map(([a, b]) => D.dual(a, b))
-    const eqDual = { equals: (x: D.Dual, y: D.Dual) => eqN.equals(x.primal, y.primal) && eqN.equals(x.tangent, y.tangent) }
+    const eqDual = {
+      equals: (x: D.Dual, y: D.Dual) => eqN.equals(x.primal, y.primal) && eqN.equals(x.tangent, y.tangent),
+    }
     assertSuite(ringLaws(D.Ring, arbDual, eqDual), run)
   })
   it('exact equality would reject the number Ring: the tolerance is needed, not decoration', () => {

@@ -48,7 +48,12 @@ const examplesOf = (file: string): Example[] => {
   return out
 }
 
-const X = tensor([[0.5, -1, 2], [1, 0.3, -0.2], [-0.7, 0.8, 0.1], [0.2, -0.4, 1.5]])
+const X = tensor([
+  [0.5, -1, 2],
+  [1, 0.3, -0.2],
+  [-0.7, 0.8, 0.1],
+  [0.2, -0.4, 1.5],
+])
 const userNames: Record<string, unknown> = {
   // the model of the jvpMatchesNumeric example: parameters { w: [3, 2], b: [2] }
   model: (p: { readonly w: Tensor; readonly b: Tensor }) => sum(tanh(add(matmul(X, p.w), p.b))),
@@ -56,11 +61,15 @@ const userNames: Record<string, unknown> = {
 }
 
 const scope: Record<string, unknown> = Object.fromEntries(
-  Object.entries({ ...purediff, ...laws, fc, E, O, N, TensorCodec, tensorCodec, ...userNames }).filter(([k]) => /^[A-Za-z_$][\w$]*$/.test(k)),
+  Object.entries({ ...purediff, ...laws, fc, E, O, N, TensorCodec, tensorCodec, ...userNames }).filter(([k]) =>
+    /^[A-Za-z_$][\w$]*$/.test(k),
+  ),
 )
 
 const run = (code: string): void => {
-  const js = ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText
+  const js = ts.transpileModule(code, {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+  }).outputText
   const names = Object.keys(scope)
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function(...names, `"use strict";\n${js}`)(...names.map((k) => scope[k]))

@@ -28,7 +28,12 @@ const momentum = (lr: number, beta = 0.9): OptimizerLike<{ readonly m: Tree }> =
   },
 })
 // Adam (Kingma & Ba, Algorithm 1) with bias correction
-const adam = (lr: number, b1 = 0.9, b2 = 0.999, eps = 1e-8): OptimizerLike<{ readonly mu: Tree; readonly nu: Tree; readonly count: number }> => ({
+const adam = (
+  lr: number,
+  b1 = 0.9,
+  b2 = 0.999,
+  eps = 1e-8,
+): OptimizerLike<{ readonly mu: Tree; readonly nu: Tree; readonly count: number }> => ({
   init: (p) => Object.freeze({ mu: tree.zerosLike(p), nu: tree.zerosLike(p), count: 0 }),
   update: (g, s) => {
     const count = s.count + 1
@@ -50,7 +55,12 @@ describe('optimizer laws hold for correct optimizers', () => {
     assertSuite(optimizerLaws(opt as OptimizerLike<unknown>), run)
   })
   it('with custom params (nested records with a number leaf)', () => {
-    assertSuite(optimizerLaws(adam(0.1) as OptimizerLike<unknown>, { params: arbParams({ enc: { w: [2, 2] }, scale: 'number' }) }), run)
+    assertSuite(
+      optimizerLaws(adam(0.1) as OptimizerLike<unknown>, {
+        params: arbParams({ enc: { w: [2, 2] }, scale: 'number' }),
+      }),
+      run,
+    )
   })
 })
 
@@ -67,7 +77,10 @@ describe('optimizer laws fail on broken optimizers', () => {
     expect(f['descendsOnConvexQuadratic']).toContain('Counterexample')
   })
   it('weight decay moves params with a zero gradient (unless still: false)', () => {
-    const decay: OptimizerLike<unknown> = { init: () => ({}), update: (g, s, p) => [tree.sub(tree.scale(g, -0.1), tree.scale(p, 0.01)), s] }
+    const decay: OptimizerLike<unknown> = {
+      init: () => ({}),
+      update: (g, s, p) => [tree.sub(tree.scale(g, -0.1), tree.scale(p, 0.01)), s],
+    }
     const f = failing(decay)
     expect(Object.keys(f)).toEqual(['zeroGradientKeepsParamsStill'])
     expect(f['zeroGradientKeepsParamsStill']).toMatch(/key path '(w|b)\[/)
@@ -86,7 +99,10 @@ describe('optimizer laws fail on broken optimizers', () => {
   })
   it('an optimizer with hidden randomness fails deterministic', () => {
     let k = 0
-    const noisy: OptimizerLike<unknown> = { init: () => ({}), update: (g, s) => [tree.scale(g, -0.1 * (1 + 1e-3 * (k++ % 7))), s] }
+    const noisy: OptimizerLike<unknown> = {
+      init: () => ({}),
+      update: (g, s) => [tree.scale(g, -0.1 * (1 + 1e-3 * (k++ % 7))), s],
+    }
     expect(Object.keys(failing(noisy))).toContain('deterministic')
   })
   it('a state that drops a parameter fails stateMirrorsParams, naming the key', () => {

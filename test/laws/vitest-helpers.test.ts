@@ -10,9 +10,15 @@ import type { OptimizerLike } from '../../laws/index.js'
 import { testGrads, testLaws, testProgramGrads } from '../../laws/vitest.js'
 import { tree } from '../../src/index.js'
 
-const X = tensor([[0.5, -1, 2], [1, 0.3, -0.2]])
+const X = tensor([
+  [0.5, -1, 2],
+  [1, 0.3, -0.2],
+])
 const Y = tensor([[1], [-0.5]])
-type Mlp = { readonly l1: { readonly w: Tensor; readonly b: Tensor }; readonly l2: { readonly w: Tensor; readonly b: Tensor } }
+type Mlp = {
+  readonly l1: { readonly w: Tensor; readonly b: Tensor }
+  readonly l2: { readonly w: Tensor; readonly b: Tensor }
+}
 const loss = (p: Mlp) => mean(square(sub(add(matmul(tanh(add(matmul(X, p.l1.w), p.l1.b)), p.l2.w), p.l2.b), Y)))
 const mlp = arbParams({ l1: { w: [3, 4], b: [4] }, l2: { w: [4, 1], b: [1] } })
 
@@ -20,4 +26,8 @@ testGrads('two-layer mlp', loss, mlp)
 testGrads('two-layer mlp, second order', loss, mlp, { order: 2, numRuns: 5 })
 testProgramGrads('grad matches numGrad on random programs', { numRuns: 60 })
 testLaws('derivative laws of the mlp', derivativeLaws(loss, mlp), { numRuns: 5 })
-testLaws('sgd', optimizerLaws({ init: () => ({}), update: (g, s) => [tree.scale(g, -0.1), s] } as OptimizerLike<unknown>), { numRuns: 20 })
+testLaws(
+  'sgd',
+  optimizerLaws({ init: () => ({}), update: (g, s) => [tree.scale(g, -0.1), s] } as OptimizerLike<unknown>),
+  { numRuns: 20 },
+)

@@ -19,10 +19,15 @@ describe('gelu (tanh approximation)', () => {
   const c = Math.sqrt(2 / Math.PI)
   const u = (x: number): number => c * (x + 0.044715 * x ** 3)
   it('value ½x(1 + tanh(u)) and derivative ½(1 + tanh u) + ½x·sech²(u)·c(1 + 3·0.044715x²)', () => {
-    expectClose(flat(gelu(tensor(xs))), xs.map((x) => 0.5 * x * (1 + Math.tanh(u(x)))))
+    expectClose(
+      flat(gelu(tensor(xs))),
+      xs.map((x) => 0.5 * x * (1 + Math.tanh(u(x)))),
+    )
     expectClose(
       gradOf(gelu, xs),
-      xs.map((x) => 0.5 * (1 + Math.tanh(u(x))) + 0.5 * x * (1 - Math.tanh(u(x)) ** 2) * c * (1 + 3 * 0.044715 * x * x)),
+      xs.map(
+        (x) => 0.5 * (1 + Math.tanh(u(x))) + 0.5 * x * (1 - Math.tanh(u(x)) ** 2) * c * (1 + 3 * 0.044715 * x * x),
+      ),
     )
   })
 })
@@ -30,7 +35,10 @@ describe('gelu (tanh approximation)', () => {
 describe('softplus', () => {
   it('value log(1 + eˣ) and derivative σ(x), including ½ at 0', () => {
     const pts = [-5, -1, 0, 1, 5]
-    expectClose(flat(softplus(tensor(pts))), pts.map((x) => Math.log(1 + Math.exp(x))))
+    expectClose(
+      flat(softplus(tensor(pts))),
+      pts.map((x) => Math.log(1 + Math.exp(x))),
+    )
     expectClose(gradOf(softplus, pts), pts.map(sigma))
     expect(gradOf(softplus, [0])).toEqual([0.5])
   })
@@ -55,15 +63,27 @@ describe('piecewise activations', () => {
   })
 
   it('elu: x or α(eˣ − 1); derivative αeˣ below 0 (α at 0), 1 above; finite at ±1e4', () => {
-    expectClose(flat(elu(tensor(xs), 1.5)), xs.map((x) => (x > 0 ? x : 1.5 * Math.expm1(x))))
-    expectClose(gradOf((x) => elu(x, 1.5), [-1, 0, 1]), [1.5 * Math.exp(-1), 1.5, 1])
+    expectClose(
+      flat(elu(tensor(xs), 1.5)),
+      xs.map((x) => (x > 0 ? x : 1.5 * Math.expm1(x))),
+    )
+    expectClose(
+      gradOf((x) => elu(x, 1.5), [-1, 0, 1]),
+      [1.5 * Math.exp(-1), 1.5, 1],
+    )
     expect(flat(elu(tensor([-1e4, 1e4])))).toEqual([-1, 1e4])
     expect(gradOf(elu, [-1e4, 1e4])).toEqual([0, 1])
   })
 
   it('silu x·σ(x) and the identity', () => {
-    expectClose(flat(silu(tensor(xs))), xs.map((x) => x * sigma(x)))
-    expectClose(gradOf(silu, xs), xs.map((x) => sigma(x) * (1 + x * (1 - sigma(x)))))
+    expectClose(
+      flat(silu(tensor(xs))),
+      xs.map((x) => x * sigma(x)),
+    )
+    expectClose(
+      gradOf(silu, xs),
+      xs.map((x) => sigma(x) * (1 + x * (1 - sigma(x)))),
+    )
     const t = tensor(xs)
     expect(identity(t)).toBe(t)
   })

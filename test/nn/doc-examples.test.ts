@@ -41,7 +41,8 @@ const examplesOf = (dir: string, file: string): Example[] => {
     }
     // the rest of the comment must carry @since 0.2.0
     let since = false
-    for (; k < lines.length && !/\*\//.test(lines[k - 1] ?? ''); k++) if (/@since 0\.2\.0/.test(lines[k] as string)) since = true
+    for (; k < lines.length && !/\*\//.test(lines[k - 1] ?? ''); k++)
+      if (/@since 0\.2\.0/.test(lines[k] as string)) since = true
     if (since) out.push({ file: `${dir}/${file}`, line: i + 1, code: body.join('\n') })
   })
   return out
@@ -80,7 +81,9 @@ const run = (dir: keyof typeof dirs, code: string): void => {
   const scope: Record<string, unknown> = Object.fromEntries(
     Object.entries({ ...dirs[dir], ...purediff, __check: check }).filter(([k]) => /^[A-Za-z_$][\w$]*$/.test(k)),
   )
-  const js = ts.transpileModule(withChecks(code), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText
+  const js = ts.transpileModule(withChecks(code), {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+  }).outputText
   const names = Object.keys(scope)
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function(...names, `"use strict";\n${js}`)(...names.map((k) => scope[k]))

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { key, split } from '../../src/random/index.js'
 import {
-  constant, fans, glorotNormal, glorotUniform, heNormal, heUniform, lecunNormal, lecunUniform, normal, ones, uniform,
-  varianceScaling, zeros,
+  constant,
+  fans,
+  glorotNormal,
+  glorotUniform,
+  heNormal,
+  heUniform,
+  lecunNormal,
+  lecunUniform,
+  normal,
+  ones,
+  uniform,
+  varianceScaling,
+  zeros,
 } from '../../src/nn/index.js'
 import type { Initializer } from '../../src/nn/index.js'
 
@@ -43,8 +54,14 @@ const truncatedMoments = (() => {
 
 describe('fans', () => {
   it.each([
-    [[784, 128], [784, 128]],
-    [[3, 3, 16, 32], [144, 288]],
+    [
+      [784, 128],
+      [784, 128],
+    ],
+    [
+      [3, 3, 16, 32],
+      [144, 288],
+    ],
     [[5], [5, 5]],
     [[], [1, 1]],
   ])('fans(%j) = %j', (shape, expected) => {
@@ -77,7 +94,10 @@ describe('variance-scaling initializers: variance matches the formula', () => {
     expect(w.dtype).toBe('float64')
     const xs = w.toTypedArray()
     const n = xs.length
-    const excessKurtosisTerm = kind === 'uniform' ? 0.8 * variance * variance : (variance / truncatedMoments.m2) ** 2 * (truncatedMoments.m4 - truncatedMoments.m2 ** 2)
+    const excessKurtosisTerm =
+      kind === 'uniform'
+        ? 0.8 * variance * variance
+        : (variance / truncatedMoments.m2) ** 2 * (truncatedMoments.m4 - truncatedMoments.m2 ** 2)
     expect(Math.abs(meanOf(xs))).toBeLessThan(5 * Math.sqrt(variance / n))
     expect(Math.abs(varianceOf(xs) - variance)).toBeLessThan(5 * Math.sqrt(excessKurtosisTerm / n))
     // support: U(−L, L) with L = √(3 Var); the truncated normal stays within 2σ = 2√(Var/m₂)
@@ -90,7 +110,9 @@ describe('variance-scaling initializers: variance matches the formula', () => {
   it('counts the receptive field of a convolution kernel: heNormal on [3, 3, 16, 32] has variance 2/144', () => {
     const xs = heNormal(key(3), [3, 3, 16, 32]).toTypedArray()
     const variance = 2 / 144
-    const se = Math.sqrt(((variance / truncatedMoments.m2) ** 2 * (truncatedMoments.m4 - truncatedMoments.m2 ** 2)) / xs.length)
+    const se = Math.sqrt(
+      ((variance / truncatedMoments.m2) ** 2 * (truncatedMoments.m4 - truncatedMoments.m2 ** 2)) / xs.length,
+    )
     expect(Math.abs(varianceOf(xs) - variance)).toBeLessThan(5 * se)
   })
 

@@ -12,7 +12,9 @@ describe('key paths in layer errors', () => {
   it('dense names w when x does not fit it, and b when the bias is wrong', () => {
     const e = throwsPurediff(() => dense({ w: ones([3, 2]), b: ones([2]) }, ones([4, 5])))
     expect(e.path).toBe('w')
-    expect(e.message).toBe("dense: expected x [..., in], w [in, out] and b [out] (shapes [4, 5] and [3, 2] and [2]) at key path 'w'")
+    expect(e.message).toBe(
+      "dense: expected x [..., in], w [in, out] and b [out] (shapes [4, 5] and [3, 2] and [2]) at key path 'w'",
+    )
     expect(throwsPurediff(() => dense({ w: ones([3, 2]), b: ones([3]) }, ones([4, 3]))).path).toBe('b')
     expect(throwsPurediff(() => dense({ w: ones([3, 2]), b: undefined as never }, ones([4, 3]))).path).toBe('b')
   })
@@ -25,7 +27,9 @@ describe('key paths in layer errors', () => {
     expect(e.tag).toBe('ShapeError')
     expect(e.path).toBe('layers[1].w')
     expect(e.op).toBe('mlp.apply')
-    expect(e.message).toMatch(/^mlp\.apply: expected x \[\.\.\., in\], w \[in, out\] and b \[out\] \(shapes \[1, 3\] and \[5, 2\] and \[2\]\) at key path 'layers\[1\]\.w'$/)
+    expect(e.message).toMatch(
+      /^mlp\.apply: expected x \[\.\.\., in\], w \[in, out\] and b \[out\] \(shapes \[1, 3\] and \[5, 2\] and \[2\]\) at key path 'layers\[1\]\.w'$/,
+    )
     // an input of the wrong width is blamed on the first layer's w
     expect(throwsPurediff(() => model.apply(p, ones([1, 7]))).path).toBe('layers[0].w')
   })

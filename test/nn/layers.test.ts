@@ -20,8 +20,15 @@ const expectClose = (a: ArrayLike<number>, b: ArrayLike<number>, digits: number)
 
 describe('dense', () => {
   it('computes x·w + b (checked entry by entry)', () => {
-    const x = [[1, -2, 0.5], [0, 3, 1]]
-    const w = [[1, 2], [0, -1], [4, 0.5]]
+    const x = [
+      [1, -2, 0.5],
+      [0, 3, 1],
+    ]
+    const w = [
+      [1, 2],
+      [0, -1],
+      [4, 0.5],
+    ]
     const b = [0.25, -1]
     // row 0: [1 + 0 + 2, 2 + 2 + 0.25] + b = [3.25, 3.25]; row 1: [0 + 0 + 4, 0 − 3 + 0.5] + b = [4.25, −3.5]
     expect(dense({ w: tensor(w), b: tensor(b) }, tensor(x)).toArray()).toEqual([
@@ -80,7 +87,13 @@ describe('mlp', () => {
     expect(flat(p.layers[0]?.w as Tensor)).toEqual([0, 0, 0, 0, 0, 0])
     const q: MlpParams = {
       layers: [
-        { w: tensor([[1, 0, -1], [2, 1, 0]]), b: tensor([0, 0, 0.5]) },
+        {
+          w: tensor([
+            [1, 0, -1],
+            [2, 1, 0],
+          ]),
+          b: tensor([0, 0, 0.5]),
+        },
         { w: tensor([[1], [1], [1]]), b: tensor([0]) },
       ],
     }
@@ -107,10 +120,14 @@ describe('mlp', () => {
 describe('conv2d', () => {
   // A direct seven-loop reference: y[n,i,j,o] = b[o] + Σ x̃[n, i·sh + di − top, j·sw + dj − left, c]·w[di,dj,c,o]
   const reference = (
-    x: Float64Array, [N, H, W, C]: readonly [number, number, number, number],
-    w: Float64Array, [KH, KW, , O]: readonly [number, number, number, number],
+    x: Float64Array,
+    [N, H, W, C]: readonly [number, number, number, number],
+    w: Float64Array,
+    [KH, KW, , O]: readonly [number, number, number, number],
     b: Float64Array,
-    [sh, sw]: [number, number], [top, left]: [number, number], [HO, WO]: [number, number],
+    [sh, sw]: [number, number],
+    [top, left]: [number, number],
+    [HO, WO]: [number, number],
   ): number[] => {
     const out: number[] = []
     for (let n = 0; n < N; n++)
@@ -144,14 +161,29 @@ describe('conv2d', () => {
   const cases: ReadonlyArray<[[number, number], Padding, [number, number], [number, number]]> = [
     [[1, 1], 'VALID', [0, 0], [3, 5]],
     [[2, 1], 'SAME', [1, 0], [3, 6]],
-    [[2, 3], [[2, 1], [0, 2]], [2, 0], [3, 3]],
+    [
+      [2, 3],
+      [
+        [2, 1],
+        [0, 2],
+      ],
+      [2, 0],
+      [3, 3],
+    ],
   ]
 
   it.each(cases)('stride %j, padding %j matches the direct sum', (stride, padding, tl, outHW) => {
     const y = conv2d({ w, b }, x, { stride, padding })
     expect(y.shape).toEqual([2, outHW[0], outHW[1], 4])
     const expected = reference(
-      x.toTypedArray() as Float64Array, xShape, w.toTypedArray() as Float64Array, wShape, b.toTypedArray() as Float64Array, stride, tl, outHW,
+      x.toTypedArray() as Float64Array,
+      xShape,
+      w.toTypedArray() as Float64Array,
+      wShape,
+      b.toTypedArray() as Float64Array,
+      stride,
+      tl,
+      outHW,
     )
     // each output sums 18 products of O(1) normals: 1e-13 absolute is ample for reordering
     expectClose(flat(y), expected, 13)

@@ -3,7 +3,12 @@ import { PurediffError } from '../../src/errors.js'
 import { grad, hessian, reshape, tensor } from '../../src/index.js'
 import type { Tensor } from '../../src/tensor/Tensor.js'
 import {
-  accuracy, binaryAccuracy, binaryCrossEntropyWithLogits, mse, softmaxCrossEntropy, softmaxCrossEntropyWithProbs,
+  accuracy,
+  binaryAccuracy,
+  binaryCrossEntropyWithLogits,
+  mse,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyWithProbs,
 } from '../../src/nn/index.js'
 
 // Expected values are computed here with plain JS arithmetic from the textbook formulas.
@@ -36,12 +41,21 @@ const softmaxRow = (row: ReadonlyArray<number>): number[] => {
 
 describe('mse', () => {
   it('value and gradient 2(ŷ − y)/n', () => {
-    const pred = tensor([[1, 2], [3, 4]])
-    const target = tensor([[0, 2], [5, 1]])
+    const pred = tensor([
+      [1, 2],
+      [3, 4],
+    ])
+    const target = tensor([
+      [0, 2],
+      [5, 1],
+    ])
     // differences 1, 0, −2, 3; squares 1, 0, 4, 9; mean 14/4
     expect(mse(pred, target).item()).toBe(3.5)
     const g = grad((p: Tensor) => mse(p, target))(pred)
-    expect(g.toArray()).toEqual([[0.5, 0], [-1, 1.5]])
+    expect(g.toArray()).toEqual([
+      [0.5, 0],
+      [-1, 1.5],
+    ])
   })
 
   it('refuses to broadcast [n, 1] against [n]', () => {
@@ -55,17 +69,21 @@ describe('binaryCrossEntropyWithLogits', () => {
   const n = xs.length
 
   it('equals −mean(z log σ(x) + (1 − z) log(1 − σ(x))) with gradient (σ(x) − z)/n', () => {
-    const expected = -xs.reduce((s, x, i) => {
-      const z = zs[i] as number
-      return s + z * Math.log(sigma(x)) + (1 - z) * Math.log(1 - sigma(x))
-    }, 0) / n
+    const expected =
+      -xs.reduce((s, x, i) => {
+        const z = zs[i] as number
+        return s + z * Math.log(sigma(x)) + (1 - z) * Math.log(1 - sigma(x))
+      }, 0) / n
     const x = tensor(xs)
     const z = tensor(zs)
     // log(1 − σ(10)) loses ~5 digits to cancellation in the reference formula (1 − σ(10) ≈ 4.5e-5),
     // contributing an absolute error of ~1e-12·0.7/6 to the mean: compare to 1e-11.
     expect(binaryCrossEntropyWithLogits(x, z).item()).toBeCloseTo(expected, 11)
     const g = grad((l: Tensor) => binaryCrossEntropyWithLogits(l, z))(x)
-    expectClose(flat(g), xs.map((v, i) => (sigma(v) - (zs[i] as number)) / n))
+    expectClose(
+      flat(g),
+      xs.map((v, i) => (sigma(v) - (zs[i] as number)) / n),
+    )
   })
 
   it('has gradient σ(0) − z = ½ − z at a zero logit (no kink-convention artefact)', () => {
@@ -94,7 +112,10 @@ describe('softmaxCrossEntropy (integer labels)', () => {
 
   it('equals −mean(x_k − log Σ eˣ), with gradient (softmax − onehot)/N', () => {
     const expected =
-      -rows.reduce((s, r, i) => s + (r[labels[i] as number] as number) - Math.log(r.reduce((a, v) => a + Math.exp(v), 0)), 0) / N
+      -rows.reduce(
+        (s, r, i) => s + (r[labels[i] as number] as number) - Math.log(r.reduce((a, v) => a + Math.exp(v), 0)),
+        0,
+      ) / N
     const x = tensor(rows)
     expect(softmaxCrossEntropy(x, labels).item()).toBeCloseTo(expected, TOL)
     const g = grad((l: Tensor) => softmaxCrossEntropy(l, labels))(x)
@@ -128,7 +149,10 @@ describe('softmaxCrossEntropy (integer labels)', () => {
     const row = [0.3, -1.2, 2]
     const p = softmaxRow(row)
     const h = hessian((x: Tensor) => softmaxCrossEntropy(reshape(x, [1, 3]), [1]))(tensor(row))
-    expectClose(flat(h), p.flatMap((pi, i) => p.map((pj, j) => (i === j ? pi : 0) - pi * pj)))
+    expectClose(
+      flat(h),
+      p.flatMap((pi, i) => p.map((pj, j) => (i === j ? pi : 0) - pi * pj)),
+    )
   })
 
   it('rejects labels out of range or of the wrong shape', () => {
@@ -145,7 +169,13 @@ describe('softmaxCrossEntropyWithProbs', () => {
   ]
   it('with one-hot targets equals the integer-label loss', () => {
     const x = tensor(rows)
-    const a = softmaxCrossEntropyWithProbs(x, tensor([[0, 0, 1], [1, 0, 0]])).item()
+    const a = softmaxCrossEntropyWithProbs(
+      x,
+      tensor([
+        [0, 0, 1],
+        [1, 0, 0],
+      ]),
+    ).item()
     expect(a).toBeCloseTo(softmaxCrossEntropy(x, [2, 0]).item(), 15)
   })
 
@@ -155,7 +185,10 @@ describe('softmaxCrossEntropyWithProbs', () => {
       [0.6, 0.4, 0],
     ]
     const g = grad((l: Tensor) => softmaxCrossEntropyWithProbs(l, tensor(probs)))(tensor(rows))
-    expectClose(flat(g), rows.flatMap((r, i) => softmaxRow(r).map((s, c) => (s - (probs[i]?.[c] as number)) / 2)))
+    expectClose(
+      flat(g),
+      rows.flatMap((r, i) => softmaxRow(r).map((s, c) => (s - (probs[i]?.[c] as number)) / 2)),
+    )
   })
 
   it('a zero target probability times a −inf logit contributes 0, not NaN', () => {
@@ -167,8 +200,26 @@ describe('softmaxCrossEntropyWithProbs', () => {
 describe('metrics', () => {
   it('accuracy counts argmax hits (first index on ties)', () => {
     // argmax rows: 0 (tie → first), 1, 0; labels 0, 1, 1 → 2 of 3
-    expect(accuracy(tensor([[1, 1], [0, 2], [3, -1]]), [0, 1, 1])).toBeCloseTo(2 / 3, 15)
-    expect(accuracy(tensor([[1, 1], [0, 2], [3, -1]]), tensor([0, 1, 0]))).toBe(1)
+    expect(
+      accuracy(
+        tensor([
+          [1, 1],
+          [0, 2],
+          [3, -1],
+        ]),
+        [0, 1, 1],
+      ),
+    ).toBeCloseTo(2 / 3, 15)
+    expect(
+      accuracy(
+        tensor([
+          [1, 1],
+          [0, 2],
+          [3, -1],
+        ]),
+        tensor([0, 1, 0]),
+      ),
+    ).toBe(1)
   })
 
   it('binaryAccuracy thresholds logits at 0 and labels at ½', () => {

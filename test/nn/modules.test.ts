@@ -6,8 +6,23 @@ import { fromData } from '../../src/tensor/Tensor.js'
 import type { Tensor } from '../../src/tensor/Tensor.js'
 import { key, normal, split } from '../../src/random/index.js'
 import {
-  activation, avgPool, batchNorm, conv1d, conv2d, dense, denseLayer, dotProductAttention, embedding, groupNorm, layerNorm,
-  maxPool, multiHeadAttention, paramCount, rmsNorm, sequential, summary,
+  activation,
+  avgPool,
+  batchNorm,
+  conv1d,
+  conv2d,
+  dense,
+  denseLayer,
+  dotProductAttention,
+  embedding,
+  groupNorm,
+  layerNorm,
+  maxPool,
+  multiHeadAttention,
+  paramCount,
+  rmsNorm,
+  sequential,
+  summary,
 } from '../../src/nn/index.js'
 
 // References are plain-JS loops over nested arrays written from the definitions; gradients
@@ -48,7 +63,12 @@ describe('layerNorm, rmsNorm, groupNorm', () => {
   it('rmsNorm: x/√(mean x² + ε) · γ', () => {
     const rn = rmsNorm(4)
     const p = { scale: tensor([1, 2, -1, 0.5]) }
-    close(flat(rn.apply(p, x)), rows(x).flatMap((r) => r.map((a, c) => (a / Math.sqrt(meanOf(r.map((b) => b * b)) + 1e-6)) * [1, 2, -1, 0.5][c]!)))
+    close(
+      flat(rn.apply(p, x)),
+      rows(x).flatMap((r) =>
+        r.map((a, c) => (a / Math.sqrt(meanOf(r.map((b) => b * b)) + 1e-6)) * [1, 2, -1, 0.5][c]!),
+      ),
+    )
     gradsOk((xx: Tensor) => sum(tanh(rn.apply(p, xx))), x, 2)
   })
   it('groupNorm: statistics per example over space and the channels of each group', () => {
@@ -82,39 +102,70 @@ describe('batchNorm', () => {
   it('training: batch statistics, and running averages m ← 0.9m + 0.1μ, v ← 0.9v + 0.1σ² returned as state', () => {
     const s0 = bn.initState()
     const [y, s1] = bn.apply(p, s0, x, { training: true })
-    close(flat(y), rows(x).flatMap((r) => r.map((a, c) => ((a - mus[c]!) / Math.sqrt(vars[c]! + 1e-5)) * (c + 1) + [0, -1, 1][c]!)))
-    close(flat(s1.mean), mus.map((m) => 0.1 * m))
-    close(flat(s1.var), vars.map((v) => 0.9 + 0.1 * v))
+    close(
+      flat(y),
+      rows(x).flatMap((r) => r.map((a, c) => ((a - mus[c]!) / Math.sqrt(vars[c]! + 1e-5)) * (c + 1) + [0, -1, 1][c]!)),
+    )
+    close(
+      flat(s1.mean),
+      mus.map((m) => 0.1 * m),
+    )
+    close(
+      flat(s1.var),
+      vars.map((v) => 0.9 + 0.1 * v),
+    )
     expect(flat(s0.mean)).toEqual([0, 0, 0])
     gradsOk((xx: Tensor) => sum(tanh(bn.apply(p, s0, xx, { training: true })[0])), x)
     // the running statistics carry no gradient
-    expect(flat(grad((xx: Tensor) => sum(bn.apply(p, s0, xx, { training: true })[1].mean))(x))).toEqual(new Array(15).fill(0))
+    expect(flat(grad((xx: Tensor) => sum(bn.apply(p, s0, xx, { training: true })[1].mean))(x))).toEqual(
+      new Array(15).fill(0),
+    )
   })
   it('evaluation: the running statistics, state unchanged', () => {
     const s = { mean: tensor([1, 0, -1]), var: tensor([4, 1, 0.25]) }
     const [y, s1] = bn.apply(p, s, x, { training: false })
     expect(s1).toBe(s)
-    close(flat(y), rows(x).flatMap((r) => r.map((a, c) => ((a - [1, 0, -1][c]!) / Math.sqrt([4, 1, 0.25][c]! + 1e-5)) * (c + 1) + [0, -1, 1][c]!)))
+    close(
+      flat(y),
+      rows(x).flatMap((r) =>
+        r.map((a, c) => ((a - [1, 0, -1][c]!) / Math.sqrt([4, 1, 0.25][c]! + 1e-5)) * (c + 1) + [0, -1, 1][c]!),
+      ),
+    )
     expect(() => bn.apply(p, s, x, undefined as never)).toThrow(/training/)
   })
 })
 
 describe('embedding', () => {
-  it('gathers rows for ids of any shape; the gradient counts each row\'s uses', () => {
+  it("gathers rows for ids of any shape; the gradient counts each row's uses", () => {
     const emb = embedding(5, 3)
     const p = emb.init(key(3))
     expect(p.table.shape).toEqual([5, 3])
-    const y = emb.apply(p, [[1, 4], [1, 0]])
+    const y = emb.apply(p, [
+      [1, 4],
+      [1, 0],
+    ])
     expect(y.shape).toEqual([2, 2, 3])
     const t = rows(p.table)
     close(flat(y), [t[1]!, t[4]!, t[1]!, t[0]!].flat(), 15)
-    const g = grad((q: typeof p) => sum(emb.apply(q, [[1, 4], [1, 0]])))(p)
+    const g = grad((q: typeof p) =>
+      sum(
+        emb.apply(q, [
+          [1, 4],
+          [1, 0],
+        ]),
+      ),
+    )(p)
     expect(flat(g.table)).toEqual([1, 1, 1, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1])
   })
 })
 
 // plain-JS attention: softmax over keys of (q·k)/√d with masked logits dropped
-const jsAttention = (q: number[][], k: number[][], v: number[][], keep: (i: number, j: number) => boolean): number[][] =>
+const jsAttention = (
+  q: number[][],
+  k: number[][],
+  v: number[][],
+  keep: (i: number, j: number) => boolean,
+): number[][] =>
   q.map((qi, i) => {
     const d = qi.length
     const logits = k.map((kj, j) => (keep(i, j) ? qi.reduce((s, a, c) => s + a * kj[c]!, 0) / Math.sqrt(d) : -Infinity))
@@ -131,15 +182,35 @@ describe('dotProductAttention', () => {
   const v = randn(6, [4, 3])
   it('softmax(q kᵀ/√d) v, with a mask and with the causal flag (aligned at the end)', () => {
     close(flat(dotProductAttention(q, k, v)), jsAttention(rows(q), rows(k), rows(v), () => true).flat())
-    const mask = [[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 1, 1]]
-    close(flat(dotProductAttention(q, k, v, { mask: tensor(mask) })), jsAttention(rows(q), rows(k), rows(v), (i, j) => mask[i]![j] === 1).flat())
+    const mask = [
+      [1, 0, 1, 1],
+      [0, 0, 1, 0],
+      [1, 1, 1, 1],
+    ]
+    close(
+      flat(dotProductAttention(q, k, v, { mask: tensor(mask) })),
+      jsAttention(rows(q), rows(k), rows(v), (i, j) => mask[i]![j] === 1).flat(),
+    )
     // 3 queries, 4 keys: query i sees keys j ≤ i + 1
-    close(flat(dotProductAttention(q, k, v, { causal: true })), jsAttention(rows(q), rows(k), rows(v), (i, j) => j <= i + 1).flat())
+    close(
+      flat(dotProductAttention(q, k, v, { causal: true })),
+      jsAttention(rows(q), rows(k), rows(v), (i, j) => j <= i + 1).flat(),
+    )
   })
   it('a fully masked row gets uniform weights, not NaN; gradients check in q, k and v', () => {
-    const y = dotProductAttention(q, k, v, { mask: tensor([[0, 0, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]]) })
+    const y = dotProductAttention(q, k, v, {
+      mask: tensor([
+        [0, 0, 0, 0],
+        [1, 1, 1, 1],
+        [1, 0, 0, 0],
+      ]),
+    })
     close(flat(y).slice(0, 3), jsAttention(rows(q).slice(0, 1), rows(k), rows(v), () => false)[0]!)
-    gradsOk((qkv: { q: Tensor; k: Tensor; v: Tensor }) => sum(tanh(dotProductAttention(qkv.q, qkv.k, qkv.v, { causal: true }))), { q, k, v })
+    gradsOk(
+      (qkv: { q: Tensor; k: Tensor; v: Tensor }) =>
+        sum(tanh(dotProductAttention(qkv.q, qkv.k, qkv.v, { causal: true }))),
+      { q, k, v },
+    )
   })
   it('batched over leading axes', () => {
     const qb = randn(7, [2, 3, 2])
@@ -164,7 +235,12 @@ describe('multiHeadAttention', () => {
     const K = mm(X, p.key.w, p.key.b)
     const V = mm(X, p.value.w, p.value.b)
     const heads = [0, 1].map((h) =>
-      jsAttention(Q.map((r) => r.slice(2 * h, 2 * h + 2)), K.map((r) => r.slice(2 * h, 2 * h + 2)), V.map((r) => r.slice(2 * h, 2 * h + 2)), (i, j) => j <= i),
+      jsAttention(
+        Q.map((r) => r.slice(2 * h, 2 * h + 2)),
+        K.map((r) => r.slice(2 * h, 2 * h + 2)),
+        V.map((r) => r.slice(2 * h, 2 * h + 2)),
+        (i, j) => j <= i,
+      ),
     )
     const merged = X.map((_, i) => [...heads[0]![i]!, ...heads[1]![i]!])
     close(flat(mha.apply(p, x, { causal: true })), mm(merged, p.out.w, p.out.b).flat())
@@ -175,7 +251,13 @@ describe('multiHeadAttention', () => {
 
 // plain-JS NHWC convolution with stride, padding (explicit), dilation and groups
 const jsConv = (
-  x: number[][][][], w: number[][][][], b: number[], s: [number, number], pads: [[number, number], [number, number]], d: [number, number], groups: number,
+  x: number[][][][],
+  w: number[][][][],
+  b: number[],
+  s: [number, number],
+  pads: [[number, number], [number, number]],
+  d: [number, number],
+  groups: number,
 ): number[][][][] => {
   const [kh, kw, cinG, cout] = [w.length, w[0]!.length, w[0]![0]!.length, w[0]![0]![0]!.length]
   const h = x[0]!.length
@@ -209,15 +291,42 @@ describe('conv2d with dilation and groups, conv1d', () => {
   it('matches the plain-JS convolution for strides, padding, dilation and groups', () => {
     const x = randn(11, [2, 7, 6, 4])
     const cases = [
-      { stride: [1, 1], pads: [[0, 0], [0, 0]], dil: [2, 1], groups: 1 },
-      { stride: [2, 1], pads: [[1, 2], [0, 1]], dil: [1, 2], groups: 2 },
-      { stride: [1, 2], pads: [[2, 2], [2, 2]], dil: [2, 2], groups: 4 },
+      {
+        stride: [1, 1],
+        pads: [
+          [0, 0],
+          [0, 0],
+        ],
+        dil: [2, 1],
+        groups: 1,
+      },
+      {
+        stride: [2, 1],
+        pads: [
+          [1, 2],
+          [0, 1],
+        ],
+        dil: [1, 2],
+        groups: 2,
+      },
+      {
+        stride: [1, 2],
+        pads: [
+          [2, 2],
+          [2, 2],
+        ],
+        dil: [2, 2],
+        groups: 4,
+      },
     ] as const
     cases.forEach((c, n) => {
       const w = randn(20 + n, [3, 2, 4 / c.groups, 4])
       const b = randn(30 + n, [4])
       const y = conv2d({ w, b }, x, { stride: c.stride, padding: c.pads, dilation: c.dil, groups: c.groups })
-      close(flat(y), jsConv(nested4(x), nested4(w), flat(b), [...c.stride], c.pads as never, [...c.dil], c.groups).flat(3))
+      close(
+        flat(y),
+        jsConv(nested4(x), nested4(w), flat(b), [...c.stride], c.pads as never, [...c.dil], c.groups).flat(3),
+      )
     })
   })
   it("'SAME' padding with dilation keeps ⌈n/s⌉; gradients check", () => {
@@ -227,8 +336,26 @@ describe('conv2d with dilation and groups, conv1d', () => {
     const y = conv2d({ w, b }, x, { padding: 'SAME', dilation: 2, groups: 2 })
     expect(y.shape).toEqual([1, 5, 5, 2])
     // total padding (3 − 1)·2 + 1 − 1 = 4 per axis: 2 on each side
-    close(flat(y), jsConv(nested4(x), nested4(w), [0, 0], [1, 1], [[2, 2], [2, 2]], [2, 2], 2).flat(3))
-    gradsOk((p: { w: Tensor; x: Tensor }) => sum(tanh(conv2d({ w: p.w, b }, p.x, { stride: 2, dilation: [1, 2], groups: 2, padding: 'SAME' }))), { w, x })
+    close(
+      flat(y),
+      jsConv(
+        nested4(x),
+        nested4(w),
+        [0, 0],
+        [1, 1],
+        [
+          [2, 2],
+          [2, 2],
+        ],
+        [2, 2],
+        2,
+      ).flat(3),
+    )
+    gradsOk(
+      (p: { w: Tensor; x: Tensor }) =>
+        sum(tanh(conv2d({ w: p.w, b }, p.x, { stride: 2, dilation: [1, 2], groups: 2, padding: 'SAME' }))),
+      { w, x },
+    )
   })
   it('conv1d is conv2d over a height of 1', () => {
     const x = randn(14, [2, 9, 4])
@@ -239,27 +366,49 @@ describe('conv2d with dilation and groups, conv1d', () => {
     const x4 = (x.toArray() as number[][][]).map((r) => [r])
     const w4 = [w.toArray() as number[][][]]
     // 'SAME': out ⌈9/2⌉ = 5, total (5 − 1)·2 + 5 − 9 = 4 → [2, 2]
-    close(flat(y), jsConv(x4, w4, flat(b), [1, 2], [[0, 0], [2, 2]], [1, 2], 2).flat(3))
+    close(
+      flat(y),
+      jsConv(
+        x4,
+        w4,
+        flat(b),
+        [1, 2],
+        [
+          [0, 0],
+          [2, 2],
+        ],
+        [1, 2],
+        2,
+      ).flat(3),
+    )
   })
 })
 
 describe('maxPool and avgPool', () => {
   const x = randn(17, [1, 5, 4, 2])
   const X = nested4(x)[0]!
-  const pool = (f: (vals: number[], count: number) => number, k: [number, number], s: [number, number], pads: [number, number, number, number]): number[] => {
+  const pool = (
+    f: (vals: number[], count: number) => number,
+    k: [number, number],
+    s: [number, number],
+    pads: [number, number, number, number],
+  ): number[] => {
     const [top, bottom, left, right] = pads
     const ho = Math.floor((5 + top + bottom - k[0]) / s[0]) + 1
     const wo = Math.floor((4 + left + right - k[1]) / s[1]) + 1
     const out: number[] = []
-    for (let i = 0; i < ho; i++) for (let j = 0; j < wo; j++) for (let c = 0; c < 2; c++) {
-      const vals: number[] = []
-      for (let di = 0; di < k[0]; di++) for (let dj = 0; dj < k[1]; dj++) {
-        const r = i * s[0] + di - top
-        const cc = j * s[1] + dj - left
-        if (r >= 0 && r < 5 && cc >= 0 && cc < 4) vals.push(X[r]![cc]![c]!)
-      }
-      out.push(f(vals, k[0] * k[1]))
-    }
+    for (let i = 0; i < ho; i++)
+      for (let j = 0; j < wo; j++)
+        for (let c = 0; c < 2; c++) {
+          const vals: number[] = []
+          for (let di = 0; di < k[0]; di++)
+            for (let dj = 0; dj < k[1]; dj++) {
+              const r = i * s[0] + di - top
+              const cc = j * s[1] + dj - left
+              if (r >= 0 && r < 5 && cc >= 0 && cc < 4) vals.push(X[r]![cc]![c]!)
+            }
+          out.push(f(vals, k[0] * k[1]))
+        }
     return out
   }
   it('VALID and SAME, with strides, against plain-JS windows', () => {
@@ -280,7 +429,7 @@ describe('maxPool and avgPool', () => {
 
 describe('sequential, paramCount, summary', () => {
   const model = sequential({ hidden: denseLayer(3, 4), act: activation(tanh), out: denseLayer(4, 2) })
-  it('keeps a record of each layer\'s params (keys split in order) and applies in order', () => {
+  it("keeps a record of each layer's params (keys split in order) and applies in order", () => {
     const p = model.init(key(0))
     expect(Object.keys(p)).toEqual(['hidden', 'act', 'out'])
     const [k0, , k2] = split(key(0), 3)
@@ -302,6 +451,8 @@ describe('sequential, paramCount, summary', () => {
         'total 26 parameters',
       ].join('\n'),
     )
-    expect(summary({ s: 1, t: fromData([1, 2], [2], 'float32') })).toBe(['s  number  float64  1', 't  [2]     float32  2', 'total 3 parameters'].join('\n'))
+    expect(summary({ s: 1, t: fromData([1, 2], [2], 'float32') })).toBe(
+      ['s  number  float64  1', 't  [2]     float32  2', 'total 3 parameters'].join('\n'),
+    )
   })
 })

@@ -10,11 +10,18 @@
  * derivatives use h ≈ ε^(1/6) ≈ 2·10⁻³ and lose ε·|f|/h² ≈ 5·10⁻¹¹·|f|: asserted to 1e-8.
  */
 import { describe, expect, it } from 'vitest'
+import { Tensor, add, cast, exp, jvp, log, logsumexp, matmul, mul, sin, sum, tanh, tensor } from '../../src/index.js'
 import {
-  Tensor, add, cast, exp, jvp, log, logsumexp, matmul, mul, sin, sum, tanh, tensor,
-} from '../../src/index.js'
-import {
-  defaultStep, epsilonOf, numDerivative, numGrad, numHessian, numHvp, numJacobian, numJvp, numValueAndGrad, numVjp,
+  defaultStep,
+  epsilonOf,
+  numDerivative,
+  numGrad,
+  numHessian,
+  numHvp,
+  numJacobian,
+  numJvp,
+  numValueAndGrad,
+  numVjp,
 } from '../../src/numeric/index.js'
 
 const vals = (t: Tensor | number): number[] => (typeof t === 'number' ? [t] : Array.from(t.toTypedArray()))
@@ -47,14 +54,23 @@ describe('numGrad / numValueAndGrad', () => {
     expect(Object.keys(g).sort()).toEqual(['b', 'w'])
     expect(typeof g.b).toBe('number')
     expect(g.w).toBeInstanceOf(Tensor)
-    expect(maxAbsDiff(g.w, w.map((wi) => Math.cos(wi) * Math.exp(Math.sin(wi)) * Math.tanh(b)))).toBeLessThan(1e-10)
+    expect(
+      maxAbsDiff(
+        g.w,
+        w.map((wi) => Math.cos(wi) * Math.exp(Math.sin(wi)) * Math.tanh(b)),
+      ),
+    ).toBeLessThan(1e-10)
     const sumE = w.reduce((s, wi) => s + Math.exp(Math.sin(wi)), 0)
     expect(Math.abs(g.b - (1 - Math.tanh(b) ** 2) * sumE)).toBeLessThan(1e-10)
     expect(Object.isFrozen(g)).toBe(true)
   })
   it('passes extra arguments through and returns the value', () => {
     // L(w; X, y) = Σ (X·w − y)²  ⇒  ∇L = 2Xᵀ(Xw − y)
-    const X = [[1, 2], [3, -1], [0.5, 0.5]]
+    const X = [
+      [1, 2],
+      [3, -1],
+      [0.5, 0.5],
+    ]
     const y = [1, 0, 2]
     const wv = [0.4, -0.3]
     const L = (wt: Tensor, Xt: Tensor, yt: Tensor) => {
@@ -62,7 +78,9 @@ describe('numGrad / numValueAndGrad', () => {
       return sum(mul(r, r))
     }
     const [value, g] = numValueAndGrad(L)(tensor(wv), tensor(X), tensor(y))
-    const r = X.map((row, i) => (row[0] as number) * (wv[0] as number) + (row[1] as number) * (wv[1] as number) - (y[i] as number))
+    const r = X.map(
+      (row, i) => (row[0] as number) * (wv[0] as number) + (row[1] as number) * (wv[1] as number) - (y[i] as number),
+    )
     const expected = [0, 1].map((j) => 2 * X.reduce((s, row, i) => s + (row[j] as number) * (r[i] as number), 0))
     expect(Math.abs(value.item() - r.reduce((s, ri) => s + ri * ri, 0))).toBe(0)
     // a quadratic: the central difference has no truncation error at all, only rounding
@@ -72,17 +90,23 @@ describe('numGrad / numValueAndGrad', () => {
     expect(() => numGrad((x: Tensor) => sin(x))(tensor([1, 2]))).toThrow(/^numGrad: .*\[2\]/)
   })
   it('rejects traced values (it does not compose with transforms)', () => {
-    expect(() => jvp((x: Tensor) => numGrad((u: Tensor) => sum(sin(u)))(x), tensor([1]), tensor([1]))).toThrow(/traced value/)
+    expect(() => jvp((x: Tensor) => numGrad((u: Tensor) => sum(sin(u)))(x), tensor([1]), tensor([1]))).toThrow(
+      /traced value/,
+    )
   })
 })
 
 describe('numJvp / numVjp / numJacobian', () => {
   // f(x) = A·x + sin(x) (elementwise, A square)  ⇒  J = A + diag(cos x)
-  const A = [[1, 2, 0], [-1, 0.5, 3], [2, 1, -2]]
+  const A = [
+    [1, 2, 0],
+    [-1, 0.5, 3],
+    [2, 1, -2],
+  ]
   const x = [0.2, -0.7, 1.1]
   const J = A.map((row, i) => row.map((a, j) => a + (i === j ? Math.cos(x[i] as number) : 0)))
   const f = (u: Tensor) => add(matmul(tensor(A), u), sin(u))
-  it('numJvp gives [f(x), J·v] with f(x)\'s structure (tree outputs too)', () => {
+  it("numJvp gives [f(x), J·v] with f(x)'s structure (tree outputs too)", () => {
     const v = [1, -2, 0.5]
     const [y, yDot] = numJvp((u: Tensor) => ({ out: f(u), s: sum(u) }), tensor(x), tensor(v))
     const Jv = J.map((row) => row.reduce((s, a, j) => s + a * (v[j] as number), 0))
@@ -91,7 +115,7 @@ describe('numJvp / numVjp / numJacobian', () => {
     expect(Math.abs(yDot.s.item() - v.reduce((a, b) => a + b, 0))).toBeLessThan(1e-12)
     expect(maxAbsDiff(y.out, f(tensor(x)).toTypedArray() as unknown as number[])).toBe(0)
   })
-  it('numVjp\'s pullback is Jᵀ·ȳ', () => {
+  it("numVjp's pullback is Jᵀ·ȳ", () => {
     const yBar = [0.3, -1, 2]
     const [, pb] = numVjp(f, tensor(x))
     const JtY = [0, 1, 2].map((j) => J.reduce((s, row, i) => s + (row[j] as number) * (yBar[i] as number), 0))
@@ -104,7 +128,10 @@ describe('numJvp / numVjp / numJacobian', () => {
   })
   it('numJacobian over a tree: one block per leaf', () => {
     // y = a·[1, 2] + b²  ⇒  ∂y/∂a = [1, 2] (shape [2]), ∂y/∂b = [[2b], [2b]] (shape [2, 1])
-    const jac = numJacobian((p: { a: number; b: Tensor }) => add(mul(p.a, tensor([1, 2])), mul(p.b, p.b)))({ a: 0.5, b: tensor([1.5]) })
+    const jac = numJacobian((p: { a: number; b: Tensor }) => add(mul(p.a, tensor([1, 2])), mul(p.b, p.b)))({
+      a: 0.5,
+      b: tensor([1.5]),
+    })
     expect(jac.a).toBeInstanceOf(Tensor)
     expect((jac.a as unknown as Tensor).shape).toEqual([2])
     expect(jac.b.shape).toEqual([2, 1])
@@ -119,7 +146,9 @@ describe('numHessian / numHvp', () => {
     const xs = [0.3, -1.2, 2.5]
     const H = numHessian((u: Tensor) => sum(mul(mul(u, u), sin(u))))(tensor(xs))
     expect(H.shape).toEqual([3, 3])
-    const expected = xs.flatMap((xi, i) => xs.map((_, j) => (i === j ? (2 - xi * xi) * Math.sin(xi) + 4 * xi * Math.cos(xi) : 0)))
+    const expected = xs.flatMap((xi, i) =>
+      xs.map((_, j) => (i === j ? (2 - xi * xi) * Math.sin(xi) + 4 * xi * Math.cos(xi) : 0)),
+    )
     expect(maxAbsDiff(H, expected)).toBeLessThan(1e-8)
   })
   it('Hessian of logsumexp is diag(p) − p·pᵀ with p = softmax(x)', () => {
@@ -139,7 +168,10 @@ describe('numHessian / numHvp', () => {
     const a = 0.8
     const b = -1.3
     const v = { a: 0.5, b: tensor(2) }
-    const hv = numHvp((q: { a: number; b: Tensor }) => add(mul(mul(q.a, q.a), q.b), mul(mul(q.b, q.b), q.b)))({ a, b: tensor(b) }, v)
+    const hv = numHvp((q: { a: number; b: Tensor }) => add(mul(mul(q.a, q.a), q.b), mul(mul(q.b, q.b), q.b)))(
+      { a, b: tensor(b) },
+      v,
+    )
     expect(typeof hv.a).toBe('number')
     expect(Math.abs(hv.a - (2 * b * 0.5 + 2 * a * 2))).toBeLessThan(1e-8)
     expect(Math.abs(hv.b.item() - (2 * a * 0.5 + 6 * b * 2))).toBeLessThan(1e-8)
@@ -173,7 +205,8 @@ describe('error order and step', () => {
     expect(epsilonOf('float32')).toBe(2 ** -23)
   })
   it('extrapolation beats plain central differences at their own best steps', () => {
-    const d = (richardson: number) => Math.abs(numDerivative((x: number) => exp(x), { richardson })(0.5) - Math.exp(0.5))
+    const d = (richardson: number) =>
+      Math.abs(numDerivative((x: number) => exp(x), { richardson })(0.5) - Math.exp(0.5))
     // plain: ε^(2/3) ≈ 4e-11 at best; one level: ε^(4/5) ≈ 3e-13
     expect(d(1)).toBeLessThan(d(0))
     expect(d(1)).toBeLessThan(1e-11)

@@ -4,8 +4,22 @@ import { key, normal, split } from '../../src/random/index.js'
 import type { Tensor } from '../../src/tensor/Tensor.js'
 import type { GradientTransformation } from '../../src/optim/index.js'
 import {
-  adabelief, adadelta, adafactor, adamax, applyUpdates, fromage, lamb, lars, lion, nadam, noisySgd, novograd, radam, sgdr,
-  sm3, yogi,
+  adabelief,
+  adadelta,
+  adafactor,
+  adamax,
+  applyUpdates,
+  fromage,
+  lamb,
+  lars,
+  lion,
+  nadam,
+  noisySgd,
+  novograd,
+  radam,
+  sgdr,
+  sm3,
+  yogi,
 } from '../../src/optim/index.js'
 
 // The first two updates of each optimizer on the params { w: [1, −2], b: 0.5 } with gradients
@@ -16,7 +30,10 @@ const params: P = { w: tensor([1, -2]), b: 0.5 }
 const g1: P = { w: tensor([0.5, -4]), b: 2 }
 const g2: P = { w: tensor([1, 3]), b: -1 }
 const THETA = [1, -2, 0.5]
-const GS = [[0.5, -4, 2], [1, 3, -1]]
+const GS = [
+  [0.5, -4, 2],
+  [1, 3, -1],
+]
 const LEAVES = [[0, 1], [2]] // coordinates of w, then b
 
 const flat = (t: P): number[] => [...Array.from(t.w.toTypedArray()), t.b]
@@ -111,7 +128,13 @@ describe('first two steps against the update equations (η = 0.1)', () => {
         const ri = rho(t, 0.999)
         const rInf = 2 / 0.001 - 1
         const r = Math.sqrt(((ri - 4) * (ri - 2) * rInf) / ((rInf - 4) * (rInf - 2) * ri))
-        close(last, mm.map((mi, i) => (-0.1 * r * (mi / (1 - 0.9 ** t))) / (Math.sqrt((vv[i] as number) / (1 - 0.999 ** t)) + 1e-8)), 12)
+        close(
+          last,
+          mm.map(
+            (mi, i) => (-0.1 * r * (mi / (1 - 0.9 ** t))) / (Math.sqrt((vv[i] as number) / (1 - 0.999 ** t)) + 1e-8),
+          ),
+          12,
+        )
       }
     })
   })
@@ -147,7 +170,9 @@ describe('first two steps against the update equations (η = 0.1)', () => {
     const ref = simulate((t, g, th) => {
       m = m.map((mi, i) => b1 * mi + (1 - b1) * (g[i] as number))
       v = v.map((vi, i) => b2 * vi + (1 - b2) * (g[i] as number) ** 2)
-      const a = m.map((mi, i) => mi / (1 - b1 ** t) / (Math.sqrt((v[i] as number) / (1 - b2 ** t)) + eps) + wd * (th[i] as number))
+      const a = m.map(
+        (mi, i) => mi / (1 - b1 ** t) / (Math.sqrt((v[i] as number) / (1 - b2 ** t)) + eps) + wd * (th[i] as number),
+      )
       const u = [0, 0, 0]
       for (const leaf of LEAVES) {
         const ratio = leafNorm(th, leaf) / leafNorm(a, leaf)
@@ -184,7 +209,7 @@ describe('first two steps against the update equations (η = 0.1)', () => {
       for (const leaf of LEAVES) {
         const rms = Math.sqrt(leaf.reduce((s, i) => s + (y[i] as number) ** 2, 0) / leaf.length)
         const prms = Math.sqrt(leaf.reduce((s, i) => s + (th[i] as number) ** 2, 0) / leaf.length)
-        for (const i of leaf) u[i] = (-0.1 * (y[i] as number)) / Math.max(1, rms) * Math.max(prms, 1e-3)
+        for (const i of leaf) u[i] = ((-0.1 * (y[i] as number)) / Math.max(1, rms)) * Math.max(prms, 1e-3)
       }
       return u
     })
@@ -192,8 +217,14 @@ describe('first two steps against the update equations (η = 0.1)', () => {
   })
 
   it('adafactor factors a matrix: V ≈ (row ⊗ col)/mean(row), one step checked', () => {
-    const g = [[1, -2, 3], [0.5, 4, -1]]
-    const th = tensor([[1, 1, 1], [1, 1, 1]])
+    const g = [
+      [1, -2, 3],
+      [0.5, 4, -1],
+    ]
+    const th = tensor([
+      [1, 1, 1],
+      [1, 1, 1],
+    ])
     const opt = adafactor(0.1, { minDimSizeToFactor: 2, multiplyByParameterScale: false, clippingThreshold: null })
     const [u] = opt.update(tensor(g), opt.init(th), th)
     // t = 1: ρ = 0, so row = mean over columns of g², col = mean over rows of g²
@@ -201,7 +232,9 @@ describe('first two steps against the update equations (η = 0.1)', () => {
     const row = g2.map((r) => r.reduce((a, b) => a + b, 0) / 3)
     const col = [0, 1, 2].map((j) => ((g2[0]?.[j] as number) + (g2[1]?.[j] as number)) / 2)
     const rowMean = (row[0]! + row[1]!) / 2
-    const expected = g.map((r, i) => r.map((x, j) => (-0.1 * x) / Math.sqrt(((row[i] as number) / rowMean) * (col[j] as number))))
+    const expected = g.map((r, i) =>
+      r.map((x, j) => (-0.1 * x) / Math.sqrt(((row[i] as number) / rowMean) * (col[j] as number))),
+    )
     close(Array.from(u.toTypedArray()), expected.flat())
   })
 
@@ -213,7 +246,8 @@ describe('first two steps against the update equations (η = 0.1)', () => {
       LEAVES.forEach((leaf, k) => {
         const sq = leafNorm(g, leaf) ** 2
         nu[k] = t === 1 ? sq : b2 * (nu[k] as number) + (1 - b2) * sq
-        for (const i of leaf) m[i] = (t === 1 ? 0 : b1 * (m[i] as number)) + (g[i] as number) / (Math.sqrt(nu[k] as number) + eps)
+        for (const i of leaf)
+          m[i] = (t === 1 ? 0 : b1 * (m[i] as number)) + (g[i] as number) / (Math.sqrt(nu[k] as number) + eps)
       })
       return m.map((mi) => -0.1 * mi)
     })
@@ -234,9 +268,21 @@ describe('first two steps against the update equations (η = 0.1)', () => {
   })
 
   it('sm3 on a matrix: accumulators are row and column maxima, the entry takes the smaller', () => {
-    const G = [[[1, 2], [3, 0.5]], [[-1, 1], [2, 2]]]
+    const G = [
+      [
+        [1, 2],
+        [3, 0.5],
+      ],
+      [
+        [-1, 1],
+        [2, 2],
+      ],
+    ]
     const opt = sm3(1, 0)
-    const th = tensor([[0, 0], [0, 0]])
+    const th = tensor([
+      [0, 0],
+      [0, 0],
+    ])
     let s = opt.init(th)
     let row = [0, 0]
     let col = [0, 0]
@@ -246,7 +292,10 @@ describe('first two steps against the update equations (η = 0.1)', () => {
       const acc = g.map((r, i) => r.map((x, j) => x * x + Math.min(row[i] as number, col[j] as number)))
       row = acc.map((r) => Math.max(...r))
       col = [0, 1].map((j) => Math.max(acc[0]?.[j] as number, acc[1]?.[j] as number))
-      close(Array.from(u.toTypedArray()), g.flatMap((r, i) => r.map((x, j) => -x / Math.sqrt(acc[i]?.[j] as number))))
+      close(
+        Array.from(u.toTypedArray()),
+        g.flatMap((r, i) => r.map((x, j) => -x / Math.sqrt(acc[i]?.[j] as number))),
+      )
     }
   })
 
@@ -290,8 +339,14 @@ describe('first two steps against the update equations (η = 0.1)', () => {
     }
     const n1 = noise(1)
     const n2 = noise(2)
-    close(u1, (GS[0] as number[]).map((g, i) => -0.1 * (g + (n1[i] as number))))
-    close(u2, (GS[1] as number[]).map((g, i) => -0.1 * (g + (n2[i] as number))))
+    close(
+      u1,
+      (GS[0] as number[]).map((g, i) => -0.1 * (g + (n1[i] as number))),
+    )
+    close(
+      u2,
+      (GS[1] as number[]).map((g, i) => -0.1 * (g + (n2[i] as number))),
+    )
   })
 })
 

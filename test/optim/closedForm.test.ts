@@ -7,7 +7,12 @@ import { adam, applyUpdates, cosineDecay, momentum, sgd } from '../../src/optim/
 const EPS = 2 ** -52
 
 /** Run `steps` optimizer steps on `loss` from `x0`, returning every iterate (x0 first). */
-const descend = <S>(opt: GradientTransformation<S>, loss: (x: Tensor) => Tensor, x0: Tensor, steps: number): Tensor[] => {
+const descend = <S>(
+  opt: GradientTransformation<S>,
+  loss: (x: Tensor) => Tensor,
+  x0: Tensor,
+  steps: number,
+): Tensor[] => {
   const g = grad(loss)
   const xs = [x0]
   let x = x0
@@ -29,7 +34,12 @@ describe('gradient descent on f(x) = ½ Σ aᵢ xᵢ²: x_k = (1 − η aᵢ)^k 
     // closed form (computed with exact BigInt powers) must match bit for bit.
     const a = tensor([2, 1, 0.5, 3])
     const x0 = [3, -1, 2, 5]
-    const factors: ReadonlyArray<readonly [bigint, bigint]> = [[1n, 2n], [3n, 4n], [7n, 8n], [1n, 4n]]
+    const factors: ReadonlyArray<readonly [bigint, bigint]> = [
+      [1n, 2n],
+      [3n, 4n],
+      [7n, 8n],
+      [1n, 4n],
+    ]
     const loss = (x: Tensor): Tensor => mul(0.5, sum(mul(a, square(x))))
     const xs = descend(sgd(0.25), loss, tensor(x0), 16)
     xs.forEach((x, k) => {
@@ -74,7 +84,9 @@ describe('least squares: minimise ½ mean((A x − b)²) and compare with the no
 
   /** (AᵀA) x = Aᵀb by Gaussian elimination with partial pivoting, in plain JS. */
   const normalEquations = (): number[] => {
-    const M = [0, 1, 2].map((i) => [0, 1, 2].map((j) => rows.reduce((s, r) => s + (r[i] as number) * (r[j] as number), 0)))
+    const M = [0, 1, 2].map((i) =>
+      [0, 1, 2].map((j) => rows.reduce((s, r) => s + (r[i] as number) * (r[j] as number), 0)),
+    )
     const v = [0, 1, 2].map((i) => rows.reduce((s, r, k) => s + (r[i] as number) * (bs[k] as number), 0))
     const m = M.map((r, i) => [...r, v[i] as number])
     for (let c = 0; c < 3; c++) {
@@ -95,7 +107,8 @@ describe('least squares: minimise ½ mean((A x − b)²) and compare with the no
     return x
   }
   const xStar = normalEquations()
-  const maxErr = (x: Tensor): number => Math.max(...Array.from(x.toTypedArray()).map((v, i) => Math.abs(v - (xStar[i] as number))))
+  const maxErr = (x: Tensor): number =>
+    Math.max(...Array.from(x.toTypedArray()).map((v, i) => Math.abs(v - (xStar[i] as number))))
 
   it('sgd converges to the normal-equations solution', () => {
     // The Hessian AᵀA/n has eigenvalues ≈ 0.094, 0.368, 1.150; with η = 0.8 the error

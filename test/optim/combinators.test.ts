@@ -1,12 +1,40 @@
 import { describe, expect, it } from 'vitest'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { Stream, add, fromTensors, grad, matmul, mean, mul, square, sub, sum, tensor, train, untilStep } from '../../src/index.js'
+import {
+  Stream,
+  add,
+  fromTensors,
+  grad,
+  matmul,
+  mean,
+  mul,
+  square,
+  sub,
+  sum,
+  tensor,
+  train,
+  untilStep,
+} from '../../src/index.js'
 import type { Tensor } from '../../src/tensor/Tensor.js'
 import { key } from '../../src/random/index.js'
 import {
-  addDecayedWeights, adam, applyIfFinite, applyUpdates, centralize, chain, clipByBlockRms, ema, injectHyperparams, lbfgs,
-  masked, multiSteps, multiTransform, paramEma, scale, sgd,
+  addDecayedWeights,
+  adam,
+  applyIfFinite,
+  applyUpdates,
+  centralize,
+  chain,
+  clipByBlockRms,
+  ema,
+  injectHyperparams,
+  lbfgs,
+  masked,
+  multiSteps,
+  multiTransform,
+  paramEma,
+  scale,
+  sgd,
 } from '../../src/optim/index.js'
 import type { LbfgsState } from '../../src/optim/index.js'
 
@@ -44,7 +72,9 @@ describe('masked', () => {
 
 describe('multiTransform', () => {
   it('routes each leaf by its label (function or tree) to its own transformation and state', () => {
-    const t = multiTransform({ fast: sgd(1), slow: sgd(0.01), frozen: scale(0) }, (path) => (path.startsWith('head') ? 'frozen' : path === 'b' ? 'slow' : 'fast'))
+    const t = multiTransform({ fast: sgd(1), slow: sgd(0.01), frozen: scale(0) }, (path) =>
+      path.startsWith('head') ? 'frozen' : path === 'b' ? 'slow' : 'fast',
+    )
     const [u] = t.update(g, t.init(params), params)
     expect(flat(u.w)).toEqual([-0.5, 4])
     close(flat(u.b), [-0.02])
@@ -63,7 +93,10 @@ describe('multiTransform', () => {
 
 describe('injectHyperparams', () => {
   it('evaluates schedules at the count; numbers are read from the state and may be changed there', () => {
-    const t = injectHyperparams((h: { lr: number; wd: number }) => chain(addDecayedWeights(h.wd), sgd(h.lr)))({ lr: (k) => 0.1 * (k + 1), wd: 0.5 })
+    const t = injectHyperparams((h: { lr: number; wd: number }) => chain(addDecayedWeights(h.wd), sgd(h.lr)))({
+      lr: (k) => 0.1 * (k + 1),
+      wd: 0.5,
+    })
     const s0 = t.init(params)
     expect(s0.hyperparams).toEqual({ lr: 0.1, wd: 0.5 })
     const [u1, s1] = t.update(g, s0, params)
@@ -149,7 +182,16 @@ describe('ema, paramEma, clipByBlockRms, centralize', () => {
   })
   it('centralize: subtract the mean over all axes but the first, for rank ≥ 2', () => {
     const t = centralize()
-    const x = tensor([[[1, 2], [3, 4]], [[0, 0], [2, 6]]])
+    const x = tensor([
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [0, 0],
+        [2, 6],
+      ],
+    ])
     const [u] = t.update(x, t.init(x))
     close(flat(u), [1 - 2.5, 2 - 2.5, 3 - 2.5, 4 - 2.5, -2, -2, 0, 4])
     const [v] = t.update(tensor([1, 2]), t.init(tensor([0, 0])))
@@ -159,7 +201,10 @@ describe('ema, paramEma, clipByBlockRms, centralize', () => {
 
 describe('lbfgs', () => {
   // f(θ) = ½ θᵀAθ − bᵀθ with A = [[3, 1], [1, 2]], b = [1, −1]: minimum at A⁻¹b = [0.6, −0.8]
-  const A = tensor([[3, 1], [1, 2]])
+  const A = tensor([
+    [3, 1],
+    [1, 2],
+  ])
   const bv = tensor([1, -1])
   const f = (p: Tensor): Tensor => sub(mul(0.5, sum(mul(p, matmul(A, p)))), sum(mul(bv, p)))
   const fJs = (x: number[]): number => 0.5 * (3 * x[0]! ** 2 + 2 * x[0]! * x[1]! + 2 * x[1]! ** 2) - (x[0]! - x[1]!)
@@ -210,7 +255,12 @@ describe('lbfgs', () => {
   })
 
   it('drives a training stream to the least-squares solution (full batch)', () => {
-    const X = tensor([[1, 0], [1, 1], [1, 2], [1, 3]])
+    const X = tensor([
+      [1, 0],
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ])
     const Y = tensor([1, 3, 5, 7.5])
     const loss = (p: { readonly w: Tensor }): Tensor => mean(square(sub(matmul(X, p.w), Y)))
     const run = train({
@@ -227,4 +277,3 @@ describe('lbfgs', () => {
     close(flat(final.value.params.w), [0.9, 2.15], 10)
   })
 })
-

@@ -5,8 +5,22 @@ import { Tensor, fromData } from '../../src/tensor/Tensor.js'
 import type { DType } from '../../src/tensor/Tensor.js'
 import type { GradientTransformation } from '../../src/optim/index.js'
 import {
-  adagrad, adam, adamw, addDecayedWeights, applyUpdates, chain, clip, clipByGlobalNorm, identity, momentum, rmsprop,
-  scale, scaleByAdam, scaleByLearningRate, scaleBySchedule, sgd,
+  adagrad,
+  adam,
+  adamw,
+  addDecayedWeights,
+  applyUpdates,
+  chain,
+  clip,
+  clipByGlobalNorm,
+  identity,
+  momentum,
+  rmsprop,
+  scale,
+  scaleByAdam,
+  scaleByLearningRate,
+  scaleBySchedule,
+  sgd,
 } from '../../src/optim/index.js'
 
 // Params and two gradients with a tensor leaf and a number leaf. Expected updates are
@@ -38,7 +52,9 @@ const deepFrozen = (x: unknown): boolean => {
 }
 /** JSON with tensors as { shape, dtype, data }; `revive` rebuilds them. */
 const encode = (x: unknown): string =>
-  JSON.stringify(x, (_k, v: unknown) => (v instanceof Tensor ? { shape: v.shape, dtype: v.dtype, data: Array.from(v.toTypedArray()) } : v))
+  JSON.stringify(x, (_k, v: unknown) =>
+    v instanceof Tensor ? { shape: v.shape, dtype: v.dtype, data: Array.from(v.toTypedArray()) } : v,
+  )
 const revive = (s: string): unknown =>
   JSON.parse(s, (_k, v: unknown) => {
     if (v !== null && typeof v === 'object' && 'data' in v && 'shape' in v && 'dtype' in v) {
@@ -51,8 +67,14 @@ const revive = (s: string): unknown =>
 describe('first steps against hand-computed values (η = 0.1)', () => {
   it('sgd: u = −η g', () => {
     const [u1, u2] = twoSteps(sgd(0.1))
-    expectClose(u1, G1.map((g) => -0.1 * g))
-    expectClose(u2, G2.map((g) => -0.1 * g))
+    expectClose(
+      u1,
+      G1.map((g) => -0.1 * g),
+    )
+    expectClose(
+      u2,
+      G2.map((g) => -0.1 * g),
+    )
   })
 
   it('sgd with a schedule uses η(0) for the first update and η(1) for the second', () => {
@@ -88,7 +110,10 @@ describe('first steps against hand-computed values (η = 0.1)', () => {
     const b2 = 0.999
     const eps = 1e-8
     const [u1, u2] = twoSteps(adam(0.1))
-    expectClose(u1, G1.map((g) => (-0.1 * g) / (Math.abs(g) + eps)))
+    expectClose(
+      u1,
+      G1.map((g) => (-0.1 * g) / (Math.abs(g) + eps)),
+    )
     expectClose(
       u2,
       G2.map((g, i) => {
@@ -105,19 +130,34 @@ describe('first steps against hand-computed values (η = 0.1)', () => {
   it('adamw adds λθ to the Adam direction before the learning rate', () => {
     // u₁ = −η (g₁/(|g₁| + ε) + λ θ₀), λ = 0.01
     const [u1] = twoSteps(adamw(0.1, { weightDecay: 0.01 }))
-    expectClose(u1, G1.map((g, i) => -0.1 * (g / (Math.abs(g) + 1e-8) + 0.01 * (THETA[i] as number))))
+    expectClose(
+      u1,
+      G1.map((g, i) => -0.1 * (g / (Math.abs(g) + 1e-8) + 0.01 * (THETA[i] as number))),
+    )
   })
 
   it('rmsprop (ρ = 0.9, ε = 1e-8 under the root): ν₁ = 0.1 g₁², ν₂ = 0.09 g₁² + 0.1 g₂²', () => {
     const [u1, u2] = twoSteps(rmsprop(0.1))
-    expectClose(u1, G1.map((g) => (-0.1 * g) / Math.sqrt(0.1 * g * g + 1e-8)))
-    expectClose(u2, G2.map((g, i) => (-0.1 * g) / Math.sqrt(0.09 * (G1[i] as number) ** 2 + 0.1 * g * g + 1e-8)))
+    expectClose(
+      u1,
+      G1.map((g) => (-0.1 * g) / Math.sqrt(0.1 * g * g + 1e-8)),
+    )
+    expectClose(
+      u2,
+      G2.map((g, i) => (-0.1 * g) / Math.sqrt(0.09 * (G1[i] as number) ** 2 + 0.1 * g * g + 1e-8)),
+    )
   })
 
   it('adagrad (a₀ = 0.1, ε = 1e-7): s₁ = 0.1 + g₁², s₂ = s₁ + g₂²', () => {
     const [u1, u2] = twoSteps(adagrad(0.1))
-    expectClose(u1, G1.map((g) => (-0.1 * g) / Math.sqrt(0.1 + g * g + 1e-7)))
-    expectClose(u2, G2.map((g, i) => (-0.1 * g) / Math.sqrt(0.1 + (G1[i] as number) ** 2 + g * g + 1e-7)))
+    expectClose(
+      u1,
+      G1.map((g) => (-0.1 * g) / Math.sqrt(0.1 + g * g + 1e-7)),
+    )
+    expectClose(
+      u2,
+      G2.map((g, i) => (-0.1 * g) / Math.sqrt(0.1 + (G1[i] as number) ** 2 + g * g + 1e-7)),
+    )
   })
 })
 
@@ -149,7 +189,11 @@ describe('chain', () => {
   })
 
   it("holds the tuple of its members' states and advances each", () => {
-    const opt = chain(identity(), scaleBySchedule(() => 2), scaleByAdam())
+    const opt = chain(
+      identity(),
+      scaleBySchedule(() => 2),
+      scaleByAdam(),
+    )
     const s0 = opt.init(g)
     expect(s0[1]).toEqual({ count: 0 })
     expect(s0[2].count).toBe(0)
@@ -175,7 +219,13 @@ describe('state and purity', () => {
     ['adamw', adamw(0.1, { weightDecay: 0.1 })],
     ['rmsprop', rmsprop(0.1)],
     ['adagrad', adagrad(0.1)],
-    ['clip+adam+schedule', chain(clipByGlobalNorm(1), adam((s) => 0.1 / (1 + s)))],
+    [
+      'clip+adam+schedule',
+      chain(
+        clipByGlobalNorm(1),
+        adam((s) => 0.1 / (1 + s)),
+      ),
+    ],
   ]
 
   it.each(opts)('%s: params, grads and state are unchanged by update; results are deeply frozen', (_n, opt) => {
@@ -190,10 +240,13 @@ describe('state and purity', () => {
   it.each(opts)('%s: deterministic, and resumable from a JSON-encoded state', (_n, opt) => {
     // run 3 steps; separately run 1 step, encode the state and params to JSON, decode, run 2 more
     const run = (p0: P, s0: unknown, gs: ReadonlyArray<P>): [P, unknown] =>
-      gs.reduce<[P, unknown]>(([p, s], g) => {
-        const [u, s1] = opt.update(g, s, p)
-        return [applyUpdates(p, u), s1]
-      }, [p0, s0])
+      gs.reduce<[P, unknown]>(
+        ([p, s], g) => {
+          const [u, s1] = opt.update(g, s, p)
+          return [applyUpdates(p, u), s1]
+        },
+        [p0, s0],
+      )
     const gs = [g1, g2, g1]
     const [pA, sA] = run(params, opt.init(params), gs)
     const [pB] = run(params, opt.init(params), gs)
@@ -253,7 +306,11 @@ describe('errors', () => {
   it('grads that do not match the state name the key path', () => {
     const opt = adam(0.1)
     const s = opt.init(params)
-    expectError(() => opt.update({ w: tensor([1, 2]) } as unknown as P, s, params), 'TreeError', ['scaleByAdam', 'record keys differ', ': b'])
+    expectError(() => opt.update({ w: tensor([1, 2]) } as unknown as P, s, params), 'TreeError', [
+      'scaleByAdam',
+      'record keys differ',
+      ': b',
+    ])
     expectError(() => opt.update({ w: tensor([1, 2, 3]), b: 1 }, s, params), 'ShapeError', ["'w'", '[3] and [2]'])
   })
 

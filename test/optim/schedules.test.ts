@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { PurediffError } from '../../src/errors.js'
 import {
-  constant, cosineDecay, exponentialDecay, linear, piecewiseConstant, valueAt, warmupCosineDecay,
+  constant,
+  cosineDecay,
+  exponentialDecay,
+  linear,
+  piecewiseConstant,
+  valueAt,
+  warmupCosineDecay,
 } from '../../src/optim/index.js'
 
 // Expected values are worked out by hand from each schedule's definition (written next to
@@ -68,7 +74,10 @@ describe('schedules at chosen steps', () => {
     // t < 100 → 1; 100 ≤ t < 200 → 0.5; t ≥ 200 → 0.05
     expect([0, 99, 100, 199].map(s)).toEqual([1, 1, 0.5, 0.5])
     close(s(200), 0.05)
-    const fromPairs = piecewiseConstant(1, [[200, 0.1], [100, 0.5]])
+    const fromPairs = piecewiseConstant(1, [
+      [200, 0.1],
+      [100, 0.5],
+    ])
     expect([0, 150, 250].map(fromPairs)).toEqual([0, 150, 250].map(s))
   })
 

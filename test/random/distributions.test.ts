@@ -101,12 +101,35 @@ describe('uniform', () => {
   it('the same checks reject deliberately broken generators', () => {
     // Shifted by 0.01: the mean is off by 0.01, over twice the 4.56e-3 tolerance. (Shifting
     // modulo 1 would not be a broken generator: U + c mod 1 is uniform again.)
-    expect(meanCheck(u.map((x) => x + 0.01), 0.5, 1 / 12).pass).toBe(false)
-    expect(meanCheck(u.map((x) => (x + 0.01) % 1), 0.5, 1 / 12).pass).toBe(true)
+    expect(
+      meanCheck(
+        u.map((x) => x + 0.01),
+        0.5,
+        1 / 12,
+      ).pass,
+    ).toBe(false)
+    expect(
+      meanCheck(
+        u.map((x) => (x + 0.01) % 1),
+        0.5,
+        1 / 12,
+      ).pass,
+    ).toBe(true)
     // Squeezed into [0.02, 0.98]: variance 0.96² / 12, off by 6.5e-3 against 1.18e-3.
-    expect(varianceCheck(u.map((x) => 0.02 + 0.96 * x), 1 / 12, 1 / 80).pass).toBe(false)
+    expect(
+      varianceCheck(
+        u.map((x) => 0.02 + 0.96 * x),
+        1 / 12,
+        1 / 80,
+      ).pass,
+    ).toBe(false)
     // u^1.05 has CDF x^(1/1.05): sup |x^(1/1.05) − x| ≈ 0.017, about 3 × D_crit.
-    expect(ksCheck(u.map((x) => x ** 1.05), uniformCdf(0, 1)).pass).toBe(false)
+    expect(
+      ksCheck(
+        u.map((x) => x ** 1.05),
+        uniformCdf(0, 1),
+      ).pass,
+    ).toBe(false)
   })
 
   it('minval/maxval: U(-3, 5) has mean 1 and variance 64/12; values in [-3, 5)', () => {
@@ -126,7 +149,12 @@ describe('uniform', () => {
     expect(correlationCheck(a, b).pass).toBe(true)
     // Broken: reusing one key gives r = 1; a mixture that shares half its signal gives r ≈ 0.5.
     expect(correlationCheck(a, values(uniform(k1, [N]))).pass).toBe(false)
-    expect(correlationCheck(a, a.map((x, i) => (x + (b[i] as number)) / 2)).pass).toBe(false)
+    expect(
+      correlationCheck(
+        a,
+        a.map((x, i) => (x + (b[i] as number)) / 2),
+      ).pass,
+    ).toBe(false)
   })
 
   it('each of the 32 bits of randomBits is set half the time (5 SE = 7.9e-3 at n = 100000)', () => {
@@ -179,14 +207,26 @@ describe('uniform', () => {
   })
 
   it('validates its input', () => {
-    expectError(() => uniform(key(0), [2, -1]), 'ValueError', 'uniform: shape must be an array of non-negative integers')
+    expectError(
+      () => uniform(key(0), [2, -1]),
+      'ValueError',
+      'uniform: shape must be an array of non-negative integers',
+    )
     expectError(() => uniform(key(0), [1.5]), 'ValueError', 'shape must be an array')
     expectError(() => uniform(key(0), 3 as unknown as number[]), 'ValueError', 'shape must be an array')
     expectError(() => uniform(key(0), [2], { minval: 1, maxval: 1 }), 'ValueError', 'need minval < maxval')
-    expectError(() => uniform(key(0), [2], { minval: 0, maxval: Infinity }), 'ValueError', 'maxval must be a finite number')
+    expectError(
+      () => uniform(key(0), [2], { minval: 0, maxval: Infinity }),
+      'ValueError',
+      'maxval must be a finite number',
+    )
     expectError(() => uniform(key(0), [2], { minval: -1e308, maxval: 1e308 }), 'ValueError', 'overflows')
-    expectError(() => uniform(key(0), [2], { minval: 0, maxval: 1e39, dtype: 'float32' }), 'ValueError', 'finite in float32')
-    expectError(() => uniform(key(0), [2], { dtype: 'int32' as 'float32' }), 'DTypeError', "unknown dtype \"int32\"")
+    expectError(
+      () => uniform(key(0), [2], { minval: 0, maxval: 1e39, dtype: 'float32' }),
+      'ValueError',
+      'finite in float32',
+    )
+    expectError(() => uniform(key(0), [2], { dtype: 'int32' as 'float32' }), 'DTypeError', 'unknown dtype "int32"')
   })
 })
 
@@ -206,9 +246,26 @@ describe('normal', () => {
   it('the same checks reject deliberately broken generators', () => {
     // Mean shifted by 0.05 (> 1.58e-2); std 1.05 (variance off by 0.1025 > 2.24e-2);
     // a shift of 0.05 moves the CDF by up to 0.05·φ(0) = 0.020 > D_crit.
-    expect(meanCheck(z.map((x) => x + 0.05), 0, 1).pass).toBe(false)
-    expect(varianceCheck(z.map((x) => 1.05 * x), 1, 3).pass).toBe(false)
-    expect(ksCheck(z.map((x) => x + 0.05), normalCdfAS).pass).toBe(false)
+    expect(
+      meanCheck(
+        z.map((x) => x + 0.05),
+        0,
+        1,
+      ).pass,
+    ).toBe(false)
+    expect(
+      varianceCheck(
+        z.map((x) => 1.05 * x),
+        1,
+        3,
+      ).pass,
+    ).toBe(false)
+    expect(
+      ksCheck(
+        z.map((x) => x + 0.05),
+        normalCdfAS,
+      ).pass,
+    ).toBe(false)
     // Uniforms with the right mean and variance (√12 (u − ½)) pass the moment checks'
     // means but not KS: the shape is wrong.
     const u = values(uniform(key(21), [N]))
@@ -316,7 +373,11 @@ describe('bernoulli', () => {
   })
 
   it('rejects p outside [0, 1]', () => {
-    expectError(() => bernoulli(key(0), -0.1, [2]), 'ValueError', 'bernoulli: p must be a probability in [0, 1], got -0.1')
+    expectError(
+      () => bernoulli(key(0), -0.1, [2]),
+      'ValueError',
+      'bernoulli: p must be a probability in [0, 1], got -0.1',
+    )
     expectError(() => bernoulli(key(0), 1.1, [2]), 'ValueError', 'got 1.1')
     expectError(() => bernoulli(key(0), Number.NaN, [2]), 'ValueError', 'got NaN')
   })
@@ -442,7 +503,11 @@ describe('choice', () => {
   })
 
   it('validates sizes', () => {
-    expectError(() => choice(key(0), 3, 4, { replace: false }), 'ValueError', 'choice: cannot draw 4 distinct values from 3')
+    expectError(
+      () => choice(key(0), 3, 4, { replace: false }),
+      'ValueError',
+      'choice: cannot draw 4 distinct values from 3',
+    )
     expectError(() => choice(key(0), 0, 1), 'ValueError', 'empty range')
     expect(choice(key(0), 0, 0)).toEqual([])
   })

@@ -2,8 +2,24 @@ import { describe, expect, it } from 'vitest'
 import { grad, log as logOf, mean, polygamma, square, sum, tensor } from '../../src/index.js'
 import type { Tensor } from '../../src/tensor/Tensor.js'
 import {
-  ball, beta, categorical, cauchy, dirichlet, exponential, gamma, gammaReparam, gumbel, key, laplace, logistic,
-  multivariateNormal, normalReparam, orthogonal, poisson, studentT, uniformSphere,
+  ball,
+  beta,
+  categorical,
+  cauchy,
+  dirichlet,
+  exponential,
+  gamma,
+  gammaReparam,
+  gumbel,
+  key,
+  laplace,
+  logistic,
+  multivariateNormal,
+  normalReparam,
+  orthogonal,
+  poisson,
+  studentT,
+  uniformSphere,
 } from '../../src/random/index.js'
 import { ksCheck, meanCheck, normalCdfAS, uniformCdf, variance, varianceCheck } from './stats.js'
 import type { Check } from './stats.js'
@@ -16,7 +32,15 @@ const N = 20_000
 const values = (t: Tensor): Float64Array => Float64Array.from(t.toTypedArray())
 
 /** χ² critical values at α = 0.001 (standard tables), by degrees of freedom. */
-const CHI2_001: Readonly<Record<number, number>> = { 4: 18.467, 5: 20.515, 6: 22.458, 7: 24.322, 8: 26.124, 9: 27.877, 10: 29.588 }
+const CHI2_001: Readonly<Record<number, number>> = {
+  4: 18.467,
+  5: 20.515,
+  6: 22.458,
+  7: 24.322,
+  8: 26.124,
+  9: 27.877,
+  10: 29.588,
+}
 /** Pearson χ² of counts in bins against expected probabilities (summing to 1), df = bins − 1. */
 const chiSquare = (counts: ArrayLike<number>, probs: ArrayLike<number>): Check => {
   let total = 0
@@ -37,66 +61,128 @@ describe('continuous samplers against their CDFs', () => {
     const x = values(exponential(key(100), [N], { rate: 2 }))
     const cdf = (v: number): number => 1 - Math.exp(-2 * v)
     expect(both([meanCheck(x, 0.5, 0.25), varianceCheck(x, 0.25, 9 / 16), ksCheck(x, cdf)])).toBe(true)
-    expect(ksCheck(x.map((v) => v * 1.05), cdf).pass).toBe(false)
-    expect(meanCheck(x.map((v) => v * 1.05), 0.5, 0.25).pass).toBe(false)
+    expect(
+      ksCheck(
+        x.map((v) => v * 1.05),
+        cdf,
+      ).pass,
+    ).toBe(false)
+    expect(
+      meanCheck(
+        x.map((v) => v * 1.05),
+        0.5,
+        0.25,
+      ).pass,
+    ).toBe(false)
   })
   it('laplace(1, 2): mean 1, variance 2b² = 8 (μ₄ = 24b⁴), KS', () => {
     const x = values(laplace(key(101), [N], { loc: 1, scale: 2 }))
     const cdf = (v: number): number => (v < 1 ? 0.5 * Math.exp((v - 1) / 2) : 1 - 0.5 * Math.exp(-(v - 1) / 2))
     expect(both([meanCheck(x, 1, 8), varianceCheck(x, 8, 24 * 16), ksCheck(x, cdf)])).toBe(true)
-    expect(ksCheck(x.map((v) => v + 0.1), cdf).pass).toBe(false)
+    expect(
+      ksCheck(
+        x.map((v) => v + 0.1),
+        cdf,
+      ).pass,
+    ).toBe(false)
   })
   it('logistic(0, 1): variance π²/3, KS against 1/(1 + e^(−x))', () => {
     const x = values(logistic(key(102), [N]))
     const cdf = (v: number): number => 1 / (1 + Math.exp(-v))
     // μ₄ of the standard logistic = 7π⁴/15
-    expect(both([meanCheck(x, 0, Math.PI ** 2 / 3), varianceCheck(x, Math.PI ** 2 / 3, (7 * Math.PI ** 4) / 15), ksCheck(x, cdf)])).toBe(true)
-    expect(ksCheck(x.map((v) => v * 1.1), cdf).pass).toBe(false)
+    expect(
+      both([
+        meanCheck(x, 0, Math.PI ** 2 / 3),
+        varianceCheck(x, Math.PI ** 2 / 3, (7 * Math.PI ** 4) / 15),
+        ksCheck(x, cdf),
+      ]),
+    ).toBe(true)
+    expect(
+      ksCheck(
+        x.map((v) => v * 1.1),
+        cdf,
+      ).pass,
+    ).toBe(false)
   })
   it('cauchy(0, 1): KS against ½ + atan(x)/π (no moments); a normal sample fails it', () => {
     const x = values(cauchy(key(103), [N]))
     const cdf = (v: number): number => 0.5 + Math.atan(v) / Math.PI
     expect(ksCheck(x, cdf).pass).toBe(true)
-    expect(ksCheck(x.map((v) => v * 1.1), cdf).pass).toBe(false)
+    expect(
+      ksCheck(
+        x.map((v) => v * 1.1),
+        cdf,
+      ).pass,
+    ).toBe(false)
   })
   it('gumbel(0, 1): mean γ (Euler), variance π²/6, KS against exp(−e^(−x))', () => {
     const x = values(gumbel(key(104), [N]))
     const cdf = (v: number): number => Math.exp(-Math.exp(-v))
     // μ₄ = 27π⁴/60 · (1/6)²·... use the excess kurtosis 12/5: μ₄ = (3 + 12/5)·σ⁴
     const s2 = Math.PI ** 2 / 6
-    expect(both([meanCheck(x, 0.5772156649015329, s2), varianceCheck(x, s2, 5.4 * s2 * s2), ksCheck(x, cdf)])).toBe(true)
-    expect(ksCheck(x.map((v) => v + 0.05), cdf).pass).toBe(false)
+    expect(both([meanCheck(x, 0.5772156649015329, s2), varianceCheck(x, s2, 5.4 * s2 * s2), ksCheck(x, cdf)])).toBe(
+      true,
+    )
+    expect(
+      ksCheck(
+        x.map((v) => v + 0.05),
+        cdf,
+      ).pass,
+    ).toBe(false)
   })
   it('gamma(3): mean 3, variance 3 (μ₄ = 3α(α + 2) = 45), KS against 1 − e^(−x)(1 + x + x²/2)', () => {
     const x = values(gamma(key(105), 3, [N]))
     const cdf = (v: number): number => (v <= 0 ? 0 : 1 - Math.exp(-v) * (1 + v + (v * v) / 2))
     expect(both([meanCheck(x, 3, 3), varianceCheck(x, 3, 45), ksCheck(x, cdf)])).toBe(true)
-    expect(ksCheck(x.map((v) => v * 1.05), cdf).pass).toBe(false)
+    expect(
+      ksCheck(
+        x.map((v) => v * 1.05),
+        cdf,
+      ).pass,
+    ).toBe(false)
     // the wrong shape with the right mean: Gamma(3) has the mean of 3·Exp(1) but not its CDF
-    expect(ksCheck(values(exponential(key(106), [N])).map((v) => 3 * v), cdf).pass).toBe(false)
+    expect(
+      ksCheck(
+        values(exponential(key(106), [N])).map((v) => 3 * v),
+        cdf,
+      ).pass,
+    ).toBe(false)
   })
   it('gamma(½) (the α < 1 path, scale 2): a χ²₁, so KS against 2Φ(√x) − 1', () => {
     const x = values(gamma(key(107), 0.5, [N], { scale: 2 }))
     const cdf = (v: number): number => (v <= 0 ? 0 : 2 * normalCdfAS(Math.sqrt(v)) - 1)
     expect(both([meanCheck(x, 1, 2), ksCheck(x, cdf)])).toBe(true)
-    expect(ksCheck(x.map((v) => v * 1.1), cdf).pass).toBe(false)
+    expect(
+      ksCheck(
+        x.map((v) => v * 1.1),
+        cdf,
+      ).pass,
+    ).toBe(false)
   })
   it('beta(2, 3): mean 2/5, variance 1/25, KS against I_x(2, 3) = Σ_{j≥2} C(4, j) x^j (1 − x)^(4−j)', () => {
     const x = values(beta(key(108), 2, 3, [N]))
     const cdf = (v: number): number => 6 * v * v * (1 - v) ** 2 + 4 * v ** 3 * (1 - v) + v ** 4
     expect(both([meanCheck(x, 0.4, 0.04), ksCheck(x, cdf)])).toBe(true)
-    expect(ksCheck(x.map((v) => Math.min(1, v * 1.05)), cdf).pass).toBe(false)
+    expect(
+      ksCheck(
+        x.map((v) => Math.min(1, v * 1.05)),
+        cdf,
+      ).pass,
+    ).toBe(false)
   })
   it('dirichlet([1, 2, 3]): rows sum to 1; the marginals are Beta(αᵢ, 6 − αᵢ)', () => {
     const t = dirichlet(key(109), [1, 2, 3], [N])
     expect(t.shape).toEqual([N, 3])
     const v = values(t)
     const col = (c: number): Float64Array => Float64Array.from({ length: N }, (_, i) => v[3 * i + c] as number)
-    for (let i = 0; i < N; i += 997) expect((v[3 * i] as number) + (v[3 * i + 1] as number) + (v[3 * i + 2] as number)).toBeCloseTo(1, 14)
+    for (let i = 0; i < N; i += 997)
+      expect((v[3 * i] as number) + (v[3 * i + 1] as number) + (v[3 * i + 2] as number)).toBeCloseTo(1, 14)
     // Beta(1, 5): 1 − (1 − x)⁵;  Beta(3, 3): I_x(3, 3) = Σ_{j≥3} C(5, j) x^j (1 − x)^(5−j)
     const cdf0 = (x: number): number => 1 - (1 - x) ** 5
     const cdf2 = (x: number): number => 10 * x ** 3 * (1 - x) ** 2 + 5 * x ** 4 * (1 - x) + x ** 5
-    expect(both([ksCheck(col(0), cdf0), ksCheck(col(2), cdf2), meanCheck(col(1), 1 / 3, (2 * 4) / (36 * 7))])).toBe(true)
+    expect(both([ksCheck(col(0), cdf0), ksCheck(col(2), cdf2), meanCheck(col(1), 1 / 3, (2 * 4) / (36 * 7))])).toBe(
+      true,
+    )
     expect(ksCheck(col(1), cdf2).pass).toBe(false)
   })
   it('studentT(3): variance 3, KS against ½ + (1/π)(t/√3/(1 + t²/3) + atan(t/√3))', () => {
@@ -106,7 +192,12 @@ describe('continuous samplers against their CDFs', () => {
       return 0.5 + (u / (1 + u * u) + Math.atan(u)) / Math.PI
     }
     expect(both([ksCheck(x, cdf), meanCheck(x, 0, 3)])).toBe(true)
-    expect(ksCheck(x.map((v) => v * 1.1), cdf).pass).toBe(false)
+    expect(
+      ksCheck(
+        x.map((v) => v * 1.1),
+        cdf,
+      ).pass,
+    ).toBe(false)
     expect(ksCheck(values(studentT(key(111), 30, [N])), cdf).pass).toBe(false)
   })
 })
@@ -150,9 +241,23 @@ describe('discrete samplers', () => {
   it('poisson(50) (transformed rejection): mean and variance 50, χ² over 7 bins', () => {
     const x = values(poisson(key(122), 50, [N]))
     const edges = [0, 40, 45, 50, 55, 60, 65]
-    expect(both([meanCheck(x, 50, 50), varianceCheck(x, 50, 50 + 3 * 2500), chiSquare(binCounts(x, edges), poissonBins(50, edges))])).toBe(true)
+    expect(
+      both([
+        meanCheck(x, 50, 50),
+        varianceCheck(x, 50, 50 + 3 * 2500),
+        chiSquare(binCounts(x, edges), poissonBins(50, edges)),
+      ]),
+    ).toBe(true)
     // a normal approximation rounded to integers has the right moments but not the pmf's shape near the mean
-    expect(chiSquare(binCounts(x.map((v) => v + 1), edges), poissonBins(50, edges)).pass).toBe(false)
+    expect(
+      chiSquare(
+        binCounts(
+          x.map((v) => v + 1),
+          edges,
+        ),
+        poissonBins(50, edges),
+      ).pass,
+    ).toBe(false)
   })
   it('categorical: frequencies are softmax(logits) (χ², df 4); −∞ never drawn', () => {
     const logits = [1, 0, -1, 2, 0.5, -Infinity]
@@ -172,35 +277,70 @@ describe('discrete samplers', () => {
     const c2 = [0, 0, 0, 0, 0]
     t2.forEach((c) => (c2[c] = (c2[c] as number) + 1))
     expect(chiSquare(c2, probs).pass).toBe(false)
-    expect(chiSquare(c2, logits.slice(0, 5).map((l) => Math.exp(l / 1.1) / z2)).pass).toBe(true)
+    expect(
+      chiSquare(
+        c2,
+        logits.slice(0, 5).map((l) => Math.exp(l / 1.1) / z2),
+      ).pass,
+    ).toBe(true)
   })
 })
 
 describe('multivariate and geometric samplers', () => {
   it('multivariateNormal: means, covariances (5 SE) and KS of a projection aᵀx ~ N(aᵀμ, aᵀΣa)', () => {
     const mu = [1, -2, 0.5]
-    const cov = [[2, 0.6, -0.4], [0.6, 1, 0.3], [-0.4, 0.3, 0.5]]
+    const cov = [
+      [2, 0.6, -0.4],
+      [0.6, 1, 0.3],
+      [-0.4, 0.3, 0.5],
+    ]
     const x = values(multivariateNormal(key(130), mu, cov, [N]))
     const cols = [0, 1, 2].map((c) => Float64Array.from({ length: N }, (_, i) => x[3 * i + c] as number))
-    for (let i = 0; i < 3; i++) expect(meanCheck(cols[i] as Float64Array, mu[i] as number, cov[i]?.[i] as number).pass).toBe(true)
+    for (let i = 0; i < 3; i++)
+      expect(meanCheck(cols[i] as Float64Array, mu[i] as number, cov[i]?.[i] as number).pass).toBe(true)
     // cov(x₀, x₁): the sample mean of (x₀ − μ₀)(x₁ − μ₁), variance Σ₀₀Σ₁₁ + Σ₀₁²
     const c1 = cols[1] as Float64Array
     const prod = (cols[0] as Float64Array).map((v, i) => (v - 1) * ((c1[i] as number) + 2))
     expect(meanCheck(prod, 0.6, 2 * 1 + 0.36).pass).toBe(true)
     const a = [1, -1, 2]
-    const proj = Float64Array.from({ length: N }, (_, i) => a.reduce((s, ai, j) => s + ai * (x[3 * i + j] as number), 0))
+    const proj = Float64Array.from({ length: N }, (_, i) =>
+      a.reduce((s, ai, j) => s + ai * (x[3 * i + j] as number), 0),
+    )
     const m = a.reduce((s, ai, j) => s + ai * (mu[j] as number), 0)
     const v = a.reduce((s, ai, i) => s + a.reduce((t, aj, j) => t + ai * aj * (cov[i]?.[j] as number), 0), 0)
     expect(ksCheck(proj, (t) => normalCdfAS((t - m) / Math.sqrt(v))).pass).toBe(true)
     // the right marginal variances without the correlations fail the projection test
-    const indep = values(multivariateNormal(key(131), mu, [[2, 0, 0], [0, 1, 0], [0, 0, 0.5]], [N]))
-    const projI = Float64Array.from({ length: N }, (_, i) => a.reduce((s, ai, j) => s + ai * (indep[3 * i + j] as number), 0))
+    const indep = values(
+      multivariateNormal(
+        key(131),
+        mu,
+        [
+          [2, 0, 0],
+          [0, 1, 0],
+          [0, 0, 0.5],
+        ],
+        [N],
+      ),
+    )
+    const projI = Float64Array.from({ length: N }, (_, i) =>
+      a.reduce((s, ai, j) => s + ai * (indep[3 * i + j] as number), 0),
+    )
     expect(ksCheck(projI, (t) => normalCdfAS((t - m) / Math.sqrt(v))).pass).toBe(false)
-    expect(() => multivariateNormal(key(0), [0, 0], [[1, 2], [2, 1]])).toThrow(/positive definite/)
+    expect(() =>
+      multivariateNormal(
+        key(0),
+        [0, 0],
+        [
+          [1, 2],
+          [2, 1],
+        ],
+      ),
+    ).toThrow(/positive definite/)
   })
   it('uniformSphere(3): unit norm; each coordinate uniform on [−1, 1] (Archimedes)', () => {
     const x = values(uniformSphere(key(132), 3, [N]))
-    for (let i = 0; i < N; i += 499) expect(Math.hypot(x[3 * i] as number, x[3 * i + 1] as number, x[3 * i + 2] as number)).toBeCloseTo(1, 14)
+    for (let i = 0; i < N; i += 499)
+      expect(Math.hypot(x[3 * i] as number, x[3 * i + 1] as number, x[3 * i + 2] as number)).toBeCloseTo(1, 14)
     const z = Float64Array.from({ length: N }, (_, i) => x[3 * i + 2] as number)
     expect(ksCheck(z, uniformCdf(-1, 1)).pass).toBe(true)
     // normalizing uniform cube points is not uniform on the sphere
@@ -213,24 +353,37 @@ describe('multivariate and geometric samplers', () => {
   })
   it('ball(3): the radius has CDF r³; ball(1) is uniform on [−1, 1]', () => {
     const x = values(ball(key(134), 3, [N]))
-    const r = Float64Array.from({ length: N }, (_, i) => Math.hypot(x[3 * i] as number, x[3 * i + 1] as number, x[3 * i + 2] as number))
+    const r = Float64Array.from({ length: N }, (_, i) =>
+      Math.hypot(x[3 * i] as number, x[3 * i + 1] as number, x[3 * i + 2] as number),
+    )
     expect(ksCheck(r, (v) => Math.min(1, Math.max(0, v)) ** 3).pass).toBe(true)
     expect(ksCheck(r, (v) => Math.min(1, Math.max(0, v)) ** 2).pass).toBe(false)
     expect(ksCheck(values(ball(key(135), 1, [N])), uniformCdf(-1, 1)).pass).toBe(true)
   })
   it('orthogonal: QᵀQ = I (and QQᵀ = I for wide matrices); an entry of a Haar 3×3 is uniform on [−1, 1]', () => {
     const q = values(orthogonal(key(136), 5, 3))
-    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) {
-      let d = 0
-      for (let r = 0; r < 5; r++) d += (q[r * 3 + a] as number) * (q[r * 3 + b] as number)
-      expect(d).toBeCloseTo(a === b ? 1 : 0, 13)
-    }
+    for (let a = 0; a < 3; a++)
+      for (let b = 0; b < 3; b++) {
+        let d = 0
+        for (let r = 0; r < 5; r++) d += (q[r * 3 + a] as number) * (q[r * 3 + b] as number)
+        expect(d).toBeCloseTo(a === b ? 1 : 0, 13)
+      }
     const w = values(orthogonal(key(137), 2, 4))
-    expect((w[0] as number) * (w[4] as number) + (w[1] as number) * (w[5] as number) + (w[2] as number) * (w[6] as number) + (w[3] as number) * (w[7] as number)).toBeCloseTo(0, 13)
+    expect(
+      (w[0] as number) * (w[4] as number) +
+        (w[1] as number) * (w[5] as number) +
+        (w[2] as number) * (w[6] as number) +
+        (w[3] as number) * (w[7] as number),
+    ).toBeCloseTo(0, 13)
     const entries = Float64Array.from({ length: 5000 }, (_, i) => values(orthogonal(key(1000 + i), 3))[0] as number)
     expect(ksCheck(entries, uniformCdf(-1, 1)).pass).toBe(true)
     // a biased sampler (the entry folded to its absolute value) fails the same check
-    expect(ksCheck(entries.map((v) => Math.abs(v)), uniformCdf(-1, 1)).pass).toBe(false)
+    expect(
+      ksCheck(
+        entries.map((v) => Math.abs(v)),
+        uniformCdf(-1, 1),
+      ).pass,
+    ).toBe(false)
   })
 })
 
@@ -258,4 +411,3 @@ describe('reparameterized gradients against the analytic expectation gradient', 
     }
   })
 })
-

@@ -109,4 +109,7 @@ export const normalCdfAS = (x: number): number => {
   return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2
 }
 
-export const uniformCdf = (lo: number, hi: number) => (x: number): number => Math.min(1, Math.max(0, (x - lo) / (hi - lo)))
+export const uniformCdf =
+  (lo: number, hi: number) =>
+  (x: number): number =>
+    Math.min(1, Math.max(0, (x - lo) / (hi - lo)))

@@ -8,9 +8,21 @@ describe('threefry2x32 (20 rounds): Random123 known-answer tests', () => {
   // Random123-Boost libs/random/test/test_threefry.cpp lines 30-32, which JAX's
   // tests/random_test.py::testThreefry2x32 cites). The third vector is the hex digits of pi.
   const kat: ReadonlyArray<readonly [ctr: [number, number], key: [number, number], out: [number, number]]> = [
-    [[0x00000000, 0x00000000], [0x00000000, 0x00000000], [0x6b200159, 0x99ba4efe]],
-    [[0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x1cb996fc, 0xbb002be7]],
-    [[0x243f6a88, 0x85a308d3], [0x13198a2e, 0x03707344], [0xc4923a9c, 0x483df7a0]],
+    [
+      [0x00000000, 0x00000000],
+      [0x00000000, 0x00000000],
+      [0x6b200159, 0x99ba4efe],
+    ],
+    [
+      [0xffffffff, 0xffffffff],
+      [0xffffffff, 0xffffffff],
+      [0x1cb996fc, 0xbb002be7],
+    ],
+    [
+      [0x243f6a88, 0x85a308d3],
+      [0x13198a2e, 0x03707344],
+      [0xc4923a9c, 0x483df7a0],
+    ],
   ]
   it.each(kat)('counter %j under key %j', (ctr, k, out) => {
     expect(threefry2x32(k, ctr)).toEqual(out)
@@ -65,7 +77,13 @@ describe('bit-for-bit agreement with JAX (threefry2x32, jax_threefry_partitionab
     // slot j (high word) with slot 5 + j (low word).
     const w = randomBits(k, 10)
     const u64 = [0, 1, 2, 3, 4].map((j) => (BigInt(w[j] as number) << 32n) | BigInt(w[5 + j] as number))
-    const expected64 = [17649965731882839947n, 1415307058040849897n, 8282622628079774249n, 14024425113645909402n, 2012979996110532418n]
+    const expected64 = [
+      17649965731882839947n,
+      1415307058040849897n,
+      8282622628079774249n,
+      14024425113645909402n,
+      2012979996110532418n,
+    ]
     expect(u64).toEqual(expected64)
     // float64 uniform is (uint64 >> 12) * 2^-52 of exactly these words (JAX's mantissa trick),
     // computed here from JAX's published integers with BigInt arithmetic.

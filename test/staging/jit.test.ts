@@ -8,9 +8,41 @@
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  add, derivative, exp, grad, hessian, jit, jvp, matmul, mean, mul, relu, sigmoid, sin, square, sub, sum, tanh, tensor,
-  trace, valueAndGrad, where, greater, log, PurediffError, cos, neg, logSoftmax, maximum, pow, sqrt, jacfwd, jacrev, hvp,
-  vjp, vmap,
+  add,
+  derivative,
+  exp,
+  grad,
+  hessian,
+  jit,
+  jvp,
+  matmul,
+  mean,
+  mul,
+  relu,
+  sigmoid,
+  sin,
+  square,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  trace,
+  valueAndGrad,
+  where,
+  greater,
+  log,
+  PurediffError,
+  cos,
+  neg,
+  logSoftmax,
+  maximum,
+  pow,
+  sqrt,
+  jacfwd,
+  jacrev,
+  hvp,
+  vjp,
+  vmap,
 } from '../../src/index.js'
 import { CACHE_SIZE } from '../../src/staging/jit.js'
 import { throwsPurediff } from '../helpers/errors.js'
@@ -59,7 +91,9 @@ describe('tracing once per signature', () => {
   it('strings and functions must be static', () => {
     const e = throwsPurediff(() => jit((x: Tensor, _s: string) => x)(tensor(1), 'a'))
     expect(e.message).toContain('static')
-    expect(throwsPurediff(() => jit((x: Tensor, g: (t: Tensor) => Tensor) => g(x))(tensor(1), sin)).message).toContain("args[1]")
+    expect(throwsPurediff(() => jit((x: Tensor, g: (t: Tensor) => Tensor) => g(x))(tensor(1), sin)).message).toContain(
+      'args[1]',
+    )
     same(jit((x: Tensor, g: (t: Tensor) => Tensor) => g(x), { static: [1] })(tensor(1), sin), sin(tensor(1)))
   })
 
@@ -87,15 +121,33 @@ describe('a traced value used as a number', () => {
 })
 
 type P = { readonly w1: Tensor; readonly b1: Tensor; readonly w2: Tensor; readonly b2: Tensor }
-const mlpLoss = (p: P, x: Tensor, y: Tensor): Tensor => mean(square(sub(add(matmul(tanh(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)))
-const params: P = { w1: tensor([[0.1, 0.2], [0.3, -0.1], [0.2, 0.5]]), b1: tensor([0, 0.1]), w2: tensor([[0.3], [-0.2]]), b2: tensor([0.05]) }
-const X = tensor([[1, 2, 3], [0, 1, -1]])
+const mlpLoss = (p: P, x: Tensor, y: Tensor): Tensor =>
+  mean(square(sub(add(matmul(tanh(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)))
+const params: P = {
+  w1: tensor([
+    [0.1, 0.2],
+    [0.3, -0.1],
+    [0.2, 0.5],
+  ]),
+  b1: tensor([0, 0.1]),
+  w2: tensor([[0.3], [-0.2]]),
+  b2: tensor([0.05]),
+}
+const X = tensor([
+  [1, 2, 3],
+  [0, 1, -1],
+])
 const Y = tensor([[1], [0]])
 
 describe('composition', () => {
   it('jit(valueAndGrad(loss)) equals valueAndGrad(loss) bit for bit, in float64 and float32', () => {
     for (const dt of ['float64', 'float32'] as const) {
-      const p = { w1: tensor(params.w1.toArray(), dt), b1: tensor(params.b1.toArray(), dt), w2: tensor(params.w2.toArray(), dt), b2: tensor(params.b2.toArray(), dt) }
+      const p = {
+        w1: tensor(params.w1.toArray(), dt),
+        b1: tensor(params.b1.toArray(), dt),
+        w2: tensor(params.w2.toArray(), dt),
+        b2: tensor(params.b2.toArray(), dt),
+      }
       const x = tensor(X.toArray(), dt)
       const y = tensor(Y.toArray(), dt)
       const jf = jit(valueAndGrad(mlpLoss))
@@ -194,14 +246,32 @@ describe('the compiled program', () => {
       return [mul(sub(h, 1), log(add(square(x), 1))), add(s, 1), where(greater(x, 0), x, mul(x, 0.1))]
     }
     const jf = jit(f)
-    const x1 = tensor([[0.1, -0.4, 2], [1, 0, -3]])
+    const x1 = tensor([
+      [0.1, -0.4, 2],
+      [1, 0, -3],
+    ])
     const b = tensor([0.5, -0.5, 0])
     const r1 = jf(x1, b)
     const before = JSON.stringify(r1)
-    const r2 = jf(tensor([[5, 4, 3], [2, 1, 0]]), b)
+    const r2 = jf(
+      tensor([
+        [5, 4, 3],
+        [2, 1, 0],
+      ]),
+      b,
+    )
     expect(JSON.stringify(r1)).toBe(before) // the second call wrote nothing the first returned
     same(r1, f(x1, b))
-    same(r2, f(tensor([[5, 4, 3], [2, 1, 0]]), b))
+    same(
+      r2,
+      f(
+        tensor([
+          [5, 4, 3],
+          [2, 1, 0],
+        ]),
+        b,
+      ),
+    )
     expect(r1[0]).not.toBe(r2[0])
     expect(Object.isFrozen(r1[0])).toBe(true)
     expect(jf.entries()[0]!.fusedLoops).toBeGreaterThan(0)
@@ -217,9 +287,36 @@ describe('the compiled program', () => {
 describe('the transforms through jit', () => {
   // the transform suite's functions, each transform applied inside and outside jit
   const fns: ReadonlyArray<readonly [string, (x: Tensor) => Tensor, Tensor]> = [
-    ['quadratic form + cos', (x) => add(mul(0.5, sum(mul(x, matmul(tensor([[2, 1, 0], [1, 3, 1], [0, 1, 4]]), x)))), sum(cos(x))), tensor([0.3, -0.2, 0.9])],
+    [
+      'quadratic form + cos',
+      (x) =>
+        add(
+          mul(
+            0.5,
+            sum(
+              mul(
+                x,
+                matmul(
+                  tensor([
+                    [2, 1, 0],
+                    [1, 3, 1],
+                    [0, 1, 4],
+                  ]),
+                  x,
+                ),
+              ),
+            ),
+          ),
+          sum(cos(x)),
+        ),
+      tensor([0.3, -0.2, 0.9]),
+    ],
     ['softmax cross-entropy', (x) => neg(sum(mul(tensor([0, 1, 0]), logSoftmax(x)))), tensor([0.5, -1, 2])],
-    ['maximum and where (kinks away from the point)', (x) => sum(where(greater(x, 0), maximum(x, 0.1), mul(x, x))), tensor([0.5, -1, 2])],
+    [
+      'maximum and where (kinks away from the point)',
+      (x) => sum(where(greater(x, 0), maximum(x, 0.1), mul(x, x))),
+      tensor([0.5, -1, 2]),
+    ],
     ['pow, sqrt, log', (x) => sum(pow(sqrt(add(mul(x, x), 1)), log(add(exp(x), 1)))), tensor([0.1, 0.7, -0.4])],
   ]
   it.each(fns)('%s: grad, jacfwd, jacrev, hessian, hvp, jvp and vjp agree bit for bit', (_name, f, x) => {
@@ -237,7 +334,11 @@ describe('the transforms through jit', () => {
 
   it('vmap composes with jit both ways', () => {
     const f = (x: Tensor) => sum(mul(sin(x), x))
-    const xs = tensor([[0.1, 0.2], [0.3, -0.4], [1, 2]])
+    const xs = tensor([
+      [0.1, 0.2],
+      [0.3, -0.4],
+      [1, 2],
+    ])
     same(jit(vmap(grad(f)))(xs), vmap(grad(f))(xs))
     same(vmap(jit(grad(f)))(xs), vmap(grad(f))(xs))
   })

@@ -19,7 +19,10 @@ const SEED = 20261202
 
 const jitLaw = (dtype: 'float64' | 'float32', runs: number) =>
   fc.property(arbProgramCase({ dtype }), fc.nat(), ({ program, params }, k) => {
-    const dir = tree.map(params, (l, path) => add(mul(l as Tensor, 0), (path.length + k) % 3 - 1) as Tensor) as ProgramInputs
+    const dir = tree.map(
+      params,
+      (l, path) => add(mul(l as Tensor, 0), ((path.length + k) % 3) - 1) as Tensor,
+    ) as ProgramInputs
     const checks = [
       checkJit(program.f, [params]),
       checkJit(grad(program.loss), [params]),
@@ -31,13 +34,21 @@ const jitLaw = (dtype: 'float64' | 'float32', runs: number) =>
   })
 
 describe('jit(f) ≡ f on random programs', () => {
-  it.each(['float64', 'float32'] as const)('values, gradients, Hessian-vector products and jvps agree bit for bit (%s)', (dtype) => {
-    fc.assert(jitLaw(dtype, 1), { seed: SEED, numRuns: 40 })
-  })
+  it.each(['float64', 'float32'] as const)(
+    'values, gradients, Hessian-vector products and jvps agree bit for bit (%s)',
+    (dtype) => {
+      fc.assert(jitLaw(dtype, 1), { seed: SEED, numRuns: 40 })
+    },
+  )
 
   it('the report says what was compared and how close', () => {
     const r = checkJit((x: Tensor) => sum(sin(x)), [tensor([1, 2])])
-    expect(E.isRight(r) && r.right).toEqual({ law: 'jit(f) = f', leaves: 1, maxUlps: 0, tolerance: expect.stringContaining('reorders no sum') })
+    expect(E.isRight(r) && r.right).toEqual({
+      law: 'jit(f) = f',
+      leaves: 1,
+      maxUlps: 0,
+      tolerance: expect.stringContaining('reorders no sum'),
+    })
   })
 })
 
@@ -71,7 +82,10 @@ describe('the law fails on a deliberately wrong fusion', () => {
     withSwappedSub(() => {
       const f = (x: Tensor) => tanh(sub(sin(x), mul(x, 0.5)))
       const a = checkJit(f, [tensor(0.7)])
-      const b = checkJit(grad((x: Tensor) => sum(f(x))), [tensor([0.7, -0.2])])
+      const b = checkJit(
+        grad((x: Tensor) => sum(f(x))),
+        [tensor([0.7, -0.2])],
+      )
       expect(E.isLeft(a) && a.left.message).toMatch(/differs/)
       expect(E.isLeft(b) && b.left.path).toBe('')
       // a long scalar program (the register machine)

@@ -6,7 +6,24 @@
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  add, evalProgram, full, grad, greater, hessian, jvp, matmul, mean, mul, sin, square, sub, sum, tanh, tensor, trace, where,
+  add,
+  evalProgram,
+  full,
+  grad,
+  greater,
+  hessian,
+  jvp,
+  matmul,
+  mean,
+  mul,
+  sin,
+  square,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  trace,
+  where,
 } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
 import { primitives } from '../../src/primitives/table.js'
@@ -14,14 +31,29 @@ import type { AnyPrimitive } from '../../src/primitives/types.js'
 import { throwsPurediff } from '../helpers/errors.js'
 
 type P = { readonly w1: Tensor; readonly b1: Tensor; readonly w2: Tensor; readonly b2: Tensor }
-const mlpLoss = (p: P, x: Tensor, y: Tensor): Tensor => mean(square(sub(add(matmul(tanh(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)))
-const params: P = { w1: tensor([[0.1, 0.2], [0.3, -0.1], [0.2, 0.5]]), b1: tensor([0, 0.1]), w2: tensor([[0.3], [-0.2]]), b2: tensor([0.05]) }
-const X = tensor([[1, 2, 3], [0, 1, -1]])
+const mlpLoss = (p: P, x: Tensor, y: Tensor): Tensor =>
+  mean(square(sub(add(matmul(tanh(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)))
+const params: P = {
+  w1: tensor([
+    [0.1, 0.2],
+    [0.3, -0.1],
+    [0.2, 0.5],
+  ]),
+  b1: tensor([0, 0.1]),
+  w2: tensor([[0.3], [-0.2]]),
+  b2: tensor([0.05]),
+}
+const X = tensor([
+  [1, 2, 3],
+  [0, 1, -1],
+])
 const Y = tensor([[1], [0]])
 
 describe('abstract evaluation', () => {
   const cases = Object.values(primitives as Record<string, AnyPrimitive>).flatMap((prim) =>
-    (prim.domain?.cases ?? []).flatMap((c, k) => (['float64', 'float32'] as const).map((dt) => [`${prim.name} case ${k} ${dt}`, prim, c, dt] as const)),
+    (prim.domain?.cases ?? []).flatMap((c, k) =>
+      (['float64', 'float32'] as const).map((dt) => [`${prim.name} case ${k} ${dt}`, prim, c, dt] as const),
+    ),
   )
   it.each(cases)('%s: the abstract rule gives the kernel output shape and dtype', (_name, prim, c, dt) => {
     const xs = c.shapes.map((s) => full(s, 0.5, dt))
@@ -50,7 +82,8 @@ describe('trace', () => {
   })
 
   it('golden listing: a 3-2-1 MLP loss (inputs in key order b1, b2, w1, w2, then x, y)', () => {
-    expect(trace(mlpLoss)(params, X, Y).toString()).toBe(`{ lambda ; a:f64[2] b:f64[1] c:f64[3,2] d:f64[2,1] e:f64[2,3] f:f64[2,1]. let
+    expect(trace(mlpLoss)(params, X, Y).toString())
+      .toBe(`{ lambda ; a:f64[2] b:f64[1] c:f64[3,2] d:f64[2,1] e:f64[2,3] f:f64[2,1]. let
     g:f64[2,2] = matmul e c
     h:f64[2,2] = add g a
     i:f64[2,2] = tanh h
@@ -67,7 +100,8 @@ describe('trace', () => {
     // the constant a is the cotangent of the mean's sum broadcast to [2, 1] (1/2 each);
     // mul's rule sends it to both factors (q, r); tanh' = 1 - tanh² (y, z); matmul's reverse
     // rules use the NaN-safe product matmulNoNan
-    expect(trace(grad(mlpLoss))(params, X, Y).toString()).toBe(`{ lambda a:f64[2,1]; b:f64[2] c:f64[1] d:f64[3,2] e:f64[2,1] f:f64[2,3] g:f64[2,1]. let
+    expect(trace(grad(mlpLoss))(params, X, Y).toString())
+      .toBe(`{ lambda a:f64[2,1]; b:f64[2] c:f64[1] d:f64[3,2] e:f64[2,1] f:f64[2,3] g:f64[2,1]. let
     h:f64[2,2] = matmul f d
     i:f64[2,2] = add h b
     j:f64[2,2] = tanh i
@@ -99,7 +133,11 @@ describe('trace', () => {
     expect(Object.isFrozen(p)).toBe(true)
     expect(Object.isFrozen(p.eqns)).toBe(true)
     expect(p.inputs.map((v) => [...v.shape])).toEqual([[2], [1], [3, 2], [2, 1], [2, 3]])
-    expect(p.outTree).toEqual({ kind: 'record', keys: ['n', 'out'], children: [{ kind: 'number' }, { kind: 'tensor' }] })
+    expect(p.outTree).toEqual({
+      kind: 'record',
+      keys: ['n', 'out'],
+      children: [{ kind: 'number' }, { kind: 'tensor' }],
+    })
     expect(p.eqns.map((e) => e.prim.name)).toEqual(['matmul', 'mul'])
     expect(p.consts.map((c) => c.value.item())).toEqual([2, 3])
     expect(evalProgram(p, params, X)).toEqual({ n: 3, out: expect.anything() })
@@ -107,15 +145,27 @@ describe('trace', () => {
 
   it('number arguments are staged as weakly typed scalars: float32 stays float32', () => {
     const p = trace((x: Tensor, k: number) => mul(x, k))(tensor([1, 2], 'float32'), 3)
-    expect(p.toString()).toBe(['{ lambda ; a:f32[2] b:f64[]. let', '    c:f32[] = cast[dtype=float32] b', '    d:f32[2] = mul a c', '  in (d) }'].join('\n'))
-    expect((evalProgram(p, tensor([1, 2], 'float32'), 0.1) as Tensor).toTypedArray()).toEqual(mul(tensor([1, 2], 'float32'), 0.1).toTypedArray())
+    expect(p.toString()).toBe(
+      [
+        '{ lambda ; a:f32[2] b:f64[]. let',
+        '    c:f32[] = cast[dtype=float32] b',
+        '    d:f32[2] = mul a c',
+        '  in (d) }',
+      ].join('\n'),
+    )
+    expect((evalProgram(p, tensor([1, 2], 'float32'), 0.1) as Tensor).toTypedArray()).toEqual(
+      mul(tensor([1, 2], 'float32'), 0.1).toTypedArray(),
+    )
   })
 })
 
 describe('evalProgram', () => {
   it('computes what the function computes, bit for bit', () => {
     const p = trace(grad(mlpLoss))(params, X, Y)
-    const x2 = tensor([[0.5, -1, 2], [1, 1, 1]])
+    const x2 = tensor([
+      [0.5, -1, 2],
+      [1, 1, 1],
+    ])
     expect(JSON.stringify(evalProgram(p, params, x2, Y))).toBe(JSON.stringify(grad(mlpLoss)(params, x2, Y)))
   })
 
@@ -131,21 +181,29 @@ describe('evalProgram', () => {
 
   it('checks the arguments against the program inputs', () => {
     const p = trace((x: Tensor) => sum(x))(tensor([1, 2]))
-    expect(throwsPurediff(() => evalProgram(p, tensor([1, 2, 3]))).message).toContain('does not match the program\'s input f64[2]')
+    expect(throwsPurediff(() => evalProgram(p, tensor([1, 2, 3]))).message).toContain(
+      "does not match the program's input f64[2]",
+    )
   })
 })
 
 describe('concretization', () => {
   it('a staged value used for JS control flow names the transform and suggests where or static', () => {
-    const e = throwsPurediff(() => trace((x: Tensor) => ((sum(x) as unknown as number) > 0 ? x : mul(x, 2)))(tensor([1])))
+    const e = throwsPurediff(() =>
+      trace((x: Tensor) => ((sum(x) as unknown as number) > 0 ? x : mul(x, 2)))(tensor([1])),
+    )
     expect(e.tag).toBe('ConcretizationError')
     expect(e.message).toContain('trace')
     expect(e.message).toContain('where(cond, a, b)')
     expect(e.message).toContain('static')
   })
   it('reading a staged value (item) is a ConcretizationError too, also inside grad', () => {
-    expect(throwsPurediff(() => trace((x: Tensor) => mul(x, sum(x).item()))(tensor([1]))).tag).toBe('ConcretizationError')
-    expect(throwsPurediff(() => trace(grad((x: Tensor) => mul(x, x.toArray() as number)))(tensor(1))).tag).toBe('ConcretizationError')
+    expect(throwsPurediff(() => trace((x: Tensor) => mul(x, sum(x).item()))(tensor([1]))).tag).toBe(
+      'ConcretizationError',
+    )
+    expect(throwsPurediff(() => trace(grad((x: Tensor) => mul(x, x.toArray() as number)))(tensor(1))).tag).toBe(
+      'ConcretizationError',
+    )
   })
   it('where is the staged way to choose', () => {
     const f = (x: Tensor) => sum(where(greater(x, 0), x, mul(x, 2)))

@@ -14,7 +14,17 @@ import { mean, square, sub, add, matmul, tensor } from '../../src/index.js'
 import type { Tensor } from '../../src/index.js'
 import { adam } from '../../src/optim/index.js'
 import { key } from '../../src/random/index.js'
-import { decodeState, fromTensors, loadState, loadStateSync, parseState, resume, saveStateSync, train, untilStep } from '../../src/train/index.js'
+import {
+  decodeState,
+  fromTensors,
+  loadState,
+  loadStateSync,
+  parseState,
+  resume,
+  saveStateSync,
+  train,
+  untilStep,
+} from '../../src/train/index.js'
 import type { TrainConfig, TrainState } from '../../src/train/index.js'
 import * as S from '../../src/train/Stream.js'
 
@@ -29,7 +39,15 @@ const params = schema.record({ w: schema.tensor([2, 1]), b: schema.tensor([1]) }
 const optState = schema.tuple(schema.record({ count: schema.number(), mu: params, nu: params }), schema.record({}))
 const schemas = { params, optState }
 
-const data: XY = { x: tensor([[1, 2], [3, 4], [5, 6], [7, 8]]), y: tensor([[1], [2], [3], [4]]) }
+const data: XY = {
+  x: tensor([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+  ]),
+  y: tensor([[1], [2], [3], [4]]),
+}
 const config = (): TrainConfig<Lin, XY, unknown> => ({
   params: params.init(key(0)),
   loss: (p, b) => mean(square(sub(add(matmul(b.x, p.w), p.b), b.y))),
@@ -55,7 +73,11 @@ const edited = (name: string, f: (doc: Record<string, unknown>) => void): string
 describe('loadState with schemas', () => {
   it('a good file loads against the schemas (async and sync) and resumes identically', async () => {
     const file = edited('good.json', () => undefined)
-    for (const r of [await loadState(file, schemas), loadStateSync(file, schemas), parseState(readFileSync(file, 'utf8'), schemas)]) {
+    for (const r of [
+      await loadState(file, schemas),
+      loadStateSync(file, schemas),
+      parseState(readFileSync(file, 'utf8'), schemas),
+    ]) {
       if (E.isLeft(r)) throw new Error(r.left.errors.join('\n'))
       expect(r.right.optState[0].count).toBe(2)
       const again = S.toArray(untilStep(4)(resume(r.right as TrainState<Lin, unknown>, config())))
@@ -71,8 +93,15 @@ describe('loadState with schemas', () => {
     })
     const plain = loadStateSync(file)
     expect(E.isRight(plain)).toBe(true)
-    if (E.isRight(plain)) expect(() => S.toArray(untilStep(4)(resume(plain.right as TrainState<Lin, unknown>, config())))).toThrow(/^resume: the state's optState does not match the state config\.optimizer keeps/)
-    const expected = decodeError('DecodeError', [{ path: 'optState', message: 'expected an array of length 2, got an object' }], { source: file, format: 'json' })
+    if (E.isRight(plain))
+      expect(() => S.toArray(untilStep(4)(resume(plain.right as TrainState<Lin, unknown>, config())))).toThrow(
+        /^resume: the state's optState does not match the state config\.optimizer keeps/,
+      )
+    const expected = decodeError(
+      'DecodeError',
+      [{ path: 'optState', message: 'expected an array of length 2, got an object' }],
+      { source: file, format: 'json' },
+    )
     expect(expected.message).toBe(`${file}: at 'optState': expected an array of length 2, got an object`)
     expect(await loadState(file, schemas)).toEqual(E.left(expected))
     expect(loadStateSync(file, schemas)).toEqual(E.left(expected))

@@ -21,7 +21,15 @@ import { throwsPurediff } from '../helpers/errors.js'
 type Lin = { readonly w: Tensor; readonly b: Tensor }
 type XY = { readonly x: Tensor; readonly y: Tensor }
 const lin0: Lin = { w: zeros([2, 1]), b: zeros([1]) }
-const data = fromTensors({ x: tensor([[1, 0], [0, 1], [1, 1], [2, 1]]), y: tensor([[1], [2], [3], [4]]) })
+const data = fromTensors({
+  x: tensor([
+    [1, 0],
+    [0, 1],
+    [1, 1],
+    [2, 1],
+  ]),
+  y: tensor([[1], [2], [3], [4]]),
+})
 const loss = (p: Lin, b: XY): Tensor => mean(square(sub(add(matmul(b.x, p.w), p.b), b.y)))
 const base = { loss, optimizer: sgd(0.1), data, batchSize: 2, key: key(0) }
 
@@ -41,7 +49,15 @@ describe('train({ init: record })', () => {
 
 describe('untilLoss (one minibatch) and untilEpochLoss (an epoch mean)', () => {
   // Batches of 1 on data where one example is fitted at once and the others are not.
-  const easy = fromTensors({ x: tensor([[0, 0], [1, 0], [0, 1], [1, 1]]), y: tensor([[0], [5], [-5], [3]]) })
+  const easy = fromTensors({
+    x: tensor([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]),
+    y: tensor([[0], [5], [-5], [3]]),
+  })
   const cfg = { loss, optimizer: sgd(0.05), data: easy, batchSize: 1, key: key(3), params: lin0 }
   it('untilLoss stops on the first small minibatch loss; untilEpochLoss at the first epoch whose mean is small', () => {
     const target = 4
@@ -153,7 +169,9 @@ describe('non-finite losses', () => {
 
   it('stop the run with a PurediffError naming the step, by default', () => {
     const e = throwsPurediff(() => S.toArray(untilStep(50)(train(cfg))))
-    expect(e.message).toMatch(/^train: the (loss is (NaN|-?Infinity)|gradient at '\w+' holds (NaN|-?Infinity)) at step \d+ \(epoch \d+\); the weights were not updated.*nonFinite: 'skip'/)
+    expect(e.message).toMatch(
+      /^train: the (loss is (NaN|-?Infinity)|gradient at '\w+' holds (NaN|-?Infinity)) at step \d+ \(epoch \d+\); the weights were not updated.*nonFinite: 'skip'/,
+    )
   })
 
   it("nonFinite: 'skip' leaves the weights and optimizer state, consumes the batch, and counts", () => {
@@ -171,13 +189,16 @@ describe('non-finite losses', () => {
         }
       }
       if (count > 0) expect(s.metrics['skippedSteps']).toBe(count)
-      for (const v of [...s.params.w.toTypedArray(), ...s.params.b.toTypedArray()]) expect(Number.isFinite(v)).toBe(true)
+      for (const v of [...s.params.w.toTypedArray(), ...s.params.b.toTypedArray()])
+        expect(Number.isFinite(v)).toBe(true)
     }
     expect(count).toBeGreaterThan(0)
   })
 
   it('a bad option value is an error', () => {
-    expect(throwsPurediff(() => train({ ...cfg, nonFinite: 'ignore' as never })).message).toMatch(/nonFinite must be 'error' or 'skip', got "ignore"/)
+    expect(throwsPurediff(() => train({ ...cfg, nonFinite: 'ignore' as never })).message).toMatch(
+      /nonFinite must be 'error' or 'skip', got "ignore"/,
+    )
   })
 })
 
@@ -191,11 +212,21 @@ describe('resume checks the model and the optimizer state', () => {
   })
 
   it('a state of another model is a TreeError naming the key path', () => {
-    const e = throwsPurediff(() => resume(s3, { ...base, params: { w: zeros([3, 1]), b: zeros([1]) }, optimizer: adam(0.1) }))
+    const e = throwsPurediff(() =>
+      resume(s3, { ...base, params: { w: zeros([3, 1]), b: zeros([1]) }, optimizer: adam(0.1) }),
+    )
     expect(e.tag).toBe('TreeError')
     expect(e.path).toBe('params.w')
-    expect(e.message).toMatch(/the state's params does not match the model's weights.*float64 \[2, 1\] where float64 \[3, 1\] is expected/)
-    const e2 = throwsPurediff(() => resume(s3, { ...base, init: () => ({ w: zeros([2, 1]), c: zeros([1]) }) as unknown as Lin, optimizer: adam(0.1) }))
+    expect(e.message).toMatch(
+      /the state's params does not match the model's weights.*float64 \[2, 1\] where float64 \[3, 1\] is expected/,
+    )
+    const e2 = throwsPurediff(() =>
+      resume(s3, {
+        ...base,
+        init: () => ({ w: zeros([2, 1]), c: zeros([1]) }) as unknown as Lin,
+        optimizer: adam(0.1),
+      }),
+    )
     expect(e2.tag).toBe('TreeError')
     expect(e2.message).toMatch(/params does not match/)
   })
@@ -211,13 +242,19 @@ describe('resume checks the model and the optimizer state', () => {
 
 describe('batch sizes and empty batches', () => {
   it('a batchSize larger than the data set is an error naming both', () => {
-    expect(throwsPurediff(() => train({ ...base, params: lin0, batchSize: 5 })).message).toMatch(/batchSize 5 is larger than the data set \(4 examples\)/)
+    expect(throwsPurediff(() => train({ ...base, params: lin0, batchSize: 5 })).message).toMatch(
+      /batchSize 5 is larger than the data set \(4 examples\)/,
+    )
   })
 
   it('a loss over an empty batch is an error, not NaN', () => {
-    expect(throwsPurediff(() => nn.mse(zeros([0, 1]), zeros([0, 1]))).message).toMatch(/^mse: pred is empty: a loss over an empty batch is undefined/)
+    expect(throwsPurediff(() => nn.mse(zeros([0, 1]), zeros([0, 1]))).message).toMatch(
+      /^mse: pred is empty: a loss over an empty batch is undefined/,
+    )
     expect(throwsPurediff(() => nn.softmaxCrossEntropy(zeros([0, 3]), [])).message).toMatch(/logits is empty/)
-    expect(throwsPurediff(() => nn.binaryCrossEntropyWithLogits(zeros([0]), zeros([0]))).message).toMatch(/logits is empty/)
+    expect(throwsPurediff(() => nn.binaryCrossEntropyWithLogits(zeros([0]), zeros([0]))).message).toMatch(
+      /logits is empty/,
+    )
   })
 })
 

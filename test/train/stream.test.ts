@@ -51,7 +51,10 @@ const build = (spec: Spec): Stream<number> => {
 }
 
 const small = fc.integer({ min: -50, max: 50 })
-const arbFinite: fc.Arbitrary<Spec> = fc.record({ kind: fc.constant('array' as const), values: fc.array(small, { maxLength: 30 }) })
+const arbFinite: fc.Arbitrary<Spec> = fc.record({
+  kind: fc.constant('array' as const),
+  values: fc.array(small, { maxLength: 30 }),
+})
 const arbInfinite: fc.Arbitrary<Spec> = fc.oneof(
   fc.record({ kind: fc.constant('iterate' as const), start: small, step: fc.integer({ min: -3, max: 3 }) }),
   fc.record({ kind: fc.constant('cycle' as const), values: fc.array(small, { minLength: 1, maxLength: 5 }) }),
@@ -80,7 +83,10 @@ const arbK = (nonEmpty: boolean): fc.Arbitrary<KSpec> => {
     kind: fc.constant('table' as const),
     table: fc.array(fc.array(small, { minLength: nonEmpty ? 1 : 0, maxLength: 3 }), { minLength: 1, maxLength: 4 }),
   })
-  const count: fc.Arbitrary<KSpec> = fc.record({ kind: fc.constant('count' as const), scale: fc.integer({ min: -3, max: 3 }) })
+  const count: fc.Arbitrary<KSpec> = fc.record({
+    kind: fc.constant('count' as const),
+    scale: fc.integer({ min: -3, max: 3 }),
+  })
   return nonEmpty ? fc.oneof(table, count) : table
 }
 
@@ -91,7 +97,10 @@ const functorLaws = (F: MapOnly) => ({
   identity: fc.property(arbSpec, (spec) => streamEq(F.map(build(spec), identity), build(spec))),
   // map fusion: mapping twice is mapping the composite once
   composition: fc.property(arbSpec, arbFn, arbFn, (spec, f, g) =>
-    streamEq(F.map(build(spec), (a) => g(f(a))), F.map(F.map(build(spec), f), g)),
+    streamEq(
+      F.map(build(spec), (a) => g(f(a))),
+      F.map(F.map(build(spec), f), g),
+    ),
   ),
 })
 
@@ -101,7 +110,10 @@ const monadLaws = (M: MonadCore, outer: fc.Arbitrary<Spec>, nonEmpty: boolean) =
   associativity: fc.property(outer, arbK(nonEmpty), arbK(nonEmpty), (spec, kf, kg) => {
     const f = buildK(kf)
     const g = buildK(kg)
-    return streamEq(M.chain(M.chain(build(spec), f), g), M.chain(build(spec), (a) => M.chain(f(a), g)))
+    return streamEq(
+      M.chain(M.chain(build(spec), f), g),
+      M.chain(build(spec), (a) => M.chain(f(a), g)),
+    )
   }),
 })
 
@@ -206,7 +218,10 @@ describe('fp-ts instances satisfy their laws', () => {
   it('FunctorWithIndex: mapWithIndex ignoring the index is map; the index counts from 0', () => {
     fc.assert(
       fc.property(arbSpec, arbFn, (spec, f) =>
-        streamEq(S.FunctorWithIndex.mapWithIndex(build(spec), (_, a) => f(a)), S.map(f)(build(spec))),
+        streamEq(
+          S.FunctorWithIndex.mapWithIndex(build(spec), (_, a) => f(a)),
+          S.map(f)(build(spec)),
+        ),
       ),
     )
     fc.assert(
@@ -245,11 +260,27 @@ describe('fp-ts instances satisfy their laws', () => {
           return streamEq(A.ap(A.ap(composed, fab), fa), A.ap(fbc, A.ap(fab, fa)))
         }),
       )
-      fc.assert(fc.property(arbSpec, (spec) => streamEq(A.ap(A.of((a: number) => a), build(spec)), build(spec))))
+      fc.assert(
+        fc.property(arbSpec, (spec) =>
+          streamEq(
+            A.ap(
+              A.of((a: number) => a),
+              build(spec),
+            ),
+            build(spec),
+          ),
+        ),
+      )
       fc.assert(fc.property(arbFn, small, (f, x) => streamEq(A.ap(A.of(f), A.of(x)), A.of(f(x)))))
       fc.assert(
         fc.property(arbFns, small, (fs, y) =>
-          streamEq(A.ap(S.fromArray(fs), A.of(y)), A.ap(A.of((f: (a: number) => number) => f(y)), S.fromArray(fs))),
+          streamEq(
+            A.ap(S.fromArray(fs), A.of(y)),
+            A.ap(
+              A.of((f: (a: number) => number) => f(y)),
+              S.fromArray(fs),
+            ),
+          ),
         ),
       )
     })
@@ -270,7 +301,9 @@ describe('fp-ts instances satisfy their laws', () => {
   })
 
   it('Unfoldable: unfold builds the Fibonacci numbers below 100', () => {
-    const fib = S.Unfoldable.unfold([0, 1] as [number, number], ([a, b]) => (a >= 100 ? O.none : O.some([a, [b, a + b]])))
+    const fib = S.Unfoldable.unfold([0, 1] as [number, number], ([a, b]) =>
+      a >= 100 ? O.none : O.some([a, [b, a + b]]),
+    )
     // by hand: each term is the sum of the two before it
     expect(S.toArray(fib)).toEqual([0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89])
   })
@@ -373,8 +406,7 @@ describe('replay law: iterating twice gives the same elements', () => {
 describe('laziness: nothing runs until pulled, and no element more than needed', () => {
   it('building a pipeline calls no user function', () => {
     let calls = 0
-    const count =
-      <A>(a: A): A => (calls++, a)
+    const count = <A>(a: A): A => (calls++, a)
     const s = pipe(
       S.iterate(0, (x) => count(x + 1)),
       S.concat(S.unfold(0, (n) => count(O.some([n, n + 1] as const)))),
@@ -407,7 +439,15 @@ describe('laziness: nothing runs until pulled, and no element more than needed',
     expect(mapped).toBe(10)
     expect(stepped).toBe(8)
     let pulled = 0
-    expect(S.toArray(pipe(S.range(0), S.tap(() => pulled++), S.take(0)))).toEqual([])
+    expect(
+      S.toArray(
+        pipe(
+          S.range(0),
+          S.tap(() => pulled++),
+          S.take(0),
+        ),
+      ),
+    ).toEqual([])
     expect(pulled).toBe(0)
   })
 
@@ -420,7 +460,13 @@ describe('laziness: nothing runs until pulled, and no element more than needed',
   it('counts for takeUntil, takeWhile, head, nth, find, drop', () => {
     const counted = () => {
       const c = { n: 0 }
-      return { c, s: pipe(S.range(0), S.tap(() => c.n++)) }
+      return {
+        c,
+        s: pipe(
+          S.range(0),
+          S.tap(() => c.n++),
+        ),
+      }
     }
     let t = counted()
     // first x with x*x > 10 is 4, at index 4: five pulls
@@ -446,7 +492,15 @@ describe('laziness: nothing runs until pulled, and no element more than needed',
 
   it('counts for scan, unfold, zip, chain, every, chunksOf, concat', () => {
     let f = 0
-    expect(S.toArray(pipe(S.range(1), S.scan(0, (b, a: number) => (f++, b + a)), S.take(4)))).toEqual([1, 3, 6, 10])
+    expect(
+      S.toArray(
+        pipe(
+          S.range(1),
+          S.scan(0, (b, a: number) => (f++, b + a)),
+          S.take(4),
+        ),
+      ),
+    ).toEqual([1, 3, 6, 10])
     expect(f).toBe(4)
 
     // unfold computes the next seed with each element: n elements, n calls of next
@@ -473,7 +527,15 @@ describe('laziness: nothing runs until pulled, and no element more than needed',
     expect(long.log).toEqual({ started: 1, pulled: 2, finished: 1 })
 
     const outer = tracked('naturals')
-    expect(S.toArray(pipe(outer.stream, S.chain((x: number) => S.fromArray([x, x])), S.take(3)))).toEqual([0, 0, 1])
+    expect(
+      S.toArray(
+        pipe(
+          outer.stream,
+          S.chain((x: number) => S.fromArray([x, x])),
+          S.take(3),
+        ),
+      ),
+    ).toEqual([0, 0, 1])
     expect(outer.log.pulled).toBe(2)
 
     const ev = tracked('naturals')
@@ -557,12 +619,24 @@ describe('combinators agree with array references on finite streams', () => {
       fc.property(arbXs, arbXs, arbFn, (xs, ys, f) => {
         const s = S.fromArray(xs)
         return (
-          same(S.map(f)(s), xs.map((x) => f(x))) &&
-          same(S.mapWithIndex((i, x: number) => i * 100 + x)(s), xs.map((x, i) => i * 100 + x)) &&
+          same(
+            S.map(f)(s),
+            xs.map((x) => f(x)),
+          ) &&
+          same(
+            S.mapWithIndex((i, x: number) => i * 100 + x)(s),
+            xs.map((x, i) => i * 100 + x),
+          ) &&
           same(S.filter(isEven)(s), xs.filter(isEven)) &&
-          same(S.filterMap((x: number) => (isEven(x) ? O.some(f(x)) : O.none))(s), xs.filter(isEven).map((x) => f(x))) &&
+          same(
+            S.filterMap((x: number) => (isEven(x) ? O.some(f(x)) : O.none))(s),
+            xs.filter(isEven).map((x) => f(x)),
+          ) &&
           same(S.concat(S.fromArray(ys))(s), xs.concat(ys)) &&
-          same(S.chain((x: number) => S.fromArray(ys.slice(0, Math.abs(x) % 4)))(s), xs.flatMap((x) => ys.slice(0, Math.abs(x) % 4)))
+          same(
+            S.chain((x: number) => S.fromArray(ys.slice(0, Math.abs(x) % 4)))(s),
+            xs.flatMap((x) => ys.slice(0, Math.abs(x) % 4)),
+          )
         )
       }),
     )
@@ -609,7 +683,10 @@ describe('combinators agree with array references on finite streams', () => {
   it('every(n): the n-th, 2n-th, ... element and always the last', () => {
     fc.assert(
       fc.property(arbXs, arbPos, (xs, n) =>
-        same(S.every(n)(S.fromArray(xs)), xs.filter((_, i) => (i + 1) % n === 0 || i === xs.length - 1)),
+        same(
+          S.every(n)(S.fromArray(xs)),
+          xs.filter((_, i) => (i + 1) % n === 0 || i === xs.length - 1),
+        ),
       ),
     )
     fc.assert(fc.property(arbSpec, (spec) => streamEq(S.every(1)(build(spec)), build(spec))))
@@ -623,7 +700,11 @@ describe('combinators agree with array references on finite streams', () => {
         return same(S.chunksOf(n)(S.fromArray(xs)), expected)
       }),
     )
-    fc.assert(fc.property(arbSpec, arbPos, (spec, n) => streamEq(S.flatten(S.map(S.fromArray)(S.chunksOf(n)(build(spec)))), build(spec))))
+    fc.assert(
+      fc.property(arbSpec, arbPos, (spec, n) =>
+        streamEq(S.flatten(S.map(S.fromArray)(S.chunksOf(n)(build(spec)))), build(spec)),
+      ),
+    )
   })
 
   it('zip and zipWith pair by position up to the shorter length', () => {
@@ -633,7 +714,10 @@ describe('combinators agree with array references on finite streams', () => {
         for (let i = 0; i < Math.min(xs.length, ys.length); i++) pairs.push([xs[i] as number, ys[i] as number])
         return (
           same(S.zip(S.fromArray(ys))(S.fromArray(xs)), pairs) &&
-          same(S.zipWith(S.fromArray(ys), (a: number, b: number) => a - b)(S.fromArray(xs)), pairs.map(([a, b]) => a - b))
+          same(
+            S.zipWith(S.fromArray(ys), (a: number, b: number) => a - b)(S.fromArray(xs)),
+            pairs.map(([a, b]) => a - b),
+          )
         )
       }),
     )
@@ -659,11 +743,39 @@ describe('combinators agree with array references on finite streams', () => {
 
   it('hand-checked examples of the documented semantics', () => {
     // scan emits the states after each step, not the seed
-    expect(S.toArray(pipe(S.fromArray([1, 2, 3]), S.scan(0, (b, a: number) => b + a)))).toEqual([1, 3, 6])
-    expect(S.toArray(pipe(S.fromArray([1, 2, 3]), S.scanLeft(0, (b, a: number) => b + a)))).toEqual([0, 1, 3, 6])
+    expect(
+      S.toArray(
+        pipe(
+          S.fromArray([1, 2, 3]),
+          S.scan(0, (b, a: number) => b + a),
+        ),
+      ),
+    ).toEqual([1, 3, 6])
+    expect(
+      S.toArray(
+        pipe(
+          S.fromArray([1, 2, 3]),
+          S.scanLeft(0, (b, a: number) => b + a),
+        ),
+      ),
+    ).toEqual([0, 1, 3, 6])
     // takeUntil keeps the element that met the condition
-    expect(S.toArray(pipe(S.range(1), S.takeUntil((x) => x >= 3)))).toEqual([1, 2, 3])
-    expect(S.toArray(pipe(S.range(1, 3), S.takeUntil((x) => x >= 9)))).toEqual([1, 2])
+    expect(
+      S.toArray(
+        pipe(
+          S.range(1),
+          S.takeUntil((x) => x >= 3),
+        ),
+      ),
+    ).toEqual([1, 2, 3])
+    expect(
+      S.toArray(
+        pipe(
+          S.range(1, 3),
+          S.takeUntil((x) => x >= 9),
+        ),
+      ),
+    ).toEqual([1, 2])
     // every: 1-based multiples, plus the last
     expect(S.toArray(pipe(S.range(1, 11), S.every(3)))).toEqual([3, 6, 9, 10])
     expect(S.toArray(pipe(S.range(1, 11), S.every(5)))).toEqual([5, 10])
@@ -674,7 +786,14 @@ describe('combinators agree with array references on finite streams', () => {
     // cartesian ap, functions outermost
     const fs = S.fromArray([(x: number) => x + 1, (x: number) => x * 10])
     expect(S.toArray(pipe(fs, S.ap(S.fromArray([1, 2]))))).toEqual([2, 3, 10, 20])
-    expect(S.toArray(pipe(S.range(1, 4), S.chain((n) => pipe(S.repeat(n), S.take(n)))))).toEqual([1, 2, 2, 3, 3, 3])
+    expect(
+      S.toArray(
+        pipe(
+          S.range(1, 4),
+          S.chain((n) => pipe(S.repeat(n), S.take(n))),
+        ),
+      ),
+    ).toEqual([1, 2, 2, 3, 3, 3])
     expect(S.toArray(pipe(S.range(0, 6), S.take(Infinity)))).toEqual([0, 1, 2, 3, 4, 5])
   })
 })
@@ -691,9 +810,13 @@ describe('take/drop identities', () => {
   it('take(m) . take(n) = take(min(m, n)) and drop(m) . drop(n) = drop(m + n)', () => {
     const arbN = fc.integer({ min: 0, max: 30 })
     fc.assert(
-      fc.property(arbSpec, arbN, arbN, (spec, m, n) =>
-        streamEq(pipe(build(spec), S.take(n), S.take(m)), pipe(build(spec), S.take(Math.min(m, n)))) &&
-        streamEq(pipe(build(spec), S.drop(n), S.drop(m)), pipe(build(spec), S.drop(m + n))),
+      fc.property(
+        arbSpec,
+        arbN,
+        arbN,
+        (spec, m, n) =>
+          streamEq(pipe(build(spec), S.take(n), S.take(m)), pipe(build(spec), S.take(Math.min(m, n)))) &&
+          streamEq(pipe(build(spec), S.drop(n), S.drop(m)), pipe(build(spec), S.drop(m + n))),
       ),
     )
   })
@@ -715,7 +838,9 @@ describe('scan + takeUntil express "stop when no improvement for k steps"', () =
       losses,
       S.scan<number, Patience>({ step: 0, loss: Infinity, best: Infinity, bestStep: 0 }, (s, loss) => {
         const step = s.step + 1
-        return loss < s.best ? { step, loss, best: loss, bestStep: step } : { step, loss, best: s.best, bestStep: s.bestStep }
+        return loss < s.best
+          ? { step, loss, best: loss, bestStep: step }
+          : { step, loss, best: s.best, bestStep: s.bestStep }
       }),
       S.takeUntil((s) => s.step - s.bestStep >= k),
     )

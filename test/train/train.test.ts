@@ -12,9 +12,32 @@ import type { Tensor } from '../../src/index.js'
 import { foldIn, key, split, uniform } from '../../src/random/index.js'
 import type { Key } from '../../src/random/index.js'
 import {
-  batchAt, batchPlan, batches, decodeState, encodeState, evaluate, everyEpoch, fromTensors, initialState, loadState,
-  loadStateSync, parseState, patience, resume, saveState, saveStateSync, stepKeyAt, stringifyState, train, trainStep,
-  untilAccuracy, untilLoss, untilStep, withEpochLoss, withMetric, withMetrics,
+  batchAt,
+  batchPlan,
+  batches,
+  decodeState,
+  encodeState,
+  evaluate,
+  everyEpoch,
+  fromTensors,
+  initialState,
+  loadState,
+  loadStateSync,
+  parseState,
+  patience,
+  resume,
+  saveState,
+  saveStateSync,
+  stepKeyAt,
+  stringifyState,
+  train,
+  trainStep,
+  untilAccuracy,
+  untilLoss,
+  untilStep,
+  withEpochLoss,
+  withMetric,
+  withMetrics,
 } from '../../src/train/index.js'
 import type { Optimizer, TrainConfig, TrainState } from '../../src/train/index.js'
 import * as S from '../../src/train/Stream.js'
@@ -59,7 +82,11 @@ type XY = { readonly x: Tensor; readonly y: Tensor }
 const problem = (n: number, d: number, seed: number, dtype: 'float32' | 'float64' = 'float64'): XY => {
   const [kx, kn] = split(key(seed))
   const x = uniform(kx, [n, d], { minval: -1, maxval: 1, dtype })
-  const wTrue = fromData(Float64Array.from({ length: d }, (_, i) => i + 1), [d, 1], dtype)
+  const wTrue = fromData(
+    Float64Array.from({ length: d }, (_, i) => i + 1),
+    [d, 1],
+    dtype,
+  )
   const y = add(add(matmul(x, wTrue), 0.5), mul(0.1, uniform(kn, [n, 1], { minval: -1, maxval: 1, dtype })))
   return { x, y }
 }
@@ -70,7 +97,17 @@ const mseLoss = (p: Lin, b: XY): Tensor => mean(square(sub(add(matmul(b.x, p.w),
 const noisyLoss = (p: Lin, b: XY, k: Key): [Tensor, { readonly r: Tensor }] => {
   const r = sub(add(matmul(b.x, p.w), p.b), b.y)
   const mask = uniform(k, r.shape, { dtype: r.dtype })
-  const kept = mul(r, div(fromData(mask.toTypedArray().map((u) => (u < 0.8 ? 1 : 0)), r.shape, r.dtype), 0.8))
+  const kept = mul(
+    r,
+    div(
+      fromData(
+        mask.toTypedArray().map((u) => (u < 0.8 ? 1 : 0)),
+        r.shape,
+        r.dtype,
+      ),
+      0.8,
+    ),
+  )
   return [mean(square(kept)), { r: mean(r) }]
 }
 
@@ -87,7 +124,10 @@ const leafBits = (tree: unknown): number[][] => T.leaves(tree).map((l) => (typeo
 const sameBits = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean =>
   a.length === b.length && a.every((x, i) => Object.is(x, b[i]))
 
-const sameStates = (a: ReadonlyArray<TrainState<unknown, unknown>>, b: ReadonlyArray<TrainState<unknown, unknown>>): boolean =>
+const sameStates = (
+  a: ReadonlyArray<TrainState<unknown, unknown>>,
+  b: ReadonlyArray<TrainState<unknown, unknown>>,
+): boolean =>
   a.length === b.length &&
   a.every((s, i) => {
     const t = b[i] as TrainState<unknown, unknown>
@@ -113,7 +153,12 @@ describe('batches', () => {
     const bs = S.toArray(S.take(6)(batches(key(3), 10, 4)))
     expect(bs.map((b) => b.length)).toEqual([4, 4, 2, 4, 4, 2])
     for (const epoch of [bs.slice(0, 3), bs.slice(3, 6)]) {
-      expect(epoch.flat().slice().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      expect(
+        epoch
+          .flat()
+          .slice()
+          .sort((a, b) => a - b),
+      ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     }
     // Two epochs of 10! orders agreeing would happen with probability 1/10!; it is a fresh shuffle.
     expect(bs.slice(0, 3).flat()).not.toEqual(bs.slice(3, 6).flat())
@@ -143,17 +188,29 @@ describe('batches', () => {
   it('rejects sizes that cannot make an epoch', () => {
     expect(() => batchPlan(3, 4, 'drop')).toThrow(PurediffError)
     // Regression: a batchSize past the data set was silently one smaller batch per epoch.
-    expect(() => batchPlan(3, 4, 'keep')).toThrow(/batchSize 4 is larger than the data set \(3 examples\); use batchSize: 3/)
+    expect(() => batchPlan(3, 4, 'keep')).toThrow(
+      /batchSize 4 is larger than the data set \(3 examples\); use batchSize: 3/,
+    )
     expect(batchPlan(3, 3, 'keep').stepsPerEpoch).toBe(1)
     expect(() => batchPlan(10, 0)).toThrow(/batchSize/)
     expect(() => batchPlan(0, 2)).toThrow(/at least one example/)
   })
 
   it('fromTensors gathers the same rows from every leaf', () => {
-    const data = fromTensors({ x: tensor([[0, 1], [2, 3], [4, 5]]), y: tensor([10, 11, 12]) })
+    const data = fromTensors({
+      x: tensor([
+        [0, 1],
+        [2, 3],
+        [4, 5],
+      ]),
+      y: tensor([10, 11, 12]),
+    })
     expect(data.size).toBe(3)
     const b = data.batch([2, 0])
-    expect(b.x.toArray()).toEqual([[4, 5], [0, 1]])
+    expect(b.x.toArray()).toEqual([
+      [4, 5],
+      [0, 1],
+    ])
     expect(b.y.toArray()).toEqual([12, 10])
     expect(() => fromTensors({ x: tensor([1, 2]), y: tensor([1, 2, 3]) })).toThrow(/leading axis/)
   })
@@ -177,7 +234,9 @@ describe('train', () => {
     let b0 = 0
     const expected: number[] = []
     for (let k = 0; k < 25; k++) {
-      const r = Y.map((yi, i) => (X[2 * i] as number) * (w[0] as number) + (X[2 * i + 1] as number) * (w[1] as number) + b0 - yi)
+      const r = Y.map(
+        (yi, i) => (X[2 * i] as number) * (w[0] as number) + (X[2 * i + 1] as number) * (w[1] as number) + b0 - yi,
+      )
       expected.push(r.reduce((s, ri) => s + ri * ri, 0) / n)
       const gw0 = (2 / n) * r.reduce((s, ri, i) => s + ri * (X[2 * i] as number), 0)
       const gw1 = (2 / n) * r.reduce((s, ri, i) => s + ri * (X[2 * i + 1] as number), 0)
@@ -186,13 +245,24 @@ describe('train', () => {
       b0 = b0 - lr * gb
     }
     const states = S.toArray(
-      untilStep(25)(train({ params: zerosLin(d), loss: mseLoss, optimizer: sgd<Lin>(lr), data: fromTensors({ x, y }), batchSize: n, key: key(0) })),
+      untilStep(25)(
+        train({
+          params: zerosLin(d),
+          loss: mseLoss,
+          optimizer: sgd<Lin>(lr),
+          data: fromTensors({ x, y }),
+          batchSize: n,
+          key: key(0),
+        }),
+      ),
     )
     expect(states.map((s) => s.step)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1))
     // Full batch: one step per epoch, so every state ends an epoch.
     expect(states.every((s, i) => s.epochEnd && s.epoch === i + 1)).toBe(true)
     // Summation order differs between the two computations: agreement to ~1e-13 relative, not bits.
-    states.forEach((s, i) => expect(Math.abs(s.loss - (expected[i] as number))).toBeLessThan(1e-12 * Math.max(1, expected[i] as number)))
+    states.forEach((s, i) =>
+      expect(Math.abs(s.loss - (expected[i] as number))).toBeLessThan(1e-12 * Math.max(1, expected[i] as number)),
+    )
     const last = states[24] as TrainState<Lin, unknown>
     expect(Math.abs((bits(last.params.w)[0] as number) - (w[0] as number))).toBeLessThan(1e-12)
     expect(Math.abs((bits(last.params.b)[0] as number) - b0)).toBeLessThan(1e-12)
@@ -202,10 +272,20 @@ describe('train', () => {
 
   it('states are frozen and count epochs from the batch plan', () => {
     const data = fromTensors(problem(10, 2, 2))
-    const states = S.toArray(untilStep(7)(train({ params: zerosLin(2), loss: mseLoss, optimizer: sgd<Lin>(0.05), data, batchSize: 4, key: key(1) })))
+    const states = S.toArray(
+      untilStep(7)(
+        train({ params: zerosLin(2), loss: mseLoss, optimizer: sgd<Lin>(0.05), data, batchSize: 4, key: key(1) }),
+      ),
+    )
     // 10 examples in batches of 4 with 'keep': 3 steps per epoch.
     expect(states.map((s) => [s.step, s.epoch, s.epochEnd])).toEqual([
-      [1, 0, false], [2, 0, false], [3, 1, true], [4, 1, false], [5, 1, false], [6, 2, true], [7, 2, false],
+      [1, 0, false],
+      [2, 0, false],
+      [3, 1, true],
+      [4, 1, false],
+      [5, 1, false],
+      [6, 2, true],
+      [7, 2, false],
     ])
     for (const s of states) expect(Object.isFrozen(s)).toBe(true)
     expect(() => {
@@ -229,7 +309,9 @@ describe('train', () => {
       traces = 0
       const compiled = S.toArray(pipe(train({ ...base, optimizer } as TrainConfig<Lin, XY, unknown>), untilStep(12)))
       expect(traces).toBe(2) // batches of 6 and the last batch of 2
-      const eager = S.toArray(pipe(train({ ...base, optimizer, jit: false } as TrainConfig<Lin, XY, unknown>), untilStep(12)))
+      const eager = S.toArray(
+        pipe(train({ ...base, optimizer, jit: false } as TrainConfig<Lin, XY, unknown>), untilStep(12)),
+      )
       expect(sameStates(compiled, eager)).toBe(true)
       expect(compiled.map((s) => s.loss)).toEqual(eager.map((s) => s.loss))
     }
@@ -308,10 +390,20 @@ describe('train', () => {
   })
 
   it('rejects a config with both or neither of init and params, or without a key', () => {
-    const base = { loss: mseLoss, optimizer: sgd<Lin>(0.1), data: fromTensors(problem(4, 2, 1)), batchSize: 2, key: key(0) }
+    const base = {
+      loss: mseLoss,
+      optimizer: sgd<Lin>(0.1),
+      data: fromTensors(problem(4, 2, 1)),
+      batchSize: 2,
+      key: key(0),
+    }
     expect(() => train({ ...base } as unknown as TrainConfig<Lin, XY, unknown>)).toThrow(/exactly one/)
-    expect(() => train({ ...base, params: zerosLin(2), init: () => zerosLin(2) } as unknown as TrainConfig<Lin, XY, unknown>)).toThrow(/exactly one/)
-    expect(() => train({ ...base, params: zerosLin(2), key: 3 } as unknown as TrainConfig<Lin, XY, unknown>)).toThrow(/key/)
+    expect(() =>
+      train({ ...base, params: zerosLin(2), init: () => zerosLin(2) } as unknown as TrainConfig<Lin, XY, unknown>),
+    ).toThrow(/exactly one/)
+    expect(() => train({ ...base, params: zerosLin(2), key: 3 } as unknown as TrainConfig<Lin, XY, unknown>)).toThrow(
+      /key/,
+    )
   })
 })
 
@@ -321,7 +413,10 @@ describe('train', () => {
 
 describe('resume', () => {
   const config = (dtype: 'float32' | 'float64'): TrainConfig<Lin, XY, AdamState<Lin>> => ({
-    init: (k) => ({ w: uniform(k, [3, 1], { minval: -1, maxval: 1, dtype }), b: fromData(new Float64Array(1), [1], dtype) }),
+    init: (k) => ({
+      w: uniform(k, [3, 1], { minval: -1, maxval: 1, dtype }),
+      b: fromData(new Float64Array(1), [1], dtype),
+    }),
     loss: noisyLoss,
     optimizer: adam<Lin>(0.03),
     data: fromTensors(problem(23, 3, 8, dtype)),
@@ -344,7 +439,9 @@ describe('resume', () => {
       const continued = S.toArray(untilStep(14)(resume(d, cfg)))
       expect(continued.map((s) => s.step)).toEqual([8, 9, 10, 11, 12, 13, 14])
       expect(sameStates(continued, full.slice(7))).toBe(true)
-      expect(continued.map((s) => s.loss).every((l, i) => Object.is(l, (full[7 + i] as TrainState<Lin, unknown>).loss))).toBe(true)
+      expect(
+        continued.map((s) => s.loss).every((l, i) => Object.is(l, (full[7 + i] as TrainState<Lin, unknown>).loss)),
+      ).toBe(true)
     })
   }
 
@@ -403,7 +500,14 @@ describe('decodeState', () => {
   const good = (): Record<string, unknown> =>
     JSON.parse(
       stringifyState({
-        step: 2, epoch: 0, epochEnd: false, params: { w: tensor([1, 2]) }, optState: {}, loss: 0.5, metrics: {}, key: key(1),
+        step: 2,
+        epoch: 0,
+        epochEnd: false,
+        params: { w: tensor([1, 2]) },
+        optState: {},
+        loss: 0.5,
+        metrics: {},
+        key: key(1),
       } as TrainState<Tree, Tree>),
     )
 
@@ -495,11 +599,15 @@ describe('stop conditions', () => {
   it('patience stops after k states without improvement (min and max modes)', () => {
     // best 0.5 at step 2; steps 3, 4, 5 do not beat it -> stop at step 5 with k = 3
     const losses = [0.9, 0.5, 0.6, 0.5, 0.7, 0.1]
-    expect(S.toArray(patience(3, (s: { loss: number }) => s.loss)(fake(losses))).map((s) => s.step)).toEqual([1, 2, 3, 4, 5])
+    expect(S.toArray(patience(3, (s: { loss: number }) => s.loss)(fake(losses))).map((s) => s.step)).toEqual([
+      1, 2, 3, 4, 5,
+    ])
     // acc = 1 - loss: the same run under 'max' on the metric name
     expect(S.toArray(patience(3, 'acc', { mode: 'max' })(fake(losses))).map((s) => s.step)).toEqual([1, 2, 3, 4, 5])
     // minDelta 0.45: 0.9 -> 0.5 is not enough; nothing improves after step 1 -> stop at 1 + 2
-    expect(S.toArray(patience(2, 'acc', { mode: 'max', minDelta: 0.45 })(fake(losses))).map((s) => s.step)).toEqual([1, 2, 3])
+    expect(S.toArray(patience(2, 'acc', { mode: 'max', minDelta: 0.45 })(fake(losses))).map((s) => s.step)).toEqual([
+      1, 2, 3,
+    ])
     expect(() => S.toArray(patience(2, 'missing')(fake(losses)))).toThrow(/no metric "missing"/)
   })
 
@@ -512,7 +620,11 @@ describe('stop conditions', () => {
       return p / 10 // "accuracy" from the params (here the step)
     }
     const out = S.toArray(untilAccuracy(0.5, evalFn, 'val')(everyEpoch(fake(losses))))
-    expect(out.map((s) => [s.step, s.metrics['val']])).toEqual([[2, 0.2], [4, 0.4], [6, 0.6]])
+    expect(out.map((s) => [s.step, s.metrics['val']])).toEqual([
+      [2, 0.2],
+      [4, 0.4],
+      [6, 0.6],
+    ])
     expect(evaluations).toBe(3)
     const w = S.toArray(withMetric('double', (s: { loss: number }) => 2 * s.loss)(fake([0.25])))
     expect(w[0]?.metrics).toEqual({ acc: 0.75, double: 0.5 })
@@ -534,11 +646,20 @@ describe('stop conditions', () => {
     expect(S.toArray(fake(losses, 3))[0]?.metrics).toEqual({ acc: -2 })
     // replay: iterating the combined stream twice gives the same values
     const twice = withEpochLoss()(fake(losses, 3))
-    expect(S.toArray(twice).map((s) => s.metrics['epochLoss'])).toEqual(S.toArray(twice).map((s) => s.metrics['epochLoss']))
+    expect(S.toArray(twice).map((s) => s.metrics['epochLoss'])).toEqual(
+      S.toArray(twice).map((s) => s.metrics['epochLoss']),
+    )
   })
 
   it('a real run stops on a target loss long before the step budget', () => {
-    const cfg = { params: zerosLin(2), loss: mseLoss, optimizer: adam<Lin>(0.1), data: fromTensors(problem(40, 2, 6)), batchSize: 40, key: key(0) }
+    const cfg = {
+      params: zerosLin(2),
+      loss: mseLoss,
+      optimizer: adam<Lin>(0.1),
+      data: fromTensors(problem(40, 2, 6)),
+      batchSize: 40,
+      key: key(0),
+    }
     const run = S.toArray(pipe(train(cfg), untilLoss(0.01), untilStep(2000)))
     const last = run[run.length - 1] as TrainState<Lin, unknown>
     expect(last.loss).toBeLessThanOrEqual(0.01)

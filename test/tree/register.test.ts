@@ -40,7 +40,13 @@ tree.register(Scaled, {
 })
 
 describe('tree.register', () => {
-  const layer = new Linear(tensor([[1, 2], [3, 4]]), tensor([0.5, -0.5]))
+  const layer = new Linear(
+    tensor([
+      [1, 2],
+      [3, 4],
+    ]),
+    tensor([0.5, -0.5]),
+  )
   const x = tensor([1, -1])
 
   it('a registered class is a tree node: grad returns an instance with gradient leaves', () => {
@@ -59,8 +65,28 @@ describe('tree.register', () => {
     expect(doubled).toBeInstanceOf(Scaled)
     expect(doubled.scale).toBe(3)
     expect(toArray(doubled.parts[0]!)).toEqual([2, -2])
-    const batched = vmap((l: Linear) => l.apply(x))(new Linear(tensor([[[1, 0], [0, 1]], [[2, 0], [0, 2]]]), tensor([[0, 0], [1, 1]])))
-    expect(toArray(batched)).toEqual([[1, -1], [3, -1]])
+    const batched = vmap((l: Linear) => l.apply(x))(
+      new Linear(
+        tensor([
+          [
+            [1, 0],
+            [0, 1],
+          ],
+          [
+            [2, 0],
+            [0, 2],
+          ],
+        ]),
+        tensor([
+          [0, 0],
+          [1, 1],
+        ]),
+      ),
+    )
+    expect(toArray(batched)).toEqual([
+      [1, -1],
+      [3, -1],
+    ])
   })
 
   it('Map works once registered', () => {
@@ -69,7 +95,10 @@ describe('tree.register', () => {
       flatten: (m) => [Object.fromEntries(m), null],
       unflatten: (_aux, c) => new Dict(Object.entries(c as Record<string, Tensor>)),
     })
-    const d = new Dict([['a', tensor(2)], ['b', tensor(3)]])
+    const d = new Dict([
+      ['a', tensor(2)],
+      ['b', tensor(3)],
+    ])
     const g = grad((m: Dict) => mul(m.get('a')!, m.get('b')!))(d)
     expect(g).toBeInstanceOf(Dict)
     expect(g.get('a')!.item()).toBe(3)
@@ -92,7 +121,9 @@ describe('tree.register', () => {
   it('structures of different classes do not match; bad registrations are errors', () => {
     const e = throwsPurediff(() => tree.zipWith(layer as unknown, new Scaled([x, x], 1) as unknown, (a) => a))
     expect(e.message).toMatch(/Linear vs Scaled/)
-    expect(throwsPurediff(() => tree.register(Object, { flatten: () => [[], null], unflatten: () => ({}) })).op).toBe('tree.register')
+    expect(throwsPurediff(() => tree.register(Object, { flatten: () => [[], null], unflatten: () => ({}) })).op).toBe(
+      'tree.register',
+    )
     expect(throwsPurediff(() => tree.register(Linear, {} as never)).op).toBe('tree.register')
   })
 })

@@ -26,19 +26,37 @@ const deepFrozen = (x: unknown): boolean => {
 
 /** A plain snapshot of a tree (tensors as nested arrays), to compare by value. */
 const snap = (t: unknown): unknown =>
-  typeof t === 'number' ? t : Array.isArray(t) ? t.map(snap) : typeof t === 'object' && t !== null && 'shape' in t ? (t as Tensor).toArray() : Object.fromEntries(Object.entries(t as object).map(([k, v]) => [k, snap(v)]))
+  typeof t === 'number'
+    ? t
+    : Array.isArray(t)
+      ? t.map(snap)
+      : typeof t === 'object' && t !== null && 'shape' in t
+        ? (t as Tensor).toArray()
+        : Object.fromEntries(Object.entries(t as object).map(([k, v]) => [k, snap(v)]))
 
 type P = { readonly layers: ReadonlyArray<{ readonly w: Tensor; readonly b: Tensor }>; readonly s: number }
 const p: P = {
   layers: [
-    { w: tensor([[1, 2], [3, 4]]), b: tensor([0.5, -1]) },
+    {
+      w: tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      b: tensor([0.5, -1]),
+    },
     { w: tensor([[-2], [1]]), b: tensor([3]) },
   ],
   s: 2,
 }
 const q: P = {
   layers: [
-    { w: tensor([[0.25, -1], [2, 0]]), b: tensor([1, 1]) },
+    {
+      w: tensor([
+        [0.25, -1],
+        [2, 0],
+      ]),
+      b: tensor([1, 1]),
+    },
     { w: tensor([[4], [-3]]), b: tensor([-0.5]) },
   ],
   s: -3,
@@ -48,21 +66,39 @@ describe('leafwise arithmetic', () => {
   it('add, sub and mul act entry by entry and keep the structure', () => {
     expect(snap(add(p, q))).toEqual({
       layers: [
-        { w: [[1.25, 1], [5, 4]], b: [1.5, 0] },
+        {
+          w: [
+            [1.25, 1],
+            [5, 4],
+          ],
+          b: [1.5, 0],
+        },
         { w: [[2], [-2]], b: [2.5] },
       ],
       s: -1,
     })
     expect(snap(sub(p, q))).toEqual({
       layers: [
-        { w: [[0.75, 3], [1, 4]], b: [-0.5, -2] },
+        {
+          w: [
+            [0.75, 3],
+            [1, 4],
+          ],
+          b: [-0.5, -2],
+        },
         { w: [[-6], [4]], b: [3.5] },
       ],
       s: 5,
     })
     expect(snap(mul(p, q))).toEqual({
       layers: [
-        { w: [[0.25, -2], [6, 0]], b: [0.5, -1] },
+        {
+          w: [
+            [0.25, -2],
+            [6, 0],
+          ],
+          b: [0.5, -1],
+        },
         { w: [[-8], [-3]], b: [-1.5] },
       ],
       s: -6,
@@ -78,7 +114,13 @@ describe('leafwise arithmetic', () => {
   it('scale and axpy', () => {
     expect(snap(scale(p, -2))).toEqual({
       layers: [
-        { w: [[-2, -4], [-6, -8]], b: [-1, 2] },
+        {
+          w: [
+            [-2, -4],
+            [-6, -8],
+          ],
+          b: [-1, 2],
+        },
         { w: [[4], [-2]], b: [-6] },
       ],
       s: -4,
@@ -86,7 +128,13 @@ describe('leafwise arithmetic', () => {
     // 0.5·p + q, entry by entry
     expect(snap(axpy(0.5, p, q))).toEqual({
       layers: [
-        { w: [[0.75, 0], [3.5, 2]], b: [1.25, 0.5] },
+        {
+          w: [
+            [0.75, 0],
+            [3.5, 2],
+          ],
+          b: [1.25, 0.5],
+        },
         { w: [[3], [-2.5]], b: [1] },
       ],
       s: -2,
@@ -120,7 +168,11 @@ describe('errors name the key path', () => {
   it('a structure mismatch is a TreeError at the first differing path', () => {
     const bad = { layers: [p.layers[0] as P['layers'][0], { w: tensor([[1], [1]]) }], s: 1 }
     expectError(() => add(p, bad as unknown as P), 'TreeError', ['tree.add', 'layers[1]', 'missing: b'])
-    expectError(() => dot(p, { ...q, layers: [q.layers[0] as P['layers'][0]] }), 'TreeError', ['tree.dot', 'layers', 'length'])
+    expectError(() => dot(p, { ...q, layers: [q.layers[0] as P['layers'][0]] }), 'TreeError', [
+      'tree.dot',
+      'layers',
+      'length',
+    ])
   })
 
   it('a shape mismatch between leaves is a ShapeError with both shapes and the path', () => {
@@ -144,7 +196,9 @@ describe('differentiability', () => {
   it('grad of norm is x / ‖x‖, and 0 at the zero tree', () => {
     const g = grad((x: P) => norm(x))(p)
     const n = Math.sqrt(49.25)
-    const expected = leaves(p).map((l) => (typeof l === 'number' ? l / n : (l.toTypedArray() as Float64Array).map((v) => v / n)))
+    const expected = leaves(p).map((l) =>
+      typeof l === 'number' ? l / n : (l.toTypedArray() as Float64Array).map((v) => v / n),
+    )
     leaves(g).forEach((l, i) => {
       const e = expected[i] as number | Float64Array
       if (typeof e === 'number') expect(l as number).toBeCloseTo(e, 14)
@@ -164,7 +218,16 @@ describe('differentiability', () => {
 describe('purity', () => {
   it('inputs are unchanged and outputs are deeply frozen', () => {
     const before = snap(p)
-    const outs = [add(p, q), sub(p, q), mul(p, q), scale(p, 3), axpy(2, p, q), zerosLike(p), onesLike(p), fullLike(p, 4)]
+    const outs = [
+      add(p, q),
+      sub(p, q),
+      mul(p, q),
+      scale(p, 3),
+      axpy(2, p, q),
+      zerosLike(p),
+      onesLike(p),
+      fullLike(p, 4),
+    ]
     expect(snap(p)).toEqual(before)
     for (const o of outs) expect(deepFrozen(o)).toBe(true)
   })
@@ -174,14 +237,16 @@ describe('vector-space laws on random trees', () => {
   // Small integers and integer scalars keep every sum and product exact in float64, so the
   // laws hold with equality.
   const small = fc.integer({ min: -20, max: 20 })
-  const treePair = fc.integer({ min: 1, max: 4 }).chain((n) =>
-    fc.tuple(
-      fc.array(small, { minLength: n, maxLength: n }),
-      fc.array(small, { minLength: n, maxLength: n }),
-      fc.array(small, { minLength: 3, maxLength: 3 }),
-      fc.integer({ min: -5, max: 5 }),
-    ),
-  )
+  const treePair = fc
+    .integer({ min: 1, max: 4 })
+    .chain((n) =>
+      fc.tuple(
+        fc.array(small, { minLength: n, maxLength: n }),
+        fc.array(small, { minLength: n, maxLength: n }),
+        fc.array(small, { minLength: 3, maxLength: 3 }),
+        fc.integer({ min: -5, max: 5 }),
+      ),
+    )
   it('axpy(a, x, y) = a·x + y, dot is bilinear and symmetric, x − y + y = x', () => {
     fc.assert(
       fc.property(treePair, ([xs, ys, zs, a]) => {

@@ -44,7 +44,8 @@ const withChecks = (code: string): string =>
     .map((l) => {
       const approx = /^(.*?)\s*\/\/ ≈ (-?[\d.e-]+)/.exec(l)
       if (approx !== null) return `__approx(${approx[1]?.replace(/;$/, '')}, ${approx[2]})`
-      if (/^[A-Za-z_(]/.test(l) && !/^(const|let|import)\b/.test(l) && /(===|<=)/.test(l)) return `__truthy(${l.replace(/;$/, '')})`
+      if (/^[A-Za-z_(]/.test(l) && !/^(const|let|import)\b/.test(l) && /(===|<=)/.test(l))
+        return `__truthy(${l.replace(/;$/, '')})`
       return l
     })
     .join('\n')
@@ -57,9 +58,13 @@ const truthy = (v: unknown): void => expect(v).toBe(true)
 
 const run = (code: string): void => {
   const scope: Record<string, unknown> = Object.fromEntries(
-    Object.entries({ ...purediff, ...viz, pipe, join, tmpdir, __approx: approx, __truthy: truthy }).filter(([k]) => /^[A-Za-z_$][\w$]*$/.test(k)),
+    Object.entries({ ...purediff, ...viz, pipe, join, tmpdir, __approx: approx, __truthy: truthy }).filter(([k]) =>
+      /^[A-Za-z_$][\w$]*$/.test(k),
+    ),
   )
-  const js = ts.transpileModule(withChecks(code), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText
+  const js = ts.transpileModule(withChecks(code), {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+  }).outputText
   const names = Object.keys(scope)
   new Function(...names, `"use strict";\n${js}`)(...names.map((k) => scope[k]))
 }

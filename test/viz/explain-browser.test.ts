@@ -83,54 +83,59 @@ describe('explain: the HTML page in a headless browser', () => {
     if (userDir !== '') rmSync(userDir, { recursive: true, force: true })
   })
 
-  it.runIf(haveBrowser)('steps through the forward sweep, then the reverse sweep, showing the values of the explanation', async () => {
-    const text = async (sel: string): Promise<string> => nfc(await page.textContent(sel))
-    expect(await text('#counter')).toBe(`0 / ${2 + e.forwardOrder.length + e.reverseOrder.length}`)
-    const before = await page.screenshot()
+  it.runIf(haveBrowser)(
+    'steps through the forward sweep, then the reverse sweep, showing the values of the explanation',
+    async () => {
+      const text = async (sel: string): Promise<string> => nfc(await page.textContent(sel))
+      expect(await text('#counter')).toBe(`0 / ${2 + e.forwardOrder.length + e.reverseOrder.length}`)
+      const before = await page.screenshot()
 
-    // forward sweep: the seed, then one step per equation
-    await page.click('#next')
-    expect(await text('#phase')).toContain('forward')
-    const afterOne = await page.screenshot()
-    expect(Buffer.compare(before, afterOne)).not.toBe(0) // the page changed: the inputs are highlighted
-    for (const id of e.forwardOrder) {
+      // forward sweep: the seed, then one step per equation
       await page.click('#next')
-      const n = e.nodes[id]!
       expect(await text('#phase')).toContain('forward')
-      expect(await text('#value')).toBe(nfc(`${dot(n.name)} = ${summarize(n.tangent, e.maxEntries)}`))
-      expect(await page.getAttribute(`#node-${id}`, 'class')).toContain('current')
-      expect(await text('#product')).toContain('=')
-    }
-    // the output's tangent is the directional derivative: shown on its node now
-    const out = e.nodes[e.outputs[0]!]!
-    expect(await page.isVisible(`#node-${out.id} .tangent`)).toBe(true)
-    expect(await text(`#node-${out.id} .tangent`)).toBe(`tangent ${summarize(out.tangent, e.maxEntries)}`)
-    expect(await page.isVisible(`#node-${out.id} .adjoint`)).toBe(false)
+      const afterOne = await page.screenshot()
+      expect(Buffer.compare(before, afterOne)).not.toBe(0) // the page changed: the inputs are highlighted
+      for (const id of e.forwardOrder) {
+        await page.click('#next')
+        const n = e.nodes[id]!
+        expect(await text('#phase')).toContain('forward')
+        expect(await text('#value')).toBe(nfc(`${dot(n.name)} = ${summarize(n.tangent, e.maxEntries)}`))
+        expect(await page.getAttribute(`#node-${id}`, 'class')).toContain('current')
+        expect(await text('#product')).toContain('=')
+      }
+      // the output's tangent is the directional derivative: shown on its node now
+      const out = e.nodes[e.outputs[0]!]!
+      expect(await page.isVisible(`#node-${out.id} .tangent`)).toBe(true)
+      expect(await text(`#node-${out.id} .tangent`)).toBe(`tangent ${summarize(out.tangent, e.maxEntries)}`)
+      expect(await page.isVisible(`#node-${out.id} .adjoint`)).toBe(false)
 
-    // reverse sweep: the seed, then one step per equation, outputs to inputs
-    await page.click('#next')
-    expect(await text('#phase')).toContain('reverse')
-    expect(await text('#value')).toBe(nfc(`${bar(out.name)} = 1`))
-    for (const id of e.reverseOrder) {
+      // reverse sweep: the seed, then one step per equation, outputs to inputs
       await page.click('#next')
-      const n = e.nodes[id]!
       expect(await text('#phase')).toContain('reverse')
-      expect(await text('#value')).toBe(nfc(`${bar(n.name)} = ${summarize(n.adjoint, e.maxEntries)}`))
-      expect(await text('#product')).toContain('+=')
-    }
-    expect(await page.isDisabled('#next')).toBe(true)
-    // the gradient is on the input node
-    const x = e.nodes[e.inputs[0]!]!
-    expect(await page.isVisible(`#node-${x.id} .adjoint`)).toBe(true)
-    expect(await text(`#node-${x.id} .adjoint`)).toBe(`adjoint ${summarize(x.adjoint, e.maxEntries)}`)
+      expect(await text('#value')).toBe(nfc(`${bar(out.name)} = 1`))
+      for (const id of e.reverseOrder) {
+        await page.click('#next')
+        const n = e.nodes[id]!
+        expect(await text('#phase')).toContain('reverse')
+        expect(await text('#value')).toBe(nfc(`${bar(n.name)} = ${summarize(n.adjoint, e.maxEntries)}`))
+        expect(await text('#product')).toContain('+=')
+      }
+      expect(await page.isDisabled('#next')).toBe(true)
+      // the gradient is on the input node
+      const x = e.nodes[e.inputs[0]!]!
+      expect(await page.isVisible(`#node-${x.id} .adjoint`)).toBe(true)
+      expect(await text(`#node-${x.id} .adjoint`)).toBe(`adjoint ${summarize(x.adjoint, e.maxEntries)}`)
 
-    // back one step, then reset
-    await page.click('#prev')
-    expect(await text('#counter')).toBe(`${1 + e.forwardOrder.length + e.reverseOrder.length} / ${2 + e.forwardOrder.length + e.reverseOrder.length}`)
-    await page.click('#reset')
-    expect(await text('#counter')).toBe(`0 / ${2 + e.forwardOrder.length + e.reverseOrder.length}`)
-    expect(await page.isVisible(`#node-${out.id} .tangent`)).toBe(false)
-  })
+      // back one step, then reset
+      await page.click('#prev')
+      expect(await text('#counter')).toBe(
+        `${1 + e.forwardOrder.length + e.reverseOrder.length} / ${2 + e.forwardOrder.length + e.reverseOrder.length}`,
+      )
+      await page.click('#reset')
+      expect(await text('#counter')).toBe(`0 / ${2 + e.forwardOrder.length + e.reverseOrder.length}`)
+      expect(await page.isVisible(`#node-${out.id} .tangent`)).toBe(false)
+    },
+  )
 
   it.runIf(haveBrowser)('draws something: a screenshot is not blank', async () => {
     const shot = await page.screenshot({ fullPage: true })

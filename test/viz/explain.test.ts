@@ -3,7 +3,24 @@ import { XMLValidator } from 'fast-xml-parser'
 import { describe, expect, it } from 'vitest'
 import { arbProgramCase, arbProgramInputs } from '../../laws/index.js'
 import {
-  add, exp, grad, hessian, hvp, jvp, matmul, mul, scalar, sin, sum, tanh, tensor, tree, vjp, vmap, zeros, type Tensor,
+  add,
+  exp,
+  grad,
+  hessian,
+  hvp,
+  jvp,
+  matmul,
+  mul,
+  scalar,
+  sin,
+  sum,
+  tanh,
+  tensor,
+  tree,
+  vjp,
+  vmap,
+  zeros,
+  type Tensor,
 } from '../../src/index.js'
 import { primitives } from '../../src/primitives/table.js'
 import type { AnyPrimitive } from '../../src/primitives/types.js'
@@ -13,7 +30,8 @@ import { assertClose } from '../helpers/allClose.js'
 const TOL = 1e-12
 
 const outputNode = (e: Explanation) => e.nodes[e.outputs[0]!]!
-const inputAdjoints = (e: Explanation): Tensor[] => e.inputs.map((id) => e.nodes[id]!.adjoint ?? zeros(e.nodes[id]!.shape))
+const inputAdjoints = (e: Explanation): Tensor[] =>
+  e.inputs.map((id) => e.nodes[id]!.adjoint ?? zeros(e.nodes[id]!.shape))
 
 describe('explain: values equal jvp and grad of the same function', () => {
   it('on random programs (scalar loss): output tangent = jvp, input adjoints = grad, primal = value', () => {
@@ -32,16 +50,22 @@ describe('explain: values equal jvp and grad of the same function', () => {
 
   it('on random programs with a tensor output: adjoints = the pullback of the cotangent (vjp)', () => {
     fc.assert(
-      fc.property(arbProgramCase(), fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 6, maxLength: 6 }), ({ program, params }, ct) => {
-        const yBar = tensor([ct.slice(0, 3), ct.slice(3)])
-        const e = explain(program.f, { cotangent: yBar })(params)
-        const [, pullback] = vjp(program.f, params)
-        const g = tree.leaves(pullback(yBar)) as Tensor[]
-        inputAdjoints(e).forEach((a, k) => assertClose(a, g[k]!, TOL, TOL))
-        // the default direction is the first basis direction of the first input
-        const basis = tree.map(params, (l, path) => (path === e.nodes[e.inputs[0]!]!.name ? tensor([1, 0, 0]) : zeros((l as Tensor).shape)))
-        assertClose(outputNode(e).tangent ?? zeros([2, 3]), jvp(program.f, params, basis)[1], TOL, TOL)
-      }),
+      fc.property(
+        arbProgramCase(),
+        fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 6, maxLength: 6 }),
+        ({ program, params }, ct) => {
+          const yBar = tensor([ct.slice(0, 3), ct.slice(3)])
+          const e = explain(program.f, { cotangent: yBar })(params)
+          const [, pullback] = vjp(program.f, params)
+          const g = tree.leaves(pullback(yBar)) as Tensor[]
+          inputAdjoints(e).forEach((a, k) => assertClose(a, g[k]!, TOL, TOL))
+          // the default direction is the first basis direction of the first input
+          const basis = tree.map(params, (l, path) =>
+            path === e.nodes[e.inputs[0]!]!.name ? tensor([1, 0, 0]) : zeros((l as Tensor).shape),
+          )
+          assertClose(outputNode(e).tangent ?? zeros([2, 3]), jvp(program.f, params, basis)[1], TOL, TOL)
+        },
+      ),
       { numRuns: 30, seed: 7 },
     )
   })
@@ -51,7 +75,10 @@ describe('explain: values equal jvp and grad of the same function', () => {
     const x = tensor([0.3, -1.2, 2])
     const good = recordGraph(f, [x])
     const brokenSin: AnyPrimitive = { ...primitives.sin, jvp: [(xDot, [x0], _y, _p, R) => R.mul(xDot, R.sin(x0!))] }
-    const broken = { ...good, vars: good.vars.map((v) => (v.kind === 'op' && v.prim.name === 'sin' ? { ...v, prim: brokenSin } : v)) }
+    const broken = {
+      ...good,
+      vars: good.vars.map((v) => (v.kind === 'op' && v.prim.name === 'sin' ? { ...v, prim: brokenSin } : v)),
+    }
     const e = explainGraph(broken)
     const [, yDot] = jvp(f, x, tensor([1, 0, 0]))
     expect(() => assertClose(outputNode(e).tangent!, yDot, TOL, TOL)).toThrow()
@@ -73,7 +100,18 @@ describe('explain: values equal jvp and grad of the same function', () => {
   })
 
   it('explain(grad(f)) on a vector: tangent = Hessian-vector product', () => {
-    const f = (w: Tensor) => sum(tanh(matmul(tensor([[1, 2, 0.5], [-1, 0.3, 2]]), w)))
+    const f = (w: Tensor) =>
+      sum(
+        tanh(
+          matmul(
+            tensor([
+              [1, 2, 0.5],
+              [-1, 0.3, 2],
+            ]),
+            w,
+          ),
+        ),
+      )
     const w = tensor([0.2, -0.4, 0.9])
     const v = tensor([0.5, 1, -2])
     const e = explain(grad(f), { direction: v, cotangent: tensor([1, 1, 1]) })(w)
@@ -81,20 +119,28 @@ describe('explain: values equal jvp and grad of the same function', () => {
   })
 
   it('several arguments and records: inputs named by key path', () => {
-    const e = explain((p: { w: Tensor; b: Tensor }, x: Tensor) => sum(add(mul(p.w, x), p.b)))({ w: tensor([1, 2]), b: tensor([0.5, 0.5]) }, tensor([3, 4]))
+    const e = explain((p: { w: Tensor; b: Tensor }, x: Tensor) => sum(add(mul(p.w, x), p.b)))(
+      { w: tensor([1, 2]), b: tensor([0.5, 0.5]) },
+      tensor([3, 4]),
+    )
     expect(e.inputs.map((id) => e.nodes[id]!.name)).toEqual(['x[0].b', 'x[0].w', 'x[1]'])
     assertClose(e.node('x[1]')!.adjoint!, [1, 2], TOL)
   })
 
   it('explains functions that use vmap (the batched program is what is shown)', () => {
     const f = (x: Tensor) => sum(vmap((r: Tensor) => mul(sin(r), r))(x))
-    const x = tensor([[0.1, 0.2], [0.3, -0.4]])
+    const x = tensor([
+      [0.1, 0.2],
+      [0.3, -0.4],
+    ])
     const e = explain(f, { cotangent: 1 })(x)
     assertClose(e.nodes[e.inputs[0]!]!.adjoint!, grad(f)(x), TOL, TOL)
   })
 
   it('names the problem when called on a value traced by an outer transform', () => {
-    expect(() => grad((x: Tensor) => explain((y: Tensor) => sin(y))(x).nodes[0]!.primal)(tensor(1))).toThrow(/explain needs concrete inputs/)
+    expect(() => grad((x: Tensor) => explain((y: Tensor) => sin(y))(x).nodes[0]!.primal)(tensor(1))).toThrow(
+      /explain needs concrete inputs/,
+    )
   })
 
   it('is frozen all the way down', () => {
@@ -127,7 +173,15 @@ describe('rule text', () => {
 
 describe('summaries', () => {
   it('large tensors show shape, first entries and norm; symbolic zeros a dash', () => {
-    expect(summarize(tensor([[3, 4, 0], [0, 0, 0]]), 4)).toBe('[2×3] [3, 4, 0, 0, …] ‖·‖ = 5')
+    expect(
+      summarize(
+        tensor([
+          [3, 4, 0],
+          [0, 0, 0],
+        ]),
+        4,
+      ),
+    ).toBe('[2×3] [3, 4, 0, 0, …] ‖·‖ = 5')
     expect(summarize(tensor([1, 2]), 4)).toBe('[1, 2]')
     expect(summarize(scalar(Math.PI))).toBe('3.14159')
     expect(summarize(null)).toBe('–')
@@ -170,7 +224,9 @@ describe('renderings', () => {
     const h = e.toHTML()
     expect(h).not.toMatch(/(src|href)=["']?(https?:)?\/\//)
     expect(h).not.toMatch(/@import|url\(http/)
-    const steps = JSON.parse(/<script id="steps" type="application\/json">([\s\S]*?)<\/script>/.exec(h)![1]!) as unknown[]
+    const steps = JSON.parse(
+      /<script id="steps" type="application\/json">([\s\S]*?)<\/script>/.exec(h)![1]!,
+    ) as unknown[]
     expect(steps.length).toBe(2 + e.forwardOrder.length + e.reverseOrder.length)
   })
 })

@@ -2,14 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  formatTick,
-  lineChartSVG,
-  linearTicks,
-  logTicks,
-  panelsSVG,
-  writeFileAtomic,
-} from '../../src/viz/plot.js'
+import { formatTick, lineChartSVG, linearTicks, logTicks, panelsSVG, writeFileAtomic } from '../../src/viz/plot.js'
 
 /** A small XML well-formedness check: every tag closes in order, attributes are quoted. */
 const checkWellFormed = (svg: string): void => {
@@ -32,9 +25,7 @@ const checkWellFormed = (svg: string): void => {
 const attr = (el: string, name: string): string | undefined => new RegExp(`\\s${name}="([^"]*)"`).exec(el)?.[1]
 
 const seriesPaths = (svg: string): Map<string, string> =>
-  new Map(
-    [...svg.matchAll(/<path class="series"[^>]*>/g)].map((m) => [attr(m[0], 'data-series')!, attr(m[0], 'd')!]),
-  )
+  new Map([...svg.matchAll(/<path class="series"[^>]*>/g)].map((m) => [attr(m[0], 'data-series')!, attr(m[0], 'd')!]))
 
 /** Every coordinate of a path's M/L commands. */
 const coords = (d: string): number[][] =>
@@ -81,8 +72,25 @@ describe('lineChartSVG', () => {
     xLabel: 'epoch',
     yLabel: 'loss',
     series: [
-      { name: 'train', points: [[1, 2.3], [2, 1.1], [3, NaN], [4, 0.4], [Infinity, 0.3], [6, 0.2]] },
-      { name: 'test "held out"', points: [[1, 2.0], [6, -Infinity], [6, 0.5]] },
+      {
+        name: 'train',
+        points: [
+          [1, 2.3],
+          [2, 1.1],
+          [3, NaN],
+          [4, 0.4],
+          [Infinity, 0.3],
+          [6, 0.2],
+        ],
+      },
+      {
+        name: 'test "held out"',
+        points: [
+          [1, 2.0],
+          [6, -Infinity],
+          [6, 0.5],
+        ],
+      },
     ],
   })
 
@@ -124,7 +132,12 @@ describe('lineChartSVG', () => {
 
   it('draws a scatter (line: false) as one dot per point and no line, with a dot in the legend', () => {
     const pts = Array.from({ length: 50 }, (_, i) => [i, Math.sin(i)] as const)
-    const s = lineChartSVG({ series: [{ name: 'measured', points: pts, line: false }, { name: 'fit', points: pts }] })
+    const s = lineChartSVG({
+      series: [
+        { name: 'measured', points: pts, line: false },
+        { name: 'fit', points: pts },
+      ],
+    })
     checkWellFormed(s)
     expect(seriesPaths(s).get('measured')).toBe('')
     expect(coords(seriesPaths(s).get('fit')!).length).toBe(50)
@@ -133,7 +146,21 @@ describe('lineChartSVG', () => {
   })
 
   it('on a logarithmic x axis, maps decades to equal widths and skips x ≤ 0', () => {
-    const s = lineChartSVG({ xLog: true, series: [{ name: 'd', points: [[0, 5], [1, 1], [10, 2], [100, 3], [1000, 4]] }] })
+    const s = lineChartSVG({
+      xLog: true,
+      series: [
+        {
+          name: 'd',
+          points: [
+            [0, 5],
+            [1, 1],
+            [10, 2],
+            [100, 3],
+            [1000, 4],
+          ],
+        },
+      ],
+    })
     checkWellFormed(s)
     expect(s).not.toMatch(/NaN|Infinity/)
     const xs = coords(seriesPaths(s).get('d')!).map(([x]) => x!)
@@ -143,7 +170,19 @@ describe('lineChartSVG', () => {
   })
 
   it('gives a constant series a real range, with the line strictly inside it', () => {
-    const flat = lineChartSVG({ series: [{ name: 'c', points: [[0, 5], [1, 5], [2, 5]] }], height: 300 })
+    const flat = lineChartSVG({
+      series: [
+        {
+          name: 'c',
+          points: [
+            [0, 5],
+            [1, 5],
+            [2, 5],
+          ],
+        },
+      ],
+      height: 300,
+    })
     checkWellFormed(flat)
     const r = plotRect(flat)
     const ys = coords(seriesPaths(flat).get('c')!).map(([, y]) => y)
@@ -153,7 +192,19 @@ describe('lineChartSVG', () => {
   })
 
   it('survives series with no usable point at all', () => {
-    const empty = lineChartSVG({ yLog: true, series: [{ name: 'e', points: [[NaN, 1], [1, 0], [2, -3]] }] })
+    const empty = lineChartSVG({
+      yLog: true,
+      series: [
+        {
+          name: 'e',
+          points: [
+            [NaN, 1],
+            [1, 0],
+            [2, -3],
+          ],
+        },
+      ],
+    })
     checkWellFormed(empty)
     expect(empty).not.toMatch(/NaN|Infinity/)
     expect(seriesPaths(empty).get('e')).toBe('')
@@ -162,7 +213,18 @@ describe('lineChartSVG', () => {
   it('on a log scale, maps decades to equal heights and skips y ≤ 0', () => {
     const log = lineChartSVG({
       yLog: true,
-      series: [{ name: 'l', points: [[0, 100], [1, 10], [2, 0], [3, 1]], markers: false }],
+      series: [
+        {
+          name: 'l',
+          points: [
+            [0, 100],
+            [1, 10],
+            [2, 0],
+            [3, 1],
+          ],
+          markers: false,
+        },
+      ],
     })
     const pts = coords(seriesPaths(log).get('l')!)
     expect(pts.length).toBe(2) // [0,100]–[1,10]; the lone [3,1] is a dot
@@ -179,13 +241,48 @@ describe('panelsSVG', () => {
       title: 'training',
       xLabel: 'epoch',
       panels: [
-        { title: 'loss', yLog: true, series: [{ name: 'train', points: [[1, 0.9], [2, 0.4]] }, { name: 'test', points: [[1, 1], [2, 0.5]] }] },
-        { title: 'accuracy', yMin: 0, yMax: 1, series: [{ name: 'test', points: [[1, 0.8], [2, 0.9]] }] },
+        {
+          title: 'loss',
+          yLog: true,
+          series: [
+            {
+              name: 'train',
+              points: [
+                [1, 0.9],
+                [2, 0.4],
+              ],
+            },
+            {
+              name: 'test',
+              points: [
+                [1, 1],
+                [2, 0.5],
+              ],
+            },
+          ],
+        },
+        {
+          title: 'accuracy',
+          yMin: 0,
+          yMax: 1,
+          series: [
+            {
+              name: 'test',
+              points: [
+                [1, 0.8],
+                [2, 0.9],
+              ],
+            },
+          ],
+        },
       ],
     })
     checkWellFormed(svg)
     expect(svg.match(/<g class="panel"/g)?.length).toBe(2)
-    const strokes = [...svg.matchAll(/<path class="series" data-series="([^"]*)"[^>]*stroke="([^"]*)"/g)].map((m) => [m[1], m[2]])
+    const strokes = [...svg.matchAll(/<path class="series" data-series="([^"]*)"[^>]*stroke="([^"]*)"/g)].map((m) => [
+      m[1],
+      m[2],
+    ])
     expect(strokes.length).toBe(3)
     const testColours = new Set(strokes.filter(([n]) => n === 'test').map(([, c]) => c))
     expect(testColours.size).toBe(1)

@@ -254,64 +254,156 @@ export class FuncBuilder {
   }
 
   // ---- memory
-  i32Load(m: MemArg = {}): this { return this.mem(0x28, 2, m) }
-  f32Load(m: MemArg = {}): this { return this.mem(0x2a, 2, m) }
-  f64Load(m: MemArg = {}): this { return this.mem(0x2b, 3, m) }
-  i32Store(m: MemArg = {}): this { return this.mem(0x36, 2, m) }
-  f32Store(m: MemArg = {}): this { return this.mem(0x38, 2, m) }
-  f64Store(m: MemArg = {}): this { return this.mem(0x39, 3, m) }
+  i32Load(m: MemArg = {}): this {
+    return this.mem(0x28, 2, m)
+  }
+  f32Load(m: MemArg = {}): this {
+    return this.mem(0x2a, 2, m)
+  }
+  f64Load(m: MemArg = {}): this {
+    return this.mem(0x2b, 3, m)
+  }
+  i32Store(m: MemArg = {}): this {
+    return this.mem(0x36, 2, m)
+  }
+  f32Store(m: MemArg = {}): this {
+    return this.mem(0x38, 2, m)
+  }
+  f64Store(m: MemArg = {}): this {
+    return this.mem(0x39, 3, m)
+  }
 
   // ---- i32 arithmetic and comparison
-  i32Eqz(): this { return this.op(0x45) }
-  i32Eq(): this { return this.op(0x46) }
-  i32Ne(): this { return this.op(0x47) }
-  i32LtS(): this { return this.op(0x48) }
-  i32LtU(): this { return this.op(0x49) }
-  i32GtS(): this { return this.op(0x4a) }
-  i32LeS(): this { return this.op(0x4c) }
-  i32GeS(): this { return this.op(0x4e) }
-  i32GeU(): this { return this.op(0x4f) }
-  i32Add(): this { return this.op(0x6a) }
-  i32Sub(): this { return this.op(0x6b) }
-  i32Mul(): this { return this.op(0x6c) }
-  i32And(): this { return this.op(0x71) }
-  i32Or(): this { return this.op(0x72) }
-  i32Shl(): this { return this.op(0x74) }
-  i32ShrU(): this { return this.op(0x76) }
+  i32Eqz(): this {
+    return this.op(0x45)
+  }
+  i32Eq(): this {
+    return this.op(0x46)
+  }
+  i32Ne(): this {
+    return this.op(0x47)
+  }
+  i32LtS(): this {
+    return this.op(0x48)
+  }
+  i32LtU(): this {
+    return this.op(0x49)
+  }
+  i32GtS(): this {
+    return this.op(0x4a)
+  }
+  i32LeS(): this {
+    return this.op(0x4c)
+  }
+  i32GeS(): this {
+    return this.op(0x4e)
+  }
+  i32GeU(): this {
+    return this.op(0x4f)
+  }
+  i32Add(): this {
+    return this.op(0x6a)
+  }
+  i32Sub(): this {
+    return this.op(0x6b)
+  }
+  i32Mul(): this {
+    return this.op(0x6c)
+  }
+  i32And(): this {
+    return this.op(0x71)
+  }
+  i32Or(): this {
+    return this.op(0x72)
+  }
+  i32Shl(): this {
+    return this.op(0x74)
+  }
+  i32ShrU(): this {
+    return this.op(0x76)
+  }
 
   // ---- float scalar arithmetic
-  f32Add(): this { return this.op(0x92) }
-  f32Sub(): this { return this.op(0x93) }
-  f32Mul(): this { return this.op(0x94) }
-  f32Div(): this { return this.op(0x95) }
-  f64Add(): this { return this.op(0xa0) }
-  f64Sub(): this { return this.op(0xa1) }
-  f64Mul(): this { return this.op(0xa2) }
-  f64Div(): this { return this.op(0xa3) }
+  f32Add(): this {
+    return this.op(0x92)
+  }
+  f32Sub(): this {
+    return this.op(0x93)
+  }
+  f32Mul(): this {
+    return this.op(0x94)
+  }
+  f32Div(): this {
+    return this.op(0x95)
+  }
+  f64Add(): this {
+    return this.op(0xa0)
+  }
+  f64Sub(): this {
+    return this.op(0xa1)
+  }
+  f64Mul(): this {
+    return this.op(0xa2)
+  }
+  f64Div(): this {
+    return this.op(0xa3)
+  }
 
   // ---- SIMD (fixed-width 128-bit, prefix 0xfd)
-  v128Load(m: MemArg = {}): this { return this.simdMem(0x00, 4, m) }
-  v128Load32Splat(m: MemArg = {}): this { return this.simdMem(0x09, 2, m) }
-  v128Load64Splat(m: MemArg = {}): this { return this.simdMem(0x0a, 3, m) }
-  v128Store(m: MemArg = {}): this { return this.simdMem(0x0b, 4, m) }
+  v128Load(m: MemArg = {}): this {
+    return this.simdMem(0x00, 4, m)
+  }
+  v128Load32Splat(m: MemArg = {}): this {
+    return this.simdMem(0x09, 2, m)
+  }
+  v128Load64Splat(m: MemArg = {}): this {
+    return this.simdMem(0x0a, 3, m)
+  }
+  v128Store(m: MemArg = {}): this {
+    return this.simdMem(0x0b, 4, m)
+  }
   /** v128.const with sixteen zero bytes. */
   v128Zero(): this {
     this.simd(0x0c)
     for (let i = 0; i < 16; i++) this.code.push(0)
     return this
   }
-  f32x4Splat(): this { return this.simd(0x13) }
-  f64x2Splat(): this { return this.simd(0x14) }
-  f32x4ExtractLane(lane: number): this { return this.simd(0x1f).raw(lane) }
-  f64x2ExtractLane(lane: number): this { return this.simd(0x21).raw(lane) }
-  f32x4Add(): this { return this.simd(0xe4) }
-  f32x4Sub(): this { return this.simd(0xe5) }
-  f32x4Mul(): this { return this.simd(0xe6) }
-  f32x4Div(): this { return this.simd(0xe7) }
-  f64x2Add(): this { return this.simd(0xf0) }
-  f64x2Sub(): this { return this.simd(0xf1) }
-  f64x2Mul(): this { return this.simd(0xf2) }
-  f64x2Div(): this { return this.simd(0xf3) }
+  f32x4Splat(): this {
+    return this.simd(0x13)
+  }
+  f64x2Splat(): this {
+    return this.simd(0x14)
+  }
+  f32x4ExtractLane(lane: number): this {
+    return this.simd(0x1f).raw(lane)
+  }
+  f64x2ExtractLane(lane: number): this {
+    return this.simd(0x21).raw(lane)
+  }
+  f32x4Add(): this {
+    return this.simd(0xe4)
+  }
+  f32x4Sub(): this {
+    return this.simd(0xe5)
+  }
+  f32x4Mul(): this {
+    return this.simd(0xe6)
+  }
+  f32x4Div(): this {
+    return this.simd(0xe7)
+  }
+  f64x2Add(): this {
+    return this.simd(0xf0)
+  }
+  f64x2Sub(): this {
+    return this.simd(0xf1)
+  }
+  f64x2Mul(): this {
+    return this.simd(0xf2)
+  }
+  f64x2Div(): this {
+    return this.simd(0xf3)
+  }
 
   /** The encoded body: locals (run-length grouped by type), code, `end`. */
   body(): number[] {
@@ -346,7 +438,9 @@ export class ModuleBuilder {
   private readonly types: number[][] = []
   private readonly funcs: FuncEntry[] = []
 
-  constructor(private readonly memory: { readonly min: number; readonly max?: number; readonly shared?: boolean } = { min: 1 }) {}
+  constructor(
+    private readonly memory: { readonly min: number; readonly max?: number; readonly shared?: boolean } = { min: 1 },
+  ) {}
 
   private typeIndex(params: ReadonlyArray<ValType>, results: ReadonlyArray<ValType>): number {
     const t = [0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))]
@@ -375,7 +469,8 @@ export class ModuleBuilder {
   bytes(): Uint8Array {
     const section = (id: number, payload: number[]): number[] => [id, ...uleb(payload.length), ...payload]
     const { min, max, shared } = this.memory
-    const limits = max === undefined ? [0x00, ...uleb(min)] : [shared === true ? 0x03 : 0x01, ...uleb(min), ...uleb(max)]
+    const limits =
+      max === undefined ? [0x00, ...uleb(min)] : [shared === true ? 0x03 : 0x01, ...uleb(min), ...uleb(max)]
     const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]
     out.push(...section(1, vec(this.types)))
     out.push(...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])))

@@ -79,7 +79,14 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
   // `w` lines, dst[(panel·kc + p)·w + t mod w]; lines past `count` are zeros.
   const emitPack = (fname: string, w: number): void => {
     mod.func(fname, [i32, i32, i32, i32, i32, i32], [], (f) => {
-      const [src, rs, cs, count, kc, dst] = [0, 1, 2, 3, 4, 5].map((i) => f.param(i)) as [Local, Local, Local, Local, Local, Local]
+      const [src, rs, cs, count, kc, dst] = [0, 1, 2, 3, 4, 5].map((i) => f.param(i)) as [
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+      ]
       const t0 = f.local(i32)
       const s = f.local(i32)
       const d = f.local(i32)
@@ -97,14 +104,20 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
                 load(f.get(s))
                 store(f)
                 f.get(s).get(cs).i32Add().set(s)
-                f.get(d).i32Const(w * es).i32Add().set(d)
+                f.get(d)
+                  .i32Const(w * es)
+                  .i32Add()
+                  .set(d)
               })
             },
             () => {
               f.forRange(p, 0, kc, 1, () => {
                 zero(f.get(d))
                 store(f)
-                f.get(d).i32Const(w * es).i32Add().set(d)
+                f.get(d)
+                  .i32Const(w * es)
+                  .i32Add()
+                  .set(d)
               })
             },
           )
@@ -119,7 +132,14 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
   // at c (row stride ldc bytes), C_block = (first ? 0 : C_block) + Apanel · Bpanel over kc.
   mod.func(`${prefix}macro`, [i32, i32, i32, i32, i32, i32, i32, i32], [], (f) => {
     const [ap, bp, c, mc, nc, kc, ldc, first] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => f.param(i)) as Local[] as [
-      Local, Local, Local, Local, Local, Local, Local, Local,
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
     ]
     const jr = f.local(i32)
     const ir = f.local(i32)
@@ -155,10 +175,18 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
         // pa = ap + ir·kc·es ; pb = bp + jr·kc·es ; pend = pa + kc·mr·es
         f.get(ap).get(ir).get(kc).i32Mul().i32Const(es).i32Mul().i32Add().set(pa)
         f.get(bp).get(jr).get(kc).i32Mul().i32Const(es).i32Mul().i32Add().set(pb)
-        f.get(pa).get(kc).i32Const(mr * es).i32Mul().i32Add().set(pend)
+        f.get(pa)
+          .get(kc)
+          .i32Const(mr * es)
+          .i32Mul()
+          .i32Add()
+          .set(pend)
         // one step of k at immediate offset u (in steps) from pa, pb
         const step = (u: number): void => {
-          for (let v = 0; v < nrv; v++) f.get(pb).v128Load({ offset: u * nr * es + v * 16 }).set(bv[v]!)
+          for (let v = 0; v < nrv; v++)
+            f.get(pb)
+              .v128Load({ offset: u * nr * es + v * 16 })
+              .set(bv[v]!)
           for (let r = 0; r < mr; r++) {
             f.get(pa)
             if (f64) f.v128Load64Splat({ offset: (u * mr + r) * es })
@@ -173,18 +201,34 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
           }
         }
         const advance = (steps: number): void => {
-          f.get(pa).i32Const(steps * mr * es).i32Add().set(pa)
-          f.get(pb).i32Const(steps * nr * es).i32Add().set(pb)
+          f.get(pa)
+            .i32Const(steps * mr * es)
+            .i32Add()
+            .set(pa)
+          f.get(pb)
+            .i32Const(steps * nr * es)
+            .i32Add()
+            .set(pb)
         }
         // UNROLL steps per trip while they fit (pend4 = pa + ⌊kc/UNROLL⌋·UNROLL steps), then single steps
-        f.get(pa).get(kc).i32Const(-UNROLL).i32And().i32Const(mr * es).i32Mul().i32Add().set(pend4)
-        f.get(pa).get(pend4).i32LtU().if_(() => {
-          f.loop(() => {
-            for (let u = 0; u < UNROLL; u++) step(u)
-            advance(UNROLL)
-            f.get(pa).get(pend4).i32LtU().brIf(0)
+        f.get(pa)
+          .get(kc)
+          .i32Const(-UNROLL)
+          .i32And()
+          .i32Const(mr * es)
+          .i32Mul()
+          .i32Add()
+          .set(pend4)
+        f.get(pa)
+          .get(pend4)
+          .i32LtU()
+          .if_(() => {
+            f.loop(() => {
+              for (let u = 0; u < UNROLL; u++) step(u)
+              advance(UNROLL)
+              f.get(pa).get(pend4).i32LtU().brIf(0)
+            })
           })
-        })
         f.block(() => {
           f.loop(() => {
             f.get(pa).get(pend).i32GeU().brIf(1)
@@ -247,7 +291,10 @@ const arenaOf = (bytes: number, dtype: DType): { memory: WasmMemory; ex: Exports
   const W = wasmApi()
   if (W === undefined) throw new Error('gemm: no WebAssembly in this engine')
   if (arena === null) {
-    arena = { memory: new W.Memory({ initial: Math.ceil(Math.max(bytes, 1 << 20) / 65536), maximum: ARENA_CAP_BYTES / 65536 }), ex: {} }
+    arena = {
+      memory: new W.Memory({ initial: Math.ceil(Math.max(bytes, 1 << 20) / 65536), maximum: ARENA_CAP_BYTES / 65536 }),
+      ex: {},
+    }
   }
   const have = arena.memory.buffer.byteLength
   if (have < bytes) arena.memory.grow(Math.ceil((bytes - have) / 65536))
