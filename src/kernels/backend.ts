@@ -88,6 +88,30 @@ export const wasmMinFlops = (): number => {
   return minFlops
 }
 
+/**
+ * Elementwise ops and reductions over fewer elements than this stay in JS: below it the copy
+ * into the arena and the call cost more than the SIMD loop saves. Measured on this project's
+ * machine (bench/README.md, "kernel thresholds"): the WebAssembly kernels are 0.4–1× as fast
+ * at 64 elements, 0.8–2.6× at 256 and 1.1–6.8× from 1024 up.
+ */
+export const ELEMENTWISE_MIN = 1024
+
+let minElements: number | null = null
+
+/**
+ * The elementwise threshold in force: `PUREDIFF_WASM_MIN_ELEMENTS` when set (the test suite
+ * sets 0), else `ELEMENTWISE_MIN`; `Infinity` when the kernels in use are JS.
+ */
+export const wasmMinElements = (): number => {
+  if (backend() !== 'wasm') return Infinity
+  if (minElements === null) {
+    const v = env('PUREDIFF_WASM_MIN_ELEMENTS')
+    const x = v === undefined || v === '' ? NaN : Number(v)
+    minElements = Number.isFinite(x) && x >= 0 ? x : ELEMENTWISE_MIN
+  }
+  return minElements
+}
+
 /** Whether a product of `work` multiply-adds runs in WebAssembly. */
 export const useWasm = (work: number): boolean => work >= wasmMinFlops() && backend() === 'wasm'
 
