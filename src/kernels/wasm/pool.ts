@@ -1,15 +1,16 @@
 /**
  * Every core: a pool of worker threads that share one WebAssembly memory with the calling
- * thread, and split a large matrix product between them. Each thread (the caller included)
- * runs the whole blocked product (`gemm` in src/kernels/wasm/gemm.ts) over its own band of C:
- * a band of columns when C is at least as wide as it is tall, else a band of rows, cut at
- * multiples of the register block, with private packing buffers. Every element of C is
+ * thread, and split a large matrix product between them. C is cut into bands (of columns when
+ * C is at least as wide as it is tall, else of rows; at multiples of the register block; a few
+ * per thread), and each thread, the caller included, claims bands one at a time from a shared
+ * counter and runs the whole blocked product (`gemm` in src/kernels/wasm/gemm.ts) over each,
+ * with private packing buffers. A worker that is slow to wake claims fewer bands, or none. Every element of C is
  * computed by one thread in the same summation order as on one thread, so the result does not
  * depend on the thread count (float64: bit-identical to the JS reference kernel).
  *
- * Kernel calls are synchronous, and so is the fan-out: the caller writes each worker's
- * arguments into a shared control array, wakes it with `Atomics.notify`, computes its own
- * band, then blocks in `Atomics.wait` until every worker has stored its done flag. Workers
+ * Kernel calls are synchronous, and so is the fan-out: the caller writes the job into a shared
+ * control array, wakes the workers with `Atomics.notify`, claims bands until none is left,
+ * then blocks in `Atomics.wait` until every band has been counted done. Workers
  * block in `Atomics.wait` between products. This needs `Atomics.wait` on the calling thread,
  * which Node allows on its main thread and browsers forbid on theirs; so the pool exists where
  * `node:worker_threads` does (`process.getBuiltinModule`, Node ≥ 20.16), SharedArrayBuffer and
@@ -89,9 +90,14 @@ const availableParallelism = (): number => {
 
 /**
  * Products of fewer multiply-adds (m·k·n summed over the batch) than this stay on the calling
- * thread. Measured on this project's machine (bench/README.md, "kernel thresholds").
+ * thread: 2²⁷, an n = 512 cube. Measured on this project's 2-core machine under a load average
+ * of 18 (bench/kernels.ts; bench/README.md, "kernel thresholds"): two threads ran at 0.02–0.6×
+ * one thread's speed up to n = 256 (the second core was busy with other processes, and a band
+ * claimed by a thread that the OS then preempts stalls the product) and at 0.7–1.5× from
+ * n = 512 up. On an idle machine the crossover is lower (the wake-up round trip is about
+ * 70 µs, a 2·10⁵ multiply-add product); `PUREDIFF_THREAD_MIN_FLOPS` sets it.
  */
-export const THREAD_MIN_FLOPS = 1 << 21
+export const THREAD_MIN_FLOPS = 1 << 27
 
 /** The shared memory never grows past this (128 MiB); larger products run on one thread. */
 export const POOL_CAP_BYTES = 128 * 1024 * 1024
@@ -163,102 +169,140 @@ export const setThreadCount = (n: number): number => {
 // the pool
 // -------------------------------------------------------------------------------------
 
-// Control words per worker, in a shared Int32Array: SEQ (bumped by the caller to start a
-// job; −1 stops the worker), DONE (the worker stores SEQ here when finished; −1 = ready,
-// 0 = starting), FAILED (SEQ of a job that threw), DTYPE (0 float64, 1 float32), then the 19
-// arguments of `gemm`.
-const SLOT = 32
+// The control words, in one shared Int32Array. A job: the caller writes the job words, zeroes
+// NEXT and DONE, bumps SEQ (−1 stops the workers) and wakes every worker. Then each
+// participant, the caller included, claims band after band with Atomics.add on NEXT until
+// none is left, and counts each finished band in DONE; the caller waits until DONE = BANDS.
+// A worker that the OS has not scheduled yet simply claims nothing: on a loaded machine the
+// caller does its bands, and the product never waits for a thread that has not started.
 const SEQ = 0
-const DONE = 1
-const FAILED = 2
-const DTYPE = 3
-const ARGS = 4
-const READY = -1
+const NEXT = 1
+const DONE = 2
+const FAILED = 3 // SEQ of a job in which some band threw
+const DTYPE = 4 // 0 float64, 1 float32
+const BANDS = 5
+const UNITS = 6 // register blocks along the split side
+const UNIT = 7 // elements per register block (MR or NR)
+const LIMIT = 8 // m or n: the split side's length
+const BY_COLS = 9 // 1: bands of columns; 0: bands of rows
+const SCRATCH = 10 // bytes of packing scratch per participant
+const CS_B = 11 // byte step of one column of op(B) (bands of columns move b by it)
+const ES_ = 12 // bytes per element
+const ARGS = 13 // the 19 arguments of `gemm` for the whole product, scratch of participant 0
+const READY = ARGS + 19 // one word per worker: 1 once it has started
+const WORDS = READY + 256
 
-// The worker: instantiate both dtypes' modules over the shared memory, say ready, then run
-// one `gemm` per wake-up. Plain JS, evaluated by node:worker_threads (no file to resolve).
+// One participant's loop over bands (the worker's copy of `claimBands` below, in plain JS).
+const bandLoop = `
+const claim = (ctl, slot, run) => {
+  const seq = Atomics.load(ctl, ${SEQ})
+  let ran = 0
+  for (;;) {
+    const t = Atomics.add(ctl, ${NEXT}, 1)
+    const bands = ctl[${BANDS}]
+    if (t >= bands) return ran
+    ran++
+    try {
+      const units = ctl[${UNITS}], unit = ctl[${UNIT}], limit = ctl[${LIMIT}]
+      const lo = Math.floor((t * units) / bands) * unit
+      const hi = Math.min(Math.floor(((t + 1) * units) / bands) * unit, limit)
+      const a = []
+      for (let i = 0; i < 19; i++) a.push(ctl[${ARGS} + i])
+      const es = ctl[${ES_}]
+      if (ctl[${BY_COLS}] === 1) { a[1] += lo * ctl[${CS_B}]; a[2] += lo * es; a[9] = hi - lo }
+      else { a[0] += lo * a[3]; a[2] += lo * a[14]; a[7] = hi - lo }
+      a[12] += slot * ctl[${SCRATCH}]; a[13] += slot * ctl[${SCRATCH}]
+      run[ctl[${DTYPE}]](...a)
+    } catch (e) {
+      Atomics.store(ctl, ${FAILED}, seq)
+    }
+    Atomics.add(ctl, ${DONE}, 1)
+    Atomics.notify(ctl, ${DONE})
+  }
+}
+`
+
+// The worker: instantiate both dtypes' modules over the shared memory, say ready, then claim
+// bands at every wake-up. Plain JS, evaluated by node:worker_threads (no file to resolve).
 const workerSource = `
 const { workerData: d } = require('node:worker_threads')
 const ctl = new Int32Array(d.control)
-const base = d.slot * ${SLOT}
 const run = d.modules.map((bytes) =>
   new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: d.memory } }).exports.gemm)
-Atomics.store(ctl, base + ${DONE}, ${READY})
-Atomics.notify(ctl, base + ${DONE})
+${bandLoop}
+Atomics.store(ctl, ${READY} + d.slot - 1, 1)
+Atomics.notify(ctl, ${READY} + d.slot - 1)
 let seq = 0
 for (;;) {
-  Atomics.wait(ctl, base + ${SEQ}, seq)
-  seq = Atomics.load(ctl, base + ${SEQ})
+  Atomics.wait(ctl, ${SEQ}, seq)
+  seq = Atomics.load(ctl, ${SEQ})
   if (seq < 0) break
-  try {
-    const args = []
-    for (let i = 0; i < 19; i++) args.push(ctl[base + ${ARGS} + i])
-    run[ctl[base + ${DTYPE}]](...args)
-  } catch (e) {
-    Atomics.store(ctl, base + ${FAILED}, seq)
-  }
-  Atomics.store(ctl, base + ${DONE}, seq)
-  Atomics.notify(ctl, base + ${DONE})
+  claim(ctl, d.slot, run)
 }
 `
+
+type Run = (...a: GemmArgs) => void
+// the caller's copy of the worker's loop (the same source, so the two cannot drift apart)
+const claimBands = new Function(`"use strict"; ${bandLoop}; return claim`)() as (
+  ctl: Int32Array,
+  slot: number,
+  run: ReadonlyArray<Run>,
+) => number
 
 interface Pool {
   readonly size: number
   readonly memory: WasmMemory
   readonly control: Int32Array
   readonly workers: NodeWorker[]
-  readonly run: { float64: (...a: GemmArgs) => void; float32: (...a: GemmArgs) => void }
+  readonly run: ReadonlyArray<Run>
   seq: number
 }
 
 let pool: Pool | null = null
-let jobs = 0
+let workerBands = 0
 
-/** Internal, for tests: how many bands workers have computed so far. */
-export const workerJobs = (): number => jobs
+/** Internal, for tests: how many bands workers (not the caller) have computed so far. */
+export const workerJobs = (): number => workerBands
 
 const stopPool = (): void => {
   if (pool === null) return
   const p = pool
   pool = null
-  for (let w = 0; w < p.workers.length; w++) {
-    Atomics.store(p.control, w * SLOT + SEQ, -1)
-    Atomics.notify(p.control, w * SLOT + SEQ)
-    void p.workers[w]!.terminate()
-  }
+  Atomics.store(p.control, SEQ, -1)
+  Atomics.notify(p.control, SEQ)
+  for (const w of p.workers) void w.terminate()
 }
 
 /** How long the first threaded product waits for the workers to start (they usually take 30–100 ms). */
-const START_TIMEOUT_MS = 5000
+const START_TIMEOUT_MS = 2000
 
 const startPool = (size: number): Pool => {
   const W = wasmApi()!
   const wt = workerThreads()!
   const memory = new W.Memory({ initial: 16, maximum: POOL_CAP_BYTES / 65536, shared: true })
-  const control = new Int32Array(new SharedArrayBuffer(Math.max(1, size - 1) * SLOT * 4))
+  const control = new Int32Array(new SharedArrayBuffer(WORDS * 4))
   const bytes = [gemmModuleBytes('float64', true), gemmModuleBytes('float32', true)]
-  const inst = bytes.map(
-    (b) => new W.Instance(new W.Module(b), { env: { memory } }).exports as { gemm: (...a: GemmArgs) => void },
-  )
+  const run = bytes.map((b) => (new W.Instance(new W.Module(b), { env: { memory } }).exports as { gemm: Run }).gemm)
   const workers: NodeWorker[] = []
-  for (let w = 0; w < size - 1; w++) {
+  for (let slot = 1; slot < size; slot++) {
     const worker = new wt.Worker(workerSource, {
       eval: true,
-      workerData: { control: control.buffer, slot: w, memory, modules: bytes },
+      workerData: { control: control.buffer, slot, memory, modules: bytes },
     })
     worker.unref()
     workers.push(worker)
   }
-  // The workers start on their own threads; wait (once) until each has said it is ready.
+  // The workers start on their own threads; wait (once, briefly) for them to say they are
+  // ready. One that is late is no harm: it claims bands once it runs.
   const deadline = Date.now() + START_TIMEOUT_MS
   for (let w = 0; w < workers.length; w++) {
-    while (Atomics.load(control, w * SLOT + DONE) !== READY) {
+    while (Atomics.load(control, READY + w) !== 1) {
       const left = deadline - Date.now()
       if (left <= 0) break
-      Atomics.wait(control, w * SLOT + DONE, 0, left)
+      Atomics.wait(control, READY + w, 0, left)
     }
   }
-  return { size, memory, control, workers, run: { float64: inst[0]!.gemm, float32: inst[1]!.gemm }, seq: 0 }
+  return { size, memory, control, workers, run, seq: 0 }
 }
 
 // -------------------------------------------------------------------------------------
@@ -273,8 +317,8 @@ export const useThreads = (work: number): boolean => work >= threadMinFlops() &&
 
 /**
  * C[b] = op(A[b]) · op(B[b]) split across the pool (the same contract as `gemmWasm`); `null`
- * when there is no pool, the product does not fit the shared memory, or it is too narrow to
- * split (the caller then runs it on one thread).
+ * when there is no pool, the product does not fit the shared memory, it is too narrow to
+ * split, or a band failed (the caller then runs it on one thread).
  */
 export const gemmThreaded = (
   a: Data,
@@ -291,17 +335,19 @@ export const gemmThreaded = (
   if (threads <= 1 || batch * m * n === 0 || k === 0) return null
   const g = gemmGeometry(dtype)
   const { es, mr, nr } = g
-  // split the wider side of C, in whole register blocks
+  // split the wider side of C, in whole register blocks; a few bands per thread (each band
+  // repacks the other operand, so a band keeps at least 4 register blocks)
   const byCols = n >= m
   const unit = byCols ? nr : mr
   const units = Math.ceil((byCols ? n : m) / unit)
-  const parts = Math.min(threads, units)
-  if (parts <= 1) return null
+  const bands = Math.min(units, 4 * threads, Math.max(threads, Math.floor(units / 4)))
+  if (bands <= 1) return null
   if (pool === null || pool.size !== threads) {
     stopPool()
     pool = startPool(threads)
   }
   const p = pool
+  const ctl = p.control
   const kc = Math.ceil(k / Math.ceil(k / g.kc))
   const mPad = roundUp(m, mr)
   const nPad = roundUp(n, nr)
@@ -313,7 +359,7 @@ export const gemmThreaded = (
   const cBytes = align(batch * cItem)
   const apBytes = align(mcMax * kc * es)
   const bpBytes = align(kc * nPad * es)
-  const need = aBytes + bBytes + cBytes + parts * (apBytes + bpBytes)
+  const need = aBytes + bBytes + cBytes + threads * (apBytes + bpBytes)
   if (need > POOL_CAP_BYTES) return null
   const have = p.memory.buffer.byteLength
   if (have < need) p.memory.grow(Math.ceil((need - have) / 65536))
@@ -326,90 +372,50 @@ export const gemmThreaded = (
   view.set(b.subarray(0, batch * k * n), bOff / es)
   const [rsA, csA] = transA ? [es, m * es] : [k * es, es]
   const [rsB, csB] = transB ? [es, k * es] : [n * es, es]
-  // band t covers units [lo, hi) of the split side
-  const argsOf = (t: number): GemmArgs => {
-    const lo = Math.floor((t * units) / parts) * unit
-    const hi = Math.min(Math.floor(((t + 1) * units) / parts) * unit, byCols ? n : m)
-    const ap = scratch + t * (apBytes + bpBytes)
-    const bp = ap + apBytes
-    return byCols
-      ? [
-          aOff,
-          bOff + lo * csB,
-          cOff + lo * es,
-          rsA,
-          csA,
-          rsB,
-          csB,
-          m,
-          k,
-          hi - lo,
-          kc,
-          mcMax,
-          ap,
-          bp,
-          ldc * es,
-          batch,
-          m * k * es,
-          k * n * es,
-          cItem,
-        ]
-      : [
-          aOff + lo * rsA,
-          bOff,
-          cOff + lo * ldc * es,
-          rsA,
-          csA,
-          rsB,
-          csB,
-          hi - lo,
-          k,
-          n,
-          kc,
-          mcMax,
-          ap,
-          bp,
-          ldc * es,
-          batch,
-          m * k * es,
-          k * n * es,
-          cItem,
-        ]
-  }
+  const args: GemmArgs = [
+    aOff,
+    bOff,
+    cOff,
+    rsA,
+    csA,
+    rsB,
+    csB,
+    m,
+    k,
+    n,
+    kc,
+    mcMax,
+    scratch,
+    scratch + apBytes,
+    ldc * es,
+    batch,
+    m * k * es,
+    k * n * es,
+    cItem,
+  ]
+  for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i]!
+  ctl[DTYPE] = dtype === 'float64' ? 0 : 1
+  ctl[BANDS] = bands
+  ctl[UNITS] = units
+  ctl[UNIT] = unit
+  ctl[LIMIT] = byCols ? n : m
+  ctl[BY_COLS] = byCols ? 1 : 0
+  ctl[SCRATCH] = apBytes + bpBytes
+  ctl[CS_B] = csB
+  ctl[ES_] = es
+  Atomics.store(ctl, DONE, 0)
+  Atomics.store(ctl, NEXT, 0)
   const seq = (p.seq = (p.seq + 1) & 0x3fffffff || 1)
-  // hand bands 1.. to the workers that are ready; the caller takes band 0 and any band whose worker is not
-  const mine: number[] = [0]
-  const sent: number[] = []
-  for (let t = 1; t < parts; t++) {
-    const w = t - 1
-    const base = w * SLOT
-    // every job sent earlier has finished (each call waits for its own), so a worker is idle
-    // unless it has not started yet (DONE = 0)
-    if (Atomics.load(p.control, base + DONE) === 0) {
-      mine.push(t)
-      continue
-    }
-    const args = argsOf(t)
-    p.control[base + DTYPE] = dtype === 'float64' ? 0 : 1
-    for (let i = 0; i < args.length; i++) p.control[base + ARGS + i] = args[i]!
-    Atomics.store(p.control, base + SEQ, seq)
-    Atomics.notify(p.control, base + SEQ)
-    sent.push(w)
-    jobs++
+  Atomics.store(ctl, SEQ, seq)
+  Atomics.notify(ctl, SEQ)
+  const mine = claimBands(ctl, 0, p.run)
+  for (;;) {
+    const d = Atomics.load(ctl, DONE)
+    if (d >= bands) break
+    Atomics.wait(ctl, DONE, d)
   }
-  const run = p.run[dtype]
-  for (const t of mine) run(...argsOf(t))
-  let failed = false
-  for (const w of sent) {
-    const base = w * SLOT
-    for (;;) {
-      const d = Atomics.load(p.control, base + DONE)
-      if (d === seq) break
-      Atomics.wait(p.control, base + DONE, d)
-    }
-    if (Atomics.load(p.control, base + FAILED) === seq) failed = true
-  }
-  if (failed) {
+  workerBands += bands - mine
+  if (Atomics.load(ctl, FAILED) === seq) {
     stopPool()
     return null
   }
