@@ -63,7 +63,8 @@ export const epsilonOf = (dtype: DType): number => (dtype === 'float32' ? 2 ** -
  * The default relative step for a derivative of order `derivativeOrder` with `richardson`
  * levels of extrapolation: ε^(1/(p+d)) with p = 2·richardson + 2 (see the module header).
  * @example
- * defaultStep('float64', 1, 0) // ≈ 6.1e-6 = ∛ε
+ * // ∛ε ≈ 6.06e-6: no extrapolation, a first derivative
+ * defaultStep('float64', 1, 0) // ≈ Math.cbrt(2 ** -52)
  * @category utils
  * @since 0.1.0
  */
