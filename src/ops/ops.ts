@@ -12,7 +12,7 @@
  * Purity: ops return new tensors and never modify their arguments.
  */
 import { bind, liftTo, resultDType, unbroadcast as unbroadcastAD } from '../ad/trace.js'
-import { PurediffError, fmtShape, missingArgument } from '../errors.js'
+import { PurediffError, fmtShape, missingArgument, withOperands } from '../errors.js'
 import * as P from '../primitives/table.js'
 import type { Primitive } from '../primitives/types.js'
 import type { DType, NestedArray, Shape } from '../tensor/Tensor.js'
@@ -86,7 +86,11 @@ const binaryOp =
     const dt = resultDType([a, b])
     const at = liftTo(a, dt)
     const bt = liftTo(b, dt)
-    broadcastShapes(prim.name, at.shape, bt.shape)
+    try {
+      broadcastShapes(prim.name, at.shape, bt.shape)
+    } catch (e) {
+      throw withOperands(e, [a, b])
+    }
     return bind(prim, [at, bt], none)
   }
 
@@ -260,6 +264,7 @@ export const where = (cond: TensorLike, a0: TensorLike, b0: TensorLike): Tensor 
       throw new PurediffError('ShapeError', 'condition and branches do not broadcast', {
         op: 'where',
         shapes: [c.shape, at.shape, bt.shape],
+        operands: [c, a, b],
       })
     }
   })()
@@ -411,11 +416,16 @@ export const reshape = (x: TensorLike, shape: Shape): Tensor => {
     throw new PurediffError('ValueError', `bad target shape ${JSON.stringify(shape)}`, {
       op: 'reshape',
       shapes: [t.shape],
+      operands: [t],
     })
   }
   const unknown = shape.filter((d) => d === -1).length
   if (unknown > 1)
-    throw new PurediffError('ValueError', 'at most one extent may be -1', { op: 'reshape', shapes: [t.shape, shape] })
+    throw new PurediffError('ValueError', 'at most one extent may be -1', {
+      op: 'reshape',
+      shapes: [t.shape, shape],
+      operands: [t],
+    })
   let target = shape.slice()
   if (unknown === 1) {
     const known = sizeOf(shape.filter((d) => d !== -1))
@@ -423,6 +433,7 @@ export const reshape = (x: TensorLike, shape: Shape): Tensor => {
       throw new PurediffError('ShapeError', `cannot reshape ${t.size} elements into ${fmtShape(shape)}`, {
         op: 'reshape',
         shapes: [t.shape, shape],
+        operands: [t],
       })
     }
     target = shape.map((d) => (d === -1 ? t.size / known : d))
@@ -432,6 +443,7 @@ export const reshape = (x: TensorLike, shape: Shape): Tensor => {
     throw new PurediffError('ShapeError', `cannot reshape ${t.size} elements into ${fmtShape(target)}`, {
       op: 'reshape',
       shapes: [t.shape, target],
+      operands: [t],
     })
   }
   return reshapeRaw(t, target)
@@ -459,11 +471,17 @@ export const transpose = (x: TensorLike, perm?: ReadonlyArray<number>): Tensor =
 /** Broadcast to a shape (NumPy rules). @category shapes @since 0.1.0 */
 export const broadcastTo = (x: TensorLike, shape: Shape): Tensor => {
   const t = asTensor(checkArg(x, 'broadcastTo'), 'broadcastTo')
-  const s = broadcastShapes('broadcastTo', t.shape, shape)
+  let s: number[]
+  try {
+    s = broadcastShapes('broadcastTo', t.shape, shape)
+  } catch (e) {
+    throw withOperands(e, [t])
+  }
   if (!shapeEq(s, shape)) {
     throw new PurediffError('ShapeError', `cannot broadcast ${fmtShape(t.shape)} to ${fmtShape(shape)}`, {
       op: 'broadcastTo',
       shapes: [t.shape, shape],
+      operands: [t],
     })
   }
   return shapeEq(t.shape, shape) ? t : bind(P.broadcastTo, [t], { shape: shape.slice() })
@@ -576,6 +594,7 @@ export const concat = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
     throw new PurediffError('ShapeError', 'cannot concatenate scalars; use stack', {
       op: 'concat',
       shapes: ts.map((t) => t.shape),
+      operands: args,
     })
   const [ax] = normalizeAxes(axis, r, 'concat') as [number]
   for (const t of ts) {
@@ -583,6 +602,7 @@ export const concat = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
       throw new PurediffError('ShapeError', `shapes differ off axis ${ax}`, {
         op: 'concat',
         shapes: ts.map((u) => u.shape),
+        operands: args,
       })
     }
   }
@@ -604,6 +624,7 @@ export const stack = (xs: ReadonlyArray<TensorLike>, axis = 0): Tensor => {
       throw new PurediffError('ShapeError', 'all tensors must have the same shape', {
         op: 'stack',
         shapes: ts.map((u) => u.shape),
+        operands: args,
       })
   }
   const r = first.rank + 1
@@ -707,6 +728,7 @@ export const matmul = (a0: TensorLike, b0: TensorLike): Tensor => {
     throw new PurediffError('ShapeError', 'matmul needs operands of rank ≥ 1 (use mul for scalars)', {
       op: 'matmul',
       shapes: [at.shape, bt.shape],
+      operands: [a, b],
     })
   }
   const aVec = at.rank === 1
@@ -718,6 +740,7 @@ export const matmul = (a0: TensorLike, b0: TensorLike): Tensor => {
     throw new PurediffError('ShapeError', `inner dimensions differ (${k} vs ${bt.shape[bt.rank - 2]})`, {
       op: 'matmul',
       shapes: [asTensor(a, 'matmul').shape, asTensor(b, 'matmul').shape],
+      operands: [a, b],
     })
   }
   let batch: Shape
@@ -727,6 +750,7 @@ export const matmul = (a0: TensorLike, b0: TensorLike): Tensor => {
     throw new PurediffError('ShapeError', 'batch axes (all but the last two) do not broadcast', {
       op: 'matmul',
       shapes: [asTensor(a, 'matmul').shape, asTensor(b, 'matmul').shape],
+      operands: [a, b],
     })
   }
   const m = at.shape[at.rank - 2] as number
@@ -749,7 +773,11 @@ export const dot = (a: TensorLike, b: TensorLike): Tensor => {
   if (at.rank === 0 || bt.rank === 0) return mul(at, bt)
   if (at.rank === 1 && bt.rank === 1) {
     if (at.shape[0] !== bt.shape[0])
-      throw new PurediffError('ShapeError', 'vectors differ in length', { op: 'dot', shapes: [at.shape, bt.shape] })
+      throw new PurediffError('ShapeError', 'vectors differ in length', {
+        op: 'dot',
+        shapes: [at.shape, bt.shape],
+        operands: [at, bt],
+      })
     return sum(mul(at, bt))
   }
   return matmul(at, bt)

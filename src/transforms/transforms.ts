@@ -31,6 +31,7 @@ import type { ConcreteTensor } from '../tensor/Tensor.js'
 import { Tensor, fromData, shapeEq } from '../tensor/Tensor.js'
 import type { Jacobian, Leaf, TreeDef } from '../tree/Tree.js'
 import { assertSameStructure, flatten, keyPaths, unflatten } from '../tree/Tree.js'
+import { blameLeaf } from './keypaths.js'
 import { checkOptions } from './options.js'
 import { vmap } from './vmap.js'
 
@@ -99,7 +100,12 @@ const jvpAs = <X, Y>(op: string, f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
     const duals = xs.map(
       (xi, i) => new JvpTracer(main, xi, matchLeaf(xi, ts[i] as Tensor, op, ps[i] as string, 'tangent')),
     )
-    const out = f(unflatten<X>(def, duals))
+    let out: Y
+    try {
+      out = f(unflatten<X>(def, duals))
+    } catch (e) {
+      throw blameLeaf(e, duals, ps)
+    }
     const [ys, ydef] = flatten(out, op)
     const prim: Leaf[] = []
     const tan: Leaf[] = []
@@ -161,13 +167,17 @@ export const vjp = <X, Y>(f: (x: X) => Y, x: X, options?: Record<string, never>)
 
 /** `vjp` under the name of the transform the user called (for errors). */
 const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
-  const [xs, def, origLeaves] = flattenArgs(x, op)
+  const [xs, def, origLeaves, ps] = flattenArgs(x, op)
   let main!: MainTrace
   const tracers: VjpTracer[] = []
   const out = withMain('vjp', op, (m) => {
     main = m
     xs.forEach((xi) => tracers.push(new VjpTracer(m, xi, inputNode())))
-    return f(unflatten<X>(def, tracers))
+    try {
+      return f(unflatten<X>(def, tracers))
+    } catch (e) {
+      throw blameLeaf(e, tracers, ps)
+    }
   })
   const [ys, ydef] = flatten(out, op)
   const yTensors = ys.map((l) => leafTensor(l, op, ''))
@@ -177,7 +187,6 @@ const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
     checkLive(t)
     return l
   })
-  const ps = keyPaths(def)
   const pullback = (yBar: Y): X => {
     const [bs, bdef] = flattenArgs(yBar, `${op} pullback`)
     assertSameStructure(ydef, bdef, `${op} pullback`)
@@ -342,7 +351,11 @@ const valueAndGradAs = (op: string, f: (...args: never[]) => unknown, options: G
         tracers.push(t)
         return t
       })
-      return (f as (...a: unknown[]) => unknown)(...put(unflatten(def, leaves)))
+      try {
+        return (f as (...a: unknown[]) => unknown)(...put(unflatten(def, leaves)))
+      } catch (e) {
+        throw blameLeaf(e, tracers, ps)
+      }
     })
     let lossOut: unknown = out
     let aux: unknown = undefined
