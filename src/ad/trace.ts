@@ -66,7 +66,14 @@ export interface Node {
   readonly pullback: ((yBar: Tensor) => ReadonlyArray<Tensor | null>) | null
 }
 
-/** A value being traced by a transform. Its shape and dtype are its primal's. */
+/**
+ * A value being traced by a transform. Its shape and dtype are its primal's.
+ * @example
+ * let traced = false
+ * grad((x: Tensor) => ((traced = x instanceof Tracer), sum(x)))(tensor([1]))
+ * traced // true
+ * tensor([1]) instanceof Tracer // false
+ */
 export abstract class Tracer extends Tensor {
   abstract readonly main: MainTrace
   abstract readonly primal: Tensor

@@ -157,6 +157,10 @@ const derivativeAt = <X extends Tensor | number>(f: (x: X) => Tensor | number, x
  * Reverse mode: the value of `f` at `x` and a pullback taking an output cotangent (a tree
  * like the output) to an input cotangent (a tree like `x`). The pullback may be called
  * many times.
+ * @example
+ * const [y, pullback] = vjp((x: Tensor) => mul(x, x), tensor([3]))
+ * y // [9]
+ * pullback(tensor([1])) // [6]
  * @category transforms
  * @since 0.1.0
  */
@@ -698,6 +702,9 @@ export function hessian(f: (...args: never[]) => unknown, options?: JacobianOpti
 /**
  * Hessian-vector product H(x)·v of a scalar function, by forward-over-reverse (one
  * gradient's cost, never the full Hessian). `v` and the result have `x`'s structure.
+ * @example
+ * // sum(x³) has the Hessian diag(6x): H·[1, 1] = [6, 12] at [1, 2]
+ * hvp((x: Tensor) => sum(pow(x, 3)))(tensor([1, 2]), tensor([1, 1])) // [6, 12]
  * @category transforms
  * @since 0.1.0
  */
@@ -800,6 +807,10 @@ export const customJvp = <X>(
  * `bwd(residuals, yBar)` returns the cotangent of `x` (a tree like `x`). Under forward mode
  * the rule is transposed automatically (by reverse-differentiating the linear map
  * `yBar ↦ xBar`), so `bwd` must be written with purediff ops.
+ * @example
+ * // the identity, whose gradient is doubled on the way back
+ * const twice = customVjp((x: Tensor) => x, (x: Tensor) => [x, null] as const, (_res, yBar) => mul(yBar, 2))
+ * grad((x: Tensor) => sum(twice(x)))(tensor([1, 3])) // [2, 2]
  * @category transforms
  * @since 0.1.0
  */
