@@ -73,6 +73,7 @@ import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './
 import { linalgPrimitives } from './linalg.js'
 import { specialPrimitives } from './special.js'
 import { arrayPrimitives } from './array.js'
+import { convPrimitives } from './conv.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -999,6 +1000,7 @@ export const primitives = {
   ...linalgPrimitives,
   ...specialPrimitives,
   ...arrayPrimitives,
+  ...convPrimitives,
 } as const
 
 export { matmulNoNan }

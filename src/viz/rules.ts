@@ -130,6 +130,11 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   acosh: unary('y = acosh(x)', '1/√(x² − 1)'),
   atanh: unary('y = atanh(x)', '1/(1 − x²)'),
   matmulNoNan: { y: 'y = A·B (0·inf = 0)', jvp: 'ẏ = Ȧ·B + A·Ḃ', vjp: 'Ā += ȳ·Bᵀ ; B̄ += Aᵀ·ȳ' },
+  conv2d: {
+    y: 'y = conv(x, k)',
+    jvp: 'ẏ = conv(ẋ, k) + conv(x, k̇)',
+    vjp: 'x̄ += convᵀ(ȳ, flip(k)ᵀ) ; k̄ += conv(xᵀ, ȳᵀ)ᵀ',
+  },
 })
 
 /** The rule text of a primitive by name; unknown names (a primitive of a newer table) say so. */
