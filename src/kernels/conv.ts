@@ -74,8 +74,7 @@ export const im2colKernel = (x: Data, g: ConvGeometry, dtype: DType): Data => {
             // a zero tap leaves the freshly allocated zeros in place
             if (r >= 0 && q >= 0) {
               const src = xb + (r * w + q) * c
-              if (c === 1) cols[o] = x[src] as number
-              else cols.set(x.subarray(src, src + c), o)
+              for (let e = 0; e < c; e++) cols[o + e] = x[src + e] as number
             }
             o += c
           }

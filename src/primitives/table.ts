@@ -74,6 +74,7 @@ import { linalgPrimitives } from './linalg.js'
 import { specialPrimitives } from './special.js'
 import { arrayPrimitives } from './array.js'
 import { convPrimitives } from './conv.js'
+import { poolPrimitives } from './pool.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -1001,6 +1002,7 @@ export const primitives = {
   ...specialPrimitives,
   ...arrayPrimitives,
   ...convPrimitives,
+  ...poolPrimitives,
 } as const
 
 export { matmulNoNan }

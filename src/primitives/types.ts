@@ -76,6 +76,10 @@ export interface RuleOps {
   solve(a: Tensor, b: Tensor): Tensor
   /** The 2-D convolution of x [n, h, w, c] with k [kh, kw, c, o] (src/primitives/conv.ts). */
   conv2d(x: Tensor, k: Tensor, p: ConvParams): Tensor
+  /** Σ over each non-overlapping window of z, weighted by where x's window maximum is (src/primitives/pool.ts). */
+  poolSelect(x: Tensor, z: Tensor, window: readonly [number, number]): Tensor
+  /** The transpose of `poolSelect` in z: u spread onto each window's maximum of x. */
+  poolScatter(x: Tensor, u: Tensor, window: readonly [number, number]): Tensor
   /** ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n = 0: ψ itself). */
   polygamma(n: number, x: Tensor): Tensor
 }

@@ -135,6 +135,12 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
     jvp: 'ẏ = conv(ẋ, k) + conv(x, k̇)',
     vjp: 'x̄ += convᵀ(ȳ, flip(k)ᵀ) ; k̄ += conv(xᵀ, ȳᵀ)ᵀ',
   },
+  poolSelect: {
+    y: 'y = Σ_window w(x)·z (w: where the window max of x is)',
+    jvp: 'ẏ = select(x, ż)',
+    vjp: 'z̄ += scatter(x, ȳ)',
+  },
+  poolScatter: { y: 'y = w(x)·u[window]', jvp: 'ẏ = scatter(x, u̇)', vjp: 'ū += select(x, ȳ)' },
 })
 
 /** The rule text of a primitive by name; unknown names (a primitive of a newer table) say so. */
