@@ -23,6 +23,8 @@ import { PurediffError } from '../errors.js'
 import * as P from '../primitives/table.js'
 import * as LA from '../primitives/linalg.js'
 import * as SP from '../primitives/special.js'
+import * as CV from '../primitives/conv.js'
+import * as PL from '../primitives/pool.js'
 import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
 import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
@@ -467,4 +469,7 @@ export const R: RuleOps = {
   triangularSolve: (t, b, lower, transposeA) => bind(LA.triangularSolve, [t, b], { lower, transposeA }),
   solve: (a, b) => bind(LA.solve, [a, b], none),
   polygamma: (n, x) => bind(SP.polygamma, [x], { n }),
+  conv2d: (x, k, p) => bind(CV.conv2d, [x, k], p),
+  poolSelect: (x, z, window) => bind(PL.poolSelect, [x, z], { window }),
+  poolScatter: (x, u, window) => bind(PL.poolScatter, [x, u], { window }),
 }

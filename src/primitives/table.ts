@@ -73,6 +73,8 @@ import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './
 import { linalgPrimitives } from './linalg.js'
 import { specialPrimitives } from './special.js'
 import { arrayPrimitives } from './array.js'
+import { convPrimitives } from './conv.js'
+import { poolPrimitives } from './pool.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -999,6 +1001,8 @@ export const primitives = {
   ...linalgPrimitives,
   ...specialPrimitives,
   ...arrayPrimitives,
+  ...convPrimitives,
+  ...poolPrimitives,
 } as const
 
 export { matmulNoNan }
