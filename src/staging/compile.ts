@@ -30,7 +30,7 @@
  */
 import type { Eqn, Var } from '../ad/staging.js'
 import { Tracer } from '../ad/trace.js'
-import { broadcastToKernel, transposeKernel } from '../kernels/layout.js'
+import { broadcastIndex } from '../kernels/elementwise.js'
 import type { ConcreteTensor, Data, DType, Shape } from '../tensor/Tensor.js'
 import { alloc, dataOf, scalar, sizeOf, wrap } from '../tensor/Tensor.js'
 import type { Program } from './program.js'
@@ -169,6 +169,38 @@ const needsRounding = (e: Eqn): boolean => {
 type Read =
   { readonly kind: 'same' } | { readonly kind: 'scalar' } | { readonly kind: 'index'; readonly idx: Int32Array }
 
+/** For each position of the transposed value, the flat position it reads in x (direct strided walk). */
+const transposeIndex = (shape: Shape, perm: ReadonlyArray<number>): Int32Array => {
+  const r = shape.length
+  const n = sizeOf(shape)
+  const idx = new Int32Array(n)
+  const inStrides = new Array<number>(r)
+  for (let ax = r - 1, st = 1; ax >= 0; ax--) {
+    inStrides[ax] = st
+    st *= shape[ax] as number
+  }
+  const outShape = perm.map((q) => shape[q] as number)
+  const st = perm.map((q) => inStrides[q] as number)
+  const counter = new Array<number>(r).fill(0)
+  let pos = 0
+  for (let i = 0; i < n; i++) {
+    idx[i] = pos
+    for (let ax = r - 1; ax >= 0; ax--) {
+      counter[ax]!++
+      pos += st[ax] as number
+      if ((counter[ax] as number) < (outShape[ax] as number)) break
+      pos -= (st[ax] as number) * (counter[ax] as number)
+      counter[ax] = 0
+    }
+  }
+  return idx
+}
+
+const isIdentity = (idx: Int32Array): boolean => {
+  for (let i = 0; i < idx.length; i++) if (idx[i] !== i) return false
+  return true
+}
+
 /** Index maps: for each output position, the flat input position it reads. */
 const readsOf = (e: Eqn): Read[] | null => {
   const name = e.prim.name
@@ -178,17 +210,15 @@ const readsOf = (e: Eqn): Read[] | null => {
     const m = sizeOf(shape)
     if (m === n) return { kind: 'same' } // same size under broadcasting: no axis is broadcast
     if (m === 1) return { kind: 'scalar' }
-    const pos = Float64Array.from({ length: m }, (_, i) => i)
-    return { kind: 'index', idx: Int32Array.from(broadcastToKernel(pos, shape, outShape, 'float64')) }
+    return { kind: 'index', idx: broadcastIndex(shape, outShape) as Int32Array }
   }
   if (name === 'reshape') return [{ kind: 'same' }]
   if (name === 'transpose') {
     const x = e.inputs[0] as Var
     if (sizeOf(x.shape) <= 1) return [{ kind: 'same' }]
-    const pos = Float64Array.from({ length: n }, (_, i) => i)
     const perm = (e.params as { readonly perm: ReadonlyArray<number> }).perm
-    const idx = Int32Array.from(transposeKernel(pos, x.shape, perm, 'float64'))
-    return idx.every((v, i) => v === i) ? [{ kind: 'same' }] : [{ kind: 'index', idx }]
+    const idx = transposeIndex(x.shape, perm)
+    return isIdentity(idx) ? [{ kind: 'same' }] : [{ kind: 'index', idx }]
   }
   if (UNARY[name] === undefined && BINARY[name] === undefined && name !== 'where') return null
   return e.inputs.map((v) => broadcastRead(v.shape))
@@ -378,6 +408,8 @@ const compileFused = (p: Program): Executable => {
   const lastUse = new Map<number, number>()
   p.eqns.forEach((e, k) => e.inputs.forEach((v) => lastUse.set(v.id, k)))
   const reads = p.eqns.map(readsOf)
+  const posOf = new Map<Eqn, number>()
+  p.eqns.forEach((e, k) => posOf.set(e, k))
   // greedy in-order grouping: an elementwise equation joins the open group when it has the
   // group's size and reads every in-group input at its own position
   const groups: Array<Group | Eqn> = []
@@ -418,8 +450,8 @@ const compileFused = (p: Program): Executable => {
       return
     }
     const members = g.members
-    const firstK = p.eqns.indexOf(g.eqns[0] as Eqn)
-    const lastK = p.eqns.indexOf(g.eqns[g.eqns.length - 1] as Eqn)
+    const firstK = posOf.get(g.eqns[0] as Eqn) as number
+    const lastK = posOf.get(g.eqns[g.eqns.length - 1] as Eqn) as number
     // scratch arrays whose last reader ran before this loop go back to the pool
     for (const [k, bufs] of releaseAt) {
       if (k >= firstK) continue
@@ -466,7 +498,7 @@ const compileFused = (p: Program): Executable => {
       return nm
     }
     g.eqns.forEach((e) => {
-      const rd = reads[p.eqns.indexOf(e)] as Read[]
+      const rd = reads[posOf.get(e) as number] as Read[]
       const args = e.inputs.map((v, i) =>
         members.has(v.id) ? (localName.get(v.id) as string) : readExt(v, rd[i] as Read),
       )
