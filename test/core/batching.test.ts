@@ -80,6 +80,23 @@ const BROADCAST: DomainCase<unknown>[] = [
 const casesOf = (
   prim: AnyPrimitive,
 ): { cases: ReadonlyArray<DomainCase<unknown>>; ranges: ReadonlyArray<readonly [number, number]> } => {
+  // matrix products also fold a batch of columns (n = 1) into the rows of one product
+  if (prim.name === 'matmul' || prim.name === 'matmulNoNan' || prim.name === 'matmulNoNanT') {
+    const d = prim.domain as NonNullable<AnyPrimitive['domain']>
+    return {
+      cases: [
+        ...d.cases,
+        {
+          shapes: [
+            [2, 3],
+            [3, 1],
+          ],
+          params: {},
+        },
+      ],
+      ranges: d.ranges,
+    }
+  }
   if (prim.domain !== null) return { cases: prim.domain.cases, ranges: prim.domain.ranges }
   // a determinant's sign reads (batches of) square matrices
   if (prim.name === 'detSign')
