@@ -25,6 +25,7 @@ import * as LA from '../primitives/linalg.js'
 import * as SP from '../primitives/special.js'
 import * as CV from '../primitives/conv.js'
 import * as PL from '../primitives/pool.js'
+import * as AP from '../primitives/array.js'
 import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
 import { Tensor, scalar, shapeEq } from '../tensor/Tensor.js'
@@ -502,6 +503,8 @@ export const R: RuleOps = {
   pad: (x, before, shape) => bind(P.pad, [x], { before, shape }),
   gather: (x, indices, axis) => bind(P.gather, [x], { indices, axis }),
   scatterAdd: (x, indices, axis, shape) => bind(P.scatterAdd, [x], { indices, axis, shape }),
+  gatherDynamic: (x, indices, axis) => bind(AP.gatherDynamic, [x, indices], { axis }),
+  scatterAddDynamic: (x, indices, axis, shape) => bind(AP.scatterAddDynamic, [x, indices], { axis, shape }),
   cast: (x, dtype) => (x.dtype === dtype ? x : bind(P.cast, [x], { dtype })),
   triangularSolve: (t, b, lower, transposeA) => bind(LA.triangularSolve, [t, b], { lower, transposeA }),
   solve: (a, b) => bind(LA.solve, [a, b], none),
