@@ -7,6 +7,7 @@
  * room only for a different summation order of the adjoint contributions.
  */
 import fc from 'fast-check'
+import { XMLValidator } from 'fast-xml-parser'
 import { describe, expect, it } from 'vitest'
 import { arbProgramCase } from '../../laws/index.js'
 import {
@@ -120,7 +121,12 @@ describe('custom rules: one node carrying the user’s rule', () => {
     assertClose(e.node('x')!.adjoint!, grad(f)(x), TOL, TOL)
     // independently: d/dx Σ x·g(x) with the rule's g' = 2/x is log(x) + 2
     assertClose(e.node('x')!.adjoint!, [Math.log(0.5) + 2, Math.log(2) + 2, Math.log(3) + 2], TOL, TOL)
-    expect(e.toText()).toContain('twiceLog')
+    expect(e.toText()).toContain('v1 = twiceLog(x) (user rule: customJvp)')
+    const svg = e.toSVG()
+    expect(XMLValidator.validate(svg)).toBe(true)
+    expect((svg.match(/data-custom="customJvp"/g) ?? []).length).toBe(1)
+    expect((svg.match(/data-kind="op"/g) ?? []).length).toBe(opNodes(e).length)
+    expect(e.toDOT()).toContain('twiceLog(x) (user rule: customJvp)')
   })
 
   it('expandCustom shows the function’s own equations, whose derivative is the true one', () => {
