@@ -174,6 +174,19 @@ describe('custom rules: one node carrying the user’s rule', () => {
     assertClose(vmap(jit(grad(f)))(xs), vmap(grad(f))(xs), TOL, TOL)
   })
 
+  it('a custom function that closes over a staged value is an escaped-tracer error, not a wrong number', () => {
+    const g = (p: { w: Tensor; x: Tensor }) => {
+      const scaled = customJvp(
+        (u: Tensor) => mul(u, p.w),
+        (u, uDot) => [mul(u, p.w), mul(uDot, p.w)],
+      )
+      return sum(scaled(p.x))
+    }
+    const args = { w: tensor([2, 3]), x: tensor([1, 1]) }
+    expect(() => explain(g)(args)).toThrow(/escaped tracer/)
+    expect(() => jit(g)(args)).toThrow(/escaped tracer/)
+  })
+
   it('the customJvp name option is checked', () => {
     expect(() =>
       customJvp(
