@@ -150,13 +150,36 @@ const identity = (n: number): Int32Array => {
 // kernel specialisation
 // -------------------------------------------------------------------------------------
 
-export type UnaryKernel = (x: Data, out: Data) => void
-export type BinaryKernel = (a: Data, b: Data, plan: BroadcastPlan, out: Data) => void
+/** A unary map over arrays, with the same map over one number (`scalar`: the eager rank-0 path). */
+export type UnaryKernel = ((x: Data, out: Data) => void) & { readonly scalar?: (x: number) => number }
+/** A broadcasting binary map over arrays, with the same map over two numbers. */
+export type BinaryKernel = ((a: Data, b: Data, plan: BroadcastPlan, out: Data) => void) & {
+  readonly scalar?: (x: number, y: number) => number
+}
 
 // The scalar helpers the expressions may use, bound once per kernel (not per element).
 const helpers = { sigmoid: (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))) }
 
-const unary = (name: string, expr: string): UnaryKernel =>
+// Each kernel carries its expression as a function of numbers too, for rank-0 operands: the
+// same expression, so the value is the array kernel's bit for bit (float32 results are
+// rounded by the caller, as a Float32Array store rounds).
+const unaryScalar = (name: string, expr: string): ((x: number) => number) =>
+  new Function('h', `"use strict"; const sigmoid = h.sigmoid; return function ${name}Scalar(x) { return ${expr}; }`)(
+    helpers,
+  ) as (x: number) => number
+const binaryScalar = (name: string, expr: string): ((x: number, y: number) => number) =>
+  new Function(`"use strict"; return function ${name}Scalar(x, y) { return ${expr}; }`)() as (
+    x: number,
+    y: number,
+  ) => number
+
+const unary = (name: string, expr: string): UnaryKernel => withScalar(unaryKernel(name, expr), unaryScalar(name, expr))
+const binary = (name: string, expr: string): BinaryKernel =>
+  withScalar(binaryKernel(name, expr), binaryScalar(name, expr))
+const withScalar = <K extends object, S>(k: K, scalar: S): K & { readonly scalar: S } =>
+  Object.freeze(Object.assign(k, { scalar }))
+
+const unaryKernel = (name: string, expr: string): UnaryKernel =>
   new Function(
     'h',
     `"use strict"; const sigmoid = h.sigmoid;
@@ -167,7 +190,7 @@ const unary = (name: string, expr: string): UnaryKernel =>
      //# sourceURL=purediff/kernels/${name}`,
   )(helpers) as UnaryKernel
 
-const binary = (name: string, expr: string): BinaryKernel =>
+const binaryKernel = (name: string, expr: string): BinaryKernel =>
   new Function(
     `"use strict";
      return function ${name}Kernel(as, bs, p, out) {
