@@ -91,8 +91,9 @@ export const wasmMinFlops = (): number => {
 /**
  * Elementwise ops and reductions over fewer elements than this stay in JS: below it the copy
  * into the arena and the call cost more than the SIMD loop saves. Measured on this project's
- * machine (bench/README.md, "kernel thresholds"): the WebAssembly kernels are 0.4–1× as fast
- * at 64 elements, 0.8–2.6× at 256 and 1.1–6.8× from 1024 up.
+ * machine by CPU time (bench/kernels.ts; bench/README.md, "kernel thresholds"): the
+ * WebAssembly kernels run at 0.4–1.2× the JS kernels' speed at 64 elements, 0.6–1.7× at 256,
+ * 1.2–3× at 1024 and 1.5–5.5× at 10⁴–10⁵.
  */
 export const ELEMENTWISE_MIN = 1024
 

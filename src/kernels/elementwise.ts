@@ -314,6 +314,20 @@ export const divNoNanKernel = binary('divNoNan', 'x === 0 ? 0 : x / y')
 // select
 // -------------------------------------------------------------------------------------
 
+// index arrays of where's general broadcasts, cached per shape pair (bounded: cleared when
+// full), so a model that selects with the same shapes every step builds them once
+const indexCache = new Map<string, Int32Array | null>()
+const cachedIndex = (inShape: Shape, outShape: Shape): Int32Array | null => {
+  const key = `${inShape.join(',')}|${outShape.join(',')}`
+  const hit = indexCache.get(key)
+  if (hit !== undefined) return hit
+  const idx = broadcastIndex(inShape, outShape)
+  if (idx !== null && idx.length > 1 << 18) return idx // a large one is not kept (1 MiB at most per entry)
+  if (indexCache.size >= PLAN_CACHE_SIZE) indexCache.clear()
+  indexCache.set(key, idx)
+  return idx
+}
+
 /** out = cond ≠ 0 ? a : b, each operand broadcast onto `outShape`. */
 export const whereKernel = (
   c: Data,
@@ -337,9 +351,9 @@ export const whereKernel = (
     for (let i = 0; i < n; i++) out[i] = c[i * cs] !== 0 ? (a[i * as] as number) : (b[i * bs] as number)
     return
   }
-  const ci = broadcastIndex(cShape, outShape)
-  const ai = broadcastIndex(aShape, outShape)
-  const bi = broadcastIndex(bShape, outShape)
+  const ci = cachedIndex(cShape, outShape)
+  const ai = cachedIndex(aShape, outShape)
+  const bi = cachedIndex(bShape, outShape)
   for (let i = 0; i < n; i++) {
     const cv = c[ci === null ? i : (ci[i] as number)] as number
     out[i] =

@@ -28,8 +28,10 @@
  * Each op and dtype is its own small module (well under the 4 KiB a browser compiles
  * synchronously), compiled on first use.
  *
- * Thresholds (measured; bench/README.md, "kernel thresholds"): see `ELEMENTWISE_MIN` and
- * `REDUCE_MIN` in this file.
+ * Threshold: calls below `ELEMENTWISE_MIN` = 1024 elements (src/kernels/backend.ts) stay in
+ * JS, where the copies in and out cost more than the SIMD loop saves (measured by CPU time in
+ * bench/kernels.ts: the crossover lies between 256 and 1024 elements; bench/README.md,
+ * "kernel thresholds"). Transcendental functions stay in JS (no WebAssembly instruction).
  *
  * Purity contract: inputs are read only; only the output array handed in (freshly allocated
  * by the caller) is written.
