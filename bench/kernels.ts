@@ -9,7 +9,9 @@
  * within 1e-12 relative).
  *
  * Flags: --quick (fewer rounds), --threads=N (the pool size for the threaded rows; default
- * every core), --only=elementwise|threads.
+ * every core), --only=elementwise|threads|mlp. The MLP rows time one SGD step and one forward
+ * pass on one thread and on the pool, alternating `setThreads` between calls; run them with
+ * `PUREDIFF_THREAD_MIN_FLOPS` low enough for the MLP's products (1.3·10⁷ multiply-adds).
  */
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -20,6 +22,7 @@ import { binaryWasm, reduceWasm, unaryWasm } from '../src/kernels/wasm/elementwi
 import { gemmWasm } from '../src/kernels/wasm/gemm.js'
 import { gemmThreaded } from '../src/kernels/wasm/pool.js'
 import { setThreads, threads } from '../src/kernels/backend.js'
+import { makeProblem, pdData, pdLoss, pdParams, pdStep } from './mlp.js'
 
 const arg = (name: string): string | undefined => {
   const hit = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
@@ -231,6 +234,38 @@ if (only === undefined || only === 'threads') {
       const [t1, tn] = race([one, many], n >= 1024 ? 200 : n >= 512 ? 40 : quick ? 5 : 15) as [number, number]
       const gf = (us: number): string => ((2 * n ** 3) / (us * 1e3)).toFixed(2)
       console.log(`| ${n} (${n ** 3} multiply-adds) | ${dtype} | ${gf(t1)} | ${gf(tn)} | ${(t1 / tn).toFixed(2)}× |`)
+    }
+  }
+  setThreads(1)
+}
+
+// ---- the MLP on one thread and on the pool
+
+if (only === undefined || only === 'mlp') {
+  const all = Number(arg('threads') ?? os.availableParallelism())
+  console.log(
+    `## MLP 784-128-10, batch 128: one thread against ${all} threads (thread threshold ${process.env['PUREDIFF_THREAD_MIN_FLOPS'] ?? 'default'}), ms per call, wall time\n`,
+  )
+  console.log('| workload | dtype | one thread | all threads | speed-up |')
+  console.log('| --- | --- | --- | --- | --- |')
+  const prob = makeProblem()
+  for (const dtype of ['float64', 'float32'] as const) {
+    const p = pdParams(prob.params, dtype)
+    const [x, y] = pdData(prob, dtype)
+    const with_ =
+      (n: number, f: () => unknown): (() => unknown) =>
+      () => {
+        setThreads(n)
+        return f()
+      }
+    for (const [name, f] of [
+      ['SGD step', () => pdStep(p, x, y)],
+      ['forward (loss)', () => pdLoss(p, x, y)],
+    ] as const) {
+      const [t1, tn] = race([with_(1, f), with_(all, f)], quick ? 20 : 60) as [number, number]
+      console.log(
+        `| ${name} | ${dtype} | ${(t1 / 1000).toFixed(2)} | ${(tn / 1000).toFixed(2)} | ${(t1 / tn).toFixed(2)}× |`,
+      )
     }
   }
   setThreads(1)

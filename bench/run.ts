@@ -10,7 +10,9 @@
  *   --ops=1000           scalar-chain length (default 1000)
  *   --out=path           where to write the JSON
  *
- * Everything runs on one thread. For steadier numbers pin the process to one core
+ * purediff's matrix products use the worker pool above its threshold (every core the
+ * process may use: `taskset -c 1` makes that one; `PUREDIFF_THREADS` sets it). The other
+ * candidates run on one thread. For steadier numbers pin the process to one core
  * (`taskset -c 1 npm run bench`) on an otherwise idle machine; the JSON records the
  * load average before and after, so a noisy run can be recognised.
  */

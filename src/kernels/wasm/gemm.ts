@@ -49,7 +49,10 @@ const geometry = (dtype: DType): Geometry => geometries[dtype]
 /** Internal: a dtype's blocking (the worker pool splits C at multiples of its register block). */
 export const gemmGeometry = geometry
 
-/** Internal, for tuning in bench/: replace a dtype's blocking (the module is rebuilt). */
+/**
+ * Internal, for tuning in bench/: replace a dtype's blocking (the module is rebuilt). The worker
+ * pool (pool.ts) keeps the modules it started with: tune with one thread (`setThreads(1)`).
+ */
 export const retuneGemm = (dtype: DType, g: { mr: number; nrv: number; kc: number; mc: number }): void => {
   const lanes = dtype === 'float64' ? 2 : 4
   geometries[dtype] = { es: 16 / lanes, lanes, ...g, nr: g.nrv * lanes }

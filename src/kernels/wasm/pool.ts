@@ -90,14 +90,14 @@ const availableParallelism = (): number => {
 
 /**
  * Products of fewer multiply-adds (m·k·n summed over the batch) than this stay on the calling
- * thread: 2²⁷, an n = 512 cube. Measured on this project's 2-core machine under a load average
- * of 18 (bench/kernels.ts; bench/README.md, "kernel thresholds"): two threads ran at 0.02–0.6×
- * one thread's speed up to n = 256 (the second core was busy with other processes, and a band
- * claimed by a thread that the OS then preempts stalls the product) and at 0.7–1.5× from
- * n = 512 up. On an idle machine the crossover is lower (the wake-up round trip is about
- * 70 µs, a 2·10⁵ multiply-add product); `PUREDIFF_THREAD_MIN_FLOPS` sets it.
+ * thread: 2²³ ≈ 8.4·10⁶, between an n = 128 cube (2.1·10⁶) and an n = 256 cube (1.7·10⁷), so
+ * the MLP 784-128-10's two large products (1.3·10⁷ each) use the pool. Measured on this
+ * project's 2-core machine at load average 4 (bench/kernels.ts; bench/README.md, "kernel
+ * thresholds"): two threads ran at 0.34–0.69× one thread's speed up to n = 96, 0.83–1.01× at
+ * n = 128 and 1.28–1.65× from n = 256 up. Under heavy load (average 18) two threads lost up to
+ * n = 256, since the second core was busy; `PUREDIFF_THREAD_MIN_FLOPS` sets the threshold.
  */
-export const THREAD_MIN_FLOPS = 1 << 27
+export const THREAD_MIN_FLOPS = 1 << 23
 
 /** The shared memory never grows past this (128 MiB); larger products run on one thread. */
 export const POOL_CAP_BYTES = 128 * 1024 * 1024
@@ -155,12 +155,13 @@ const sharedMemoryWorks = (): boolean => {
 export const threadCount = (): number => (poolSupported() ? requestedThreads() : 1)
 
 /**
- * Ask for `n` threads (the caller counts as one; 1 turns the pool off). Workers of an earlier
- * size are stopped; new ones start at the next large product. Returns the count in use.
+ * Ask for `n` threads (the caller counts as one; 1 turns the pool off, leaving its idle
+ * workers for a later return). Workers of another size are stopped; new ones start at the
+ * next large product. Returns the count in use.
  */
 export const setThreadCount = (n: number): number => {
   const t = parseThreads(n, 'setThreads')
-  if (pool !== null && pool.size !== t) stopPool()
+  if (pool !== null && pool.size !== t && t > 1) stopPool() // 1 leaves the pool idle, for a later return
   requested = t
   return threadCount()
 }
