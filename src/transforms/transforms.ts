@@ -741,7 +741,17 @@ export interface CustomRuleOptions {
   readonly name?: string
 }
 
-type NoParams = Readonly<Record<string, never>>
+/**
+ * The params of a custom-rule equation: the name it shows under, and a number that tells
+ * apart the primitives of different custom functions (one per `customJvp`/`customVjp` call
+ * and input structure), so that equations of two of them on the same inputs are never merged
+ * as common subexpressions.
+ */
+interface CustomParams {
+  readonly name: string
+  readonly id: number
+}
+let customIds = 0
 
 const checkCustomOptions = (op: string, options: CustomRuleOptions | undefined): string | undefined => {
   checkOptions(op, options, ['name'])
@@ -763,11 +773,11 @@ const checkCustomOptions = (op: string, options: CustomRuleOptions | undefined):
  */
 const customPrimitive = (
   info: CustomRuleInfo,
-  jvpAt: (i: number) => JvpRule<NoParams>,
-  vjpAt: (i: number) => VjpRule<NoParams>,
+  jvpAt: (i: number) => JvpRule<CustomParams>,
+  vjpAt: (i: number) => VjpRule<CustomParams>,
   batched: (xb: ReadonlyArray<Tensor>) => Tensor,
 ): AnyPrimitive => {
-  const prim: Primitive<NoParams> = Object.freeze({
+  const prim: Primitive<CustomParams> = Object.freeze({
     name: info.kind,
     arity: -1,
     abstract: (xs: ReadonlyArray<AbstractValue>): AbstractValue =>
@@ -796,8 +806,14 @@ const customPrimitive = (
     broadcasts: false,
   })
   registerCustomRule(prim as AnyPrimitive, info)
+  customParams.set(prim as AnyPrimitive, Object.freeze({ name: info.name, id: ++customIds }))
   return prim as AnyPrimitive
 }
+
+/** Bind a custom-rule primitive on a staging level. */
+const bindCustom = (prim: AnyPrimitive, xs: ReadonlyArray<Tensor>): Tensor =>
+  bind(prim, xs, customParams.get(prim) as CustomParams)
+const customParams = new WeakMap<AnyPrimitive, CustomParams>()
 
 /** One custom primitive per input structure, made on first use. */
 const perStructure = (make: (def: TreeDef) => AnyPrimitive): ((def: TreeDef) => AnyPrimitive) => {
@@ -858,7 +874,7 @@ export const customJvp = <X>(
     const [xs, def] = flattenArgs(x, 'customJvp')
     const main = splitTop(xs)
     if (main === null) return f(x)
-    if (main.kind === 'stage') return bind(primFor(def), xs, {})
+    if (main.kind === 'stage') return bindCustom(primFor(def), xs)
     if (main.kind === 'batch') {
       return batchCustom<X>(main, xs, def, (xb) =>
         customJvp(vmap(f), (u: X, uDot: X) => vmap(rule)(u, uDot) as readonly [Tensor, Tensor], { name })(xb),
@@ -960,7 +976,7 @@ export const customVjp = <X, Res>(
     const [xs, def] = flattenArgs(x, 'customVjp')
     const main = splitTop(xs)
     if (main === null) return f(x)
-    if (main.kind === 'stage') return bind(primFor(def), xs, {})
+    if (main.kind === 'stage') return bindCustom(primFor(def), xs)
     if (main.kind === 'batch') return batchCustom<X>(main, xs, def, batchedVjp)
     const primals = xs.map((t) => unwrapAt(main, t))
     const xP = unflatten<X>(def, primals)
