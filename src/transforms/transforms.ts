@@ -772,6 +772,8 @@ interface CustomParams {
   readonly id: number
 }
 let customIds = 0
+/** The params each custom-rule primitive binds with. */
+const customParams = new WeakMap<AnyPrimitive, CustomParams>()
 
 const checkCustomOptions = (op: string, options: CustomRuleOptions | undefined): string | undefined => {
   checkOptions(op, options, ['name'])
@@ -833,7 +835,6 @@ const customPrimitive = (
 /** Bind a custom-rule primitive on a staging level. */
 const bindCustom = (prim: AnyPrimitive, xs: ReadonlyArray<Tensor>): Tensor =>
   bind(prim, xs, customParams.get(prim) as CustomParams)
-const customParams = new WeakMap<AnyPrimitive, CustomParams>()
 
 /** One custom primitive per input structure, made on first use. */
 const perStructure = (make: (def: TreeDef) => AnyPrimitive): ((def: TreeDef) => AnyPrimitive) => {
