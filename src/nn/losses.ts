@@ -231,6 +231,9 @@ export const softmaxCrossEntropy = (logits: Tensor, labels: Labels): Tensor => {
 /**
  * Softmax cross-entropy against target probabilities of the logits' shape (each row a
  * distribution, e.g. smoothed labels): −mean_i Σ_c p_ic · logSoftmax(x_i)_c.
+ * @example
+ * // −(½ log ½ + ½ log ½) = log 2
+ * softmaxCrossEntropyWithProbs(tensor([[0, 0]]), tensor([[0.5, 0.5]])) // ≈ Math.LN2
  * @category losses
  * @since 0.1.0
  */
@@ -561,6 +564,9 @@ export const accuracy = (logits: Tensor, labels: Labels): number => {
 
 /**
  * The fraction of entries where (logit > 0) agrees with (label > 0.5), for binary logits.
+ * @example
+ * // logit > 0 agrees with label > 0.5 for the first two entries, not the third
+ * binaryAccuracy(tensor([2, -1, 0.5]), tensor([1, 0, 0])) // ≈ 2 / 3
  * @category metrics
  * @since 0.1.0
  */

@@ -31,6 +31,7 @@ import type { ConcreteTensor } from '../tensor/Tensor.js'
 import { Tensor, fromData, shapeEq } from '../tensor/Tensor.js'
 import type { Jacobian, Leaf, TreeDef } from '../tree/Tree.js'
 import { assertSameStructure, flatten, keyPaths, unflatten } from '../tree/Tree.js'
+import { blameLeaf } from './keypaths.js'
 import { checkOptions } from './options.js'
 import { vmap } from './vmap.js'
 
@@ -99,7 +100,12 @@ const jvpAs = <X, Y>(op: string, f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
     const duals = xs.map(
       (xi, i) => new JvpTracer(main, xi, matchLeaf(xi, ts[i] as Tensor, op, ps[i] as string, 'tangent')),
     )
-    const out = f(unflatten<X>(def, duals))
+    let out: Y
+    try {
+      out = f(unflatten<X>(def, duals))
+    } catch (e) {
+      throw blameLeaf(e, duals, ps)
+    }
     const [ys, ydef] = flatten(out, op)
     const prim: Leaf[] = []
     const tan: Leaf[] = []
@@ -151,6 +157,10 @@ const derivativeAt = <X extends Tensor | number>(f: (x: X) => Tensor | number, x
  * Reverse mode: the value of `f` at `x` and a pullback taking an output cotangent (a tree
  * like the output) to an input cotangent (a tree like `x`). The pullback may be called
  * many times.
+ * @example
+ * const [y, pullback] = vjp((x: Tensor) => mul(x, x), tensor([3]))
+ * y // [9]
+ * pullback(tensor([1])) // [6]
  * @category transforms
  * @since 0.1.0
  */
@@ -161,13 +171,17 @@ export const vjp = <X, Y>(f: (x: X) => Y, x: X, options?: Record<string, never>)
 
 /** `vjp` under the name of the transform the user called (for errors). */
 const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
-  const [xs, def, origLeaves] = flattenArgs(x, op)
+  const [xs, def, origLeaves, ps] = flattenArgs(x, op)
   let main!: MainTrace
   const tracers: VjpTracer[] = []
   const out = withMain('vjp', op, (m) => {
     main = m
     xs.forEach((xi) => tracers.push(new VjpTracer(m, xi, inputNode())))
-    return f(unflatten<X>(def, tracers))
+    try {
+      return f(unflatten<X>(def, tracers))
+    } catch (e) {
+      throw blameLeaf(e, tracers, ps)
+    }
   })
   const [ys, ydef] = flatten(out, op)
   const yTensors = ys.map((l) => leafTensor(l, op, ''))
@@ -177,7 +191,6 @@ const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
     checkLive(t)
     return l
   })
-  const ps = keyPaths(def)
   const pullback = (yBar: Y): X => {
     const [bs, bdef] = flattenArgs(yBar, `${op} pullback`)
     assertSameStructure(ydef, bdef, `${op} pullback`)
@@ -342,7 +355,11 @@ const valueAndGradAs = (op: string, f: (...args: never[]) => unknown, options: G
         tracers.push(t)
         return t
       })
-      return (f as (...a: unknown[]) => unknown)(...put(unflatten(def, leaves)))
+      try {
+        return (f as (...a: unknown[]) => unknown)(...put(unflatten(def, leaves)))
+      } catch (e) {
+        throw blameLeaf(e, tracers, ps)
+      }
     })
     let lossOut: unknown = out
     let aux: unknown = undefined
@@ -685,6 +702,9 @@ export function hessian(f: (...args: never[]) => unknown, options?: JacobianOpti
 /**
  * Hessian-vector product H(x)·v of a scalar function, by forward-over-reverse (one
  * gradient's cost, never the full Hessian). `v` and the result have `x`'s structure.
+ * @example
+ * // sum(x³) has the Hessian diag(6x): H·[1, 1] = [6, 12] at [1, 2]
+ * hvp((x: Tensor) => sum(pow(x, 3)))(tensor([1, 2]), tensor([1, 1])) // [6, 12]
  * @category transforms
  * @since 0.1.0
  */
@@ -787,6 +807,10 @@ export const customJvp = <X>(
  * `bwd(residuals, yBar)` returns the cotangent of `x` (a tree like `x`). Under forward mode
  * the rule is transposed automatically (by reverse-differentiating the linear map
  * `yBar ↦ xBar`), so `bwd` must be written with purediff ops.
+ * @example
+ * // the identity, whose gradient is doubled on the way back
+ * const twice = customVjp((x: Tensor) => x, (x: Tensor) => [x, null] as const, (_res, yBar) => mul(yBar, 2))
+ * grad((x: Tensor) => sum(twice(x)))(tensor([1, 3])) // [2, 2]
  * @category transforms
  * @since 0.1.0
  */

@@ -287,7 +287,8 @@ export type ExplainArgs<A extends unknown[]> = { [K in keyof A]: A[K] extends Te
  * with 1 at a scalar output), with the rule and the chain-rule product at each step.
  * @example
  * const e = explain((x: Tensor) => mul(sin(x), x))(0.5)
- * e.node('x')?.adjoint?.item() // ≈ 0.918216819549389 (= cos(0.5)·0.5 + sin(0.5), the derivative)
+ * // the derivative of x·sin(x) is sin(x) + x·cos(x), ≈ 0.918216819549389 at 0.5
+ * e.node('x')?.adjoint?.item() // ≈ Math.sin(0.5) + 0.5 * Math.cos(0.5)
  * console.log(e.toText())
  * @category constructors
  * @since 0.2.0

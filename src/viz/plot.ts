@@ -110,7 +110,14 @@ export interface Ticks {
   readonly labels: ReadonlyArray<string>
 }
 
-/** @category model */
+/**
+ * The colours plots give their series, in order (the ten of matplotlib's `tab10`).
+ * @example
+ * PALETTE.length // 10
+ * PALETTE[0] // '#1f77b4'
+ * @category model
+ * @since 0.2.0
+ */
 export const PALETTE: ReadonlyArray<string> = Object.freeze([
   '#1f77b4',
   '#d62728',
@@ -140,6 +147,9 @@ const decimalsOf = (step: number): number => Math.max(0, -Math.floor(Math.log10(
 /**
  * Label a tick so that multiples of `step` print without float noise (0.3, not
  * 0.30000000000000004); very large or very small magnitudes switch to exponent form.
+ * @example
+ * formatTick(3 * 0.1, 0.1) // '0.3'
+ * formatTick(2e6, 1e6) // '2e6'
  * @category utils
  * @since 0.2.0
  */
@@ -191,6 +201,10 @@ const formatLogTick = (v: number): string => {
 /**
  * Log-scale ticks for a positive range: 1, 2, 5 × 10ᵏ inside it, or whole decades (every
  * d-th, for wide ranges) when that would give more than about eight ticks.
+ * @example
+ * logTicks(1, 100).values // [1, 2, 5, 10, 20, 50, 100]
+ * // 19 ticks of 1, 2, 5 would be too many: whole decades
+ * logTicks(1, 1e6).values // [1, 10, 100, 1000, 10000, 100000, 1000000]
  * @category utils
  * @since 0.2.0
  */
