@@ -41,7 +41,7 @@ import {
   take,
   where,
 } from '../ops/ops.js'
-import { Tensor, zeros } from '../tensor/Tensor.js'
+import { Tensor, arange, zeros } from '../tensor/Tensor.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
 import { flatten, unflatten } from '../tree/Tree.js'
 import { checkOptions } from './options.js'
@@ -375,8 +375,10 @@ export const foriLoop = <C>(lower: number, upper: number, body: (i: number, carr
     throw new PurediffError('ValueError', `the bounds must be integers (got ${lower}, ${upper})`, { op: 'foriLoop' })
   }
   if (upper <= lower) return init
-  let i = lower
-  return scan((c: C) => [body(i++, c), 0] as const, init, null, { length: upper - lower })[0]
+  // the index is scanned over as data (not a counter in the closure), so a step recomputed by
+  // reverse mode sees its own index
+  const steps = arange(lower, upper)
+  return scan((c: C, i: Tensor) => [body(i.item(), c), 0] as const, init, steps)[0]
 }
 
 // -------------------------------------------------------------------------------------

@@ -272,6 +272,15 @@ describe('scan and foriLoop', () => {
     expect(nodes(scanned)).toBeLessThanOrEqual(4)
   })
 
+  it("foriLoop's body sees its own index when reverse mode recomputes a step (regression: the index kept counting)", () => {
+    // c ← c·i + i for i = 1, 2, 3: c₃ = ((c·1 + 1)·2 + 2)·3 + 3, so dc₃/dc = 1·2·3 = 6
+    const f = (x: Tensor) => foriLoop(1, 4, (i, c: Tensor) => add(mul(c, i), i), x)
+    expect(f(tensor(1)).item()).toBe(((1 * 1 + 1) * 2 + 2) * 3 + 3)
+    expect(grad(f)(tensor(1)).item()).toBe(6)
+    expect(grad(f)(tensor(1)).item()).toBe(6)
+    expect(jvp(f, tensor(1), tensor(1))[1].item()).toBe(6)
+  })
+
   it('reverse, length without xs, and foriLoop', () => {
     const [, ys] = scan((c: Tensor, x: Tensor) => [add(c, x), c] as const, tensor(0), tensor([1, 2, 3]), {
       reverse: true,
