@@ -39,10 +39,11 @@ import {
   tanh,
   tensor,
   toArray,
+  trace,
   vmap,
   whileLoop,
 } from '../../src/index.js'
-import { VjpTracer, inputNode, withBindObserver, withMain } from '../../src/ad/trace.js'
+import { VjpTracer, inputNode, withMain } from '../../src/ad/trace.js'
 import { assertClose } from '../helpers/allClose.js'
 import { throwsPurediff } from '../helpers/errors.js'
 
@@ -173,15 +174,12 @@ describe('scan and foriLoop', () => {
   })
 
   it("the gradient's work is linear in the number of steps (the xs cotangent is stacked once, not built by T scatters)", () => {
-    // work = the entries every concrete kernel writes, counted by the bind observer (no clock)
+    // work = the entries the gradient's ops write: the sizes of the outputs of the staged
+    // program's equations (trace stages each op with its shape; no clock, no kernel run)
     const work = (steps: number): number => {
       const xv = reshape(tensor(Array.from({ length: steps * 2 }, (_, i) => Math.sin(i))), [steps, 2])
-      let n = 0
-      withBindObserver(
-        (_p, _a, _q, y) => (n += y.size),
-        () => grad(lossOf(scanned), { argnums: [0, 1, 2] })(p, init, xv),
-      )
-      return n
+      const prog = trace((xw: Tensor) => grad(lossOf(scanned), { argnums: [0, 1, 2] })(p, init, xw))(xv)
+      return prog.eqns.reduce((n, e) => n + e.out.shape.reduce((a, b) => a * b, 1), 0)
     }
     const w50 = work(50)
     const w200 = work(200)
