@@ -23,9 +23,11 @@ import { PurediffError } from '../errors.js'
 import * as P from '../primitives/table.js'
 import * as LA from '../primitives/linalg.js'
 import * as SP from '../primitives/special.js'
+import * as CV from '../primitives/conv.js'
+import * as PL from '../primitives/pool.js'
 import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
-import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
+import { Tensor, scalar, shapeEq } from '../tensor/Tensor.js'
 import { ConcreteTensor as Concrete, dataOf, wrap } from '../tensor/Tensor.js'
 import { matmulTKernel } from '../kernels/matmul.js'
 
@@ -270,24 +272,54 @@ const bindJvp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Ten
   return new JvpTracer(main, y, yDot)
 }
 
-const bindVjp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
-  const xs = args.map((a) => primalAt(main, a))
-  const y = bind(prim, xs, params)
-  const parents = args.map((a, i) =>
-    a instanceof VjpTracer && a.main === main && ruleAt<P, VjpRule<P>>(prim.vjp, i) !== null ? a : null,
-  )
-  if (parents.every((p) => p === null)) return y
-  const pullback = (yBar: Tensor): Array<Tensor | null> =>
-    parents.map((p, i) => {
-      if (p === null) return null
+/**
+ * A tape node of a primitive: it keeps the rule's inputs (the primitive, its primal inputs and
+ * output, its params) and applies the VJP rules when the sweep reaches it. Its pullback is a
+ * method of the class, so recording an op allocates no closure. (Private to the level's tape,
+ * never handed to users, so not frozen: freezing costs about as much as the op on a scalar.)
+ */
+class PrimNode<P> implements Node {
+  constructor(
+    readonly parents: ReadonlyArray<VjpTracer | null>,
+    readonly prim: Primitive<P>,
+    readonly xs: ReadonlyArray<Tensor>,
+    readonly y: Tensor,
+    readonly params: P,
+  ) {}
+  pullback(yBar: Tensor): Array<Tensor | null> {
+    const { parents, prim, xs, y, params } = this
+    const out = new Array<Tensor | null>(parents.length)
+    for (let i = 0; i < parents.length; i++) {
+      if (parents[i] === null) {
+        out[i] = null
+        continue
+      }
       const rule = ruleAt<P, VjpRule<P>>(prim.vjp, i) as VjpRule<P>
       let xBar = rule(yBar, xs, y, params, R)
       const x = xs[i] as Tensor
       if (!shapeEq(xBar.shape, x.shape)) xBar = R.unbroadcast(xBar, x.shape)
       if (xBar.dtype !== x.dtype) xBar = R.cast(xBar, x.dtype)
-      return xBar
-    })
-  const node: Node = { parents, pullback }
+      out[i] = xBar
+    }
+    return out
+  }
+}
+
+const bindVjp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
+  const n = args.length
+  const xs = new Array<Tensor>(n)
+  for (let i = 0; i < n; i++) xs[i] = primalAt(main, args[i] as Tensor)
+  const y = bind(prim, xs, params)
+  let parents: Array<VjpTracer | null> | null = null
+  for (let i = 0; i < n; i++) {
+    const a = args[i]
+    if (a instanceof VjpTracer && a.main === main && ruleAt<P, VjpRule<P>>(prim.vjp, i) !== null) {
+      if (parents === null) parents = new Array<VjpTracer | null>(n).fill(null)
+      parents[i] = a
+    }
+  }
+  if (parents === null) return y
+  const node: Node = new PrimNode(parents, prim, xs, y, params)
   main.tape.push(node)
   return new VjpTracer(main, y, node)
 }
@@ -321,10 +353,12 @@ export const backward = (
     if (g === undefined || node.pullback === null) continue
     if (!inputSet.has(node)) cts.delete(node)
     const xBars = node.pullback(g)
-    node.parents.forEach((p, i) => {
+    const parents = node.parents
+    for (let i = 0; i < parents.length; i++) {
+      const p = parents[i]
       const xBar = xBars[i]
-      if (p !== null && xBar !== null && xBar !== undefined) accumulate(p.node, xBar)
-    })
+      if (p !== null && p !== undefined && xBar !== null && xBar !== undefined) accumulate(p.node, xBar)
+    }
   }
   return inputs.map((n) => cts.get(n) ?? null)
 }
@@ -355,12 +389,17 @@ const none = Object.freeze({}) as Record<string, never>
 /** Common dtype of some operands: tensors decide; numbers are weakly typed (they follow). */
 export const resultDType = (xs: ReadonlyArray<TensorLike>): DType => {
   // a staged number argument (`weak`) is weakly typed too, as the number it stands for
-  const ds = xs
-    .filter((x): x is Tensor => typeof x !== 'number' && (x as { readonly weak?: boolean }).weak !== true)
-    .map((t) => t.dtype)
-  return ds.length === 0 ? 'float64' : promoteDTypes(...ds)
+  let any32 = false
+  let strong = false
+  for (const x of xs) {
+    if (typeof x === 'number' || (x as { readonly weak?: boolean }).weak === true) continue
+    strong = true
+    if (x.dtype === 'float64') return 'float64'
+    any32 = true
+  }
+  if (!strong || !any32) return 'float64'
+  return 'float32'
 }
-
 /** Numbers become scalars of `dtype`; tensors of another dtype are cast (float32 → float64). */
 export const liftTo = (x: TensorLike, dtype: DType): Tensor =>
   typeof x === 'number' ? scalar(x, dtype) : x.dtype === dtype ? x : bind(P.cast, [x], { dtype })
@@ -467,4 +506,7 @@ export const R: RuleOps = {
   triangularSolve: (t, b, lower, transposeA) => bind(LA.triangularSolve, [t, b], { lower, transposeA }),
   solve: (a, b) => bind(LA.solve, [a, b], none),
   polygamma: (n, x) => bind(SP.polygamma, [x], { n }),
+  conv2d: (x, k, p) => bind(CV.conv2d, [x, k], p),
+  poolSelect: (x, z, window) => bind(PL.poolSelect, [x, z], { window }),
+  poolScatter: (x, u, window) => bind(PL.poolScatter, [x, u], { window }),
 }

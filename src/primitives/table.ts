@@ -67,12 +67,14 @@ import {
 import { matmulKernel } from '../kernels/matmul.js'
 import { maxKernel, sumKernel } from '../kernels/reduce.js'
 import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
-import { alloc, broadcastShapes, dataOf, wrap } from '../tensor/Tensor.js'
+import { alloc, broadcastShapes, dataOf, scalarOf, wrap } from '../tensor/Tensor.js'
 import { matmulNoNan } from './matmulNoNan.js'
 import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
 import { linalgPrimitives } from './linalg.js'
 import { specialPrimitives } from './special.js'
 import { arrayPrimitives } from './array.js'
+import { convPrimitives } from './conv.js'
+import { poolPrimitives } from './pool.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -165,6 +167,9 @@ const unary = (
   abstract: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
   impl: ([x]) => {
     const xc = x as ConcreteTensor
+    // rank 0: the kernel's expression over a number, and no typed array
+    const v = kernel.scalar === undefined ? undefined : xc.scalarValue
+    if (v !== undefined) return scalarOf((kernel.scalar as (x: number) => number)(v), xc.dtype)
     const out = alloc(xc.dtype, xc.size)
     kernel(dataOf(xc), out)
     return wrap(out, xc.shape)
@@ -191,6 +196,11 @@ const binary = (
   impl: ([a, b]) => {
     const ac = a as ConcreteTensor
     const bc = b as ConcreteTensor
+    if (kernel.scalar !== undefined && ac.rank === 0 && bc.rank === 0) {
+      const u = ac.scalarValue
+      const v = bc.scalarValue
+      if (u !== undefined && v !== undefined) return scalarOf(kernel.scalar(u, v), ac.dtype)
+    }
     const shape = broadcastShapes(name, ac.shape, bc.shape)
     const out = alloc(
       ac.dtype,
@@ -999,6 +1009,8 @@ export const primitives = {
   ...linalgPrimitives,
   ...specialPrimitives,
   ...arrayPrimitives,
+  ...convPrimitives,
+  ...poolPrimitives,
 } as const
 
 export { matmulNoNan }

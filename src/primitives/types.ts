@@ -19,6 +19,17 @@ import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 /** A tensor or a number (numbers take the dtype of the tensors they meet). */
 export type TensorLike = Tensor | number
 
+/** The parameters of `conv2d`: one pair per spatial axis (rows, columns). */
+export interface ConvParams {
+  readonly stride: readonly [number, number]
+  /** [[top, bottom], [left, right]]; negative entries crop */
+  readonly padding: readonly [readonly [number, number], readonly [number, number]]
+  /** tap (kernel) dilation */
+  readonly dilation: readonly [number, number]
+  /** input dilation (the stride of the convolution this one transposes) */
+  readonly lhsDilation: readonly [number, number]
+}
+
 /** The ops a rule may use. Numbers are accepted where a scalar is. */
 export interface RuleOps {
   add(a: TensorLike, b: TensorLike): Tensor
@@ -63,6 +74,12 @@ export interface RuleOps {
   triangularSolve(t: Tensor, b: Tensor, lower: boolean, transposeA: boolean): Tensor
   /** X with A·X = B, A: [..., n, n], B: [..., n, m] (LU with partial pivoting). */
   solve(a: Tensor, b: Tensor): Tensor
+  /** The 2-D convolution of x [n, h, w, c] with k [kh, kw, c, o] (src/primitives/conv.ts). */
+  conv2d(x: Tensor, k: Tensor, p: ConvParams): Tensor
+  /** Σ over each non-overlapping window of z, weighted by where x's window maximum is (src/primitives/pool.ts). */
+  poolSelect(x: Tensor, z: Tensor, window: readonly [number, number]): Tensor
+  /** The transpose of `poolSelect` in z: u spread onto each window's maximum of x. */
+  poolScatter(x: Tensor, u: Tensor, window: readonly [number, number]): Tensor
   /** ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n = 0: ψ itself). */
   polygamma(n: number, x: Tensor): Tensor
 }

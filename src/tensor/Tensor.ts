@@ -76,8 +76,16 @@ export abstract class Tensor {
 
 let readData: (t: ConcreteTensor) => Data
 
+/** The shape of every rank-0 tensor (shared: a frozen array is never written). */
+const RANK0: Shape = Object.freeze([])
+
 /**
  * A tensor that holds its values.
+ *
+ * A rank-0 tensor made from a number (`scalar`, a scalar kernel result) keeps the number and
+ * allocates no typed array: the eager path over scalars then costs one small object per
+ * value. A kernel that asks for its data (`dataOf`) gets a one-element array made on first
+ * request and kept (a cache no user can see; the value never changes).
  * @example
  * tensor([1, 2]) instanceof ConcreteTensor // true
  * tensor([1, 2]).toTypedArray() instanceof Float64Array // true
@@ -87,28 +95,57 @@ let readData: (t: ConcreteTensor) => Data
 export class ConcreteTensor extends Tensor {
   readonly shape: Shape
   readonly dtype: DType
-  readonly #data: Data
+  #data: Data | null
+  readonly #value: number
   static {
-    readData = (t) => t.#data
+    readData = (t) => {
+      const d = t.#data
+      if (d !== null) return d
+      const made = t.dtype === 'float32' ? new Float32Array(1) : new Float64Array(1)
+      made[0] = t.#value
+      t.#data = made
+      return made
+    }
   }
   /**
-   * @internal use `tensor`, `fromData` or a kernel; `data` must be freshly allocated, or the
-   * buffer of another tensor (reshape shares it): no buffer is written after construction.
+   * @internal use `tensor`, `fromData`, `scalar` or a kernel; `data` must be freshly allocated,
+   * or the buffer of another tensor (reshape shares it): no buffer is written after
+   * construction. A number makes a rank-0 tensor of `dtype` (rounded to float32 where asked).
    */
-  constructor(data: Data, shape: Shape) {
+  constructor(data: Data | number, shape: Shape, dtype: DType = 'float64') {
     super()
-    this.#data = data
-    this.shape = Object.freeze(shape.slice())
-    this.dtype = data instanceof Float32Array ? 'float32' : 'float64'
+    if (typeof data === 'number') {
+      this.#data = null
+      this.dtype = dtype
+      this.#value = dtype === 'float32' ? Math.fround(data) : data
+      this.shape = RANK0
+    } else {
+      this.#data = data
+      this.#value = 0
+      this.shape = shape.length === 0 ? RANK0 : Object.isFrozen(shape) ? shape : Object.freeze(shape.slice())
+      this.dtype = data instanceof Float32Array ? 'float32' : 'float64'
+    }
     Object.freeze(this)
   }
   override get size(): number {
-    return this.#data.length
+    return this.#data === null ? 1 : this.#data.length
+  }
+  override get rank(): number {
+    return this.shape.length
+  }
+  /** @internal the value of a number-backed rank-0 tensor, or undefined (kernels' scalar fast path) */
+  get scalarValue(): number | undefined {
+    return this.#data === null
+      ? this.#value
+      : this.#data.length === 1 && this.shape.length === 0
+        ? this.#data[0]
+        : undefined
   }
   override concrete(): ConcreteTensor {
     return this
   }
   override toArray(): NestedArray {
+    if (this.#data === null) return this.#value
     const d = this.#data
     if (this.shape.length === 0) return d[0] as number
     if (d.length === 0) {
@@ -131,9 +168,10 @@ export class ConcreteTensor extends Tensor {
     return build(0, 0)
   }
   override toTypedArray(): Data {
-    return this.#data.slice()
+    return this.#data === null ? readData(this).slice() : this.#data.slice()
   }
   override item(): number {
+    if (this.#data === null) return this.#value
     if (this.#data.length !== 1) {
       throw new PurediffError('ValueError', `item() needs a one-element tensor`, { op: 'item', shapes: [this.shape] })
     }
@@ -383,10 +421,11 @@ export const fromData = (data: ArrayLike<number>, shape: Shape, dtype: DType = '
 export const scalar = (x: number, dtype: DType = 'float64'): ConcreteTensor => {
   if (typeof x !== 'number')
     throw new PurediffError('ValueError', `expected a number, got ${typeof x}`, { op: 'scalar' })
-  const out = alloc(checkDType(dtype, 'scalar'), 1)
-  out[0] = x
-  return wrap(out, [])
+  return new ConcreteTensor(x, RANK0, checkDType(dtype, 'scalar'))
 }
+
+/** @internal a rank-0 tensor from a number, no checks and no typed array (kernels' scalar path). */
+export const scalarOf = (x: number, dtype: DType): ConcreteTensor => new ConcreteTensor(x, RANK0, dtype)
 
 /**
  * A tensor filled with one value.
