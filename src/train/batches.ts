@@ -143,6 +143,9 @@ export const batchAt = (key: Key, plan: BatchPlan, step: number): readonly numbe
  * permutation drawn from `key`. Re-iterable: every iteration yields the same batches.
  * @example
  * pipe(batches(key(0), 10, 4), Stream.take(3), Stream.toArray) // three disjoint batches covering 0..9 (4, 4, 2)
+ * const epoch = pipe(batches(key(0), 10, 4), Stream.take(3), Stream.toArray)
+ * epoch.map((b) => b.length) // [4, 4, 2]
+ * epoch.flat().sort((a, b) => a - b) // [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
  * @category constructors
  * @since 0.1.0
  */

@@ -74,6 +74,7 @@ const measureOf = <A extends Progress>(m: Measure<A>, op: string): ((a: A) => nu
  * nothing when the stream starts past step n (a resumed run that is already done).
  * @example
  * pipe(train(config), untilStep(100), last) // some(state at step 100)
+ * pipe(train(config), untilStep(100), last, O.map((s) => s.step), O.toUndefined) // 100
  * @category combinators
  * @since 0.1.0
  */
