@@ -209,6 +209,7 @@ export const formatError = (e: PurediffDecodeError): string => {
  * Decode with an io-ts codec and report failures as a `PurediffDecodeError`.
  * @example
  * decodeWith(TreeCodec)({ w: { dtype: 'float64', shape: [1], data: [1] } }) // Right({ w })
+ * isRight(decodeWith(TreeCodec)({ w: { dtype: 'float64', shape: [1], data: [1] } })) // true
  * @category utils
  * @since 0.1.0
  */

@@ -355,6 +355,7 @@ export const tensorCodec = <A extends Tensor = ConcreteTensor>(
  * survive as strings. Decoding also accepts a tensor (and returns its concrete value).
  * @example
  * TensorCodec.encode(tensor([NaN, 1])) // { dtype: 'float64', shape: [2], data: ['NaN', 1] }
+ * TensorCodec.encode(tensor([NaN, 1])).data[0] // 'NaN'
  * @category instances
  * @since 0.1.0
  */

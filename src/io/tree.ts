@@ -168,6 +168,7 @@ export const TreeCodec: t.Type<Tree, TreeJSON, unknown> = new t.Type<Tree, TreeJ
  * Decode a tree from JSON (already parsed) with a readable report on failure.
  * @example
  * fromJSON(JSON.parse(JSON.stringify(toJSON(params)))) // Right(params)
+ * isRight(fromJSON(JSON.parse(JSON.stringify(toJSON(params))))) // true
  * @category constructors
  * @since 0.1.0
  */
@@ -181,6 +182,7 @@ export const fromJSON: (json: unknown) => E.Either<PurediffDecodeError, Tree> = 
  * Parse a key path (`layers[0].w`, `a["x y"][2]`, `''` for the root) into segments.
  * @example
  * parseKeyPath('layers[0].w') // Right(['layers', 0, 'w'])
+ * pipe(parseKeyPath('layers[0].w'), E.map((ks) => ks.join(' ')), E.getOrElse(() => '')) // 'layers 0 w'
  * @category utils
  * @since 0.1.0
  */
@@ -250,6 +252,7 @@ const firstLeafName = (n: Node): string => {
  * as a name, and arrays with missing indices. No pairs give the empty record.
  * @example
  * treeFromPaths([['layers[0].w', w0], ['layers[1].w', w1], ['b', b]]) // Right({ b, layers: [{ w: w0 }, { w: w1 }] })
+ * isRight(treeFromPaths([['layers[0].w', w0], ['layers[1].w', w1], ['b', b]])) // true
  * @category utils
  * @since 0.1.0
  */
