@@ -189,6 +189,7 @@ const make = <A>(s: Omit<Schema<A>, 'decode'>): Schema<A> => Object.freeze({ ...
  * A tensor of a fixed shape.
  * @example
  * schema.tensor([784, 128], { init: 'glorotUniform', dtype: 'float32' })
+ * schema.tensor([784, 128], { init: 'glorotUniform', dtype: 'float32' }).init(key(0)).dtype // 'float32'
  * @category constructors
  * @since 0.1.0
  */
@@ -303,6 +304,10 @@ const keysOfRecord = (props: Readonly<Record<string, AnySchema>>): string[] => O
  * A record with exactly these keys: a missing key or an extra key is a `Left` naming it.
  * @example
  * schema.record({ w: schema.tensor([2, 3]), b: schema.tensor([3]) })
+ * // tensor leaves default to zeros
+ * schema.record({ w: schema.tensor([2, 3]), b: schema.tensor([3]) }).init(key(0)).b // [0, 0, 0]
+ * // a missing key is a Left
+ * isLeft(schema.record({ w: schema.tensor([2, 3]), b: schema.tensor([3]) }).decode({})) // true
  * @category constructors
  * @since 0.1.0
  */
