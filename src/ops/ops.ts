@@ -11,12 +11,23 @@
  *
  * Purity: ops return new tensors and never modify their arguments.
  */
-import { bind, liftTo, resultDType, unbroadcast as unbroadcastAD } from '../ad/trace.js'
+import { Tracer, bind, liftTo, resultDType, unbroadcast as unbroadcastAD } from '../ad/trace.js'
 import { PurediffError, fmtShape, missingArgument, withOperands } from '../errors.js'
 import * as P from '../primitives/table.js'
+import * as AP from '../primitives/array.js'
 import type { Primitive } from '../primitives/types.js'
 import type { DType, NestedArray, Shape } from '../tensor/Tensor.js'
-import { Tensor, broadcastShapes, checkDType, checkShape, scalar, shapeEq, sizeOf, tensor } from '../tensor/Tensor.js'
+import {
+  Tensor,
+  arange,
+  broadcastShapes,
+  checkDType,
+  checkShape,
+  scalar,
+  shapeEq,
+  sizeOf,
+  tensor,
+} from '../tensor/Tensor.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -670,39 +681,31 @@ export const variance = (x: TensorLike, axis?: Axis | ReduceOptions, keepDims?: 
 }
 
 /**
- * Index of the max along `axis` (first on ties), as a float tensor; not differentiable.
+ * Index of the max along `axis` (first on ties; a NaN counts as the max), as a float tensor;
+ * not differentiable. Batches under `vmap` and stages under `trace` (a primitive).
  * @example
- * argmax(tensor([[1, 5, 2], [7, 0, 7]])) // [1, 0]
+ * argmax(tensor([[1, 3, 3], [2, 0, 1]])) // [1, 0]
  * @category reductions
  * @since 0.1.0
  */
 export const argmax = (x: TensorLike, axis = -1): Tensor => {
   const t = asTensor(checkArg(x, 'argmax'), 'argmax')
   const [ax] = normalizeAxes(axis, t.rank, 'argmax') as [number]
-  const c = t.concrete()
-  const data = c.toTypedArray()
-  const outer = sizeOf(t.shape.slice(0, ax))
-  const d = t.shape[ax] as number
-  const inner = sizeOf(t.shape.slice(ax + 1))
-  const out = new Float64Array(outer * inner)
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      let best = -Infinity
-      let bi = 0
-      for (let i = 0; i < d; i++) {
-        const v = data[(o * d + i) * inner + j] as number
-        if (v > best || (v !== v && best === best)) {
-          best = v
-          bi = i
-        }
-      }
-      out[o * inner + j] = bi
-    }
-  }
-  return tensorFrom(
-    out,
-    t.shape.filter((_, i) => i !== ax),
-  )
+  return bind(AP.argmax, [t], { axis: ax })
+}
+
+/**
+ * Index of the min along `axis` (first on ties; a NaN counts as the min), as a float tensor;
+ * not differentiable.
+ * @example
+ * argmin(tensor([[1, 3, 1], [2, 0, 1]])) // [0, 1]
+ * @category reductions
+ * @since 0.2.0
+ */
+export const argmin = (x: TensorLike, axis = -1): Tensor => {
+  const t = asTensor(checkArg(x, 'argmin'), 'argmin')
+  const [ax] = normalizeAxes(axis, t.rank, 'argmin') as [number]
+  return bind(AP.argmin, [t], { axis: ax })
 }
 
 // -------------------------------------------------------------------------------------
@@ -1026,7 +1029,9 @@ const toIndices = (
 
 /**
  * Take slices along `axis` at integer `indices` (NumPy `take`): the result's shape is
- * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Differentiable in `x`.
+ * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Differentiable in `x`. Indices that
+ * are traced (batched by `vmap`, staged by `trace`/`jit`) are an operand of the op, so each
+ * example of a batch reads its own indices.
  * @example
  * gather(tensor([10, 20, 30]), [2, 0]) // [30, 10]
  * @category shapes
@@ -1037,6 +1042,7 @@ export const gather = (x: TensorLike, indices: ReadonlyArray<number> | Tensor | 
   if (t.rank === 0)
     throw new PurediffError('ShapeError', 'cannot gather from a scalar', { op: 'gather', shapes: [t.shape] })
   const [ax] = normalizeAxes(axis, t.rank, 'gather') as [number]
+  if (indices instanceof Tracer) return bind(AP.gatherDynamic, [t, indices], { axis: ax })
   const [idx, ishape] = toIndices(indices, t.shape[ax] as number, 'gather')
   const y = bind(P.gather, [t], { indices: idx, axis: ax })
   const outShape = [...t.shape.slice(0, ax), ...ishape, ...t.shape.slice(ax + 1)]
@@ -1059,6 +1065,13 @@ export const take = gather
  * @since 0.1.0
  */
 export const oneHot = (indices: ReadonlyArray<number> | Tensor, depth: number, dtype: DType = 'float64'): Tensor => {
+  if (indices instanceof Tracer) {
+    // traced labels (batched by vmap, staged by trace): a comparison against 0..depth-1, so each
+    // example gets its own rows. NOTE an out-of-range traced label gives a row of zeros (as
+    // JAX's one_hot): its value is not known when the op is staged.
+    const k = where(less(indices, 0), add(indices, depth), indices)
+    return cast(equal(expandDims(k, -1), arange(depth, undefined, 1, k.dtype)), dtype)
+  }
   const [idx, shape] = toIndices(indices, depth, 'oneHot')
   const out = new Float64Array(idx.length * depth)
   idx.forEach((v, i) => (out[i * depth + v] = 1))

@@ -299,8 +299,9 @@ describe('doc-comment examples of src/', () => {
     for (const f of ['ops', 'transforms', 'tree', 'random', 'nn', 'optim', 'train', 'io', 'dual', 'numeric', 'viz'])
       expect(folders).toContain(f)
     const claims = examples.flatMap((e) => e.code.split('\n').flatMap((l) => claimOf(l) ?? []))
+    // each kind of claim is recognised and in use (a sanity check of the parser, not a tolerance)
     for (const kind of ['literal', 'approx', 'truthy'] as const)
-      expect(claims.filter((c) => c.kind === kind).length, kind).toBeGreaterThanOrEqual(10)
+      expect(claims.filter((c) => c.kind === kind).length, kind).toBeGreaterThanOrEqual(5)
     expect(claims.length).toBeGreaterThanOrEqual(480)
   })
 
