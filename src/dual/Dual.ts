@@ -232,7 +232,7 @@ export const pow = (a: DualLike, b: DualLike): Dual => {
  * stays a constant instead of turning into `0·∞ = NaN` (JAX's symbolic zeros do the same).
  * @example
  * const cube = lift((x) => x ** 3, (x) => 3 * x ** 2)
- * cube(variable(2)) // 8 + 12ε
+ * Show.show(cube(variable(2))) // '8 + 12ε'
  * @category combinators
  * @since 0.1.0
  */

@@ -420,6 +420,7 @@ const sequence = <A>(tag: 'array' | 'tuple', items: ReadonlyArray<Schema<unknown
  * An array of `length` elements of one schema (e.g. identical layers).
  * @example
  * schema.array(schema.record({ w: schema.tensor([64, 64]) }), 4)
+ * schema.array(schema.record({ w: schema.tensor([64, 64]) }), 4).init(key(0)).length // 4
  * @category constructors
  * @since 0.1.0
  */
@@ -437,6 +438,7 @@ export const array = <S extends AnySchema>(item: S, length: number): Schema<Read
  * A fixed-length array of different schemas (e.g. layers of different widths).
  * @example
  * schema.tuple(schema.record({ w: schema.tensor([784, 128]) }), schema.record({ w: schema.tensor([128, 10]) }))
+ * schema.tuple(schema.record({ w: schema.tensor([4, 3]) }), schema.record({ w: schema.tensor([3, 2]) })).init(key(0))[1].w.shape // [3, 2]
  * @category constructors
  * @since 0.1.0
  */

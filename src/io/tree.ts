@@ -105,6 +105,7 @@ const validateTree = (
  * part of a parameter tree (a string, `null`, a function, a cycle).
  * @example
  * toJSON({ w: tensor([1, NaN]), lr: 0.1 }) // { w: { dtype: 'float64', shape: [2], data: [1, 'NaN'] }, lr: 0.1 }
+ * toJSON({ w: tensor([1, NaN]), lr: 0.1 }).lr // 0.1
  * @category constructors
  * @since 0.1.0
  */
@@ -148,6 +149,7 @@ const isTree = (u: unknown, depth = 0): u is Tree => {
  * in-memory trees decode to themselves, their tensors checked). Failures name key paths.
  * @example
  * TreeCodec.decode({ layers: [{ w: { dtype: 'float32', shape: [1], data: ['-Infinity'] } }], lr: 0.1 })
+ * isRight(TreeCodec.decode({ layers: [{ w: { dtype: 'float32', shape: [1], data: ['-Infinity'] } }], lr: 0.1 })) // true
  * @category instances
  * @since 0.1.0
  */

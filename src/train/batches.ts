@@ -130,6 +130,8 @@ export const batchOf = (plan: BatchPlan, order: ReadonlyArray<number>, i: number
  * step 0), a pure function of its arguments.
  * @example
  * batchAt(key(0), batchPlan(10, 4), 3) // the first batch of epoch 1
+ * const fourth = pipe(batches(key(0), 10, 4), Stream.nth(3), O.toUndefined)
+ * fourth?.join() === batchAt(key(0), batchPlan(10, 4), 3).join() // true
  * @category constructors
  * @since 0.1.0
  */

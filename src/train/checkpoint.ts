@@ -224,6 +224,7 @@ export const encodeState = <P, S>(state: TrainState<P, S>): TrainStateJSON =>
  * schemas, the weights and optimizer state are also decoded against them.
  * @example
  * pipe(decodeState(JSON.parse(text)), E.map((s) => resume(s, config)))
+ * isRight(decodeState(JSON.parse(text))) // true
  * @category constructors
  * @since 0.1.0
  */
@@ -324,6 +325,8 @@ const parseIn = (
  * Save a training state to `file` as JSON, atomically.
  * @example
  * await saveState('out/step-1000.json', state)
+ * const loaded = await loadState('out/step-1000.json')
+ * isRight(loaded) && loaded.right.step === state.step // true
  * @category constructors
  * @since 0.1.0
  */

@@ -844,6 +844,7 @@ const onlyAt = (xs: ReadonlyArray<Tensor>, i: number, t: Tensor): Tensor[] =>
  * one equation that keeps the rule, named by `options.name`.
  * @example
  * const safeLog = customJvp((x: Tensor) => log(x), (x, xDot) => [log(x), div(xDot, x)], { name: 'safeLog' })
+ * jvp(safeLog, tensor([2]), tensor([1]))[1] // [0.5]
  * @category transforms
  * @since 0.1.0
  */
