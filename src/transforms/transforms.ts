@@ -442,7 +442,7 @@ export function valueAndGrad(
  * [0, 2] }` several (a tuple of gradients); `{ wrt: ['w', 'layers.0.b'] }` differentiates
  * only those leaves of the argument (the rest are held constant and get zero gradients).
  * @example
- * grad((p: { w: Tensor }) => sum(square(p.w)))({ w: tensor([1, 2]) }) // { w: [2, 4] }
+ * grad((p: { w: Tensor }) => sum(square(p.w)))({ w: tensor([1, 2]) }).w // [2, 4]
  * @example
  * grad((w: Tensor, x: Tensor) => sum(mul(w, x)), { argnums: 1 })(tensor([1, 2]), tensor([3, 4])) // [1, 2]
  * @category transforms
@@ -861,6 +861,7 @@ const onlyAt = (xs: ReadonlyArray<Tensor>, i: number, t: Tensor): Tensor[] =>
  * one equation that keeps the rule, named by `options.name`.
  * @example
  * const safeLog = customJvp((x: Tensor) => log(x), (x, xDot) => [log(x), div(xDot, x)], { name: 'safeLog' })
+ * jvp(safeLog, tensor([2]), tensor([1]))[1] // [0.5]
  * @category transforms
  * @since 0.1.0
  */
