@@ -24,7 +24,8 @@
  *
  * Memory: one private arena (a WebAssembly.Memory), as in gemm.ts: inputs copied in, the
  * result copied out into the output the caller just allocated; it grows to the largest call
- * up to `ELEMENTWISE_CAP_BYTES` (larger calls stay in JS) and holds no user value past a call.
+ * up to `ELEMENTWISE_CAP_BYTES` (larger calls stay in JS) and holds no reference to a user's
+ * tensor past a call (the bytes of the last call stay until the next overwrites them).
  * Each op and dtype is its own small module (well under the 4 KiB a browser compiles
  * synchronously), compiled on first use.
  *

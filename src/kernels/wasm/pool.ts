@@ -4,9 +4,10 @@
  * C is at least as wide as it is tall, else of rows; at multiples of the register block; a few
  * per thread), and each thread, the caller included, claims bands one at a time from a shared
  * counter and runs the whole blocked product (`gemm` in src/kernels/wasm/gemm.ts) over each,
- * with private packing buffers. A worker that is slow to wake claims fewer bands, or none. Every element of C is
- * computed by one thread in the same summation order as on one thread, so the result does not
- * depend on the thread count (float64: bit-identical to the JS reference kernel).
+ * with private packing buffers. A worker that is slow to wake claims fewer bands, or none.
+ * Every element of C is computed by one thread in the same summation order as on one thread,
+ * so the result does not depend on the thread count (float64: bit-identical to the JS
+ * reference kernel).
  *
  * Kernel calls are synchronous, and so is the fan-out: the caller writes the job into a shared
  * control array, wakes the workers with `Atomics.notify`, claims bands until none is left,
@@ -27,8 +28,9 @@
  * Lifetime: workers are `unref`ed and block in `Atomics.wait`, so they never keep a Node
  * process alive: the process exits when the user's work ends, as without the pool. The shared
  * memory grows to the largest threaded product, up to `POOL_CAP_BYTES` (larger products run
- * on one thread, in the releasable arena of gemm.ts); it never holds a user's value past the
- * call (inputs are copied in, the product copied out into a fresh array).
+ * on one thread, in the releasable arena of gemm.ts). It holds no reference to a user's tensor
+ * past the call: inputs are copied in and the product copied out into a fresh array (the
+ * bytes of the last product stay in the memory until the next product overwrites them).
  *
  * Purity contract: inputs are read only; the returned array is new and filled once. Module
  * state is the pool itself, which no tensor can see.
