@@ -5,8 +5,11 @@
  *
  * Tolerance, from summation order. purediff's compiler evaluates every elementwise chain
  * with the kernels' own scalar expressions (rounding each float32 intermediate as a
- * Float32Array store does) and runs every reduction and product with the eager kernels, in
- * the same order. No sum is reordered, so the expected difference is zero: the default
+ * Float32Array store does). A `sum` or `max` over trailing axes fused into such a loop
+ * folds each row in index order into a JS double accumulator stored once per output, which
+ * is the trailing-axes loop of the eager reduction kernel statement for statement; every
+ * other reduction and product runs the eager kernels. No sum is reordered, so the expected
+ * difference is zero: the default
  * tolerance is 0 ulps and any difference is reported as a bug. A pass that reordered a sum
  * of n terms would change it by at most 2·γ(n)·Σ|terms|, γ(n) = n·ε/(1 − n·ε) (Higham, §4.2):
  * pass `ulps` (the relative bound in units of ε, e.g. 2n) to allow that, and the report
@@ -57,7 +60,7 @@ export const checkJit = <A extends unknown[]>(
   const ulps = options.ulps ?? 0
   const tolerance =
     ulps === 0
-      ? 'exact: the compiler reorders no sum, so a compiled value equals the eager one bit for bit'
+      ? "exact: the compiler reorders no sum (fused reductions keep the kernels' index order), so a compiled value equals the eager one bit for bit"
       : `${ulps} ε·|value| (a reordered sum of n terms moves by at most 2·γ(n)·Σ|terms|)`
   const eager = f(...args)
   const compiled = jit(f, options.static !== undefined ? { static: options.static } : {})(...args)

@@ -67,7 +67,9 @@ class Builder {
   readonly eqns: Eqn[] = []
   capturesTracers = false
   newVar(shape: Shape, dtype: DType, weak = false): Var {
-    return Object.freeze({ id: this.nextId++, shape: Object.freeze(shape.slice()), dtype, weak })
+    // a frozen shape (an input's, say) is shared as it is: no one can write it
+    const sh = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice())
+    return Object.freeze({ id: this.nextId++, shape: sh, dtype, weak })
   }
   constVar(t: Tensor): Var {
     const seen = this.constOf.get(t)
@@ -139,7 +141,11 @@ export const isNumberResult = (t: unknown): boolean => t instanceof Tensor && nu
 const bindStage = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
   const b = builders.get(main)
   if (b === undefined) throw new PurediffError('ValueError', 'a staging level without a record', { op: main.transform })
-  const inputs = args.map((a) => (a instanceof StagingTracer && a.main === main ? a.v : b.constVar(a)))
+  const inputs = new Array<Var>(args.length)
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as Tensor
+    inputs[i] = a instanceof StagingTracer && a.main === main ? a.v : b.constVar(a)
+  }
   const aval = prim.abstract(args, params)
   const out = b.newVar(aval.shape, aval.dtype)
   b.eqns.push(Object.freeze({ prim: prim as AnyPrimitive, inputs: Object.freeze(inputs), params, out }))

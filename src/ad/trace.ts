@@ -25,9 +25,10 @@ import * as LA from '../primitives/linalg.js'
 import * as SP from '../primitives/special.js'
 import * as CV from '../primitives/conv.js'
 import * as PL from '../primitives/pool.js'
+import * as AP from '../primitives/array.js'
 import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
-import { Tensor, promoteDTypes, scalar, shapeEq } from '../tensor/Tensor.js'
+import { Tensor, scalar, shapeEq } from '../tensor/Tensor.js'
 import { ConcreteTensor as Concrete, dataOf, wrap } from '../tensor/Tensor.js'
 import { matmulTKernel } from '../kernels/matmul.js'
 
@@ -68,7 +69,14 @@ export interface Node {
   readonly pullback: ((yBar: Tensor) => ReadonlyArray<Tensor | null>) | null
 }
 
-/** A value being traced by a transform. Its shape and dtype are its primal's. */
+/**
+ * A value being traced by a transform. Its shape and dtype are its primal's.
+ * @example
+ * let traced = false
+ * grad((x: Tensor) => ((traced = x instanceof Tracer), sum(x)))(tensor([1]))
+ * traced // true
+ * tensor([1]) instanceof Tracer // false
+ */
 export abstract class Tracer extends Tensor {
   abstract readonly main: MainTrace
   abstract readonly primal: Tensor
@@ -186,40 +194,6 @@ export const checkLive = (t: Tensor): void => {
 }
 
 // -------------------------------------------------------------------------------------
-// observing concrete evaluation (internal)
-// -------------------------------------------------------------------------------------
-
-/**
- * Sees each primitive applied to concrete values, with its output: every op of a
- * computation, including the ops an open transform runs for its rules (its primal ops and,
- * for `grad`, the backward pass). `purediff/viz`'s `explain` records a computation this way.
- * @internal
- */
-export type BindObserver = (
-  prim: AnyPrimitive,
-  args: ReadonlyArray<ConcreteTensor>,
-  params: unknown,
-  y: ConcreteTensor,
-) => void
-
-let observer: BindObserver | null = null
-
-/**
- * Run `body` with `obs` seeing every concrete primitive application (nested: the previous
- * observer is restored afterwards). With no observer the fast path pays one comparison.
- * @internal
- */
-export const withBindObserver = <A>(obs: BindObserver, body: () => A): A => {
-  const prev = observer
-  observer = obs
-  try {
-    return body()
-  } finally {
-    observer = prev
-  }
-}
-
-// -------------------------------------------------------------------------------------
 // dispatch
 // -------------------------------------------------------------------------------------
 
@@ -232,11 +206,7 @@ const ruleAt = <P, F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null)
  */
 export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
   const main = topMain(args)
-  if (main === null) {
-    const y = prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
-    if (observer !== null) observer(prim as AnyPrimitive, args as ReadonlyArray<ConcreteTensor>, params, y)
-    return y
-  }
+  if (main === null) return prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
   return main.kind === 'jvp'
     ? bindJvp(main, prim, args, params)
     : main.kind === 'vjp'
@@ -265,24 +235,54 @@ const bindJvp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Ten
   return new JvpTracer(main, y, yDot)
 }
 
-const bindVjp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
-  const xs = args.map((a) => primalAt(main, a))
-  const y = bind(prim, xs, params)
-  const parents = args.map((a, i) =>
-    a instanceof VjpTracer && a.main === main && ruleAt<P, VjpRule<P>>(prim.vjp, i) !== null ? a : null,
-  )
-  if (parents.every((p) => p === null)) return y
-  const pullback = (yBar: Tensor): Array<Tensor | null> =>
-    parents.map((p, i) => {
-      if (p === null) return null
+/**
+ * A tape node of a primitive: it keeps the rule's inputs (the primitive, its primal inputs and
+ * output, its params) and applies the VJP rules when the sweep reaches it. Its pullback is a
+ * method of the class, so recording an op allocates no closure. (Private to the level's tape,
+ * never handed to users, so not frozen: freezing costs about as much as the op on a scalar.)
+ */
+class PrimNode<P> implements Node {
+  constructor(
+    readonly parents: ReadonlyArray<VjpTracer | null>,
+    readonly prim: Primitive<P>,
+    readonly xs: ReadonlyArray<Tensor>,
+    readonly y: Tensor,
+    readonly params: P,
+  ) {}
+  pullback(yBar: Tensor): Array<Tensor | null> {
+    const { parents, prim, xs, y, params } = this
+    const out = new Array<Tensor | null>(parents.length)
+    for (let i = 0; i < parents.length; i++) {
+      if (parents[i] === null) {
+        out[i] = null
+        continue
+      }
       const rule = ruleAt<P, VjpRule<P>>(prim.vjp, i) as VjpRule<P>
       let xBar = rule(yBar, xs, y, params, R)
       const x = xs[i] as Tensor
       if (!shapeEq(xBar.shape, x.shape)) xBar = R.unbroadcast(xBar, x.shape)
       if (xBar.dtype !== x.dtype) xBar = R.cast(xBar, x.dtype)
-      return xBar
-    })
-  const node: Node = { parents, pullback }
+      out[i] = xBar
+    }
+    return out
+  }
+}
+
+const bindVjp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
+  const n = args.length
+  const xs = new Array<Tensor>(n)
+  for (let i = 0; i < n; i++) xs[i] = primalAt(main, args[i] as Tensor)
+  const y = bind(prim, xs, params)
+  let parents: Array<VjpTracer | null> | null = null
+  for (let i = 0; i < n; i++) {
+    const a = args[i]
+    if (a instanceof VjpTracer && a.main === main && ruleAt<P, VjpRule<P>>(prim.vjp, i) !== null) {
+      if (parents === null) parents = new Array<VjpTracer | null>(n).fill(null)
+      parents[i] = a
+    }
+  }
+  if (parents === null) return y
+  const node: Node = new PrimNode(parents, prim, xs, y, params)
   main.tape.push(node)
   return new VjpTracer(main, y, node)
 }
@@ -316,10 +316,12 @@ export const backward = (
     if (g === undefined || node.pullback === null) continue
     if (!inputSet.has(node)) cts.delete(node)
     const xBars = node.pullback(g)
-    node.parents.forEach((p, i) => {
+    const parents = node.parents
+    for (let i = 0; i < parents.length; i++) {
+      const p = parents[i]
       const xBar = xBars[i]
-      if (p !== null && xBar !== null && xBar !== undefined) accumulate(p.node, xBar)
-    })
+      if (p !== null && p !== undefined && xBar !== null && xBar !== undefined) accumulate(p.node, xBar)
+    }
   }
   return inputs.map((n) => cts.get(n) ?? null)
 }
@@ -350,12 +352,17 @@ const none = Object.freeze({}) as Record<string, never>
 /** Common dtype of some operands: tensors decide; numbers are weakly typed (they follow). */
 export const resultDType = (xs: ReadonlyArray<TensorLike>): DType => {
   // a staged number argument (`weak`) is weakly typed too, as the number it stands for
-  const ds = xs
-    .filter((x): x is Tensor => typeof x !== 'number' && (x as { readonly weak?: boolean }).weak !== true)
-    .map((t) => t.dtype)
-  return ds.length === 0 ? 'float64' : promoteDTypes(...ds)
+  let any32 = false
+  let strong = false
+  for (const x of xs) {
+    if (typeof x === 'number' || (x as { readonly weak?: boolean }).weak === true) continue
+    strong = true
+    if (x.dtype === 'float64') return 'float64'
+    any32 = true
+  }
+  if (!strong || !any32) return 'float64'
+  return 'float32'
 }
-
 /** Numbers become scalars of `dtype`; tensors of another dtype are cast (float32 → float64). */
 export const liftTo = (x: TensorLike, dtype: DType): Tensor =>
   typeof x === 'number' ? scalar(x, dtype) : x.dtype === dtype ? x : bind(P.cast, [x], { dtype })
@@ -395,20 +402,13 @@ const allFinite = (d: ArrayLike<number>): boolean => {
 
 /**
  * op(a) ⊙· op(b): the masked product `matmulNoNan`, op a swap of the last two axes where asked.
- * On concrete, finite operands (no level traces them, nothing observes) the kernel reads the
+ * On concrete, finite operands (no level traces them) the kernel reads the
  * transposed operand through its strides (no transpose copy); there the masked product is
  * the plain one, bit for bit. Otherwise it is transpose and `matmulNoNan`, so every level sees
  * ordinary primitives and a staged program holds no choice made on data.
  */
 const matmulNoNanT = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => {
-  if (
-    a instanceof Concrete &&
-    b instanceof Concrete &&
-    observer === null &&
-    a.dtype === b.dtype &&
-    a.rank === b.rank &&
-    a.rank >= 2
-  ) {
+  if (a instanceof Concrete && b instanceof Concrete && a.dtype === b.dtype && a.rank === b.rank && a.rank >= 2) {
     const da = dataOf(a)
     const db = dataOf(b)
     if (allFinite(da) && allFinite(db)) {
@@ -458,6 +458,8 @@ export const R: RuleOps = {
   pad: (x, before, shape) => bind(P.pad, [x], { before, shape }),
   gather: (x, indices, axis) => bind(P.gather, [x], { indices, axis }),
   scatterAdd: (x, indices, axis, shape) => bind(P.scatterAdd, [x], { indices, axis, shape }),
+  gatherDynamic: (x, indices, axis) => bind(AP.gatherDynamic, [x, indices], { axis }),
+  scatterAddDynamic: (x, indices, axis, shape) => bind(AP.scatterAddDynamic, [x, indices], { axis, shape }),
   cast: (x, dtype) => (x.dtype === dtype ? x : bind(P.cast, [x], { dtype })),
   triangularSolve: (t, b, lower, transposeA) => bind(LA.triangularSolve, [t, b], { lower, transposeA }),
   solve: (a, b) => bind(LA.solve, [a, b], none),

@@ -342,6 +342,10 @@ export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Te
 /**
  * Parameters of a conv2d layer: kernel [kh, kw, nIn, nOut] (default `heUniform`, whose fans
  * count the receptive field) and a zero bias.
+ * @example
+ * const p = conv2dInit(key(0), [3, 3], 2, 4)
+ * p.w.shape // [3, 3, 2, 4]
+ * p.b // [0, 0, 0, 0]
  * @category layers
  * @since 0.1.0
  */

@@ -69,6 +69,10 @@ export interface RuleOps {
   pad(x: Tensor, before: ReadonlyArray<number>, shape: Shape): Tensor
   gather(x: Tensor, indices: Int32Array, axis: number): Tensor
   scatterAdd(x: Tensor, indices: Int32Array, axis: number, shape: Shape): Tensor
+  /** `gather` with the indices as a tensor operand (integer-valued floats; batched or staged indices). */
+  gatherDynamic(x: Tensor, indices: Tensor, axis: number): Tensor
+  /** The transpose of `gatherDynamic`: adds slices of `x` into zeros of `shape` at the indices. */
+  scatterAddDynamic(x: Tensor, indices: Tensor, axis: number, shape: Shape): Tensor
   cast(x: Tensor, dtype: DType): Tensor
   /** X with op(T)·X = B, T: [..., n, n] (only its `lower` or upper triangle read), B: [..., n, m]; op(T) = Tᵀ when `transposeA`. */
   triangularSolve(t: Tensor, b: Tensor, lower: boolean, transposeA: boolean): Tensor

@@ -18,10 +18,18 @@
  *   executable, planned at compile time by liveness so one array serves many values. No user
  *   ever sees them: a program output is always a fresh array in a fresh frozen tensor.
  *
+ * - A `sum` or `max` over trailing axes (all axes included) of a value a fused loop computes
+ *   joins that loop: the loop runs row by row, folding each element into an accumulator as
+ *   it is computed, so the reduced chain is never stored (`sum(exp(x - m), 1)` in a softmax
+ *   is one pass). Several reductions of one loop share the row structure.
+ *
  * Results equal the interpreter's bit for bit: fused loops evaluate the same scalar
  * expressions as the kernels (`src/kernels/elementwise.ts`) and round every float32
- * intermediate to float32 (`Math.fround`) as storing it into a Float32Array does. No sum is
- * reordered (reductions are not fused).
+ * intermediate to float32 (`Math.fround`) as storing it into a Float32Array does. A fused
+ * reduction keeps the kernel's summation order (index order within a row, a JS double
+ * accumulator, one store per output that rounds a float32 result), so no sum is reordered
+ * and the difference is zero, not merely bounded (`reductionTables`; the `jit(f) ≡ f` law
+ * checks it at 0 ulps). Reductions over leading or scattered axes are not fused.
  *
  * Where generated code is forbidden (a content-security policy without 'unsafe-eval'), the
  * executable interprets the program with the kernels instead; results are the same.
@@ -30,7 +38,7 @@
  */
 import type { Eqn, Var } from '../ad/staging.js'
 import { Tracer } from '../ad/trace.js'
-import { broadcastToKernel, transposeKernel } from '../kernels/layout.js'
+import { broadcastIndex } from '../kernels/elementwise.js'
 import type { ConcreteTensor, Data, DType, Shape } from '../tensor/Tensor.js'
 import { alloc, dataOf, scalar, sizeOf, wrap } from '../tensor/Tensor.js'
 import type { Program } from './program.js'
@@ -46,6 +54,8 @@ export interface Executable {
   readonly mode: 'scalar' | 'machine' | 'fused' | 'interpreted'
   /** number of fused loops (0 unless mode is 'fused') */
   readonly fusedLoops: number
+  /** number of reductions (`sum`, `max` over trailing axes) computed inside fused loops */
+  readonly fusedReductions: number
 }
 
 /** Compiler options (tests use them to compare paths). @internal */
@@ -169,6 +179,38 @@ const needsRounding = (e: Eqn): boolean => {
 type Read =
   { readonly kind: 'same' } | { readonly kind: 'scalar' } | { readonly kind: 'index'; readonly idx: Int32Array }
 
+/** For each position of the transposed value, the flat position it reads in x (direct strided walk). */
+const transposeIndex = (shape: Shape, perm: ReadonlyArray<number>): Int32Array => {
+  const r = shape.length
+  const n = sizeOf(shape)
+  const idx = new Int32Array(n)
+  const inStrides = new Array<number>(r)
+  for (let ax = r - 1, st = 1; ax >= 0; ax--) {
+    inStrides[ax] = st
+    st *= shape[ax] as number
+  }
+  const outShape = perm.map((q) => shape[q] as number)
+  const st = perm.map((q) => inStrides[q] as number)
+  const counter = new Array<number>(r).fill(0)
+  let pos = 0
+  for (let i = 0; i < n; i++) {
+    idx[i] = pos
+    for (let ax = r - 1; ax >= 0; ax--) {
+      counter[ax]!++
+      pos += st[ax] as number
+      if ((counter[ax] as number) < (outShape[ax] as number)) break
+      pos -= (st[ax] as number) * (counter[ax] as number)
+      counter[ax] = 0
+    }
+  }
+  return idx
+}
+
+const isIdentity = (idx: Int32Array): boolean => {
+  for (let i = 0; i < idx.length; i++) if (idx[i] !== i) return false
+  return true
+}
+
 /** Index maps: for each output position, the flat input position it reads. */
 const readsOf = (e: Eqn): Read[] | null => {
   const name = e.prim.name
@@ -178,17 +220,15 @@ const readsOf = (e: Eqn): Read[] | null => {
     const m = sizeOf(shape)
     if (m === n) return { kind: 'same' } // same size under broadcasting: no axis is broadcast
     if (m === 1) return { kind: 'scalar' }
-    const pos = Float64Array.from({ length: m }, (_, i) => i)
-    return { kind: 'index', idx: Int32Array.from(broadcastToKernel(pos, shape, outShape, 'float64')) }
+    return { kind: 'index', idx: broadcastIndex(shape, outShape) as Int32Array }
   }
   if (name === 'reshape') return [{ kind: 'same' }]
   if (name === 'transpose') {
     const x = e.inputs[0] as Var
     if (sizeOf(x.shape) <= 1) return [{ kind: 'same' }]
-    const pos = Float64Array.from({ length: n }, (_, i) => i)
     const perm = (e.params as { readonly perm: ReadonlyArray<number> }).perm
-    const idx = Int32Array.from(transposeKernel(pos, x.shape, perm, 'float64'))
-    return idx.every((v, i) => v === i) ? [{ kind: 'same' }] : [{ kind: 'index', idx }]
+    const idx = transposeIndex(x.shape, perm)
+    return isIdentity(idx) ? [{ kind: 'same' }] : [{ kind: 'index', idx }]
   }
   if (UNARY[name] === undefined && BINARY[name] === undefined && name !== 'where') return null
   return e.inputs.map((v) => broadcastRead(v.shape))
@@ -216,7 +256,7 @@ const interpret = (p: Program): Executable => {
     }
     return p.outputs.map((v) => env[slots.get(v.id) as number] as ConcreteTensor)
   }
-  return { run, mode: 'interpreted', fusedLoops: 0 }
+  return { run, mode: 'interpreted', fusedLoops: 0, fusedReductions: 0 }
 }
 
 /** Dense slot numbers for a program's variables. */
@@ -290,7 +330,7 @@ const compileMachine = (p: Program): Executable => {
       return wrap(out, v.shape)
     })
   }
-  return { run, mode: 'machine', fusedLoops: 0 }
+  return { run, mode: 'machine', fusedLoops: 0, fusedReductions: 0 }
 }
 
 const compileScalar = (p: Program): Executable => {
@@ -348,7 +388,7 @@ const compileScalar = (p: Program): Executable => {
       return wrap(out, v.shape)
     })
   }
-  return { run, mode: 'scalar', fusedLoops: 0 }
+  return { run, mode: 'scalar', fusedLoops: 0, fusedReductions: 0 }
 }
 
 // -------------------------------------------------------------------------------------
@@ -369,6 +409,36 @@ interface Group {
   readonly n: number
   readonly eqns: Eqn[]
   readonly members: Set<number>
+  /** trailing-axes reductions of members, computed in the same loop (their common inner extent) */
+  readonly reductions: Eqn[]
+  inner: number
+}
+
+/**
+ * How a fused reduction accumulates, one entry per reduction primitive: the accumulator's
+ * start value and the statement that folds element `x` into it. They are the trailing-axes
+ * loops of `src/kernels/reduce.ts` (`sumKernel`, `maxKernel`) statement for statement: a JS
+ * double accumulator taken in index order, stored once per output (the store rounds a
+ * float32 result, as the kernel's does), so a fused reduction is the kernel's bit for bit.
+ * Exposed to the tests only, which plant a wrong entry to show the law fails.
+ * @internal
+ */
+export const reductionTables: Record<string, { init: string; step: (acc: string, x: string) => string }> = {
+  sum: { init: '0', step: (acc, x) => `${acc} += ${x};` },
+  max: { init: '-Infinity', step: (acc, x) => `if (${x} > ${acc} || ${x} !== ${x}) ${acc} = ${x};` },
+}
+
+/** The inner extent of a reduction over trailing axes (null: not over trailing axes, or not one we fuse). */
+const trailingInner = (e: Eqn): number | null => {
+  if (reductionTables[e.prim.name] === undefined || e.inputs.length !== 1) return null
+  const x = e.inputs[0] as Var
+  const axes = (e.params as { readonly axes?: ReadonlyArray<number> }).axes
+  if (axes === undefined || axes.length === 0) return null
+  const r = x.shape.length
+  if (!axes.every((a, i) => a === r - axes.length + i)) return null
+  let inner = 1
+  for (const a of axes) inner *= x.shape[a] as number
+  return inner
 }
 
 const compileFused = (p: Program): Executable => {
@@ -378,6 +448,8 @@ const compileFused = (p: Program): Executable => {
   const lastUse = new Map<number, number>()
   p.eqns.forEach((e, k) => e.inputs.forEach((v) => lastUse.set(v.id, k)))
   const reads = p.eqns.map(readsOf)
+  const posOf = new Map<Eqn, number>()
+  p.eqns.forEach((e, k) => posOf.set(e, k))
   // greedy in-order grouping: an elementwise equation joins the open group when it has the
   // group's size and reads every in-group input at its own position
   const groups: Array<Group | Eqn> = []
@@ -385,6 +457,24 @@ const compileFused = (p: Program): Executable => {
   p.eqns.forEach((e, k) => {
     const rd = reads[k]
     const n = sizeOf(e.out.shape)
+    // a sum or max over trailing axes of a value the open loop computes joins that loop; after
+    // it only reductions with the same inner extent may join (an elementwise reader of the
+    // reduced value needs the finished value, so it starts a new loop)
+    const inner = trailingInner(e)
+    const og: Group | null = open
+    if (
+      inner !== null &&
+      og !== null &&
+      inner > 0 &&
+      og.members.has((e.inputs[0] as Var).id) &&
+      og.n === sizeOf((e.inputs[0] as Var).shape) &&
+      (og.inner === 0 || og.inner === inner)
+    ) {
+      og.eqns.push(e)
+      og.reductions.push(e)
+      og.inner = inner
+      return
+    }
     if (rd === null || rd === undefined || n === 0) {
       open = null
       groups.push(e)
@@ -392,12 +482,15 @@ const compileFused = (p: Program): Executable => {
     }
     const g: Group | null = open
     const fits =
-      g !== null && g.n === n && e.inputs.every((v, i) => !g.members.has(v.id) || (rd[i] as Read).kind === 'same')
+      g !== null &&
+      g.reductions.length === 0 &&
+      g.n === n &&
+      e.inputs.every((v, i) => !g.members.has(v.id) || (rd[i] as Read).kind === 'same')
     if (fits && g !== null) {
       g.eqns.push(e)
       g.members.add(e.out.id)
     } else {
-      const ng: Group = { n, eqns: [e], members: new Set([e.out.id]) }
+      const ng: Group = { n, eqns: [e], members: new Set([e.out.id]), reductions: [], inner: 0 }
       open = ng
       groups.push(ng)
     }
@@ -406,6 +499,7 @@ const compileFused = (p: Program): Executable => {
   const free = new Map<string, Data[]>()
   const releaseAt = new Map<number, Data[]>() // step index → buffers free after it
   let loops = 0
+  let reduced = 0
   const steps: Step[] = []
   groups.forEach((g) => {
     if (!('members' in g)) {
@@ -418,8 +512,8 @@ const compileFused = (p: Program): Executable => {
       return
     }
     const members = g.members
-    const firstK = p.eqns.indexOf(g.eqns[0] as Eqn)
-    const lastK = p.eqns.indexOf(g.eqns[g.eqns.length - 1] as Eqn)
+    const firstK = posOf.get(g.eqns[0] as Eqn) as number
+    const lastK = posOf.get(g.eqns[g.eqns.length - 1] as Eqn) as number
     // scratch arrays whose last reader ran before this loop go back to the pool
     for (const [k, bufs] of releaseAt) {
       if (k >= firstK) continue
@@ -465,8 +559,10 @@ const compileFused = (p: Program): Executable => {
       aName.set(key, nm)
       return nm
     }
+    const reductions = new Set(g.reductions)
     g.eqns.forEach((e) => {
-      const rd = reads[p.eqns.indexOf(e)] as Read[]
+      if (reductions.has(e)) return
+      const rd = reads[posOf.get(e) as number] as Read[]
       const args = e.inputs.map((v, i) =>
         members.has(v.id) ? (localName.get(v.id) as string) : readExt(v, rd[i] as Read),
       )
@@ -474,25 +570,52 @@ const compileFused = (p: Program): Executable => {
       lines.push(`const ${nm} = ${exprOf(e, args) as string};`)
       localName.set(e.out.id, nm)
     })
+    /** A scratch array for a value no user sees, back to the pool after its last reader. */
+    const scratchFor = (e: Eqn, size: number): Data | null => {
+      if (outputIds.has(e.out.id)) return null
+      const key = `${e.out.dtype}:${size}`
+      const pool = free.get(key) ?? []
+      const scratch = pool.pop() ?? alloc(e.out.dtype, size)
+      free.set(key, pool)
+      const at = lastUse.get(e.out.id) as number
+      const list = releaseAt.get(at) ?? []
+      list.push(scratch)
+      releaseAt.set(at, list)
+      return scratch
+    }
     // values read after the loop, or outputs, are stored
-    const stored = g.eqns.filter((e) => outputIds.has(e.out.id) || (lastUse.get(e.out.id) ?? -1) > lastK)
+    const stored = g.eqns.filter(
+      (e) => !reductions.has(e) && (outputIds.has(e.out.id) || (lastUse.get(e.out.id) ?? -1) > lastK),
+    )
     const outs = stored.map((e, oi) => {
       pre.push(`const o${oi} = O[${oi}];`)
       lines.push(`o${oi}[i] = ${localName.get(e.out.id) as string};`)
-      let scratch: Data | null = null
-      if (!outputIds.has(e.out.id)) {
-        const key = `${e.out.dtype}:${g.n}`
-        const pool = free.get(key) ?? []
-        scratch = pool.pop() ?? alloc(e.out.dtype, g.n)
-        free.set(key, pool)
-        const at = lastUse.get(e.out.id) as number
-        const list = releaseAt.get(at) ?? []
-        list.push(scratch)
-        releaseAt.set(at, list)
-      }
-      return { slot: slots.get(e.out.id) as number, v: e.out, scratch }
+      return { slot: slots.get(e.out.id) as number, v: e.out, scratch: scratchFor(e, g.n) }
     })
-    const src = `"use strict";\n${pre.join('\n')}\nfor (let i = 0; i < ${g.n}; i++) {\n${lines.join('\n')}\n}`
+    let src: string
+    if (g.reductions.length === 0) {
+      src = `"use strict";\n${pre.join('\n')}\nfor (let i = 0; i < ${g.n}; i++) {\n${lines.join('\n')}\n}`
+    } else {
+      // one pass per output row: the row's elements in index order, folded into accumulators
+      const outer = g.n / g.inner
+      const inits: string[] = []
+      const folds: string[] = []
+      const stores: string[] = []
+      g.reductions.forEach((e, ri) => {
+        const oi = outs.length
+        const table = reductionTables[e.prim.name] as (typeof reductionTables)[string]
+        pre.push(`const o${oi} = O[${oi}];`)
+        inits.push(`let r${ri} = ${table.init};`)
+        folds.push(table.step(`r${ri}`, localName.get((e.inputs[0] as Var).id) as string))
+        stores.push(`o${oi}[o] = r${ri};`)
+        outs.push({ slot: slots.get(e.out.id) as number, v: e.out, scratch: scratchFor(e, outer) })
+      })
+      src =
+        `"use strict";\n${pre.join('\n')}\nfor (let o = 0; o < ${outer}; o++) {\n${inits.join('\n')}\n` +
+        `for (let i = o * ${g.inner}, iEnd = i + ${g.inner}; i < iEnd; i++) {\n${lines.join('\n')}\n${folds.join('\n')}\n}\n` +
+        `${stores.join('\n')}\n}`
+      reduced += g.reductions.length
+    }
     const fn = new Function('A', 'I', 'O', src) as (
       A: ReadonlyArray<Data>,
       I: ReadonlyArray<Int32Array>,
@@ -534,7 +657,7 @@ const compileFused = (p: Program): Executable => {
       return scratchArrays.has(dataOf(t)) ? wrap(dataOf(t).slice(), t.shape) : t
     })
   }
-  return { run, mode: 'fused', fusedLoops: loops }
+  return { run, mode: 'fused', fusedLoops: loops, fusedReductions: reduced }
 }
 
 // -------------------------------------------------------------------------------------

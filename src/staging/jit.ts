@@ -17,8 +17,9 @@
  * of an outer transform through a closure is evaluated the same way and not cached.
  *
  * Results: a compiled program computes what `f` computes, bit for bit, for elementwise code
- * (see `compile.ts`); kernels are the eager ones. Summation order changes only where a
- * future compiler pass reorders a reduction; `purediff/laws`' `checkJit` bounds it.
+ * (see `compile.ts`), fused reductions included: a `sum` or `max` fused into a loop keeps
+ * the kernel's summation order. Summation order would change only where a future compiler
+ * pass reorders a reduction; `purediff/laws`' `checkJit` bounds it.
  *
  * Purity: the cache is private; every returned value is a fresh frozen tensor (or a
  * number where `f` returned a number).
@@ -49,6 +50,8 @@ export interface JitEntry {
   readonly optimized: Program
   readonly mode: Executable['mode']
   readonly fusedLoops: number
+  /** reductions computed inside fused loops (see `compile.ts`) */
+  readonly fusedReductions: number
 }
 
 /** A jitted function: `f`'s signature, plus a look at what it compiled. @category staging */
@@ -130,7 +133,13 @@ export const jit = <F extends (...args: never[]) => unknown>(f: F, options: JitO
   const entries = (): ReadonlyArray<JitEntry> =>
     Object.freeze(
       [...cache.values()].map((e) =>
-        Object.freeze({ program: e.program, optimized: e.optimized, mode: e.exec.mode, fusedLoops: e.exec.fusedLoops }),
+        Object.freeze({
+          program: e.program,
+          optimized: e.optimized,
+          mode: e.exec.mode,
+          fusedLoops: e.exec.fusedLoops,
+          fusedReductions: e.exec.fusedReductions,
+        }),
       ),
     )
   return Object.freeze(Object.assign(jitted, { entries })) as unknown as Jitted<F>

@@ -64,24 +64,36 @@ export const optimize = (p: Program): Program => {
   const seen = new Map<string, Var>()
   const eqns: Eqn[] = []
   for (const e0 of p.eqns) {
-    const inputs = e0.inputs.map((v) => subst(sub, v))
-    const e: Eqn = { ...e0, inputs }
-    const vals = inputs.map((v) => value.get(v.id))
-    const outSize = e.out.shape.reduce((s, d) => s * d, 1)
+    // substitute inputs (a copy only where one changes), check foldability, build the CSE key
+    let inputs = e0.inputs
+    let allConst = true
+    let key = `${e0.prim.name}|${paramsKey(e0.params)}|`
+    for (let i = 0; i < inputs.length; i++) {
+      const v0 = inputs[i] as Var
+      const v = sub.get(v0.id)
+      if (v !== undefined) {
+        if (inputs === e0.inputs) inputs = inputs.slice()
+        ;(inputs as Var[])[i] = v
+      }
+      const id = (v ?? v0).id
+      if (allConst && !value.has(id)) allConst = false
+      key += i === 0 ? `${id}` : `,${id}`
+    }
+    const e: Eqn = inputs === e0.inputs ? e0 : Object.freeze({ ...e0, inputs: Object.freeze(inputs) })
     const foldable =
-      vals.every((x) => x !== undefined) && !(e.prim.name === 'broadcastTo' && outSize > FOLD_BROADCAST_LIMIT)
+      allConst && !(e.prim.name === 'broadcastTo' && e.out.shape.reduce((s, d) => s * d, 1) > FOLD_BROADCAST_LIMIT)
     if (foldable) {
-      addConst(Object.freeze({ v: e.out, value: e.prim.impl(vals as ConcreteTensor[], e.params) }))
+      const vals = inputs.map((v) => value.get(v.id) as ConcreteTensor)
+      addConst(Object.freeze({ v: e.out, value: e.prim.impl(vals, e.params) }))
       continue
     }
-    const key = `${e.prim.name}|${paramsKey(e.params)}|${inputs.map((v) => v.id).join(',')}`
     const dup = seen.get(key)
     if (dup !== undefined) {
       sub.set(e.out.id, dup)
       continue
     }
     seen.set(key, e.out)
-    eqns.push(Object.freeze(e))
+    eqns.push(e)
   }
   const outputs = p.outputs.map((v) => subst(sub, v))
   // dead-code elimination, backwards from the outputs

@@ -107,6 +107,10 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   logAbsDet: { y: 'y = log|det A|', jvp: 'ẏ = tr(A⁻¹·Ȧ)', vjp: 'Ā += ȳ·A⁻ᵀ' },
   detSign: zero('y = sign(det A)'),
   sortPerm: zero('y = the sorting permutation of x'),
+  argmax: zero('y = the index of the largest x along an axis'),
+  argmin: zero('y = the index of the smallest x along an axis'),
+  gatherDynamic: { y: 'y = x[i]', jvp: 'ẏ = ẋ[i]', vjp: 'x̄ += scatterAdd(ȳ, i)' },
+  scatterAddDynamic: { y: 'y = scatterAdd(x, i)', jvp: 'ẏ = scatterAdd(ẋ, i)', vjp: 'x̄ += ȳ[i]' },
   qr: {
     y: '[Q, R] = qr(A)',
     jvp: 'X = Ȧ·R⁻¹ ; C = Qᵀ·X ; Ω = tril(C,−1) − tril(C,−1)ᵀ ; Q̇ = Q·(Ω − C) + X ; Ṙ = (C − Ω)·R',

@@ -2,18 +2,37 @@
  * The law jit(f) ≡ f (`checkJit` from purediff/laws) on random programs from the program
  * arbitraries, over values, gradients, Hessian-vector products and jvps, in float64 and
  * float32. The tolerance derives from summation order: the compiler reorders no sum, so the
- * law demands equality bit for bit (0 ulps). The suite is then shown to fail on a
- * deliberately wrong fusion (a fused `sub` with its operands swapped), on both the fused
- * loops and the scalar straight-line code.
+ * law demands equality bit for bit (0 ulps); fused reductions (`sum`/`max` over trailing
+ * axes inside a loop) keep the kernels' index order, so they are held to 0 ulps too. The
+ * suite is then shown to fail on a deliberately wrong fusion (a fused `sub` with its operands
+ * swapped), on both the fused loops and the scalar straight-line code, and on deliberately
+ * wrong fused reductions (a sum off by one ulp per term, which is the size of a reordering;
+ * a max that drops NaN).
  */
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
-import { add, grad, hvp, jvp, mul, sin, sub, sum, tanh, tensor, tree } from '../../src/index.js'
+import {
+  add,
+  exp,
+  grad,
+  hvp,
+  jit,
+  jvp,
+  logSoftmax,
+  max,
+  mul,
+  sin,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  tree,
+} from '../../src/index.js'
 import { arbProgramCase, checkJit, formatViolation } from '../../laws/index.js'
 import type { ProgramInputs } from '../../laws/index.js'
-import { expressionTables } from '../../src/staging/compile.js'
+import { expressionTables, reductionTables } from '../../src/staging/compile.js'
 
 const SEED = 20261202
 
@@ -25,6 +44,8 @@ const jitLaw = (dtype: 'float64' | 'float32', runs: number) =>
     ) as ProgramInputs
     const checks = [
       checkJit(program.f, [params]),
+      // the loss is sum(f): its sum is fused into the loop that computes f
+      checkJit(program.loss, [params]),
       checkJit(grad(program.loss), [params]),
       checkJit((p: ProgramInputs, v: ProgramInputs) => hvp(program.loss)(p, v), [params, dir]),
       checkJit((p: ProgramInputs, v: ProgramInputs) => jvp(program.f, p, v), [params, dir]),
@@ -101,5 +122,76 @@ describe('the law fails on a deliberately wrong fusion', () => {
   it('a tolerance in ulps is honoured and explained', () => {
     const r = checkJit((x: Tensor) => sum(x), [tensor([1, 2])], { ulps: 8 })
     expect(E.isRight(r) && r.right.tolerance).toContain('γ(n)')
+  })
+})
+
+describe('fused reductions', () => {
+  const x = tensor([
+    [0.3, -1.2, 2.5, 0.1],
+    [1e-8, 3.3, -0.7, 1e3],
+    [NaN, 1, 2, 3],
+  ])
+  const chain = (t: Tensor) => [sum(exp(sin(t)), 1), max(mul(t, 2), 1), sum(mul(t, t))]
+
+  it('a sum or max over trailing axes joins the loop that computes its input, bit for bit', () => {
+    const jf = jit(chain)
+    const r = checkJit(chain, [x])
+    expect(E.isRight(r) && r.right.maxUlps).toBe(0)
+    jf(x)
+    const e = jf.entries()[0]!
+    expect(e.fusedReductions).toBe(3)
+    // the softmax cross-entropy of a batch, its gradient, in both dtypes
+    for (const dtype of ['float64', 'float32'] as const) {
+      const z = tensor(
+        [
+          [0.5, -1, 2, 0],
+          [3, 0.25, -0.5, 1],
+        ],
+        dtype,
+      )
+      const loss = (t: Tensor) => sum(mul(logSoftmax(t), t))
+      const jg = jit(grad(loss))
+      expect(E.isRight(checkJit(grad(loss), [z]))).toBe(true)
+      expect(E.isRight(checkJit(loss, [z]))).toBe(true)
+      jg(z)
+      expect(jg.entries()[0]!.fusedReductions).toBeGreaterThan(0)
+    }
+  })
+
+  const withPlanted = (name: 'sum' | 'max', entry: (typeof reductionTables)[string], body: () => void): void => {
+    const right = reductionTables[name]!
+    reductionTables[name] = entry
+    try {
+      body()
+    } finally {
+      reductionTables[name] = right
+    }
+  }
+
+  it('the law fails on a fused sum off by one ulp per term (the size of a reordering)', () => {
+    withPlanted('sum', { init: '0', step: (acc, t) => `${acc} += ${t} * (1 + 2 ** -52);` }, () => {
+      const r = checkJit((t: Tensor) => sum(exp(t), 1), [tensor([[0.1, 0.2, 0.3]])])
+      expect(E.isLeft(r) && r.left.message).toMatch(/differs/)
+    })
+  })
+
+  it('the law fails on a fused max that drops NaN', () => {
+    withPlanted('max', { init: '-Infinity', step: (acc, t) => `if (${t} > ${acc}) ${acc} = ${t};` }, () => {
+      const r = checkJit((t: Tensor) => max(mul(t, 2), 1), [x])
+      expect(E.isLeft(r) && r.left.message).toMatch(/differs/)
+    })
+  })
+
+  it('the law fails on random programs when fused sums start from a wrong value', () => {
+    withPlanted('sum', { init: '1', step: (acc, t) => `${acc} += ${t};` }, () => {
+      let err: unknown = null
+      try {
+        fc.assert(jitLaw('float64', 1), { seed: SEED, numRuns: 60 })
+      } catch (e) {
+        err = e
+      }
+      expect(String(err)).toMatch(/Property failed/)
+      expect(String((err as Error).cause)).toMatch(/jit\(f\) = f: element \d+ differs/)
+    })
   })
 })
