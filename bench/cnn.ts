@@ -214,6 +214,9 @@ export const benchCnn = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
     )
     if (!check.ok) {
       step.push({ candidate, dtype: 'float32', isPurediff: false, timing: null, note: check.error })
+    } else if (backend === 'cpu' && quick) {
+      // one tfjs-cpu step takes seconds (its backward convolutions are scalar loops)
+      step.push({ candidate, dtype: 'float32', isPurediff: false, timing: null, note: 'not timed in --quick mode' })
     } else {
       const before = tf.memory().numTensors
       const t = measure(() => {
@@ -229,18 +232,22 @@ export const benchCnn = async (tfStatus: TfjsStatus, quick: boolean): Promise<[W
       const leaked = tf.memory().numTensors - before
       if (leaked !== 0) notes.push(`${candidate}: ${leaked} tensors left alive after the timed steps`)
       step.push({ candidate, dtype: 'float32', isPurediff: false, timing: t, relErr: relErr(check.value, ref) })
-      fwd.push({
-        candidate,
-        dtype: 'float32',
-        isPurediff: false,
-        timing: measure(() => {
-          const l = tf.tidy(lossFn)
-          const out = l.dataSync()[0] as number
-          l.dispose()
-          return out
-        }, opts),
-      })
     }
+    // the forward pass, even where the backward kernels are missing (tfjs-wasm has no
+    // Conv2DBackpropFilter)
+    const forward = attempt(() =>
+      measure(() => {
+        const l = tf.tidy(lossFn)
+        const out = l.dataSync()[0] as number
+        l.dispose()
+        return out
+      }, opts),
+    )
+    fwd.push(
+      forward.ok
+        ? { candidate, dtype: 'float32', isPurediff: false, timing: forward.value }
+        : { candidate, dtype: 'float32', isPurediff: false, timing: null, note: forward.error },
+    )
     for (const v of list) v.dispose()
     x.dispose()
     y.dispose()

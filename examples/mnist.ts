@@ -118,7 +118,7 @@ export const DEFAULTS = Object.freeze({
 export const CNN_DEFAULTS = Object.freeze({
   epochs: 6,
   batchSize: 32,
-  learningRate: 2e-3,
+  learningRate: 3e-3,
   dropout: 0.25,
   plot: 'out/mnist-cnn-curve.svg',
 })
@@ -372,7 +372,7 @@ export const CLI: CliSpec = {
     lr: {
       kind: 'number',
       min: 0,
-      description: `peak learning rate of Adam (cosine decay to 0) (default ${DEFAULTS.learningRate}; with --model cnn 0.002)`,
+      description: `peak learning rate of Adam (cosine decay to 0) (default ${DEFAULTS.learningRate}; with --model cnn 0.003)`,
     },
     dropout: {
       kind: 'number',
