@@ -17,7 +17,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
-import { fromData, nn, tensor, grad, sum, mul } from '../../src/index.js'
+import { fromData, grad, jit, mul, nn, relu, reshape, sum, tensor, vmap } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
 import { conv2d as convPrim, convShape } from '../../src/primitives/conv.js'
 import type { ConvParams } from '../../src/primitives/conv.js'
@@ -429,5 +429,33 @@ describe('the derivative and batching laws fail on a deliberately broken conv2d 
     expect(checkAdjoint(f, [x, z], vs, yBar).ok).toBe(false)
     const good = primFn(poolSelect as Primitive<unknown>, dcase.params)
     expect(checkAdjoint(good, [x, z], vs, yBar).ok).toBe(true)
+  })
+})
+
+describe('conv2d and max pooling under jit and vmap', () => {
+  const r = (n: number, s: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(i * s))
+  const p = { w: fromData(r(3 * 3 * 2 * 4, 0.7), [3, 3, 2, 4]), b: fromData(r(4, 0.3), [4]) }
+  const x = fromData(r(3 * 6 * 6 * 2, 0.11), [3, 6, 6, 2])
+  const loss = (q: typeof p, t: Tensor) => sum(nn.maxPool2d(relu(nn.conv2d(q, t, { padding: 'SAME' })), 2))
+
+  it('jit(grad) equals eager grad to the last bit (the staged program runs the same kernels)', () => {
+    const eager = grad(loss)(p, x)
+    const staged = jit(grad(loss))(p, x)
+    expect(Array.from(staged.w.toTypedArray())).toEqual(Array.from(eager.w.toTypedArray()))
+    expect(Array.from(staged.b.toTypedArray())).toEqual(Array.from(eager.b.toTypedArray()))
+  })
+
+  it('per-example gradients by vmap(grad) sum to the batch gradient', () => {
+    const per = vmap((xi: Tensor) => grad((q: typeof p) => loss(q, xi))(p).w)(reshape(x, [3, 1, 6, 6, 2]))
+    expect(per.shape).toEqual([3, 3, 3, 2, 4])
+    const total = sum(per, 0).toTypedArray()
+    const batch = grad(loss)(p, x).w.toTypedArray()
+    // each entry of w̄ sums K = 3·6·6 = 108 terms x̂·ȳ with |x̂| ≤ 1 (sines) and 0 ≤ ȳ ≤ 1 (the
+    // cotangent of a sum through relu and max pooling), so Σ|terms| ≤ K; two summation orders
+    // differ by at most 2·γ_K·K with γ_K = K·u / (1 − K·u), u = 2⁻⁵³
+    const K = 108
+    const u = 2 ** -53
+    const bound = ((2 * K * u) / (1 - K * u)) * K
+    for (let i = 0; i < batch.length; i++) expect(Math.abs(total[i]! - batch[i]!)).toBeLessThanOrEqual(bound)
   })
 })
