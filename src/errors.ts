@@ -17,7 +17,17 @@ export interface ErrorDetails {
   readonly op?: string
   readonly shapes?: ReadonlyArray<ReadonlyArray<number>>
   readonly path?: string
+  /**
+   * The values the failing op was given (its operands), in the order of `shapes`. They are
+   * not printed: a transform that knows which of them are leaves of its argument (a
+   * parameter record) names their key paths (`keyPathsOf`, `withPath`). Kept off the error
+   * object itself, so it serialises and prints as before.
+   */
+  readonly operands?: ReadonlyArray<unknown>
 }
+
+/** The operands an error was raised over (see `ErrorDetails.operands`). */
+const operandsByError = new WeakMap<object, ReadonlyArray<unknown>>()
 
 const fmtShape = (s: ReadonlyArray<number>): string => `[${s.join(', ')}]`
 
@@ -52,6 +62,7 @@ export class PurediffError extends Error {
     this.op = details.op
     this.shapes = details.shapes
     this.path = details.path
+    if (details.operands !== undefined) operandsByError.set(this, details.operands)
     // The stack's first line names the class and the tag once (V8 formats it lazily from `name`).
     const stack = this.stack
     if (typeof stack === 'string') {
@@ -93,6 +104,37 @@ export const atPath = (e: PurediffError, prefix: string, op?: string): PurediffE
           ? `${prefix}${e.path}`
           : `${prefix}.${e.path}`,
   })
+
+/** The operands of the op that raised `e`, if it recorded them. @internal */
+export const operandsOf = (e: PurediffError): ReadonlyArray<unknown> | undefined => operandsByError.get(e)
+
+/**
+ * `e`, remembering the operands of the op that raised it (for an error raised by a helper
+ * that saw only shapes, such as `broadcastShapes`). Returns `e` itself; nothing user-visible
+ * changes. @internal
+ */
+export const withOperands = (e: unknown, operands: ReadonlyArray<unknown>): unknown => {
+  if (e instanceof PurediffError && !operandsByError.has(e)) operandsByError.set(e, operands)
+  return e
+}
+
+/**
+ * The same error naming a key path (`layers[1].w`), for an error raised without one. The
+ * stack stays the original's (its frames point at the failing op), and so do the operands.
+ * @internal
+ */
+export const withPath = (e: PurediffError, path: string): PurediffError => {
+  const operands = operandsOf(e)
+  const out = new PurediffError(e.tag, e.detail, {
+    ...(e.op !== undefined ? { op: e.op } : {}),
+    ...(e.shapes !== undefined ? { shapes: e.shapes } : {}),
+    ...(operands !== undefined ? { operands } : {}),
+    path,
+  })
+  const frames = typeof e.stack === 'string' ? e.stack.indexOf('\n    at ') : -1
+  if (frames >= 0) out.stack = `${out.toString()}${(e.stack as string).slice(frames)}`
+  return out
+}
 
 /** @internal */
 export const shapeError = (op: string, message: string, ...shapes: ReadonlyArray<number>[]): PurediffError =>

@@ -54,7 +54,7 @@ export * as io from './io/index.js'
 export * as dual from './dual/index.js'
 
 // kernels: which ones run (WebAssembly SIMD or the JS reference)
-export { backend, setBackend } from './kernels/backend.js'
+export { backend, setBackend, setThreads, threads } from './kernels/backend.js'
 export type { BackendName } from './kernels/backend.js'
 // data-last, curried forms of the ops and of tree.* for pipe (also 'purediff/pipeable')
 export * as pipeable from './pipeable.js'

@@ -153,6 +153,11 @@ export const argmax =
   (axis?: number) =>
   (x: TensorLike): Tensor =>
     O.argmax(x, axis)
+/** @category reductions @since 0.2.0 */
+export const argmin =
+  (axis?: number) =>
+  (x: TensorLike): Tensor =>
+    O.argmin(x, axis)
 /** @category elementwise @since 0.2.0 */
 export const leakyRelu =
   (alpha?: number) =>

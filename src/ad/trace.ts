@@ -23,6 +23,9 @@ import { PurediffError } from '../errors.js'
 import * as P from '../primitives/table.js'
 import * as LA from '../primitives/linalg.js'
 import * as SP from '../primitives/special.js'
+import * as CV from '../primitives/conv.js'
+import * as PL from '../primitives/pool.js'
+import * as AP from '../primitives/array.js'
 import type { AnyPrimitive, JvpRule, Primitive, RuleOps, TensorLike, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor, DType, Shape } from '../tensor/Tensor.js'
 import { Tensor, scalar, shapeEq } from '../tensor/Tensor.js'
@@ -66,7 +69,14 @@ export interface Node {
   readonly pullback: ((yBar: Tensor) => ReadonlyArray<Tensor | null>) | null
 }
 
-/** A value being traced by a transform. Its shape and dtype are its primal's. */
+/**
+ * A value being traced by a transform. Its shape and dtype are its primal's.
+ * @example
+ * let traced = false
+ * grad((x: Tensor) => ((traced = x instanceof Tracer), sum(x)))(tensor([1]))
+ * traced // true
+ * tensor([1]) instanceof Tracer // false
+ */
 export abstract class Tracer extends Tensor {
   abstract readonly main: MainTrace
   abstract readonly primal: Tensor
@@ -184,40 +194,6 @@ export const checkLive = (t: Tensor): void => {
 }
 
 // -------------------------------------------------------------------------------------
-// observing concrete evaluation (internal)
-// -------------------------------------------------------------------------------------
-
-/**
- * Sees each primitive applied to concrete values, with its output: every op of a
- * computation, including the ops an open transform runs for its rules (its primal ops and,
- * for `grad`, the backward pass). `purediff/viz`'s `explain` records a computation this way.
- * @internal
- */
-export type BindObserver = (
-  prim: AnyPrimitive,
-  args: ReadonlyArray<ConcreteTensor>,
-  params: unknown,
-  y: ConcreteTensor,
-) => void
-
-let observer: BindObserver | null = null
-
-/**
- * Run `body` with `obs` seeing every concrete primitive application (nested: the previous
- * observer is restored afterwards). With no observer the fast path pays one comparison.
- * @internal
- */
-export const withBindObserver = <A>(obs: BindObserver, body: () => A): A => {
-  const prev = observer
-  observer = obs
-  try {
-    return body()
-  } finally {
-    observer = prev
-  }
-}
-
-// -------------------------------------------------------------------------------------
 // dispatch
 // -------------------------------------------------------------------------------------
 
@@ -230,11 +206,7 @@ const ruleAt = <P, F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null)
  */
 export const bind = <P>(prim: Primitive<P>, args: ReadonlyArray<Tensor>, params: P): Tensor => {
   const main = topMain(args)
-  if (main === null) {
-    const y = prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
-    if (observer !== null) observer(prim as AnyPrimitive, args as ReadonlyArray<ConcreteTensor>, params, y)
-    return y
-  }
+  if (main === null) return prim.impl(args as ReadonlyArray<ConcreteTensor>, params)
   return main.kind === 'jvp'
     ? bindJvp(main, prim, args, params)
     : main.kind === 'vjp'
@@ -430,20 +402,13 @@ const allFinite = (d: ArrayLike<number>): boolean => {
 
 /**
  * op(a) ⊙· op(b): the masked product `matmulNoNan`, op a swap of the last two axes where asked.
- * On concrete, finite operands (no level traces them, nothing observes) the kernel reads the
+ * On concrete, finite operands (no level traces them) the kernel reads the
  * transposed operand through its strides (no transpose copy); there the masked product is
  * the plain one, bit for bit. Otherwise it is transpose and `matmulNoNan`, so every level sees
  * ordinary primitives and a staged program holds no choice made on data.
  */
 const matmulNoNanT = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => {
-  if (
-    a instanceof Concrete &&
-    b instanceof Concrete &&
-    observer === null &&
-    a.dtype === b.dtype &&
-    a.rank === b.rank &&
-    a.rank >= 2
-  ) {
+  if (a instanceof Concrete && b instanceof Concrete && a.dtype === b.dtype && a.rank === b.rank && a.rank >= 2) {
     const da = dataOf(a)
     const db = dataOf(b)
     if (allFinite(da) && allFinite(db)) {
@@ -493,8 +458,13 @@ export const R: RuleOps = {
   pad: (x, before, shape) => bind(P.pad, [x], { before, shape }),
   gather: (x, indices, axis) => bind(P.gather, [x], { indices, axis }),
   scatterAdd: (x, indices, axis, shape) => bind(P.scatterAdd, [x], { indices, axis, shape }),
+  gatherDynamic: (x, indices, axis) => bind(AP.gatherDynamic, [x, indices], { axis }),
+  scatterAddDynamic: (x, indices, axis, shape) => bind(AP.scatterAddDynamic, [x, indices], { axis, shape }),
   cast: (x, dtype) => (x.dtype === dtype ? x : bind(P.cast, [x], { dtype })),
   triangularSolve: (t, b, lower, transposeA) => bind(LA.triangularSolve, [t, b], { lower, transposeA }),
   solve: (a, b) => bind(LA.solve, [a, b], none),
   polygamma: (n, x) => bind(SP.polygamma, [x], { n }),
+  conv2d: (x, k, p) => bind(CV.conv2d, [x, k], p),
+  poolSelect: (x, z, window) => bind(PL.poolSelect, [x, z], { window }),
+  poolScatter: (x, u, window) => bind(PL.poolScatter, [x, u], { window }),
 }

@@ -72,14 +72,40 @@ export const constant = (x: number): Dual => dual(x, 0)
  */
 export const variable = (x: number): Dual => dual(x, 1)
 
-/** `0 + 0ε`. @category constructors @since 0.1.0 */
+/**
+ * `0 + 0ε`.
+ * @example
+ * Show.show(zero) // '0 + 0ε'
+ * @category constructors
+ * @since 0.1.0
+ */
 export const zero: Dual = constant(0)
-/** `1 + 0ε`. @category constructors @since 0.1.0 */
+/**
+ * `1 + 0ε`.
+ * @example
+ * Show.show(one) // '1 + 0ε'
+ * @category constructors
+ * @since 0.1.0
+ */
 export const one: Dual = constant(1)
-/** `ε` itself, `0 + 1ε`: a nonzero number whose square is zero. @category constructors @since 0.1.0 */
+/**
+ * `ε` itself, `0 + 1ε`: a nonzero number whose square is zero.
+ * @example
+ * // ε² = 0
+ * Show.show(mul(epsilon, epsilon)) // '0 + 0ε'
+ * @category constructors
+ * @since 0.1.0
+ */
 export const epsilon: Dual = dual(0, 1)
 
-/** Read a plain number as a constant; leave a dual number alone. @category constructors @since 0.1.0 */
+/**
+ * Read a plain number as a constant; leave a dual number alone.
+ * @example
+ * Show.show(toDual(3)) // '3 + 0ε'
+ * toDual(dual(1, 2)).tangent // 2
+ * @category constructors
+ * @since 0.1.0
+ */
 export const toDual = (a: DualLike): Dual => (typeof a === 'number' ? constant(a) : a)
 
 // -------------------------------------------------------------------------------------
@@ -219,22 +245,61 @@ export const lift =
 
 const scale = (d: number, xDot: number): number => (xDot === 0 ? 0 : d * xDot)
 
-/** `d eˣ = eˣ · dx` @category combinators @since 0.1.0 */
+/**
+ * `d eˣ = eˣ · dx`
+ * @example
+ * exp(variable(0)).tangent // 1
+ * exp(variable(1)).tangent // ≈ Math.E
+ * @category combinators
+ * @since 0.1.0
+ */
 export const exp: (x: DualLike) => Dual = lift(Math.exp, (_x, y) => y)
 
-/** `d log(x) = dx / x` (natural log; `NaN` for x < 0, `-Infinity` at 0) @category combinators @since 0.1.0 */
+/**
+ * `d log(x) = dx / x` (natural log; `NaN` for x < 0, `-Infinity` at 0)
+ * @example
+ * log(variable(2)).tangent // 0.5
+ * @category combinators
+ * @since 0.1.0
+ */
 export const log: (x: DualLike) => Dual = lift(Math.log, (x) => 1 / x)
 
-/** `d sin(x) = cos(x) · dx` @category combinators @since 0.1.0 */
+/**
+ * `d sin(x) = cos(x) · dx`
+ * @example
+ * sin(variable(0)).tangent // 1
+ * sin(variable(1)).tangent // ≈ Math.cos(1)
+ * @category combinators
+ * @since 0.1.0
+ */
 export const sin: (x: DualLike) => Dual = lift(Math.sin, Math.cos)
 
-/** `d cos(x) = −sin(x) · dx` @category combinators @since 0.1.0 */
+/**
+ * `d cos(x) = −sin(x) · dx`
+ * @example
+ * cos(variable(Math.PI / 2)).tangent // ≈ -1
+ * @category combinators
+ * @since 0.1.0
+ */
 export const cos: (x: DualLike) => Dual = lift(Math.cos, (x) => -Math.sin(x))
 
-/** `d tan(x) = (1 + tan²(x)) · dx` @category combinators @since 0.1.0 */
+/**
+ * `d tan(x) = (1 + tan²(x)) · dx`
+ * @example
+ * // 1 + tan²(π/4) = 2
+ * tan(variable(Math.PI / 4)).tangent // ≈ 2
+ * @category combinators
+ * @since 0.1.0
+ */
 export const tan: (x: DualLike) => Dual = lift(Math.tan, (_x, y) => 1 + y * y)
 
-/** `d tanh(x) = (1 − tanh²(x)) · dx` @category combinators @since 0.1.0 */
+/**
+ * `d tanh(x) = (1 − tanh²(x)) · dx`
+ * @example
+ * tanh(variable(0)).tangent // 1
+ * @category combinators
+ * @since 0.1.0
+ */
 export const tanh: (x: DualLike) => Dual = lift(Math.tanh, (_x, y) => 1 - y * y)
 
 // exp of a non-positive argument only, so neither branch overflows for large |x|.
@@ -244,7 +309,14 @@ const sigmoidNumber = (x: number): number => {
   return e / (1 + e)
 }
 
-/** `σ(x) = 1 / (1 + e⁻ˣ)`; `d σ(x) = σ(x)·(1 − σ(x)) · dx` @category combinators @since 0.1.0 */
+/**
+ * `σ(x) = 1 / (1 + e⁻ˣ)`; `d σ(x) = σ(x)·(1 − σ(x)) · dx`
+ * @example
+ * sigmoid(variable(0)).primal // 0.5
+ * sigmoid(variable(0)).tangent // 0.25
+ * @category combinators
+ * @since 0.1.0
+ */
 export const sigmoid: (x: DualLike) => Dual = lift(sigmoidNumber, (_x, y) => y * (1 - y))
 
 /**
@@ -252,6 +324,8 @@ export const sigmoid: (x: DualLike) => Dual = lift(sigmoidNumber, (_x, y) => y *
  *
  * NOTE: the slope is infinite at 0: `sqrt(variable(0))` has tangent `Infinity`
  * (`sqrt(constant(0))` keeps tangent 0, see `lift`).
+ * @example
+ * sqrt(variable(4)).tangent // 0.25
  * @category combinators
  * @since 0.1.0
  */
@@ -262,6 +336,9 @@ export const sqrt: (x: DualLike) => Dual = lift(Math.sqrt, (_x, y) => 1 / (2 * y
  *
  * NOTE: at the kink x = 0 the derivative is 0 (sign(0) = 0, the midpoint of the one-sided
  * slopes −1 and 1), the convention purediff's `abs` uses.
+ * @example
+ * abs(variable(-3)).tangent // -1
+ * abs(variable(0)).tangent // 0
  * @category combinators
  * @since 0.1.0
  */
@@ -271,6 +348,9 @@ export const abs: (x: DualLike) => Dual = lift(Math.abs, (x) => (x > 0 ? 1 : x <
  * `relu(x) = max(x, 0)`; `d relu(x) = [x > 0] · dx`
  *
  * NOTE: at the kink x = 0 the derivative is 0 (the left slope), as purediff's `relu`.
+ * @example
+ * relu(variable(2)).tangent // 1
+ * relu(variable(0)).tangent // 0
  * @category combinators
  * @since 0.1.0
  */
@@ -279,25 +359,69 @@ export const relu: (x: DualLike) => Dual = lift(
   (x) => (x > 0 ? 1 : 0),
 )
 
-/** `d log(1 + x) = dx / (1 + x)` (accurate for small x) @category combinators @since 0.1.0 */
+/**
+ * `d log(1 + x) = dx / (1 + x)` (accurate for small x)
+ * @example
+ * log1p(variable(0)).tangent // 1
+ * @category combinators
+ * @since 0.1.0
+ */
 export const log1p: (x: DualLike) => Dual = lift(Math.log1p, (x) => 1 / (1 + x))
 
-/** `d (eˣ − 1) = eˣ · dx` (accurate for small x) @category combinators @since 0.1.0 */
+/**
+ * `d (eˣ − 1) = eˣ · dx` (accurate for small x)
+ * @example
+ * expm1(variable(0)).tangent // 1
+ * @category combinators
+ * @since 0.1.0
+ */
 export const expm1: (x: DualLike) => Dual = lift(Math.expm1, (_x, y) => y + 1)
 
-/** `d atan(x) = dx / (1 + x²)` @category combinators @since 0.1.0 */
+/**
+ * `d atan(x) = dx / (1 + x²)`
+ * @example
+ * atan(variable(1)).tangent // 0.5
+ * @category combinators
+ * @since 0.1.0
+ */
 export const atan: (x: DualLike) => Dual = lift(Math.atan, (x) => 1 / (1 + x * x))
 
-/** `d asin(x) = dx / √(1 − x²)` (for |x| < 1; infinite slope at ±1) @category combinators @since 0.1.0 */
+/**
+ * `d asin(x) = dx / √(1 − x²)` (for |x| < 1; infinite slope at ±1)
+ * @example
+ * // 1/√(1 − 0.6²) = 1/0.8
+ * asin(variable(0.6)).tangent // ≈ 1.25
+ * @category combinators
+ * @since 0.1.0
+ */
 export const asin: (x: DualLike) => Dual = lift(Math.asin, (x) => 1 / Math.sqrt(1 - x * x))
 
-/** `d acos(x) = −dx / √(1 − x²)` (for |x| < 1; infinite slope at ±1) @category combinators @since 0.1.0 */
+/**
+ * `d acos(x) = −dx / √(1 − x²)` (for |x| < 1; infinite slope at ±1)
+ * @example
+ * acos(variable(0.6)).tangent // ≈ -1.25
+ * @category combinators
+ * @since 0.1.0
+ */
 export const acos: (x: DualLike) => Dual = lift(Math.acos, (x) => -1 / Math.sqrt(1 - x * x))
 
-/** `d sinh(x) = cosh(x) · dx` @category combinators @since 0.1.0 */
+/**
+ * `d sinh(x) = cosh(x) · dx`
+ * @example
+ * sinh(variable(0)).tangent // 1
+ * @category combinators
+ * @since 0.1.0
+ */
 export const sinh: (x: DualLike) => Dual = lift(Math.sinh, Math.cosh)
 
-/** `d cosh(x) = sinh(x) · dx` @category combinators @since 0.1.0 */
+/**
+ * `d cosh(x) = sinh(x) · dx`
+ * @example
+ * cosh(variable(0)).tangent // 0
+ * cosh(variable(1)).tangent // ≈ Math.sinh(1)
+ * @category combinators
+ * @since 0.1.0
+ */
 export const cosh: (x: DualLike) => Dual = lift(Math.cosh, Math.sinh)
 
 // -------------------------------------------------------------------------------------
@@ -351,6 +475,9 @@ export const jvp = (f: (x: Dual) => DualLike, x: number, xDot: number): readonly
 /**
  * `(Dual, +, ·, 0, 1)`: dual numbers form a commutative semiring (laws tested, up to
  * floating-point rounding, in `test/dual/`).
+ * @example
+ * // (2 + ε)(3 + 0ε) = 6 + 3ε
+ * Show.show(Semiring.mul(dual(2, 1), dual(3, 0))) // '6 + 3ε'
  * @category instances
  * @since 0.1.0
  */
@@ -363,6 +490,8 @@ export const Semiring: SemiringT<Dual> = {
 
 /**
  * Dual numbers form a commutative ring: every element has an additive inverse.
+ * @example
+ * Show.show(Ring.sub(dual(2, 1), dual(3, 1))) // '-1 + 0ε'
  * @category instances
  * @since 0.1.0
  */
@@ -379,6 +508,9 @@ export const Ring: RingT<Dual> = { ...Semiring, sub: (x, y) => sub(x, y) }
  * exactly, so, like fp-ts's `Field<number>`, `degree` is constantly 1 and `mod` is
  * constantly `zero` (the remainder of exact division). This is honest for every divisor
  * with nonzero primal, which is the only case where `div` is meaningful.
+ * @example
+ * // 1/(2 + ε) = 1/2 − ε/4
+ * Show.show(Field.div(one, dual(2, 1))) // '0.5 - 0.25ε'
  * @category instances
  * @since 0.1.0
  */
@@ -395,6 +527,10 @@ const sameValueZero = (a: number, b: number): boolean => a === b || (a !== a && 
 /**
  * Exact equality of both parts (SameValueZero: `0` equals `-0`, and `NaN` equals `NaN`
  * so that the relation is reflexive).
+ * @example
+ * Eq.equals(dual(1, 2), dual(1, 2)) // true
+ * Eq.equals(dual(NaN, 0), dual(NaN, 0)) // true
+ * Eq.equals(dual(1, 2), dual(1, 3)) // false
  * @category instances
  * @since 0.1.0
  */
@@ -422,6 +558,8 @@ export const eqWithin = (rtol: number, atol: number): EqT<Dual> => {
 
 /**
  * Shows `a + bε` as `"3 + 2ε"` (and `"3 - 2ε"` for a negative tangent).
+ * @example
+ * Show.show(dual(3, -2)) // '3 - 2ε'
  * @category instances
  * @since 0.1.0
  */

@@ -180,6 +180,10 @@ export const fromIoTsErrors = (
 
 /**
  * Whether a value is a `PurediffDecodeError`.
+ * @example
+ * const r = loadSync('out/no-such-file.json')
+ * isLeft(r) && isPurediffDecodeError(r.left) // true
+ * isPurediffDecodeError(new Error('x')) // false
  * @category utils
  * @since 0.2.0
  */

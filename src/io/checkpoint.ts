@@ -277,6 +277,11 @@ const resolveTargetSync = (file: string): Target => {
  * file is created with them, so its contents are never more visible than the old file's)
  * and, where the process may set them, its owner and group. A new file gets the default
  * mode 0666 less the umask, as `fs.writeFile` gives.
+ * @example
+ * const bytes = new TextEncoder().encode(stringifyCheckpoint({ b: tensor([1, 2]) }))
+ * await writeFileAtomic('out/b.json', [bytes])
+ * const r = loadSync('out/b.json')
+ * isRight(r) && toArray((r.right as { b: Tensor }).b) // [1, 2]
  * @category utils
  * @since 0.1.0
  */
@@ -317,7 +322,16 @@ export const writeFileAtomic = async (file: string, chunks: Iterable<Uint8Array>
   await syncDir(nodePath.dirname(target.file))
 }
 
-/** The synchronous twin of `writeFileAtomic`. @category utils @since 0.1.0 */
+/**
+ * The synchronous twin of `writeFileAtomic`.
+ * @example
+ * const bytes = new TextEncoder().encode(stringifyCheckpoint({ b: tensor([1, 2]) }))
+ * writeFileAtomicSync('out/b.json', [bytes])
+ * const r = loadSync('out/b.json')
+ * isRight(r) && toArray((r.right as { b: Tensor }).b) // [1, 2]
+ * @category utils
+ * @since 0.1.0
+ */
 export const writeFileAtomicSync = (file: string, chunks: Iterable<Uint8Array>): void => {
   const target = resolveTargetSync(file)
   removeStaleTempsSync(target.file)
@@ -419,6 +433,10 @@ const saveFormat = (file: string, options: SaveOptions, op: string): Format => {
 
 /**
  * A JSON checkpoint as a string (the envelope `{ format, version, metadata?, tree }`).
+ * @example
+ * const j = JSON.parse(stringifyCheckpoint({ b: tensor([1]) }, { step: '3' }))
+ * j.tree.b.data // [1]
+ * j.metadata.step // '3'
  * @category constructors
  * @since 0.1.0
  */
@@ -465,7 +483,15 @@ export const save = async (file: string, tree: Tree, options: SaveOptions = {}):
   await writeFileAtomic(file, chunks)
 }
 
-/** The synchronous twin of `save`. @category constructors @since 0.1.0 */
+/**
+ * The synchronous twin of `save`.
+ * @example
+ * saveSync('out/params.json', params)
+ * const r = loadSync('out/params.json')
+ * isRight(r) && toArray((r.right as typeof params).b) // [0.05]
+ * @category constructors
+ * @since 0.1.0
+ */
 export const saveSync = (file: string, tree: Tree, options: SaveOptions = {}): void => {
   const format = saveFormat(file, options, 'saveSync')
   writeFileAtomicSync(file, chunksOf(tree, format, options.metadata))
@@ -722,6 +748,10 @@ const treeOf = E.map((l: Loaded<unknown>) => l.tree)
 
 /**
  * Load a checkpoint with its metadata; never throws on bad data.
+ * @example
+ * await save('out/p.safetensors', params, { metadata: { step: '7' } })
+ * const r = await loadWithMetadata('out/p.safetensors')
+ * isRight(r) && r.right.metadata?.step // '7'
  * @category constructors
  * @since 0.1.0
  */
@@ -731,7 +761,15 @@ export function loadWithMetadata(file: string, options: AnyOptions = {}): Promis
   return loadAny(file, options)
 }
 
-/** The synchronous twin of `loadWithMetadata`. @category constructors @since 0.1.0 */
+/**
+ * The synchronous twin of `loadWithMetadata`.
+ * @example
+ * saveSync('out/p.json', params, { metadata: { step: '7' } })
+ * const r = loadWithMetadataSync('out/p.json')
+ * isRight(r) && r.right.metadata?.step // '7'
+ * @category constructors
+ * @since 0.1.0
+ */
 export function loadWithMetadataSync<A>(file: string, options: LoadSchemaOptions<A>): Result<Loaded<A>>
 export function loadWithMetadataSync(file: string, options?: LoadOptions): Result<Loaded<Tree>>
 export function loadWithMetadataSync(file: string, options: AnyOptions = {}): Result<Loaded<unknown>> {
@@ -754,7 +792,16 @@ export async function load(file: string, options: AnyOptions = {}): Promise<Resu
   return treeOf(await loadAny(file, options))
 }
 
-/** The synchronous twin of `load`. @category constructors @since 0.1.0 */
+/**
+ * The synchronous twin of `load`.
+ * @example
+ * saveSync('out/params.safetensors', params)
+ * const r = loadSync('out/params.safetensors')
+ * isRight(r) && toArray((r.right as typeof params).w) // [[0.1], [0.2], [-0.3]]
+ * isLeft(loadSync('out/no-such-file.json')) // true
+ * @category constructors
+ * @since 0.1.0
+ */
 export function loadSync<A>(file: string, options: LoadSchemaOptions<A>): Result<A>
 export function loadSync(file: string, options?: LoadOptions): Result<Tree>
 export function loadSync(file: string, options: AnyOptions = {}): Result<unknown> {

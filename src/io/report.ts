@@ -18,6 +18,10 @@ const IDENT = /^[A-Za-z_$][\w$]*$/
 
 /**
  * Append one key to a key path, the way `src/tree/` writes paths: `a.b`, `a[0]`, `a["x y"]`.
+ * @example
+ * joinKey('layers', 0) // 'layers[0]'
+ * joinKey('layers[0]', 'w') // 'layers[0].w'
+ * joinKey('head', 'x y') // 'head["x y"]'
  * @category utils
  * @since 0.1.0
  */
@@ -33,6 +37,9 @@ export const joinKey = (path: string, key: string | number): string =>
 /**
  * The key path an io-ts context points at. Entries whose parent value is an array are
  * written as indices; the root entry (key `''`) contributes nothing.
+ * @example
+ * // `errors`: io-ts errors of { w: a tensor whose shape is [2, -3] }
+ * pathOf(errors[0].context) // 'w.shape[1]'
  * @category utils
  * @since 0.1.0
  */

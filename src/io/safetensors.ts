@@ -61,7 +61,11 @@ export interface Safetensors {
   readonly metadata: Metadata | undefined
 }
 
-/** The header length limit of the reference reader (100 MB), against absurd lengths. */
+/**
+ * The header length limit of the reference reader (100 MB), against absurd lengths.
+ * @example
+ * MAX_HEADER_BYTES // 100000000
+ */
 export const MAX_HEADER_BYTES = 100_000_000
 
 const METADATA_KEY = '__metadata__'

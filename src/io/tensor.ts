@@ -80,6 +80,10 @@ export interface TensorConstraints {
 
 /**
  * A number as JSON: NaN, ±Infinity and -0 become strings, everything else stays a number.
+ * @example
+ * encodeNumber(2) // 2
+ * encodeNumber(NaN) // 'NaN'
+ * encodeNumber(-0) // '-0'
  * @category utils
  * @since 0.1.0
  */
@@ -90,6 +94,11 @@ export const encodeNumber = (x: number): JSONNumber =>
  * The number a JSON value stands for, or `undefined` if it is neither a number nor one of
  * the four strings. A JavaScript NaN or ±Infinity (possible in memory, never in JSON text)
  * is accepted as itself.
+ * @example
+ * decodeNumber(1.5) // 1.5
+ * decodeNumber('-Infinity') === -Infinity // true
+ * Number.isNaN(decodeNumber('NaN')) // true
+ * decodeNumber('x') === undefined // true
  * @category utils
  * @since 0.1.0
  */
@@ -283,6 +292,11 @@ const subContext = (c: t.Context, sub: string, self: t.Decoder<unknown, unknown>
 
 /**
  * Encode a tensor (a tracer encodes its concrete value) as frozen `TensorJSON`.
+ * @example
+ * const j = encodeTensor(tensor([[1, 2]]))
+ * j.dtype // 'float64'
+ * j.shape // [1, 2]
+ * j.data // [1, 2]
  * @category constructors
  * @since 0.1.0
  */

@@ -5,11 +5,21 @@
  * from a one-line scalar expression, so every kernel gets its own monomorphic loop that the
  * JIT compiles like hand-written code.
  *
+ * Above `ELEMENTWISE_MIN` output elements (`wasmMinElements()`), add, sub, mul, div, maximum,
+ * minimum, neg, abs, sqrt and relu run the WebAssembly SIMD kernels of
+ * src/kernels/wasm/elementwise.ts on every broadcast but the index-array one (mode 3), with
+ * the same results bit for bit; the JS loops here stay the reference (`jsReference`) and the
+ * fallback. Transcendental functions (exp, log, tanh, sigmoid, ...) stay in JS: WebAssembly
+ * has no instruction for them (see the README's performance section).
+ *
  * Purity contract ("local mutation, global purity"): a kernel writes only into the output
  * array it is handed, which its caller has just allocated; inputs are never written.
  */
-import type { Data, Shape } from '../tensor/Tensor.js'
+import type { Data, DType, Shape } from '../tensor/Tensor.js'
 import { sizeOf, stridesOf } from '../tensor/Tensor.js'
+import { wasmMinElements } from './backend.js'
+import type { WasmBinaryOp, WasmUnaryOp } from './wasm/elementwise.js'
+import { binaryWasm, unaryWasm } from './wasm/elementwise.js'
 
 // -------------------------------------------------------------------------------------
 // broadcasting plans
@@ -204,11 +214,59 @@ const binaryKernel = (name: string, expr: string): BinaryKernel =>
      //# sourceURL=purediff/kernels/${name}`,
   )() as BinaryKernel
 
+const dtypeOf = (out: Data): DType => (out instanceof Float64Array ? 'float64' : 'float32')
+const sameKind = (x: Data, y: Data): boolean => x.constructor === y.constructor
+
+/** The JS reference kernels of the ops that also have a WebAssembly kernel. */
+export const jsReference: {
+  readonly unary: Record<WasmUnaryOp, UnaryKernel>
+  readonly binary: Record<WasmBinaryOp, BinaryKernel>
+} = {
+  unary: {
+    neg: unary('neg', '-x'),
+    abs: unary('abs', 'Math.abs(x)'),
+    sqrt: unary('sqrt', 'Math.sqrt(x)'),
+    // NOTE relu(NaN) is NaN, as in NumPy's maximum(x, 0).
+    relu: unary('relu', 'x > 0 ? x : (x === x ? 0 : x)'),
+  },
+  binary: {
+    add: binary('add', 'x + y'),
+    sub: binary('sub', 'x - y'),
+    mul: binary('mul', 'x * y'),
+    div: binary('div', 'x / y'),
+    // NaN propagates through maximum/minimum, as in NumPy.
+    maximum: binary('maximum', 'x > y ? x : (x <= y ? y : x + y)'),
+    minimum: binary('minimum', 'x < y ? x : (x >= y ? y : x + y)'),
+  },
+}
+
+const withWasmUnary = (op: WasmUnaryOp): UnaryKernel => {
+  const js = jsReference.unary[op]
+  return (xs, out) => {
+    if (out.length >= wasmMinElements() && sameKind(xs, out) && unaryWasm(op, dtypeOf(out), xs, out)) return
+    js(xs, out)
+  }
+}
+const withWasmBinary = (op: WasmBinaryOp): BinaryKernel => {
+  const js = jsReference.binary[op]
+  return (as, bs, p, out) => {
+    if (
+      p.mode !== 3 &&
+      out.length >= wasmMinElements() &&
+      sameKind(as, out) &&
+      sameKind(bs, out) &&
+      binaryWasm(op, dtypeOf(out), as, bs, p.mode, p.A, p.R, p.C, out)
+    )
+      return
+    js(as, bs, p, out)
+  }
+}
+
 // -------------------------------------------------------------------------------------
 // unary kernels
 // -------------------------------------------------------------------------------------
 
-export const negKernel = unary('neg', '-x')
+export const negKernel = withWasmUnary('neg')
 export const expKernel = unary('exp', 'Math.exp(x)')
 export const logKernel = unary('log', 'Math.log(x)')
 export const sinKernel = unary('sin', 'Math.sin(x)')
@@ -216,10 +274,9 @@ export const cosKernel = unary('cos', 'Math.cos(x)')
 export const tanKernel = unary('tan', 'Math.tan(x)')
 export const tanhKernel = unary('tanh', 'Math.tanh(x)')
 export const sigmoidKernel = unary('sigmoid', 'sigmoid(x)')
-// NOTE relu(NaN) is NaN, as in NumPy's maximum(x, 0).
-export const reluKernel = unary('relu', 'x > 0 ? x : (x === x ? 0 : x)')
-export const absKernel = unary('abs', 'Math.abs(x)')
-export const sqrtKernel = unary('sqrt', 'Math.sqrt(x)')
+export const reluKernel = withWasmUnary('relu')
+export const absKernel = withWasmUnary('abs')
+export const sqrtKernel = withWasmUnary('sqrt')
 export const log1pKernel = unary('log1p', 'Math.log1p(x)')
 export const expm1Kernel = unary('expm1', 'Math.expm1(x)')
 // NOTE sign(0) = 0 and sign(-0) = 0; sign(NaN) = NaN.
@@ -234,14 +291,13 @@ export const copyKernel = unary('copy', 'x')
 // binary kernels
 // -------------------------------------------------------------------------------------
 
-export const addKernel = binary('add', 'x + y')
-export const subKernel = binary('sub', 'x - y')
-export const mulKernel = binary('mul', 'x * y')
-export const divKernel = binary('div', 'x / y')
+export const addKernel = withWasmBinary('add')
+export const subKernel = withWasmBinary('sub')
+export const mulKernel = withWasmBinary('mul')
+export const divKernel = withWasmBinary('div')
 export const powKernel = binary('pow', 'Math.pow(x, y)')
-// NaN propagates through maximum/minimum, as in NumPy.
-export const maximumKernel = binary('maximum', 'x > y ? x : (x <= y ? y : x + y)')
-export const minimumKernel = binary('minimum', 'x < y ? x : (x >= y ? y : x + y)')
+export const maximumKernel = withWasmBinary('maximum')
+export const minimumKernel = withWasmBinary('minimum')
 // x · y, but 0 wherever x is 0 even if y is ±inf or NaN: how cotangents meet partials.
 export const mulNoNanKernel = binary('mulNoNan', 'x === 0 || y === 0 ? 0 : x * y')
 export const greaterKernel = binary('greater', 'x > y ? 1 : 0')

@@ -2,7 +2,8 @@
  * Batched matrix product C[b] = A[b] · B[b] for row-major A: [batch, m, k] and
  * B: [batch, k, n]: `matmulKernel` runs the WebAssembly SIMD kernel (src/kernels/wasm/gemm.ts)
  * when the backend is `'wasm'` and the product is large enough to pay for the copy into the
- * arena, else `matmulJsKernel`, the reference. `matmulTKernel` takes either operand
+ * arena (split across the worker pool of src/kernels/wasm/pool.ts when larger still), else
+ * `matmulJsKernel`, the reference. `matmulTKernel` takes either operand
  * transposed (Aᵀ·B, A·Bᵀ) without a transpose copy on the WebAssembly path.
  *
  * The JS reference: B is packed into panels of four columns so the inner loop streams
@@ -17,11 +18,31 @@ import { alloc } from '../tensor/Tensor.js'
 import { useWasm } from './backend.js'
 import { transposeKernel } from './layout.js'
 import { gemmWasm } from './wasm/gemm.js'
+import { gemmThreaded, useThreads } from './wasm/pool.js'
+
+/** The WebAssembly product: across the worker pool when it is large enough, else on this thread. */
+const gemmFast = (
+  a: Data,
+  b: Data,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  dtype: DType,
+  transA: boolean,
+  transB: boolean,
+): Data | null => {
+  const work = batch * m * k * n
+  if (!useWasm(work)) return null
+  return (
+    (useThreads(work) ? gemmThreaded(a, b, batch, m, k, n, dtype, transA, transB) : null) ??
+    gemmWasm(a, b, batch, m, k, n, dtype, transA, transB)
+  )
+}
 
 /** C[b] = A[b] · B[b], A: [batch, m, k], B: [batch, k, n], on the kernels in use. */
 export const matmulKernel = (a: Data, b: Data, batch: number, m: number, k: number, n: number, dtype: DType): Data =>
-  (useWasm(batch * m * k * n) ? gemmWasm(a, b, batch, m, k, n, dtype) : null) ??
-  matmulJsKernel(a, b, batch, m, k, n, dtype)
+  gemmFast(a, b, batch, m, k, n, dtype, false, false) ?? matmulJsKernel(a, b, batch, m, k, n, dtype)
 
 /**
  * C[b] = op(A[b]) · op(B[b]) with op(A): m×k and op(B): k×n; `transA` means A[b] is stored
@@ -38,7 +59,7 @@ export const matmulTKernel = (
   transA: boolean,
   transB: boolean,
 ): Data => {
-  const fast = useWasm(batch * m * k * n) ? gemmWasm(a, b, batch, m, k, n, dtype, transA, transB) : null
+  const fast = gemmFast(a, b, batch, m, k, n, dtype, transA, transB)
   if (fast !== null) return fast
   const a1 = transA ? transposeKernel(a, [batch, k, m], [0, 2, 1], dtype) : a
   const b1 = transB ? transposeKernel(b, [batch, n, k], [0, 2, 1], dtype) : b

@@ -45,18 +45,44 @@ export type Activation = (x: Tensor) => Tensor
 // constructors
 // -------------------------------------------------------------------------------------
 
-/** max(x, 0); relu'(0) = 0. @category activations @since 0.1.0 */
+/**
+ * max(x, 0); relu'(0) = 0.
+ * @example
+ * relu(tensor([-1, 2])) // [0, 2]
+ * @category activations
+ * @since 0.1.0
+ */
 export const relu: (x: TensorLike) => Tensor = reluOp
-/** Hyperbolic tangent. @category activations @since 0.1.0 */
+/**
+ * Hyperbolic tangent.
+ * @example
+ * tanh(tensor([0, 1])) // ≈ [0, Math.tanh(1)]
+ * @category activations
+ * @since 0.1.0
+ */
 export const tanh: (x: TensorLike) => Tensor = tanhOp
-/** The logistic function 1/(1 + e⁻ˣ). @category activations @since 0.1.0 */
+/**
+ * The logistic function 1/(1 + e⁻ˣ).
+ * @example
+ * sigmoid(tensor([0])) // [0.5]
+ * @category activations
+ * @since 0.1.0
+ */
 export const sigmoid: (x: TensorLike) => Tensor = sigmoidOp
 
-/** The identity (a linear layer). @category activations @since 0.1.0 */
+/**
+ * The identity (a linear layer).
+ * @example
+ * identity(tensor([1, 2])) // [1, 2]
+ * @category activations
+ * @since 0.1.0
+ */
 export const identity = (x: Tensor): Tensor => x
 
 /**
  * x for x > 0, αx otherwise (α = 0.01 by default).
+ * @example
+ * leakyRelu(tensor([-1, 2])) // [-0.01, 2]
  * @category activations
  * @since 0.1.0
  */
@@ -64,6 +90,8 @@ export const leakyRelu = (x: TensorLike, alpha = 0.01): Tensor => where(greater(
 
 /**
  * Exponential linear unit: x for x > 0, α(eˣ − 1) otherwise (α = 1 by default).
+ * @example
+ * elu(tensor([1, -1])) // ≈ [1, Math.exp(-1) - 1]
  * @category activations
  * @since 0.1.0
  */
@@ -77,13 +105,22 @@ const GELU_C = Math.sqrt(2 / Math.PI)
 
 /**
  * Gaussian error linear unit, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+ * @example
+ * // ½x(1 + tanh(√(2/π)(x + 0.044715x³))) at 0 and 1
+ * gelu(tensor([0, 1])) // ≈ [0, 0.5 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * 1.044715))]
  * @category activations
  * @since 0.1.0
  */
 export const gelu = (x: TensorLike): Tensor =>
   mul(mul(0.5, x), add(1, tanhOp(mul(GELU_C, add(x, mul(0.044715, pow(x, 3)))))))
 
-/** x · σ(x) (also called swish). @category activations @since 0.1.0 */
+/**
+ * x · σ(x) (also called swish).
+ * @example
+ * silu(tensor([0, 1])) // ≈ [0, 1 / (1 + Math.exp(-1))]
+ * @category activations
+ * @since 0.1.0
+ */
 export const silu = (x: TensorLike): Tensor => mul(x, sigmoidOp(x))
 
 /**
@@ -100,5 +137,11 @@ export const softplus = (x: TensorLike): Tensor => {
   return where(positive, add(xPos, log1p(exp(neg(xPos)))), log1p(exp(xNeg)))
 }
 
-/** log σ(x) = −softplus(−x), stable for large |x|. @category activations @since 0.1.0 */
+/**
+ * log σ(x) = −softplus(−x), stable for large |x|.
+ * @example
+ * logSigmoid(tensor([0])) // ≈ [-Math.LN2]
+ * @category activations
+ * @since 0.1.0
+ */
 export const logSigmoid = (x: TensorLike): Tensor => neg(softplus(neg(x)))

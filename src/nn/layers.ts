@@ -6,7 +6,8 @@
  *   dense:   y = x · w + b, with x [..., in], w [in, out], b [out]
  *   conv2d:  y[n, i, j, o] = Σ_{di, dj, c} x̃[n, i·sh + di, j·sw + dj, c] · w[di, dj, c, o] + b[o]
  *            (NHWC input, HWIO kernel, x̃ the zero-padded input; a cross-correlation, as in
- *            every deep-learning library), computed as one matmul over gathered patches;
+ *            every deep-learning library), computed by the conv2d primitive (an im2col copy
+ *            feeding the matrix product; src/primitives/conv.ts);
  *            with dilation (dh, dw) the taps are at i·sh + di·dh, and with g groups each
  *            group of in/g channels has its own kernel slice and out/g outputs
  *   mlp:     dense layers with an activation between them (none after the last: logits)
@@ -16,11 +17,14 @@
  * record returned is frozen.
  */
 import { PurediffError, atPath } from '../errors.js'
-import { add, asTensor, concat, div, gather, matmul, mul, pad as padOp, reshape, slice, where } from '../ops/ops.js'
+import { add, asTensor, concat, div, matmul, mul, slice, where } from '../ops/ops.js'
 import type { TensorLike } from '../ops/ops.js'
 import { bernoulli, split } from '../random/index.js'
 import type { Key } from '../random/index.js'
 import { Tensor } from '../tensor/Tensor.js'
+import { bind, liftTo, resultDType } from '../ad/trace.js'
+import { conv2d as convPrimitive } from '../primitives/conv.js'
+import type { ConvParams } from '../primitives/conv.js'
 import type { ConcreteTensor, DType } from '../tensor/Tensor.js'
 import type { Activation } from './activations.js'
 import { relu } from './activations.js'
@@ -236,20 +240,6 @@ const padAxis = (n: number, k: number, s: number, padding: Padding, axis: 0 | 1)
   return [lo, hi, Math.floor((n + lo + hi - k) / s) + 1]
 }
 
-/** Entries start, start + s, ..., (count of them) along `axis`. */
-const strided = (x: Tensor, axis: number, start: number, count: number, s: number): Tensor => {
-  if (s === 1) {
-    const begin = x.shape.map((_, i) => (i === axis ? start : 0))
-    const size = x.shape.map((d, i) => (i === axis ? count : d))
-    return slice(x, begin, size)
-  }
-  return gather(
-    x,
-    Array.from({ length: count }, (_, i) => start + i * s),
-    axis,
-  )
-}
-
 /**
  * A 2-D convolution (cross-correlation) of x [batch, height, width, in] with a kernel
  * w [kh, kw, in, out], plus a bias b [out].
@@ -313,7 +303,7 @@ export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Te
   if (![dh, dw].every((d) => Number.isInteger(d) && d >= 1)) {
     throw new PurediffError('ValueError', `dilations must be positive integers, got [${dh}, ${dw}]`, { op })
   }
-  const [n, h, wd, cin] = xt.shape as [number, number, number, number]
+  const [n, h, wd] = xt.shape as [number, number, number, number]
   const [kh, kw, cg, cout] = w.shape as [number, number, number, number]
   // a dilated kernel spans (k − 1)·d + 1 entries
   const [top, bottom, ho] = padAxis(h, (kh - 1) * dh + 1, sh, padding, 0)
@@ -324,42 +314,38 @@ export const conv2d = (p: Conv2dParams, x: Tensor, opts: Conv2dOptions = {}): Te
       shapes: [xt.shape, w.shape],
     })
   }
-  const xp =
-    top + bottom + left + right === 0
-      ? xt
-      : padOp(xt, [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ])
-  // patches in (di, dj) order, each [n, ho, wo, in]: concatenated, entry (di·kw + dj)·in + c
-  // matches the row-major flattening of w to [kh·kw·in, out]
-  const patches: Tensor[] = []
-  for (let di = 0; di < kh; di++) {
-    const rows = strided(xp, 1, di * dh, ho, sh)
-    for (let dj = 0; dj < kw; dj++) patches.push(strided(rows, 2, dj * dw, wo, sw))
+  const params: ConvParams = {
+    stride: [sh, sw],
+    padding: [
+      [top, bottom],
+      [left, right],
+    ],
+    dilation: [dh, dw],
+    lhsDilation: [1, 1],
   }
-  const cols = patches.length === 1 ? (patches[0] as Tensor) : concat(patches, 3)
-  if (groups === 1) {
-    const y = matmul(reshape(cols, [n * ho * wo, kh * kw * cin]), reshape(w, [kh * kw * cin, cout]))
-    return add(reshape(y, [n, ho, wo, cout]), b)
-  }
-  // group g sees input channels [g·cg, (g+1)·cg) of every tap and writes outputs [g·og, (g+1)·og)
+  // one conv2d primitive (an im2col copy feeding the matrix product); its reverse rules are
+  // transposed convolutions
+  const dt = resultDType([xt, w])
+  const [xc, wc] = [liftTo(xt, dt), liftTo(w, dt)]
+  if (groups === 1) return add(bind(convPrimitive, [xc, wc], params), b)
+  // group g sees input channels [g·cg, (g+1)·cg) and writes outputs [g·og, (g+1)·og)
   const og = cout / groups
-  const taps = reshape(cols, [n * ho * wo, kh * kw, cin])
   const outs: Tensor[] = []
   for (let g = 0; g < groups; g++) {
-    const xg = reshape(slice(taps, [0, 0, g * cg], [n * ho * wo, kh * kw, cg]), [n * ho * wo, kh * kw * cg])
-    const wg = reshape(slice(w, [0, 0, 0, g * og], [kh, kw, cg, og]), [kh * kw * cg, og])
-    outs.push(matmul(xg, wg))
+    const xg = slice(xc, [0, 0, 0, g * cg], [n, h, wd, cg])
+    const wg = slice(wc, [0, 0, 0, g * og], [kh, kw, cg, og])
+    outs.push(bind(convPrimitive, [xg, wg], params))
   }
-  return add(reshape(concat(outs, 1), [n, ho, wo, cout]), b)
+  return add(concat(outs, 3), b)
 }
 
 /**
  * Parameters of a conv2d layer: kernel [kh, kw, nIn, nOut] (default `heUniform`, whose fans
  * count the receptive field) and a zero bias.
+ * @example
+ * const p = conv2dInit(key(0), [3, 3], 2, 4)
+ * p.w.shape // [3, 3, 2, 4]
+ * p.b // [0, 0, 0, 0]
  * @category layers
  * @since 0.1.0
  */

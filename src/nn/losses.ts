@@ -29,6 +29,7 @@
  *
  * Purity: losses compose ops; labels given as arrays are copied, never modified.
  */
+import { Tracer } from '../ad/trace.js'
 import { PurediffError } from '../errors.js'
 import {
   abs,
@@ -49,6 +50,7 @@ import {
   mul,
   mulNoNan,
   neg,
+  oneHot,
   pow,
   relu,
   reshape,
@@ -192,6 +194,18 @@ export const softmaxCrossEntropy = (logits: Tensor, labels: Labels): Tensor => {
   const [x, classes] = checkLogits(logits, op)
   // a tensor of the logits' own shape holds probability targets (integer labels have one axis fewer)
   if (labels instanceof Tensor && labels.rank === x.rank) return softmaxCrossEntropyWithProbs(x, labels)
+  if (labels instanceof Tracer) {
+    // traced labels (batched by vmap, staged by trace): picked by a one-hot mask, so each
+    // example uses its own labels. Σ_c onehot_c · logp_c adds exact zeros to logp_k: the
+    // value and its gradient are those of the gather below.
+    if (!shapeEq(labels.shape, x.shape.slice(0, -1))) {
+      throw new PurediffError('ShapeError', 'labels must have the shape of the logits without their last axis', {
+        op,
+        shapes: [x.shape, labels.shape],
+      })
+    }
+    return neg(mean(sum(mulNoNan(oneHot(labels, classes, x.dtype), logSoftmax(x, -1)), -1)))
+  }
   const [ks, shape] = readLabels(labels, classes, op)
   const batchShape = x.shape.slice(0, -1)
   if (!shapeEq(shape, batchShape) && !(batchShape.length === 0 && ks.length === 1)) {
@@ -217,6 +231,9 @@ export const softmaxCrossEntropy = (logits: Tensor, labels: Labels): Tensor => {
 /**
  * Softmax cross-entropy against target probabilities of the logits' shape (each row a
  * distribution, e.g. smoothed labels): −mean_i Σ_c p_ic · logSoftmax(x_i)_c.
+ * @example
+ * // −(½ log ½ + ½ log ½) = log 2
+ * softmaxCrossEntropyWithProbs(tensor([[0, 0]]), tensor([[0.5, 0.5]])) // ≈ Math.LN2
  * @category losses
  * @since 0.1.0
  */
@@ -547,6 +564,9 @@ export const accuracy = (logits: Tensor, labels: Labels): number => {
 
 /**
  * The fraction of entries where (logit > 0) agrees with (label > 0.5), for binary logits.
+ * @example
+ * // logit > 0 agrees with label > 0.5 for the first two entries, not the third
+ * binaryAccuracy(tensor([2, -1, 0.5]), tensor([1, 0, 0])) // ≈ 2 / 3
  * @category metrics
  * @since 0.1.0
  */

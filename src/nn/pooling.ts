@@ -6,6 +6,10 @@
  *   maxPool1d / avgPool1d: the same on [batch, width, channels]
  *   conv1d(x)[n, i, o] = Σ_{dk, c} x̃[n, i·s + dk·d, c] · w[dk, c, o] + b[o]  (conv2d of height 1)
  *
+ * Max pooling with non-overlapping windows and no padding (the default) runs the pooling
+ * primitive `poolSelect(x, x)` (src/primitives/pool.ts), one pass over x each way; other
+ * windows stack strided views and reduce.
+ *
  * Layouts follow `conv2d`: channels last (NWC, NHWC), kernels [k, in, out]. The stride
  * defaults to the window (non-overlapping windows, as PyTorch and Keras).
  * NOTE padding: max pooling pads with −∞ (a padded entry never wins); average pooling pads
@@ -15,7 +19,9 @@
  * Purity: only ops are composed; no state.
  */
 import { PurediffError } from '../errors.js'
-import { add, asTensor, gather, max, mean, pad, reshape, stack } from '../ops/ops.js'
+import { add, asTensor, gather, max, mean, pad, reshape, slice, stack } from '../ops/ops.js'
+import { bind } from '../ad/trace.js'
+import { poolSelect } from '../primitives/pool.js'
 import type { TensorLike } from '../ops/ops.js'
 import { fromData } from '../tensor/Tensor.js'
 import type { Tensor } from '../tensor/Tensor.js'
@@ -167,6 +173,17 @@ const pool2d =
     const ss = (typeof s0 === 'number' ? [s0, s0] : [...s0]).map((s) => positive(s, 'the stride', op))
     const p = options.padding ?? 'VALID'
     const pads = typeof p === 'string' ? [p, p] : [p[0], p[1]]
+    const [kh, kw] = ks as [number, number]
+    if (kind === 'max' && p === 'VALID' && ss[0] === kh && ss[1] === kw) {
+      // non-overlapping windows: one pass of the pooling primitive (max = poolSelect(x, x)),
+      // after dropping the rows and columns no window covers
+      const [n, h, w, c] = t.shape as [number, number, number, number]
+      const [ho, wo] = [Math.floor(h / kh), Math.floor(w / kw)]
+      if (ho < 1 || wo < 1)
+        throw new PurediffError('ShapeError', 'the window does not fit the (padded) input', { op, shapes: [t.shape] })
+      const xc = ho * kh === h && wo * kw === w ? t : slice(t, [0, 0, 0, 0], [n, ho * kh, wo * kw, c])
+      return bind(poolSelect, [xc, xc], { window: [kh, kw] })
+    }
     return pool(t, ks, ss, pads as Array<'VALID'>, kind, op)
   }
 

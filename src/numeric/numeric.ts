@@ -56,14 +56,22 @@ export interface NumericOptions {
   readonly float64?: boolean
 }
 
-/** Machine epsilon of a dtype. @category utils @since 0.1.0 */
+/**
+ * Machine epsilon of a dtype.
+ * @example
+ * epsilonOf('float64') // ≈ Number.EPSILON
+ * epsilonOf('float32') // ≈ 2 ** -23
+ * @category utils
+ * @since 0.1.0
+ */
 export const epsilonOf = (dtype: DType): number => (dtype === 'float32' ? 2 ** -23 : 2 ** -52)
 
 /**
  * The default relative step for a derivative of order `derivativeOrder` with `richardson`
  * levels of extrapolation: ε^(1/(p+d)) with p = 2·richardson + 2 (see the module header).
  * @example
- * defaultStep('float64', 1, 0) // ≈ 6.1e-6 = ∛ε
+ * // ∛ε ≈ 6.06e-6: no extrapolation, a first derivative
+ * defaultStep('float64', 1, 0) // ≈ Math.cbrt(2 ** -52)
  * @category utils
  * @since 0.1.0
  */
@@ -341,6 +349,9 @@ export const numDerivative =
 /**
  * The numeric twin of `jacfwd`/`jacrev`: for a tensor → tensor `f`, shape `[...out, ...in]`;
  * for a tree input, a tree of such blocks (a number leaf with a scalar output gives a number).
+ * @example
+ * // f(x) = x ⊙ [2, 3] has the Jacobian diag(2, 3)
+ * numJacobian((x: Tensor) => mul(x, tensor([2, 3])))(tensor([1, 1])) // ≈ [[2, 0], [0, 3]]
  * @category transforms
  * @since 0.1.0
  */
@@ -372,14 +383,30 @@ export const numJacobian =
     )
   }
 
-/** The numeric Jacobian under `jacfwd`'s name. @category transforms @since 0.1.0 */
+/**
+ * The numeric Jacobian under `jacfwd`'s name.
+ * @example
+ * numJacfwd((x: Tensor) => mul(x, 2))(tensor([1])) // ≈ [[2]]
+ * @category transforms
+ * @since 0.1.0
+ */
 export const numJacfwd = numJacobian
-/** The numeric Jacobian under `jacrev`'s name. @category transforms @since 0.1.0 */
+/**
+ * The numeric Jacobian under `jacrev`'s name.
+ * @example
+ * numJacrev((x: Tensor) => mul(x, 2))(tensor([1])) // ≈ [[2]]
+ * @category transforms
+ * @since 0.1.0
+ */
 export const numJacrev = numJacobian
 
 /**
  * The numeric twin of `valueAndGrad` (without `hasAux`): `[f(x, ...rest), ∇ₓf]`, the
  * gradient with `x`'s structure and dtypes.
+ * @example
+ * const [v, g] = numValueAndGrad((x: Tensor) => sum(square(x)))(tensor([1, 2]))
+ * v // 5
+ * g // ≈ [2, 4]
  * @category transforms
  * @since 0.1.0
  */
@@ -414,6 +441,10 @@ export const numGrad =
 /**
  * The numeric twin of `vjp`: `[f(x), pullback]` with pullback(ȳ) = Jᵀȳ (a tree like `x`).
  * The Jacobian is estimated once, on the first call of the pullback.
+ * @example
+ * const [y, pullback] = numVjp((x: Tensor) => mul(x, 3), tensor([1, 2]))
+ * y // [3, 6]
+ * pullback(tensor([1, 1])) // ≈ [3, 3]
  * @category transforms
  * @since 0.1.0
  */
@@ -479,6 +510,9 @@ const along =
  * The numeric twin of `hessian`: the Hessian of a scalar function of a tensor, shape
  * `[...in, ...in]`, or of a tree (a tree of trees of blocks, as `hessian`), from mixed
  * second differences (symmetric by construction: the upper triangle is computed and mirrored).
+ * @example
+ * // sum(x³) has the Hessian diag(6x)
+ * numHessian((x: Tensor) => sum(pow(x, 3)))(tensor([1, 2])) // ≈ [[6, 0], [0, 12]]
  * @category transforms
  * @since 0.1.0
  */
@@ -533,6 +567,8 @@ export const numHessian =
 /**
  * The numeric twin of `hvp`: H(x)·v for a scalar function of any tree, from mixed second
  * differences along each coordinate and along v (never forming H). Same tree as `x`.
+ * @example
+ * numHvp((x: Tensor) => sum(pow(x, 3)))(tensor([1, 2]), tensor([1, 1])) // ≈ [6, 12]
  * @category transforms
  * @since 0.1.0
  */

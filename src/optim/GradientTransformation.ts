@@ -52,6 +52,9 @@ export type ChainState<Ts extends ReadonlyArray<GradientTransformation<unknown>>
 
 /**
  * The transformation that passes gradients through unchanged.
+ * @example
+ * const t = identity()
+ * t.update(tensor([1, 2]), t.init(tensor([0, 0])))[0] // [1, 2]
  * @category constructors
  * @since 0.1.0
  */

@@ -1022,7 +1022,14 @@ export const noisySgd = (
 // shared with combinators.ts (defined here to keep adafactor's chain in one file)
 // -------------------------------------------------------------------------------------
 
-/** u / max(1, RMS(u)/threshold), per leaf. @internal */
+/**
+ * u / max(1, RMS(u)/threshold), per leaf.
+ * @example
+ * // RMS([3, 4]) = √12.5 > 1, so the leaf is divided by it
+ * const t = clipByBlockRmsT(1)
+ * t.update(tensor([3, 4]), t.init(tensor([0, 0])))[0] // ≈ [3 / Math.sqrt(12.5), 4 / Math.sqrt(12.5)]
+ * @internal
+ */
 export const clipByBlockRmsT = (threshold: number): GradientTransformation<EmptyState> => {
   const op = 'clipByBlockRms'
   const d = checkNumber(threshold, 'threshold', op, { min: 0 })
@@ -1038,7 +1045,17 @@ export const clipByBlockRmsT = (threshold: number): GradientTransformation<Empty
 /** State of `ema`: count and the running average of the updates. @category model @since 0.2.0 */
 export type EmaState = { readonly count: number; readonly ema: Tree }
 
-/** m = β m₋ + (1 − β) u; emits m̂ = m/(1 − βᵗ) when debiased. @internal */
+/**
+ * m = β m₋ + (1 − β) u; emits m̂ = m/(1 − βᵗ) when debiased.
+ * @example
+ * const t = emaT(0.9)
+ * // m = 0.1 · 2, debiased by 1 − 0.9
+ * const [u1, s1] = t.update(tensor([2]), t.init(tensor([0])))
+ * u1 // ≈ [2]
+ * // m = 0.9 · 0.2 + 0.1 · 0, debiased by 1 − 0.9²
+ * t.update(tensor([0]), s1)[0] // ≈ [0.18 / 0.19]
+ * @internal
+ */
 export const emaT = (decay: number, debias = true): GradientTransformation<EmaState> => {
   const op = 'ema'
   const b = checkNumber(decay, 'decay', op, { min: 0, max: 1 })

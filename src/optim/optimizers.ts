@@ -117,6 +117,10 @@ export const adamw = (
 
 /**
  * RMSProp (Tieleman & Hinton): divide by the root of a running mean of g².
+ * @example
+ * // −η · g / √(ν + ε) with ν = 0.1 · 1² after one step
+ * const opt = rmsprop(0.1)
+ * opt.update(tensor([1]), opt.init(tensor([0])))[0] // ≈ [-0.1 / Math.sqrt(0.1 + 1e-8)]
  * @category optimizers
  * @since 0.1.0
  */
@@ -128,6 +132,10 @@ export const rmsprop = (
 
 /**
  * Adagrad (Duchi et al.): divide by the root of the sum of all g² so far.
+ * @example
+ * // −η · g / √(s + ε) with s = 0.1 (initial) + 3²
+ * const opt = adagrad(0.1)
+ * opt.update(tensor([3]), opt.init(tensor([0])))[0] // ≈ [(-0.1 * 3) / Math.sqrt(9.1 + 1e-7)]
  * @category optimizers
  * @since 0.1.0
  */

@@ -57,6 +57,9 @@ const checkSteps = (n: unknown, name: string, op: string): number => {
 
 /**
  * The value of a number-or-schedule at a step.
+ * @example
+ * valueAt(0.1, 5) // 0.1
+ * valueAt((step) => 1 / (step + 1), 3) // 0.25
  * @category utils
  * @since 0.1.0
  */
@@ -68,6 +71,9 @@ export const valueAt = (s: ScalarOrSchedule, step: number): number => (typeof s 
 
 /**
  * The same value at every step.
+ * @example
+ * constant(0.01)(0) // 0.01
+ * constant(0.01)(1000) // 0.01
  * @category constructors
  * @since 0.1.0
  */

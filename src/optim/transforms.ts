@@ -97,6 +97,11 @@ export const scale = (s: number): GradientTransformation<EmptyState> => {
 
 /**
  * Multiply the updates by `schedule(step)`, step = number of earlier updates.
+ * @example
+ * const t = scaleBySchedule((step) => 1 / (step + 1))
+ * const [u0, s1] = t.update(tensor([4]), t.init(tensor([0])))
+ * u0 // [4]
+ * t.update(tensor([4]), s1)[0] // [2]
  * @category constructors
  * @since 0.1.0
  */
@@ -116,6 +121,9 @@ export const scaleBySchedule = (schedule: Schedule): GradientTransformation<Scal
 
 /**
  * Multiply by −η: the descent direction scaled by a learning rate (a number or a schedule).
+ * @example
+ * const t = scaleByLearningRate(0.1)
+ * t.update(tensor([2]), t.init(tensor([0])))[0] // ≈ [-0.2]
  * @category constructors
  * @since 0.1.0
  */
@@ -134,6 +142,12 @@ export function scaleByLearningRate(
 
 /**
  * Momentum: accumulate m = g + β·m₋ and emit m (or g + β·m with `nesterov`).
+ * @example
+ * const t = trace(0.9)
+ * const [u1, s1] = t.update(tensor([1]), t.init(tensor([0])))
+ * u1 // [1]
+ * // m = g + 0.9 · m₋ = 1 + 0.9
+ * t.update(tensor([1]), s1)[0] // ≈ [1.9]
  * @category constructors
  * @since 0.1.0
  */
@@ -156,6 +170,10 @@ export const trace = (decay = 0.9, opts: TraceOptions = {}): GradientTransformat
 /**
  * Adam's rescaling: bias-corrected first moment over the root of the bias-corrected
  * second moment.
+ * @example
+ * // the first step is g / (|g| + ε): m̂ = g and v̂ = g² after bias correction
+ * const t = scaleByAdam()
+ * t.update(tensor([2, -3]), t.init(tensor([0, 0])))[0] // ≈ [2 / (2 + 1e-8), -3 / (3 + 1e-8)]
  * @category constructors
  * @since 0.1.0
  */
@@ -193,6 +211,10 @@ export const scaleByAdam = (opts: AdamOptions = {}): GradientTransformation<Scal
 
 /**
  * RMSProp's rescaling: divide by the root of a running mean of squared gradients.
+ * @example
+ * // ν = 0.9 · 0 + 0.1 · 1²; u = g / √(ν + ε)
+ * const t = scaleByRms()
+ * t.update(tensor([1]), t.init(tensor([0])))[0] // ≈ [1 / Math.sqrt(0.1 + 1e-8)]
  * @category constructors
  * @since 0.1.0
  */
@@ -217,6 +239,10 @@ export const scaleByRms = (
 
 /**
  * Adagrad's rescaling: divide by the root of the sum of all squared gradients so far.
+ * @example
+ * // s = 0.1 (initial) + 3²; u = g / √(s + ε)
+ * const t = scaleByRss()
+ * t.update(tensor([3]), t.init(tensor([0])))[0] // ≈ [3 / Math.sqrt(9.1 + 1e-7)]
  * @category constructors
  * @since 0.1.0
  */
@@ -264,6 +290,9 @@ export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<EmptyS
 
 /**
  * Clamp every entry of the updates to [−maxDelta, maxDelta].
+ * @example
+ * const t = clip(1)
+ * t.update(tensor([-3, 0.5, 2]), t.init(tensor([0, 0, 0])))[0] // [-1, 0.5, 1]
  * @category constructors
  * @since 0.1.0
  */
@@ -275,6 +304,10 @@ export const clip = (maxDelta: number): GradientTransformation<EmptyState> => {
 
 /**
  * Add λ·θ to the updates (decoupled weight decay when placed before the learning rate).
+ * @example
+ * // u + λθ = 1 + 0.1 · 5
+ * const t = addDecayedWeights(0.1)
+ * t.update(tensor([1]), t.init(tensor([5])), tensor([5]))[0] // ≈ [1.5]
  * @category constructors
  * @since 0.1.0
  */

@@ -68,11 +68,13 @@ import { matmulKernel } from '../kernels/matmul.js'
 import { maxKernel, sumKernel } from '../kernels/reduce.js'
 import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 import { alloc, broadcastShapes, dataOf, scalarOf, wrap } from '../tensor/Tensor.js'
-import { matmulNoNan } from './matmulNoNan.js'
+import { foldedMatmulBatch, matmulNoNan } from './matmulNoNan.js'
 import type { BatchRule, Domain, JvpRule, Primitive, RuleOps, VjpRule } from './types.js'
 import { linalgPrimitives } from './linalg.js'
 import { specialPrimitives } from './special.js'
 import { arrayPrimitives } from './array.js'
+import { convPrimitives } from './conv.js'
+import { poolPrimitives } from './pool.js'
 
 type NoParams = Record<string, never>
 const none: NoParams = Object.freeze({})
@@ -898,25 +900,9 @@ export const matmul: Primitive<NoParams> = {
     (yBar, [, b], _y, _p, R) => R.matmulNoNanT(yBar, b!, false, true),
     (yBar, [a], _y, _p, R) => R.matmulNoNanT(a!, yBar, true, false),
   ],
-  // vmap of A·B: with B unbatched and a matrix, the batch folds into A's rows (one product
-  // [B·m, k]·[k, n]); with A unbatched, into B's columns ([m, k]·[k, B·n]); otherwise a
-  // batched product over the batch axis moved to the front.
-  batch: ([a, b], [da, db], _p, R, self) => {
-    const size = batchSizeOf([a!, b!], [da ?? null, db ?? null])
-    if (db === null || db === undefined) {
-      const af = moveToFront(a!, da as number, R)
-      if (b!.rank !== 2) return [self([af, batchFirst(b!, null, size, R)], none), 0]
-      const k = af.shape[af.rank - 1] as number
-      const y = self([R.reshape(af, [af.size / k, k]), b!], none)
-      return [R.reshape(y, [...af.shape.slice(0, -1), b!.shape[1] as number]), 0]
-    }
-    const bf = moveToFront(b!, db, R)
-    if (da !== null && da !== undefined) return [self([moveToFront(a!, da, R), bf], none), 0]
-    if (a!.rank !== 2) return [self([batchFirst(a!, null, size, R), bf], none), 0]
-    const [, k, n] = bf.shape as [number, number, number]
-    const y = self([a!, R.reshape(R.transpose(bf, [1, 0, 2]), [k, size * n])], none)
-    return [R.reshape(y, [a!.shape[0] as number, size, n]), 1]
-  },
+  // vmap of A·B: the batch folds into A's rows or B's columns when the other is an
+  // unbatched matrix; otherwise one batched product (src/primitives/matmulNoNan.ts)
+  batch: (xs, dims, _p, R, self) => foldedMatmulBatch(xs, dims, R, (a, b) => self([a, b], none)),
   domain: {
     ranges: [
       [-2, 2],
@@ -1007,6 +993,8 @@ export const primitives = {
   ...linalgPrimitives,
   ...specialPrimitives,
   ...arrayPrimitives,
+  ...convPrimitives,
+  ...poolPrimitives,
 } as const
 
 export { matmulNoNan }

@@ -19,6 +19,17 @@ import type { ConcreteTensor, DType, Shape, Tensor } from '../tensor/Tensor.js'
 /** A tensor or a number (numbers take the dtype of the tensors they meet). */
 export type TensorLike = Tensor | number
 
+/** The parameters of `conv2d`: one pair per spatial axis (rows, columns). */
+export interface ConvParams {
+  readonly stride: readonly [number, number]
+  /** [[top, bottom], [left, right]]; negative entries crop */
+  readonly padding: readonly [readonly [number, number], readonly [number, number]]
+  /** tap (kernel) dilation */
+  readonly dilation: readonly [number, number]
+  /** input dilation (the stride of the convolution this one transposes) */
+  readonly lhsDilation: readonly [number, number]
+}
+
 /** The ops a rule may use. Numbers are accepted where a scalar is. */
 export interface RuleOps {
   add(a: TensorLike, b: TensorLike): Tensor
@@ -58,11 +69,21 @@ export interface RuleOps {
   pad(x: Tensor, before: ReadonlyArray<number>, shape: Shape): Tensor
   gather(x: Tensor, indices: Int32Array, axis: number): Tensor
   scatterAdd(x: Tensor, indices: Int32Array, axis: number, shape: Shape): Tensor
+  /** `gather` with the indices as a tensor operand (integer-valued floats; batched or staged indices). */
+  gatherDynamic(x: Tensor, indices: Tensor, axis: number): Tensor
+  /** The transpose of `gatherDynamic`: adds slices of `x` into zeros of `shape` at the indices. */
+  scatterAddDynamic(x: Tensor, indices: Tensor, axis: number, shape: Shape): Tensor
   cast(x: Tensor, dtype: DType): Tensor
   /** X with op(T)·X = B, T: [..., n, n] (only its `lower` or upper triangle read), B: [..., n, m]; op(T) = Tᵀ when `transposeA`. */
   triangularSolve(t: Tensor, b: Tensor, lower: boolean, transposeA: boolean): Tensor
   /** X with A·X = B, A: [..., n, n], B: [..., n, m] (LU with partial pivoting). */
   solve(a: Tensor, b: Tensor): Tensor
+  /** The 2-D convolution of x [n, h, w, c] with k [kh, kw, c, o] (src/primitives/conv.ts). */
+  conv2d(x: Tensor, k: Tensor, p: ConvParams): Tensor
+  /** Σ over each non-overlapping window of z, weighted by where x's window maximum is (src/primitives/pool.ts). */
+  poolSelect(x: Tensor, z: Tensor, window: readonly [number, number]): Tensor
+  /** The transpose of `poolSelect` in z: u spread onto each window's maximum of x. */
+  poolScatter(x: Tensor, u: Tensor, window: readonly [number, number]): Tensor
   /** ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n = 0: ψ itself). */
   polygamma(n: number, x: Tensor): Tensor
 }

@@ -78,6 +78,9 @@ export const key = (seed: number): Key => {
 /**
  * A key from its two uint32 words (the inverse of `key.data`), e.g. after decoding a
  * checkpoint.
+ * @example
+ * keyFromData([0, 42]).data // [0, 42]
+ * keyFromData(key(7).data).data // [0, 7]
  * @category constructors
  * @since 0.1.0
  */
@@ -97,6 +100,10 @@ export const keyFromData = (data: readonly [number, number]): Key => {
 /**
  * Is this a PRNG key? Accepts frozen keys and structurally equal plain objects (a decoded
  * checkpoint), rejects anything whose words are not uint32.
+ * @example
+ * isKey(key(0)) // true
+ * isKey({ kind: 'purediff/key', data: [1, 2] }) // true
+ * isKey([0, 0]) // false
  * @category utils
  * @since 0.1.0
  */
@@ -177,6 +184,12 @@ export const foldIn = (k: Key, data: number): Key => {
 /**
  * `n` uniformly random uint32 words from a key (a fresh array), like JAX's
  * `random_bits(key, 32, (n,))`.
+ * @example
+ * const w = randomBits(key(0), 4)
+ * w.length // 4
+ * w.every((u) => Number.isInteger(u) && u >= 0 && u < 2 ** 32) // true
+ * // a pure function of the key
+ * randomBits(key(0), 4).join() === w.join() // true
  * @category combinators
  * @since 0.1.0
  */

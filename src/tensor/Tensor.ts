@@ -28,6 +28,11 @@ export type NestedArray = number | ReadonlyArray<NestedArray>
 
 /**
  * The abstract tensor: what every op accepts and returns.
+ * @example
+ * const t = tensor([[1, 2], [3, 4]])
+ * t.shape // [2, 2]
+ * t.dtype // 'float64'
+ * t instanceof Tensor // true
  * @category model
  * @since 0.1.0
  */
@@ -81,6 +86,9 @@ const RANK0: Shape = Object.freeze([])
  * allocates no typed array: the eager path over scalars then costs one small object per
  * value. A kernel that asks for its data (`dataOf`) gets a one-element array made on first
  * request and kept (a cache no user can see; the value never changes).
+ * @example
+ * tensor([1, 2]) instanceof ConcreteTensor // true
+ * tensor([1, 2]).toTypedArray() instanceof Float64Array // true
  * @category model
  * @since 0.1.0
  */
@@ -186,7 +194,13 @@ export const dataOf = (t: ConcreteTensor): Data => readData(t)
 /** @internal wrap a freshly allocated array without copying. */
 export const wrap = (data: Data, shape: Shape): ConcreteTensor => new ConcreteTensor(data, shape)
 
-/** Product of a shape's extents. @category utils */
+/**
+ * Product of a shape's extents.
+ * @example
+ * sizeOf([2, 3, 4]) // 24
+ * sizeOf([]) // 1
+ * @category utils
+ */
 export const sizeOf = (shape: Shape): number => {
   let n = 1
   for (const d of shape) n *= d
@@ -371,6 +385,8 @@ export const tensor = (data: NestedArray | ArrayLike<number>, dtype: DType = 'fl
 
 /**
  * A tensor from flat row-major values and a shape (the values are copied).
+ * @example
+ * fromData([1, 2, 3, 4, 5, 6], [2, 3]) // [[1, 2, 3], [4, 5, 6]]
  * @category constructors
  * @since 0.1.0
  */
@@ -394,7 +410,14 @@ export const fromData = (data: ArrayLike<number>, shape: Shape, dtype: DType = '
   return wrap(out, sh)
 }
 
-/** A scalar (rank-0) tensor. @category constructors @since 0.1.0 */
+/**
+ * A scalar (rank-0) tensor.
+ * @example
+ * scalar(2).shape // []
+ * scalar(2).item() // 2
+ * @category constructors
+ * @since 0.1.0
+ */
 export const scalar = (x: number, dtype: DType = 'float64'): ConcreteTensor => {
   if (typeof x !== 'number')
     throw new PurediffError('ValueError', `expected a number, got ${typeof x}`, { op: 'scalar' })
@@ -404,7 +427,13 @@ export const scalar = (x: number, dtype: DType = 'float64'): ConcreteTensor => {
 /** @internal a rank-0 tensor from a number, no checks and no typed array (kernels' scalar path). */
 export const scalarOf = (x: number, dtype: DType): ConcreteTensor => new ConcreteTensor(x, RANK0, dtype)
 
-/** A tensor filled with one value. @category constructors @since 0.1.0 */
+/**
+ * A tensor filled with one value.
+ * @example
+ * full([2], 7) // [7, 7]
+ * @category constructors
+ * @since 0.1.0
+ */
 export const full = (shape: Shape, value: number, dtype: DType = 'float64'): ConcreteTensor => {
   const sh = checkShape(shape, 'full')
   checkNumber(value, 'full', 'value', false)
@@ -413,12 +442,31 @@ export const full = (shape: Shape, value: number, dtype: DType = 'float64'): Con
   return wrap(out, sh)
 }
 
-/** Zeros of a shape. @category constructors @since 0.1.0 */
+/**
+ * Zeros of a shape.
+ * @example
+ * zeros([2, 2]) // [[0, 0], [0, 0]]
+ * @category constructors
+ * @since 0.1.0
+ */
 export const zeros = (shape: Shape, dtype: DType = 'float64'): ConcreteTensor => full(shape, 0, dtype)
-/** Ones of a shape. @category constructors @since 0.1.0 */
+/**
+ * Ones of a shape.
+ * @example
+ * ones([3]) // [1, 1, 1]
+ * @category constructors
+ * @since 0.1.0
+ */
 export const ones = (shape: Shape, dtype: DType = 'float64'): ConcreteTensor => full(shape, 1, dtype)
 
-/** `[start, start + step, ...)` below `stop`, as a rank-1 tensor. @category constructors @since 0.1.0 */
+/**
+ * `[start, start + step, ...)` below `stop`, as a rank-1 tensor.
+ * @example
+ * arange(3) // [0, 1, 2]
+ * arange(0, 5, 2) // [0, 2, 4]
+ * @category constructors
+ * @since 0.1.0
+ */
 export const arange = (start: number, stop?: number, step = 1, dtype: DType = 'float64'): ConcreteTensor => {
   const [a, b] = stop === undefined ? [0, start] : [start, stop]
   checkNumber(a, 'arange', 'start', true)
@@ -438,7 +486,13 @@ export const arange = (start: number, stop?: number, step = 1, dtype: DType = 'f
   return wrap(out, [n])
 }
 
-/** `n` evenly spaced values from `start` to `stop` inclusive. @category constructors @since 0.1.0 */
+/**
+ * `n` evenly spaced values from `start` to `stop` inclusive.
+ * @example
+ * linspace(0, 1, 5) // [0, 0.25, 0.5, 0.75, 1]
+ * @category constructors
+ * @since 0.1.0
+ */
 export const linspace = (start: number, stop: number, n: number, dtype: DType = 'float64'): ConcreteTensor => {
   checkNumber(start, 'linspace', 'start', true)
   checkNumber(stop, 'linspace', 'stop', true)
@@ -448,7 +502,13 @@ export const linspace = (start: number, stop: number, n: number, dtype: DType = 
   return wrap(out, [n])
 }
 
-/** The identity matrix. @category constructors @since 0.1.0 */
+/**
+ * The identity matrix.
+ * @example
+ * eye(2) // [[1, 0], [0, 1]]
+ * @category constructors
+ * @since 0.1.0
+ */
 export const eye = (n: number, dtype: DType = 'float64'): ConcreteTensor => {
   checkCount(n, 'eye', 'n')
   checkShape([n, n], 'eye')
@@ -469,10 +529,23 @@ export const castTo = (t: ConcreteTensor, dtype: DType): ConcreteTensor => {
 // utils
 // -------------------------------------------------------------------------------------
 
-/** Is this a tensor (concrete or traced)? @category utils */
+/**
+ * Is this a tensor (concrete or traced)?
+ * @example
+ * isTensor(tensor(1)) // true
+ * isTensor(1) // false
+ * @category utils
+ */
 export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor
 
-/** A plain JS copy: a number for a scalar or a number, nested arrays otherwise. @category utils @since 0.1.0 */
+/**
+ * A plain JS copy: a number for a scalar or a number, nested arrays otherwise.
+ * @example
+ * toArray(tensor([[1, 2]])) // [[1, 2]]
+ * toArray(scalar(5)) // 5
+ * @category utils
+ * @since 0.1.0
+ */
 export const toArray = (t: Tensor | number): NestedArray => {
   if (typeof t === 'number') return t
   if (t instanceof Tensor) return t.toArray()
@@ -502,6 +575,8 @@ export const shapeEq = (a: Shape, b: Shape): boolean => a.length === b.length &&
 
 /**
  * NumPy broadcasting of two shapes, or an error that names the op and both shapes.
+ * @example
+ * broadcastShapes('add', [2, 1], [3]) // [2, 3]
  * @category utils
  */
 export const broadcastShapes = (op: string, a: Shape, b: Shape): number[] => {

@@ -516,6 +516,8 @@ export const chain =
 
 /**
  * Alias of `chain` (data-last).
+ * @example
+ * pipe(fromArray([1, 2]), flatMap((x) => fromArray([x, -x])), toArray) // [1, -1, 2, -2]
  * @category combinators
  * @since 0.1.0
  */
@@ -750,6 +752,9 @@ export const reduce =
 
 /**
  * Map every element of a finite stream into a monoid and combine.
+ * @example
+ * const Sum = { concat: (x: number, y: number) => x + y, empty: 0 }
+ * pipe(fromArray([1, 2, 3]), foldMap(Sum)((x) => x * x)) // 14
  * @category eliminators
  * @since 0.1.0
  */
@@ -761,6 +766,8 @@ export const foldMap =
 
 /**
  * Right fold of a finite stream.
+ * @example
+ * pipe(fromArray(['a', 'b', 'c']), reduceRight('', (a, b) => b + a)) // 'cba'
  * @category eliminators
  * @since 0.1.0
  */
@@ -804,7 +811,12 @@ export const forEach =
 // instances
 // -------------------------------------------------------------------------------------
 
-/** @category instances @since 0.1.0 */
+/**
+ * @example
+ * URI // 'purediff/Stream'
+ * @category instances
+ * @since 0.1.0
+ */
 export const URI = 'purediff/Stream'
 /** @category instances @since 0.1.0 */
 export type URI = typeof URI
@@ -823,40 +835,89 @@ const _reduce: Foldable1<URI>['reduce'] = (fa, b, f) => reduce(b, f)(fa)
 const _foldMap: Foldable1<URI>['foldMap'] = (M) => (fa, f) => foldMap(M)(f)(fa)
 const _reduceRight: Foldable1<URI>['reduceRight'] = (fa, b, f) => reduceRight(b, f)(fa)
 
-/** @category instances @since 0.1.0 */
+/**
+ * @example
+ * toArray(Functor.map(fromArray([1, 2]), (x) => x * 10)) // [10, 20]
+ * @category instances
+ * @since 0.1.0
+ */
 export const Functor: Functor1<URI> = { URI, map: _map }
 
-/** @category instances @since 0.1.0 */
+/**
+ * @example
+ * toArray(FunctorWithIndex.mapWithIndex(fromArray([5, 5]), (i, x) => i + x)) // [5, 6]
+ * @category instances
+ * @since 0.1.0
+ */
 export const FunctorWithIndex: FunctorWithIndex1<URI, number> = { URI, map: _map, mapWithIndex: _mapWithIndex }
 
-/** @category instances @since 0.1.0 */
+/**
+ * @example
+ * toArray(Pointed.of(3)) // [3]
+ * @category instances
+ * @since 0.1.0
+ */
 export const Pointed: Pointed1<URI> = { URI, of }
 
 /**
  * Cartesian `ap` (see `ap`). A zip-based ("ZipList") Apply was rejected: it cannot agree with
  * `chain`, which the Monad laws require of `ap`.
+ * @example
+ * // every function with every value, functions outermost
+ * const fs = fromArray([(x: number) => x + 1, (x: number) => x * 10])
+ * toArray(Apply.ap(fs, fromArray([1, 2]))) // [2, 3, 10, 20]
  * @category instances
  * @since 0.1.0
  */
 export const Apply: Apply1<URI> = { URI, map: _map, ap: _ap }
 
-/** @category instances @since 0.1.0 */
+/**
+ * @example
+ * toArray(Applicative.ap(Applicative.of((x: number) => -x), fromArray([1, 2]))) // [-1, -2]
+ * @category instances
+ * @since 0.1.0
+ */
 export const Applicative: Applicative1<URI> = { URI, map: _map, ap: _ap, of }
 
-/** @category instances @since 0.1.0 */
+/**
+ * @example
+ * toArray(Chain.chain(fromArray([1, 2]), (x) => fromArray([x, x]))) // [1, 1, 2, 2]
+ * @category instances
+ * @since 0.1.0
+ */
 export const Chain: Chain1<URI> = { URI, map: _map, ap: _ap, chain: _chain }
 
-/** @category instances @since 0.1.0 */
+/**
+ * @example
+ * toArray(Monad.chain(Monad.of(3), (n) => range(0, n))) // [0, 1, 2]
+ * @category instances
+ * @since 0.1.0
+ */
 export const Monad: Monad1<URI> = { URI, map: _map, ap: _ap, of, chain: _chain }
 
-/** Folds assume a finite stream. @category instances @since 0.1.0 */
+/**
+ * Folds assume a finite stream.
+ * @example
+ * Foldable.reduce(fromArray([1, 2, 3]), 0, (b, a) => b + a) // 6
+ * @category instances
+ * @since 0.1.0
+ */
 export const Foldable: Foldable1<URI> = { URI, reduce: _reduce, foldMap: _foldMap, reduceRight: _reduceRight }
 
-/** @category instances @since 0.1.0 */
+/**
+ * @example
+ * toArray(Unfoldable.unfold(1, (n) => (n <= 3 ? some([n, n + 1] as const) : none))) // [1, 2, 3]
+ * @category instances
+ * @since 0.1.0
+ */
 export const Unfoldable: Unfoldable1<URI> = { URI, unfold }
 
 /**
  * Streams under concatenation, with `empty` as the unit.
+ * @example
+ * const M = getMonoid<number>()
+ * toArray(M.concat(fromArray([1]), fromArray([2, 3]))) // [1, 2, 3]
+ * toArray(M.empty) // []
  * @category instances
  * @since 0.1.0
  */

@@ -101,6 +101,10 @@ export const batchPlan = (n: number, batchSize: number, lastBatch: LastBatch = '
 
 /**
  * The order in which epoch `epoch` visits the examples: `permutation(foldIn(key, epoch), n)`.
+ * @example
+ * const order = epochOrder(key(7), 10, 3)
+ * Array.from(order).sort((a, b) => a - b) // [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+ * order.join(' ') === permutation(foldIn(key(7), 3), 10).join(' ') // true
  * @category constructors
  * @since 0.1.0
  */
@@ -108,6 +112,11 @@ export const epochOrder = (key: Key, n: number, epoch: number): readonly number[
 
 /**
  * The example indices of batch `i` (0-based) of an epoch whose order is `order`.
+ * @example
+ * // 5 examples in batches of 2, keeping the short last batch
+ * const plan = { n: 5, batchSize: 2, lastBatch: 'keep', stepsPerEpoch: 3 } as const
+ * batchOf(plan, [4, 3, 2, 1, 0], 0) // [4, 3]
+ * batchOf(plan, [4, 3, 2, 1, 0], 2) // [0]
  * @category constructors
  * @since 0.1.0
  */

@@ -275,6 +275,9 @@ const decodeStateIssues = (
 
 /**
  * A training state as JSON text.
+ * @example
+ * JSON.parse(stringifyState(state)).format // 'purediff-train-state'
+ * JSON.parse(stringifyState(state)).params.b.data // [0.05]
  * @category constructors
  * @since 0.1.0
  */
@@ -283,6 +286,9 @@ export const stringifyState = <P, S>(state: TrainState<P, S>): string => JSON.st
 /**
  * Parse and decode JSON text; never throws. With schemas (as for `decodeState`), the weights
  * and optimizer state are also decoded against them.
+ * @example
+ * isRight(parseState(stringifyState(state))) // true
+ * isLeft(parseState('{')) // true
  * @category constructors
  * @since 0.1.0
  */
@@ -321,7 +327,15 @@ const parseIn = (
 export const saveState = async <P, S>(file: string, state: TrainState<P, S>): Promise<void> =>
   writeFileAtomic(file, [new TextEncoder().encode(stringifyState(state))])
 
-/** The synchronous twin of `saveState`. @category constructors @since 0.1.0 */
+/**
+ * The synchronous twin of `saveState`.
+ * @example
+ * saveStateSync('out/state.json', state)
+ * const r = loadStateSync('out/state.json')
+ * isRight(r) && r.right.step === state.step // true
+ * @category constructors
+ * @since 0.1.0
+ */
 export const saveStateSync = <P, S>(file: string, state: TrainState<P, S>): void =>
   writeFileAtomicSync(file, [new TextEncoder().encode(stringifyState(state))])
 
@@ -368,7 +382,15 @@ export async function loadState(
   return parseIn(text, schemas, file)
 }
 
-/** The synchronous twin of `loadState` (the same schema options). @category constructors @since 0.1.0 */
+/**
+ * The synchronous twin of `loadState` (the same schema options).
+ * @example
+ * saveStateSync('out/state.json', state)
+ * isRight(loadStateSync('out/state.json')) // true
+ * isLeft(loadStateSync('out/no-such-file.json')) // true
+ * @category constructors
+ * @since 0.1.0
+ */
 export function loadStateSync(file: string): E.Either<PurediffDecodeError, TrainState<Tree, Tree>>
 export function loadStateSync<P, S>(
   file: string,

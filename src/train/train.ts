@@ -160,6 +160,10 @@ const runKeys = (key: Key): { readonly initKey: Key; readonly dataKey: Key; read
 
 /**
  * The key handed to the loss at step `step` (0-based: the step that produces state step + 1).
+ * @example
+ * isKey(stepKeyAt(key(0), 5)) // true
+ * // each step draws from its own key
+ * uniform(stepKeyAt(key(0), 0), []).item() !== uniform(stepKeyAt(key(0), 1), []).item() // true
  * @category utils
  * @since 0.1.0
  */
@@ -211,6 +215,10 @@ const nonFiniteLeaf = (grads: unknown): string | undefined => {
 /**
  * `params + updates`, leaf by leaf, keeping each parameter's dtype (an update computed in
  * float64 must not silently turn a float32 weight into float64).
+ * @example
+ * addUpdates({ w: tensor([1, 2]) }, { w: tensor([0.5, -1]) }).w // [1.5, 1]
+ * // a float32 weight stays float32 under a float64 update
+ * addUpdates(tensor([1], 'float32'), tensor([0.5])).dtype // 'float32'
  * @category utils
  * @since 0.1.0
  */
@@ -372,6 +380,14 @@ export const initialState = <P, B, S>(config: TrainConfig<P, B, S>): TrainState<
  * The pure step function of a run: from the state after k updates to the state after
  * k + 1, taking batch k of the deterministic order (steps 2 to 5). `order(epoch)` may be
  * supplied to reuse an epoch's permutation; it defaults to recomputing it.
+ * @example
+ * const next = trainStep(config)
+ * const s1 = next(state)
+ * s1.step // 1
+ * // one SGD step on a batch of 16 lowers the loss on all 64 examples
+ * loss(s1.params).item() <= loss(state.params).item() // true
+ * // it is pure: the same state gives the same next state
+ * next(state).loss === s1.loss // true
  * @category constructors
  * @since 0.1.0
  */

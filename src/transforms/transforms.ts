@@ -16,6 +16,7 @@ import {
   Tracer,
   VjpTracer,
   backward,
+  bind,
   checkLive,
   inputNode,
   recordCustom,
@@ -24,13 +25,17 @@ import {
 } from '../ad/trace.js'
 import type { MainTrace } from '../ad/trace.js'
 import { BatchTracer, moveAxis } from '../ad/batching.js'
-import { markNumberResult } from '../ad/staging.js'
+import { markNumberResult, stage } from '../ad/staging.js'
 import { PurediffError } from '../errors.js'
 import { asTensor, broadcastTo, cast, reshape, slice as sliceOp, zerosLike } from '../ops/ops.js'
+import type { AbstractValue, AnyPrimitive, JvpRule, Primitive, VjpRule } from '../primitives/types.js'
 import type { ConcreteTensor } from '../tensor/Tensor.js'
 import { Tensor, fromData, shapeEq } from '../tensor/Tensor.js'
 import type { Jacobian, Leaf, TreeDef } from '../tree/Tree.js'
 import { assertSameStructure, flatten, keyPaths, unflatten } from '../tree/Tree.js'
+import { blameLeaf } from './keypaths.js'
+import { registerCustomRule, oneLine } from './customRule.js'
+import type { CustomRuleInfo } from './customRule.js'
 import { checkOptions } from './options.js'
 import { vmap } from './vmap.js'
 
@@ -99,7 +104,12 @@ const jvpAs = <X, Y>(op: string, f: (x: X) => Y, x: X, xDot: X): [Y, Y] => {
     const duals = xs.map(
       (xi, i) => new JvpTracer(main, xi, matchLeaf(xi, ts[i] as Tensor, op, ps[i] as string, 'tangent')),
     )
-    const out = f(unflatten<X>(def, duals))
+    let out: Y
+    try {
+      out = f(unflatten<X>(def, duals))
+    } catch (e) {
+      throw blameLeaf(e, duals, ps)
+    }
     const [ys, ydef] = flatten(out, op)
     const prim: Leaf[] = []
     const tan: Leaf[] = []
@@ -151,6 +161,10 @@ const derivativeAt = <X extends Tensor | number>(f: (x: X) => Tensor | number, x
  * Reverse mode: the value of `f` at `x` and a pullback taking an output cotangent (a tree
  * like the output) to an input cotangent (a tree like `x`). The pullback may be called
  * many times.
+ * @example
+ * const [y, pullback] = vjp((x: Tensor) => mul(x, x), tensor([3]))
+ * y // [9]
+ * pullback(tensor([1])) // [6]
  * @category transforms
  * @since 0.1.0
  */
@@ -161,13 +175,17 @@ export const vjp = <X, Y>(f: (x: X) => Y, x: X, options?: Record<string, never>)
 
 /** `vjp` under the name of the transform the user called (for errors). */
 const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
-  const [xs, def, origLeaves] = flattenArgs(x, op)
+  const [xs, def, origLeaves, ps] = flattenArgs(x, op)
   let main!: MainTrace
   const tracers: VjpTracer[] = []
   const out = withMain('vjp', op, (m) => {
     main = m
     xs.forEach((xi) => tracers.push(new VjpTracer(m, xi, inputNode())))
-    return f(unflatten<X>(def, tracers))
+    try {
+      return f(unflatten<X>(def, tracers))
+    } catch (e) {
+      throw blameLeaf(e, tracers, ps)
+    }
   })
   const [ys, ydef] = flatten(out, op)
   const yTensors = ys.map((l) => leafTensor(l, op, ''))
@@ -177,7 +195,6 @@ const vjpAs = <X, Y>(op: string, f: (x: X) => Y, x: X): [Y, (yBar: Y) => X] => {
     checkLive(t)
     return l
   })
-  const ps = keyPaths(def)
   const pullback = (yBar: Y): X => {
     const [bs, bdef] = flattenArgs(yBar, `${op} pullback`)
     assertSameStructure(ydef, bdef, `${op} pullback`)
@@ -342,7 +359,11 @@ const valueAndGradAs = (op: string, f: (...args: never[]) => unknown, options: G
         tracers.push(t)
         return t
       })
-      return (f as (...a: unknown[]) => unknown)(...put(unflatten(def, leaves)))
+      try {
+        return (f as (...a: unknown[]) => unknown)(...put(unflatten(def, leaves)))
+      } catch (e) {
+        throw blameLeaf(e, tracers, ps)
+      }
     })
     let lossOut: unknown = out
     let aux: unknown = undefined
@@ -685,6 +706,9 @@ export function hessian(f: (...args: never[]) => unknown, options?: JacobianOpti
 /**
  * Hessian-vector product H(x)·v of a scalar function, by forward-over-reverse (one
  * gradient's cost, never the full Hessian). `v` and the result have `x`'s structure.
+ * @example
+ * // sum(x³) has the Hessian diag(6x): H·[1, 1] = [6, 12] at [1, 2]
+ * hvp((x: Tensor) => sum(pow(x, 3)))(tensor([1, 2]), tensor([1, 1])) // [6, 12]
  * @category transforms
  * @since 0.1.0
  */
@@ -727,26 +751,137 @@ const batchCustom = <X>(main: MainTrace, xs: ReadonlyArray<Tensor>, def: TreeDef
 }
 
 /**
+ * Options of `customJvp` and `customVjp`: the `name` a staged call shows under (in
+ * `trace(f)(x).toString()` and in `purediff/viz`'s `explain`; default: the function's own
+ * name, else `customJvp` / `customVjp`).
+ * @category transforms
+ * @since 0.2.0
+ */
+export interface CustomRuleOptions {
+  readonly name?: string
+}
+
+type NoParams = Readonly<Record<string, never>>
+
+const checkCustomOptions = (op: string, options: CustomRuleOptions | undefined): string | undefined => {
+  checkOptions(op, options, ['name'])
+  const name = options?.name
+  if (name !== undefined && (typeof name !== 'string' || name === '')) {
+    throw new PurediffError('ValueError', `the name option must be a non-empty string, got ${JSON.stringify(name)}`, {
+      op,
+    })
+  }
+  return name
+}
+
+/**
+ * The primitive a staged custom-rule call binds: it computes the user's function, its
+ * rules are the user's (per input: the rule with the other inputs' tangents zero, which is
+ * the same sum since a rule is linear in the tangents), and its batching rule maps the
+ * custom function with `vmap` (JAX batches custom rules so). Its output's abstract value
+ * comes from staging the function on the inputs' abstract values.
+ */
+const customPrimitive = (
+  info: CustomRuleInfo,
+  jvpAt: (i: number) => JvpRule<NoParams>,
+  vjpAt: (i: number) => VjpRule<NoParams>,
+  batched: (xb: ReadonlyArray<Tensor>) => Tensor,
+): AnyPrimitive => {
+  const prim: Primitive<NoParams> = Object.freeze({
+    name: info.kind,
+    arity: -1,
+    abstract: (xs: ReadonlyArray<AbstractValue>): AbstractValue =>
+      stage(
+        info.kind,
+        xs.map((a) => ({ shape: a.shape, dtype: a.dtype, weak: false })),
+        (ts) => {
+          const y = info.call(ts)
+          return { shape: y.shape, dtype: y.dtype }
+        },
+      )[1],
+    impl: (xs: ReadonlyArray<ConcreteTensor>) => info.call(xs) as ConcreteTensor,
+    jvp: jvpAt,
+    vjp: vjpAt,
+    batch: (xs: ReadonlyArray<Tensor>, dims: ReadonlyArray<number | null>) => {
+      const k = dims.findIndex((d) => d !== null)
+      const size = (xs[k] as Tensor).shape[dims[k] as number] as number
+      const xb = xs.map((t, i) =>
+        dims[i] === null || dims[i] === undefined
+          ? broadcastTo(reshape(t, [1, ...t.shape]), [size, ...t.shape])
+          : moveAxis(t, dims[i] as number, 0),
+      )
+      return [batched(xb), 0] as const
+    },
+    domain: null,
+    broadcasts: false,
+  })
+  registerCustomRule(prim as AnyPrimitive, info)
+  return prim as AnyPrimitive
+}
+
+/** One custom primitive per input structure, made on first use. */
+const perStructure = (make: (def: TreeDef) => AnyPrimitive): ((def: TreeDef) => AnyPrimitive) => {
+  const made = new Map<string, AnyPrimitive>()
+  return (def) => {
+    const key = JSON.stringify(def)
+    let p = made.get(key)
+    if (p === undefined) {
+      p = make(def)
+      made.set(key, p)
+    }
+    return p
+  }
+}
+
+const onlyAt = (xs: ReadonlyArray<Tensor>, i: number, t: Tensor): Tensor[] =>
+  xs.map((x, j) => (j === i ? t : zerosLike(x)))
+
+/**
  * A function with a user-given forward rule: `rule(x, xDot)` returns `[y, yDot]` with
  * `yDot` linear in `xDot`. Under reverse mode the rule is transposed automatically (by
  * reverse-differentiating the linear map `xDot ↦ yDot`), so one rule serves every mode.
- * The input may be any tree; the output is one tensor.
+ * The input may be any tree; the output is one tensor. Staged (`trace`, `jit`), a call is
+ * one equation that keeps the rule, named by `options.name`.
  * @example
- * const safeLog = customJvp((x: Tensor) => log(x), (x, xDot) => [log(x), div(xDot, x)])
+ * const safeLog = customJvp((x: Tensor) => log(x), (x, xDot) => [log(x), div(xDot, x)], { name: 'safeLog' })
  * @category transforms
  * @since 0.1.0
  */
 export const customJvp = <X>(
   f: (x: X) => Tensor,
   rule: (x: X, xDot: X) => readonly [Tensor, Tensor],
+  options?: CustomRuleOptions,
 ): ((x: X) => Tensor) => {
+  const name = checkCustomOptions('customJvp', options) ?? (f.name === '' ? 'customJvp' : f.name)
+  const primFor = perStructure((def) => {
+    const at = (xs: ReadonlyArray<Tensor>): X => unflatten<X>(def, xs)
+    return customPrimitive(
+      { kind: 'customJvp', name, rule: oneLine(rule), call: (xs) => asTensor(f(at(xs)), 'customJvp') },
+      (i) => (xDot, xs, y) => {
+        const yd = asTensor(rule(at(xs), at(onlyAt(xs, i, xDot)))[1], 'customJvp')
+        if (!shapeEq(yd.shape, y.shape)) {
+          throw new PurediffError('ShapeError', 'the rule returned a tangent whose shape differs from the output', {
+            op: 'customJvp',
+            shapes: [y.shape, yd.shape],
+          })
+        }
+        return yd
+      },
+      (i) => (yBar, xs) => {
+        const [, pb] = vjp((v: X) => asTensor(rule(at(xs), v)[1], 'customJvp'), at(xs.map((p) => zerosLike(p))))
+        return flattenArgs(pb(yBar), 'customJvp')[0][i] as Tensor
+      },
+      (xb) => customJvp(vmap(f), (u: X, uDot: X) => vmap(rule)(u, uDot) as readonly [Tensor, Tensor], { name })(at(xb)),
+    )
+  })
   const g = (x: X): Tensor => {
     const [xs, def] = flattenArgs(x, 'customJvp')
     const main = splitTop(xs)
     if (main === null) return f(x)
+    if (main.kind === 'stage') return bind(primFor(def), xs, {})
     if (main.kind === 'batch') {
       return batchCustom<X>(main, xs, def, (xb) =>
-        customJvp(vmap(f), (u: X, uDot: X) => vmap(rule)(u, uDot) as readonly [Tensor, Tensor])(xb),
+        customJvp(vmap(f), (u: X, uDot: X) => vmap(rule)(u, uDot) as readonly [Tensor, Tensor], { name })(xb),
       )
     }
     const primals = xs.map((t) => unwrapAt(main, t))
@@ -786,7 +921,17 @@ export const customJvp = <X>(
  * A function with a user-given reverse rule: `fwd(x)` returns `[y, residuals]` and
  * `bwd(residuals, yBar)` returns the cotangent of `x` (a tree like `x`). Under forward mode
  * the rule is transposed automatically (by reverse-differentiating the linear map
- * `yBar ↦ xBar`), so `bwd` must be written with purediff ops.
+ * `yBar ↦ xBar`), so `bwd` must be written with purediff ops. Staged (`trace`, `jit`), a
+ * call is one equation that keeps the rule, named by `options.name`.
+ * @example
+ * // the identity, with its gradient scaled by 3 on the way back
+ * const scaleGrad = customVjp(
+ *   (x: Tensor) => mul(x, 1),
+ *   (x: Tensor) => [mul(x, 1), null] as const,
+ *   (_res: null, yBar: Tensor) => mul(yBar, 3),
+ *   { name: 'scaleGrad' },
+ * )
+ * grad((x: Tensor) => scaleGrad(x))(scalar(2)) // 3
  * @category transforms
  * @since 0.1.0
  */
@@ -794,20 +939,49 @@ export const customVjp = <X, Res>(
   f: (x: X) => Tensor,
   fwd: (x: X) => readonly [Tensor, Res],
   bwd: (res: Res, yBar: Tensor) => X,
+  options?: CustomRuleOptions,
 ): ((x: X) => Tensor) => {
+  const name = checkCustomOptions('customVjp', options) ?? (f.name === '' ? 'customVjp' : f.name)
+  const batchedVjp = (xb: X): Tensor =>
+    customVjp(
+      vmap(f),
+      (u: X) => vmap(fwd)(u),
+      (res: Res, yBar: Tensor) => vmap(bwd)(res, yBar),
+      { name },
+    )(xb)
+  /** bwd's cotangents, checked against the primals (only where `wanted`: the others are dropped) */
+  const cotangents = (
+    def: TreeDef,
+    xs: ReadonlyArray<Tensor>,
+    xBar: X,
+    wanted: (i: number) => boolean,
+  ): Array<Tensor | null> => {
+    const [bars, bdef] = flattenArgs(xBar, 'customVjp')
+    assertSameStructure(def, bdef, 'customVjp (bwd result)')
+    return bars.map((b, i) => (wanted(i) ? matchLeaf(xs[i] as Tensor, b, 'customVjp', '', 'cotangent') : null))
+  }
+  const primFor = perStructure((def) => {
+    const at = (xs: ReadonlyArray<Tensor>): X => unflatten<X>(def, xs)
+    return customPrimitive(
+      { kind: 'customVjp', name, rule: oneLine(bwd), call: (xs) => asTensor(f(at(xs)), 'customVjp') },
+      (i) => (xDot, xs, y) => {
+        const [, res] = fwd(at(xs))
+        const [, pb] = vjp((u: Tensor) => bwd(res, u), zerosLike(y))
+        return asTensor(pb(at(onlyAt(xs, i, xDot))), 'customVjp')
+      },
+      (i) => (yBar, xs) => {
+        const [, res] = fwd(at(xs))
+        return cotangents(def, xs, bwd(res, yBar), (j) => j === i)[i] as Tensor
+      },
+      (xb) => batchedVjp(at(xb)),
+    )
+  })
   const g = (x: X): Tensor => {
     const [xs, def] = flattenArgs(x, 'customVjp')
     const main = splitTop(xs)
     if (main === null) return f(x)
-    if (main.kind === 'batch') {
-      return batchCustom<X>(main, xs, def, (xb) =>
-        customVjp(
-          vmap(f),
-          (u: X) => vmap(fwd)(u),
-          (res: Res, yBar: Tensor) => vmap(bwd)(res, yBar),
-        )(xb),
-      )
-    }
+    if (main.kind === 'stage') return bind(primFor(def), xs, {})
+    if (main.kind === 'batch') return batchCustom<X>(main, xs, def, batchedVjp)
     const primals = xs.map((t) => unwrapAt(main, t))
     const xP = unflatten<X>(def, primals)
     if (main.kind === 'vjp') {
@@ -816,12 +990,7 @@ export const customVjp = <X, Res>(
       const yt = asTensor(y, 'customVjp')
       if (parents.every((p) => p === null)) return yt
       const pullback = (yBar: Tensor): Array<Tensor | null> => {
-        const xBar = bwd(res, yBar)
-        const [bars, bdef] = flattenArgs(xBar, 'customVjp')
-        assertSameStructure(def, bdef, 'customVjp (bwd result)')
-        return bars.map((b, i) =>
-          parents[i] === null ? null : matchLeaf(primals[i] as Tensor, b, 'customVjp', '', 'cotangent'),
-        )
+        return cotangents(def, primals, bwd(res, yBar), (i) => parents[i] !== null)
       }
       return recordCustom(main, yt, parents, pullback)
     }

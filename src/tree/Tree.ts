@@ -176,6 +176,12 @@ const NUMBER: TreeDef = Object.freeze({ kind: 'number' })
 
 /**
  * Rebuild a tree from its structure and leaves (inverse of `flatten`).
+ * @example
+ * const [ls, def] = flatten({ w: tensor([1]), b: 2 })
+ * // the leaves come back in flatten order: b, then w
+ * const t = unflatten<{ w: number; b: number }>(def, ls.map((_, i) => 10 * (i + 1)))
+ * t.b // 10
+ * t.w // 20
  * @category constructors
  * @since 0.1.0
  */
@@ -215,7 +221,13 @@ export const unflatten = <T = Tree>(def: TreeDef, leaves: ReadonlyArray<unknown>
 // combinators
 // -------------------------------------------------------------------------------------
 
-/** Key paths of the leaves, in `flatten` order: `['b', 'layers[0].w', ...]`. @category utils @since 0.1.0 */
+/**
+ * Key paths of the leaves, in `flatten` order: `['b', 'layers[0].w', ...]`.
+ * @example
+ * keyPaths(flatten({ layers: [{ w: 1 }], b: 2 })[1]).join(' ') // 'b layers[0].w'
+ * @category utils
+ * @since 0.1.0
+ */
 export const keyPaths = (def: TreeDef): string[] => {
   const out: string[] = []
   const go = (d: TreeDef, path: string): void => {
@@ -231,12 +243,31 @@ export const keyPaths = (def: TreeDef): string[] => {
   return out
 }
 
-/** Key paths of a tree's leaves. @category utils @since 0.1.0 */
+/**
+ * Key paths of a tree's leaves.
+ * @example
+ * paths({ layers: [{ w: 1, b: 2 }], head: { 'x y': 3 } }).join(' ') // 'head["x y"] layers[0].b layers[0].w'
+ * @category utils
+ * @since 0.1.0
+ */
 export const paths = (tree: unknown): string[] => keyPaths(flatten(tree)[1])
 
 /**
  * Check that two structures agree (numbers and tensors count as the same kind of leaf);
  * throws a `TreeError` naming the first key path where they differ.
+ * @example
+ * const [, da] = flatten({ w: tensor([1]), b: 0 })
+ * // shapes do not count, and a number and a tensor are both leaves
+ * assertSameStructure(da, flatten({ w: tensor([2, 3]), b: tensor([1]) })[1], 'myOp')
+ * const tag = (() => {
+ *   try {
+ *     assertSameStructure(da, flatten({ w: tensor([1]) })[1], 'myOp')
+ *     return 'none'
+ *   } catch (e) {
+ *     return (e as PurediffError).tag
+ *   }
+ * })()
+ * tag // 'TreeError'
  * @category utils
  * @since 0.1.0
  */
@@ -313,6 +344,9 @@ export const map = <T>(tree: T, f: (leaf: Leaf, path: string) => Leaf): T => {
 /**
  * Combine two trees of the same structure leaf by leaf; a structure mismatch is a
  * `TreeError` naming the key path.
+ * @example
+ * zipWith({ w: tensor([1, 2]) }, { w: tensor([3, 4]) }, (x, y) => add(x, y)).w // [4, 6]
+ * zipWith({ w: 1 }, { w: 2 }, (x, y, path) => (path === 'w' ? 7 : 0)).w // 7
  * @category combinators
  * @since 0.1.0
  */
@@ -328,5 +362,11 @@ export const zipWith = <T>(a: T, b: T, f: (x: Leaf, y: Leaf, path: string) => Le
   )
 }
 
-/** Leaves of a tree in `flatten` order. @category utils @since 0.1.0 */
+/**
+ * Leaves of a tree in `flatten` order.
+ * @example
+ * leaves({ b: 2, a: 1, c: [3, 4] }) // [1, 2, 3, 4]
+ * @category utils
+ * @since 0.1.0
+ */
 export const leaves = (tree: unknown): Leaf[] => flatten(tree)[0]

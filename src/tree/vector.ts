@@ -86,6 +86,10 @@ export const add: <T>(a: T, b: T) => T = leafwise('tree.add', (x, y) => x + y, a
 
 /**
  * Leafwise difference a − b.
+ * @example
+ * const d = sub({ w: tensor([5, 1]), n: 3 }, { w: tensor([2, 1]), n: 1 })
+ * d.w // [3, 0]
+ * d.n // 2
  * @category combinators
  * @since 0.1.0
  */
@@ -93,6 +97,10 @@ export const sub: <T>(a: T, b: T) => T = leafwise('tree.sub', (x, y) => x - y, s
 
 /**
  * Leafwise (Hadamard) product a ⊙ b.
+ * @example
+ * const d = mul({ w: tensor([5, 1]), n: 3 }, { w: tensor([2, 4]), n: 2 })
+ * d.w // [10, 4]
+ * d.n // 6
  * @category combinators
  * @since 0.1.0
  */
@@ -187,8 +195,25 @@ export const fullLike = <T>(tree: T, value: number): T =>
     return typeof l === 'number' ? value : full(l.shape, value, l.dtype)
   })
 
-/** A tree of zeros with the same structure, shapes and dtypes. @category constructors @since 0.1.0 */
+/**
+ * A tree of zeros with the same structure, shapes and dtypes.
+ * @example
+ * const z = zerosLike({ w: tensor([[1, 2]], 'float32'), n: 5 })
+ * z.w // [[0, 0]]
+ * z.w.dtype // 'float32'
+ * z.n // 0
+ * @category constructors
+ * @since 0.1.0
+ */
 export const zerosLike = <T>(tree: T): T => fullLike(tree, 0)
 
-/** A tree of ones with the same structure, shapes and dtypes. @category constructors @since 0.1.0 */
+/**
+ * A tree of ones with the same structure, shapes and dtypes.
+ * @example
+ * const o = onesLike({ w: tensor([1, 2]), n: 5 })
+ * o.w // [1, 1]
+ * o.n // 1
+ * @category constructors
+ * @since 0.1.0
+ */
 export const onesLike = <T>(tree: T): T => fullLike(tree, 1)

@@ -1,7 +1,7 @@
 /**
- * `explain(f)(...args)`: a derivative being computed, node by node. The function is recorded
- * as a graph of equations `v = prim(inputs)` (see `graph.ts`), then swept twice with the
- * primitives' own rules:
+ * `explain(f)(...args)`: a derivative being computed, node by node. The function is staged
+ * into a `Program` (`trace`), whose equations `v = prim(inputs)` are evaluated once at the
+ * arguments (see `graph.ts`), then swept twice with the primitives' own rules:
  * - the forward sweep pushes a tangent from the inputs to the outputs, ẏ = Σᵢ ∂y/∂xᵢ · ẋᵢ
  *   (the JVP: what `jvp(f, x, direction)` computes; dual numbers a + bε with ε² = 0);
  * - the reverse sweep pulls a cotangent from the outputs back, x̄ᵢ += ȳ · ∂y/∂xᵢ, in reverse
@@ -11,8 +11,12 @@
  * adjoint of `null` is a symbolic zero (the node does not depend on the direction, or does
  * not reach the output).
  *
- * Since transforms run their rules as ops, `explain(grad(f))` records, and shows, the
+ * Since transforms run their rules as ops, `explain(grad(f))` stages, and shows, the
  * backward-pass program itself: its tangent is a Hessian-vector product.
+ *
+ * A `customJvp` / `customVjp` call is one node whose rules are the user's (its rule text says
+ * so and quotes the rule's source), unless `expandCustom` asks for the function's own
+ * equations. An equation holding a sub-program (control flow) is one node.
  *
  * Purity: `f` is evaluated once; the explanation and everything in it are frozen. The
  * renderers are pure functions of it (see `render.ts`).
@@ -22,11 +26,14 @@ import { PurediffError } from '../errors.js'
 import type { JvpRule, VjpRule } from '../primitives/types.js'
 import type { Tensor } from '../tensor/Tensor.js'
 import { fromData, full, scalar, shapeEq, zeros } from '../tensor/Tensor.js'
+import { customRuleOf } from '../transforms/customRule.js'
+import { checkOptions } from '../transforms/options.js'
 import { flatten } from '../tree/Tree.js'
 import type { Graph, GraphVar } from './graph.js'
 import { recordGraph } from './graph.js'
 import { renderDOT, renderHTML, renderSVG, renderText } from './render.js'
 import type { ChainTerm, ExplainNode, Explanation } from './explanation.js'
+import type { RuleText } from './rules.js'
 import { ruleOf } from './rules.js'
 
 export type { ChainTerm, ExplainNode, Explanation } from './explanation.js'
@@ -40,7 +47,9 @@ export type { ChainTerm, ExplainNode, Explanation } from './explanation.js'
  * first basis direction: 1 in the first entry of the first input, 0 elsewhere), the output
  * `cotangent` seed (the same tree as the output; default 1, or ones for a non-scalar
  * output, so the adjoints are the gradient of the sum), a `title`, and how many entries a
- * summarised tensor shows (`maxEntries`, default 4).
+ * summarised tensor shows (`maxEntries`, default 4), and whether `customJvp` / `customVjp`
+ * calls are expanded into their functions' own equations (`expandCustom`, default false:
+ * one node carrying the user's rule).
  * @category model
  * @since 0.2.0
  */
@@ -49,6 +58,24 @@ export interface ExplainOptions {
   readonly cotangent?: unknown
   readonly title?: string
   readonly maxEntries?: number
+  readonly expandCustom?: boolean
+}
+
+const OPTION_NAMES = ['direction', 'cotangent', 'title', 'maxEntries', 'expandCustom']
+
+const checkExplainOptions = (options: ExplainOptions): void => {
+  checkOptions('explain', options, OPTION_NAMES)
+  const { title, maxEntries, expandCustom } = options
+  if (title !== undefined && typeof title !== 'string')
+    throw new PurediffError('ValueError', `title must be a string, got ${typeof title}`, { op: 'explain' })
+  if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries >= 1))
+    throw new PurediffError('ValueError', `maxEntries must be a positive integer, got ${String(maxEntries)}`, {
+      op: 'explain',
+    })
+  if (expandCustom !== undefined && typeof expandCustom !== 'boolean')
+    throw new PurediffError('ValueError', `expandCustom must be true or false, got ${String(expandCustom)}`, {
+      op: 'explain',
+    })
 }
 
 // -------------------------------------------------------------------------------------
@@ -162,9 +189,15 @@ const formatParam = (v: unknown): string => {
     return v.length <= 6 ? `[${Array.from(v).join(',')}]` : `[${v.length} values]`
   }
   if (Array.isArray(v)) return `[${v.map(formatParam).join(',')}]`
-  if (typeof v === 'object' && v !== null) return JSON.stringify(v)
+  if (typeof v === 'function') return 'ƒ'
+  if (isProgram(v)) return `{${v.eqns.length} equations}`
+  if (typeof v === 'object' && v !== null) return `{${formatParams(v)}}`
   return String(v)
 }
+
+/** A sub-program held by an equation (control flow): shown as one node with its size. */
+const isProgram = (v: unknown): v is { readonly eqns: ReadonlyArray<unknown> } =>
+  typeof v === 'object' && v !== null && Array.isArray((v as { eqns?: unknown }).eqns) && 'outputs' in v
 
 const formatParams = (p: unknown): string =>
   typeof p !== 'object' || p === null
@@ -199,6 +232,30 @@ const seedsFor = (given: unknown, like: ReadonlyArray<Tensor>, basis: boolean, w
   })
 }
 
+type OpVar = Extract<GraphVar, { kind: 'op' }>
+
+const customOf = (v: OpVar): ExplainNode['custom'] => {
+  const c = customRuleOf(v.prim)
+  return c === null ? null : Object.freeze({ kind: c.kind, name: c.name, rule: c.rule })
+}
+
+/** The rule text of a custom-rule node: the user's rule, named as such, with its source. */
+const customRule = (v: OpVar): RuleText | null => {
+  const c = customRuleOf(v.prim)
+  if (c === null) return null
+  return c.kind === 'customJvp'
+    ? {
+        y: `y = ${c.name}(x), with a user-supplied forward rule (customJvp)`,
+        jvp: `ẏ = the user's rule(x, ẋ): ${c.rule}`,
+        vjp: `x̄ += the transpose of the user's forward rule, applied to ȳ`,
+      }
+    : {
+        y: `y = ${c.name}(x), with a user-supplied reverse rule (customVjp)`,
+        jvp: `ẏ = the transpose of the user's reverse rule, applied to ẋ`,
+        vjp: `x̄ += the user's rule bwd(residuals, ȳ): ${c.rule}`,
+      }
+}
+
 const firstBasis = (t: Tensor): Tensor => {
   const z = new Float64Array(t.size)
   if (z.length > 0) z[0] = 1
@@ -210,14 +267,15 @@ const firstBasis = (t: Tensor): Tensor => {
 // -------------------------------------------------------------------------------------
 
 /**
- * Explain a recorded graph (the step `explain` takes after recording; a staged program
- * becomes a `Graph` the same way).
+ * Explain a graph (the step `explain` takes after staging: `programGraph` turns any staged
+ * `Program` into a `Graph`).
  * @example
  * explainGraph(recordGraph((x: Tensor) => exp(x), [scalar(0)])).nodes[1]?.tangent?.item() // ≈ 1
  * @category constructors
  * @since 0.2.0
  */
 export const explainGraph = (g: Graph, options: ExplainOptions = {}): Explanation => {
+  checkExplainOptions(options)
   const inputValues = g.inputs.map((id) => (g.vars[id] as GraphVar).value)
   const outputValues = g.outputs.map((id) => (g.vars[id] as GraphVar).value)
   const direction = seedsFor(options.direction, inputValues, true, 'direction')
@@ -230,13 +288,14 @@ export const explainGraph = (g: Graph, options: ExplainOptions = {}): Explanatio
       id,
       name: v.name,
       kind: v.kind,
-      op: v.kind === 'op' ? v.prim.name : v.kind,
+      op: v.kind === 'op' ? (customRuleOf(v.prim)?.name ?? v.prim.name) : v.kind,
       params: v.kind === 'op' ? formatParams(v.params) : '',
       inputs: v.kind === 'op' ? v.inputs : Object.freeze([]),
       shape: v.value.shape,
+      custom: v.kind === 'op' ? customOf(v) : null,
       rule:
         v.kind === 'op'
-          ? ruleOf(v.prim.name)
+          ? (customRule(v) ?? ruleOf(v.prim.name))
           : v.kind === 'input'
             ? { y: 'x (an input)', jvp: 'ẋ = the direction', vjp: 'x̄ = ∂out/∂x, the gradient' }
             : { y: 'c (a constant)', jvp: 'ċ = 0', vjp: '(no adjoint)' },
@@ -284,15 +343,20 @@ export type ExplainArgs<A extends unknown[]> = { [K in keyof A]: A[K] extends Te
 /**
  * Explain how `f` computes its derivative at `args`: every node's primal, its tangent in the
  * forward sweep (along `options.direction`) and its adjoint in the reverse sweep (seeded
- * with 1 at a scalar output), with the rule and the chain-rule product at each step.
+ * with 1 at a scalar output), with the rule and the chain-rule product at each step. `f` is
+ * staged (`trace`), so it may not read its arguments' values (use `where` for choices).
  * @example
  * const e = explain((x: Tensor) => mul(sin(x), x))(0.5)
- * e.node('x')?.adjoint?.item() // ≈ 0.918216819549389 (= cos(0.5)·0.5 + sin(0.5), the derivative)
+ * // the derivative of x·sin(x) is sin(x) + x·cos(x), ≈ 0.918216819549389 at 0.5
+ * e.node('x')?.adjoint?.item() // ≈ Math.sin(0.5) + 0.5 * Math.cos(0.5)
  * console.log(e.toText())
  * @category constructors
  * @since 0.2.0
  */
 export const explain =
   <A extends unknown[]>(f: (...args: A) => unknown, options: ExplainOptions = {}) =>
-  (...args: ExplainArgs<A>): Explanation =>
-    explainGraph(recordGraph(f as (...args: never[]) => unknown, args), options)
+  (...args: ExplainArgs<A>): Explanation => {
+    checkExplainOptions(options)
+    const g = recordGraph(f as (...args: never[]) => unknown, args, { expandCustom: options.expandCustom === true })
+    return explainGraph(g, options)
+  }

@@ -40,6 +40,15 @@ export interface ExplainNode {
   readonly params: string
   readonly inputs: ReadonlyArray<number>
   readonly shape: ReadonlyArray<number>
+  /**
+   * For a `customJvp` / `customVjp` call: which, its name, and the user's rule as source
+   * text (the node's tangent and adjoint come from that rule). Otherwise null.
+   */
+  readonly custom: {
+    readonly kind: 'customJvp' | 'customVjp'
+    readonly name: string
+    readonly rule: string
+  } | null
   /** The primitive's rules as one line of math each (constant text for inputs and constants). */
   readonly rule: RuleText
   readonly primal: Tensor

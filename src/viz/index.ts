@@ -46,8 +46,8 @@ export type {
 // explain: a derivative being computed, forward and reverse
 export { explain, explainGraph } from './explain.js'
 export type { Explanation, ExplainNode, ExplainOptions, ExplainArgs, ChainTerm } from './explain.js'
-export { recordGraph } from './graph.js'
-export type { Graph, GraphVar } from './graph.js'
+export { programGraph, recordGraph } from './graph.js'
+export type { Graph, GraphVar, GraphOptions } from './graph.js'
 export { RULES } from './rules.js'
 export type { RuleText } from './rules.js'
 export { formatValue, summarize } from './render.js'

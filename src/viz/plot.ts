@@ -6,7 +6,9 @@
  * and each have their own y scale (loss on a log scale above, accuracy in [0, 1] below).
  * Axis ticks are "nice" numbers: steps of 1, 2 or 5 × 10ᵏ chosen so about five ticks span
  * the range (Heckbert, "Nice numbers for graph labels", Graphics Gems, 1990); on a log scale
- * ticks are 1, 2, 5 × 10ᵏ, thinned to whole decades when the range is wide.
+ * ticks are 1, 2, 5 × 10ᵏ, thinned to whole decades when the range is wide. A log axis says
+ * so in its label (`loss (log scale)`). A linear x axis whose data start at a whole number
+ * (epoch 1) has a tick there, so the chart shows where the run starts.
  *
  * Long series are thinned before drawing (`decimate`): a series of more points than `maxPoints`
  * (default 1000) keeps, in each of maxPoints / 4 runs of consecutive points, the first, the
@@ -110,7 +112,14 @@ export interface Ticks {
   readonly labels: ReadonlyArray<string>
 }
 
-/** @category model */
+/**
+ * The colours plots give their series, in order (the ten of matplotlib's `tab10`).
+ * @example
+ * PALETTE.length // 10
+ * PALETTE[0] // '#1f77b4'
+ * @category model
+ * @since 0.2.0
+ */
 export const PALETTE: ReadonlyArray<string> = Object.freeze([
   '#1f77b4',
   '#d62728',
@@ -140,6 +149,9 @@ const decimalsOf = (step: number): number => Math.max(0, -Math.floor(Math.log10(
 /**
  * Label a tick so that multiples of `step` print without float noise (0.3, not
  * 0.30000000000000004); very large or very small magnitudes switch to exponent form.
+ * @example
+ * formatTick(3 * 0.1, 0.1) // '0.3'
+ * formatTick(2e6, 1e6) // '2e6'
  * @category utils
  * @since 0.2.0
  */
@@ -191,6 +203,10 @@ const formatLogTick = (v: number): string => {
 /**
  * Log-scale ticks for a positive range: 1, 2, 5 × 10ᵏ inside it, or whole decades (every
  * d-th, for wide ranges) when that would give more than about eight ticks.
+ * @example
+ * logTicks(1, 100).values // [1, 2, 5, 10, 20, 50, 100]
+ * // 19 ticks of 1, 2, 5 would be too many: whole decades
+ * logTicks(1, 1e6).values // [1, 10, 100, 1000, 10000, 100000, 1000000]
  * @category utils
  * @since 0.2.0
  */
@@ -329,8 +345,31 @@ const xTicksFor = (panels: ReadonlyArray<Panel>, log: boolean): Ticks => {
   }
   // 2 % margins so the first and last points (and their dots) clear the frame.
   const margin = (hi - lo) * 0.02
-  return linearTicks(lo - margin, hi + margin, false, 8)
+  return withFirstTick(linearTicks(lo - margin, hi + margin, false, 8), lo)
 }
+
+/**
+ * Give the first x a tick when it is a whole number (epoch 1, step 1) that the nice ticks
+ * miss, so a chart says where the run starts: `1, 5, 10, …` rather than `5, 10, …`. A nice
+ * tick closer than 0.4 of a step to it gives way, so labels do not collide.
+ */
+const withFirstTick = (t: Ticks, first: number): Ticks => {
+  if (!Number.isInteger(first) || t.values.length < 2 || t.values.includes(first)) return t
+  const step = (t.values[1] as number) - (t.values[0] as number)
+  if (step < 1) return t
+  const kept = t.values.filter((v) => Math.abs(v - first) >= 0.4 * step)
+  const values = [first, ...kept].sort((a, b) => a - b)
+  return Object.freeze({
+    lo: t.lo,
+    hi: t.hi,
+    values: Object.freeze(values),
+    labels: Object.freeze(values.map((v) => formatTick(v, step))),
+  })
+}
+
+/** An axis label, marked as logarithmic on a log axis. */
+const axisLabel = (label: string | undefined, log: boolean): string | undefined =>
+  log ? (label === undefined ? 'log scale' : `${label} (log scale)`) : label
 
 /** Colour by series name, in order of first appearance, so panels agree. */
 const colourMap = (panels: ReadonlyArray<Panel>): ReadonlyMap<string, string> => {
@@ -427,10 +466,11 @@ export const panelsSVG = (spec: PanelsSpec): string => {
     out.push(
       `<rect x="${px(left)}" y="${px(pTop)}" width="${px(right - left)}" height="${px(plotH)}" fill="none" stroke="#888" stroke-width="1"/>`,
     )
-    if (panel.yLabel !== undefined) {
+    const yLabel = axisLabel(panel.yLabel, log)
+    if (yLabel !== undefined) {
       const cy = (pTop + pBot) / 2
       out.push(
-        `<text x="16" y="${px(cy)}" transform="rotate(-90 16 ${px(cy)})" text-anchor="middle" font-size="12" fill="#222">${escapeXml(panel.yLabel)}</text>`,
+        `<text class="y-label" x="16" y="${px(cy)}" transform="rotate(-90 16 ${px(cy)})" text-anchor="middle" font-size="12" fill="#222">${escapeXml(yLabel)}</text>`,
       )
     }
     if (panel.title !== undefined) {
@@ -506,9 +546,10 @@ export const panelsSVG = (spec: PanelsSpec): string => {
     out.push(`</g>`)
   })
 
-  if (spec.xLabel !== undefined) {
+  const xLabel = axisLabel(spec.xLabel, xLog)
+  if (xLabel !== undefined) {
     out.push(
-      `<text x="${px((left + right) / 2)}" y="${px(height - 10)}" text-anchor="middle" font-size="12" fill="#222">${escapeXml(spec.xLabel)}</text>`,
+      `<text class="x-label" x="${px((left + right) / 2)}" y="${px(height - 10)}" text-anchor="middle" font-size="12" fill="#222">${escapeXml(xLabel)}</text>`,
     )
   }
   out.push(`</svg>`)

@@ -97,6 +97,10 @@ export const formatMetric = (v: number): string => {
 
 /**
  * A duration: `0.4s`, `12.3s`, `2m03s`, `1h02m`.
+ * @example
+ * formatDuration(0.42) // '0.4s'
+ * formatDuration(123) // '2m03s'
+ * formatDuration(3720) // '1h02m'
  * @category utils
  * @since 0.2.0
  */

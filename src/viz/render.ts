@@ -70,8 +70,13 @@ export const equationOf = (e: Explanation, n: ExplainNode): string => {
   if (n.kind === 'input') return `${n.name} (input)`
   if (n.kind === 'const') return `${n.name} (constant)`
   const args = n.inputs.map((j) => nameOf(e, j)).join(', ')
-  return `${n.name} = ${n.op}(${args}${n.params === '' ? '' : `; ${n.params}`})`
+  const user = n.custom === null ? '' : ` (user rule: ${n.custom.kind})`
+  return `${n.name} = ${n.op}(${args}${n.params === '' ? '' : `; ${n.params}`})${user}`
 }
+
+/** The fill of a node: inputs blue, constants grey, custom-rule calls amber, equations white. */
+const fillOf = (n: ExplainNode): string =>
+  n.kind === 'input' ? '#eaf2ff' : n.kind === 'const' ? '#f2f2f2' : n.custom !== null ? '#fff4dc' : '#ffffff'
 
 const termForward = (e: Explanation, n: ExplainNode, t: ChainTerm): string =>
   `∂${n.name}/∂${nameOf(e, t.from)} · ${dot(nameOf(e, t.from))}`
@@ -169,7 +174,7 @@ export const renderDOT = (e: Explanation): string => {
       `<<b>${htmlEscape(equationOf(e, n))}</b><br/>primal ${htmlEscape(summarize(n.primal, e.maxEntries))}` +
       `<br/><font color="#1f5fbf">tangent ${htmlEscape(summarize(n.tangent, e.maxEntries))}</font>` +
       `<br/><font color="#c0392b">adjoint ${htmlEscape(summarize(n.adjoint, e.maxEntries))}</font>>`
-    const fill = n.kind === 'input' ? '#eaf2ff' : n.kind === 'const' ? '#f2f2f2' : '#ffffff'
+    const fill = fillOf(n)
     out.push(`  n${n.id} [label=${label}, fillcolor="${fill}"${outputs.has(n.id) ? ', penwidth=2.5' : ''}];`)
   }
   for (const n of e.nodes) for (const j of n.inputs) out.push(`  n${j} -> n${n.id};`)
@@ -285,10 +290,10 @@ const svgOf = (e: Explanation, extraAttrs: (n: ExplainNode) => string = () => ''
     const p = lay.nodes[i]!
     const x0 = p.x - p.w / 2
     const y0 = p.y - p.h / 2
-    const fill = n.kind === 'input' ? '#eaf2ff' : n.kind === 'const' ? '#f2f2f2' : '#ffffff'
+    const fill = fillOf(n)
     const stroke = outputs.has(n.id) ? ' stroke-width="2.5"' : ' stroke-width="1"'
     out.push(
-      `<g class="node" id="node-${n.id}" data-id="${n.id}" data-kind="${n.kind}" data-name="${htmlEscape(n.name)}"${extraAttrs(n)}>`,
+      `<g class="node" id="node-${n.id}" data-id="${n.id}" data-kind="${n.kind}" data-name="${htmlEscape(n.name)}"${n.custom === null ? '' : ` data-custom="${n.custom.kind}"`}${extraAttrs(n)}>`,
     )
     out.push(
       `<rect x="${num1(x0)}" y="${num1(y0)}" width="${num1(p.w)}" height="${num1(p.h)}" rx="5" fill="${fill}" stroke="#555"${stroke}/>`,

@@ -107,6 +107,10 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   logAbsDet: { y: 'y = log|det A|', jvp: 'ẏ = tr(A⁻¹·Ȧ)', vjp: 'Ā += ȳ·A⁻ᵀ' },
   detSign: zero('y = sign(det A)'),
   sortPerm: zero('y = the sorting permutation of x'),
+  argmax: zero('y = the index of the largest x along an axis'),
+  argmin: zero('y = the index of the smallest x along an axis'),
+  gatherDynamic: { y: 'y = x[i]', jvp: 'ẏ = ẋ[i]', vjp: 'x̄ += scatterAdd(ȳ, i)' },
+  scatterAddDynamic: { y: 'y = scatterAdd(x, i)', jvp: 'ẏ = scatterAdd(ẋ, i)', vjp: 'x̄ += ȳ[i]' },
   qr: {
     y: '[Q, R] = qr(A)',
     jvp: 'X = Ȧ·R⁻¹ ; C = Qᵀ·X ; Ω = tril(C,−1) − tril(C,−1)ᵀ ; Q̇ = Q·(Ω − C) + X ; Ṙ = (C − Ω)·R',
@@ -130,6 +134,17 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   acosh: unary('y = acosh(x)', '1/√(x² − 1)'),
   atanh: unary('y = atanh(x)', '1/(1 − x²)'),
   matmulNoNan: { y: 'y = A·B (0·inf = 0)', jvp: 'ẏ = Ȧ·B + A·Ḃ', vjp: 'Ā += ȳ·Bᵀ ; B̄ += Aᵀ·ȳ' },
+  conv2d: {
+    y: 'y = conv(x, k)',
+    jvp: 'ẏ = conv(ẋ, k) + conv(x, k̇)',
+    vjp: 'x̄ += convᵀ(ȳ, flip(k)ᵀ) ; k̄ += conv(xᵀ, ȳᵀ)ᵀ',
+  },
+  poolSelect: {
+    y: 'y = Σ_window w(x)·z (w: where the window max of x is)',
+    jvp: 'ẏ = select(x, ż)',
+    vjp: 'z̄ += scatter(x, ȳ)',
+  },
+  poolScatter: { y: 'y = w(x)·u[window]', jvp: 'ẏ = scatter(x, u̇)', vjp: 'ū += select(x, ȳ)' },
 })
 
 /** The rule text of a primitive by name; unknown names (a primitive of a newer table) say so. */

@@ -38,6 +38,7 @@ import {
 } from '../../src/index.js'
 import { bind } from '../../src/ad/trace.js'
 import * as P from '../../src/primitives/table.js'
+import * as AP from '../../src/primitives/array.js'
 import type { AnyPrimitive, DomainCase, Primitive } from '../../src/primitives/types.js'
 import { checkBatching } from '../../laws/index.js'
 import { assertClose } from '../helpers/allClose.js'
@@ -79,6 +80,23 @@ const BROADCAST: DomainCase<unknown>[] = [
 const casesOf = (
   prim: AnyPrimitive,
 ): { cases: ReadonlyArray<DomainCase<unknown>>; ranges: ReadonlyArray<readonly [number, number]> } => {
+  // matrix products also fold a batch of columns (n = 1) into the rows of one product
+  if (prim.name === 'matmul' || prim.name === 'matmulNoNan' || prim.name === 'matmulNoNanT') {
+    const d = prim.domain as NonNullable<AnyPrimitive['domain']>
+    return {
+      cases: [
+        ...d.cases,
+        {
+          shapes: [
+            [2, 3],
+            [3, 1],
+          ],
+          params: {},
+        },
+      ],
+      ranges: d.ranges,
+    }
+  }
   if (prim.domain !== null) return { cases: prim.domain.cases, ranges: prim.domain.ranges }
   // a determinant's sign reads (batches of) square matrices
   if (prim.name === 'detSign')
@@ -86,6 +104,16 @@ const casesOf = (
       cases: [
         { shapes: [[2, 2]], params: {} },
         { shapes: [[2, 3, 3]], params: {} },
+      ],
+      ranges: [[-2, 2]],
+    }
+  // the index of the extreme entry along an axis: each axis of a vector and of a matrix
+  if (prim.name === 'argmax' || prim.name === 'argmin')
+    return {
+      cases: [
+        { shapes: [[4]], params: { axis: 0 } },
+        { shapes: [[2, 3]], params: { axis: 0 } },
+        { shapes: [[2, 3]], params: { axis: 1 } },
       ],
       ranges: [[-2, 2]],
     }
@@ -107,6 +135,9 @@ const casesOf = (
     }
   return { cases: ELEMENTWISE, ranges: [[-3, 3]] }
 }
+
+const ruleAt = (prim: AnyPrimitive, i: number): unknown =>
+  typeof prim.jvp === 'function' ? prim.jvp(i) : (prim.jvp[i] ?? null)
 
 /** Every assignment of batch axes: each input null or 0..rank (the batched value has rank + 1). */
 const axisCombos = (shapes: ReadonlyArray<ReadonlyArray<number>>): Array<Array<number | null>> => {
@@ -133,8 +164,10 @@ const inputsFor = (
     const d = dims[i] ?? null
     const shape = d === null ? s : [...s.slice(0, d), BATCH, ...s.slice(d)]
     const [lo, hi] = ranges[Math.min(i, ranges.length - 1)] as readonly [number, number]
-    // where's mask is drawn from {-1, 0, 1} so both branches occur
-    const mask = prim.name === 'where' && i === 0
+    // inputs the primitive does not differentiate (where's mask, integer indices) are drawn
+    // as integers in their range, so both of where's branches occur and indices are valid;
+    // argmax/argmin inputs too, so that ties occur
+    const mask = (prim.domain !== null && ruleAt(prim, i) === null) || prim.name === 'argmax' || prim.name === 'argmin'
     const data = Float64Array.from({ length: sizeOf(shape) }, () =>
       mask ? Math.round(lo + (hi - lo) * r()) : lo + (hi - lo) * r(),
     )
@@ -222,6 +255,54 @@ describe('the batching law fails on broken rules', () => {
     ])
     expect(E.isLeft(r)).toBe(true)
     if (E.isLeft(r)) expect(r.left.where).toBe('output')
+  })
+
+  it('a gather with batched indices that reads every example from the first (forgets the offsets)', () => {
+    const bad = broken(AP.gatherDynamic, ([x, idx], [dx, di], p, R, self) => {
+      if (dx === null || di === null) return AP.gatherDynamic.batch([x!, idx!], [dx!, di!], p, R, self)
+      // moves both batch axes to the front but gathers from example 0 only
+      const x0 = R.slice(R.transpose(x!, [dx!, ...[0, 1].filter((a) => a !== dx)]), [0, 0], [1, x!.shape[1 - dx!]!])
+      return [R.reshape(self([R.reshape(x0, [x0.shape[1]!]), idx!], p), idx!.shape), di!]
+    })
+    const f = (x: Tensor, i: Tensor) => bind(bad, [x, i], { axis: 0 })
+    const xs = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+    const r = checkBatching(f, [
+      xs,
+      tensor([
+        [2, 0],
+        [1, 1],
+      ]),
+    ])
+    expect(E.isLeft(r)).toBe(true)
+    // the real rule passes on the same inputs
+    const ok = checkBatching(
+      (x: Tensor, i: Tensor) => bind(AP.gatherDynamic, [x, i], { axis: 0 }),
+      [
+        xs,
+        tensor([
+          [2, 0],
+          [1, 1],
+        ]),
+      ],
+    )
+    expect(E.isRight(ok)).toBe(true)
+  })
+
+  it('an argmax that reduces the axis it was given, not the axis shifted past the batch', () => {
+    const bad = broken(AP.argmax, ([x], [d], p, _R, self) => [self([x!], p), d as number])
+    const r = checkBatching(
+      (x: Tensor) => bind(bad, [x], { axis: 0 }),
+      [
+        tensor([
+          [1, 5, 2],
+          [7, 0, 3],
+        ]),
+      ],
+    )
+    expect(E.isLeft(r)).toBe(true)
   })
 
   it('an elementwise rule that ignores broadcasting against an unbatched input', () => {

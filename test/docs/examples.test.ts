@@ -1,23 +1,35 @@
 /**
  * The `@example`s in the doc comments of the public modules under `src/` run as written (the
- * API pages of `npm run docs` show them). Each example is extracted from the source,
- * transpiled (TypeScript → JavaScript, so type annotations stay in the text) and run as an
- * async function body, from a fresh temporary directory, with these names in scope (later
- * ones win):
+ * API pages of `npm run docs` show them). This is the one runner for them: each example runs
+ * once. Each example is extracted from the source, transpiled (TypeScript → JavaScript, so
+ * type annotations stay in the text) and run as an async function body, from a fresh
+ * temporary directory, with console output muted, and with these names in scope (later ones
+ * win):
  *
  * - the user-side names the examples assume (`params`, `grads`, `x`, `model`, `loss`,
  *   `config`, `state`, ...), defined below as small but real values;
  * - the members of the namespaces a user imports them from (`Stream.last`, `optim.adam`,
  *   `nn.accuracy`, `random.key`, `io.schema`, ...);
- * - the namespace of the example's folder (`schema`, `dense`, ...);
+ * - the namespace of the example's folder (`schema`, `dense`, `explain`, ...);
  * - everything `purediff` and `purediff/laws` export, `fc` (fast-check), fp-ts's `pipe`,
  *   `flow`, `E`, `O`, `some`, `none`, `isRight`, `isLeft`;
  * - the example's own module, so an example in `src/dual/Dual.ts` calls the dual `add`.
  *
- * An example that throws fails its test. A statement line of the form `expression // literal`
- * (a number, a '...' string, true/false or a JSON array of numbers, as in test/readme.test.ts,
- * followed by nothing, by `:` or `(`, or by words) also asserts its value: tensors are compared
- * after `toArray`, numbers to 12 significant digits. laws/ has its own runner
+ * An example that throws fails its test. A top-level statement line (not indented, not
+ * starting with a keyword such as `const` or `if`) may also make a claim that is checked:
+ *
+ * - `expression // literal` (a number, a '...' string, true/false or a JSON array of numbers,
+ *   as in test/readme.test.ts, followed by nothing, by `:` or `(`, or by words): tensors are
+ *   compared after `toArray`, numbers to 12 significant digits, everything else exactly;
+ * - `expression // ≈ expected`, where `expected` is itself an expression in scope
+ *   (`Math.LN2`, `[2 / (2 + 1e-8)]`): the two must have the same nesting, and each number must
+ *   agree to 1e-12 relative (absolute below 1). The examples' values are exact in float64 up
+ *   to a few roundings of a handful of operations, so 1e-12 is thousands of ulps above what a
+ *   correct example can miss by, and far below what any wrong value is off by;
+ * - a line holding `===`, `!==` or `<=` (and no `//` claim) must evaluate to `true`.
+ *
+ * A `// ≈` that the runner cannot turn into a check (inside a block, after a keyword) fails
+ * the "are found" test, so no claim is silently skipped. laws/ has its own runner
  * (test/laws/examples.test.ts).
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
@@ -70,7 +82,25 @@ const examplesOf = (file: string): Example[] => {
 
 const LITERAL =
   /^(.*?\S)\s+\/\/ (-?\d+(?:\.\d+)?(?:e-?\d+)?|'[^']*'|true|false|\[[-\d.,\s[\]e]*\])(?=$|\s*[:(]|\s+[a-z])/
-const STATEMENT_START = /^(import|export|const|let|type|interface|if|for|return|await|\}|\)|\/\/)/
+const APPROX = /^(.*?\S)\s+\/\/ ≈ (.+)$/
+const TRUTHY = /(===|!==|<=)/
+const STATEMENT_START =
+  /^((import|export|const|let|var|type|interface|if|else|for|while|do|try|catch|finally|switch|throw|return|await|async|function|class)\b|\}|\)|\/\/)/
+
+type ClaimKind = 'literal' | 'approx' | 'truthy'
+
+/** The claim a line makes, if any: only top-level statement lines make one. */
+const claimOf = (l: string): { kind: ClaimKind; expr: string; expected: string } | null => {
+  if (/^\s/.test(l) || STATEMENT_START.test(l.trim())) return null
+  const a = APPROX.exec(l)
+  if (a !== null) return { kind: 'approx', expr: (a[1] as string).replace(/;$/, ''), expected: a[2] as string }
+  const m = LITERAL.exec(l)
+  if (m !== null) return { kind: 'literal', expr: m[1] as string, expected: m[2] as string }
+  const code = l.replace(/\s*;?\s*$/, '')
+  if (TRUTHY.test(code) && !/\/\//.test(code) && !/[{(,[]$|=>$/.test(code))
+    return { kind: 'truthy', expr: code, expected: 'true' }
+  return null
+}
 
 const instrument = (code: string): string =>
   code
@@ -78,9 +108,11 @@ const instrument = (code: string): string =>
     // an example may show its import; the names are in scope already
     .map((l) => (/^import .* from '[^']+'$/.test(l) ? '' : l))
     .map((l, k) => {
-      const m = LITERAL.exec(l)
-      if (m === null || STATEMENT_START.test(l.trim()) || /^\s/.test(l)) return l
-      return `;__claim(${k + 1}, () => (${m[1]}), ${JSON.stringify(m[2])})`
+      const c = claimOf(l)
+      if (c === null) return l
+      return c.kind === 'approx'
+        ? `;__claim(${k + 1}, () => (${c.expr}), ${JSON.stringify(c.expected)}, 'approx', () => (${c.expected}))`
+        : `;__claim(${k + 1}, () => (${c.expr}), ${JSON.stringify(c.expected)}, '${c.kind}')`
     })
     .join('\n')
 
@@ -199,7 +231,21 @@ const scopeOf = async (file: string): Promise<Record<string, unknown>> => {
   return Object.fromEntries(Object.entries(all).filter(([k]) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default'))
 }
 
-type Claim = { line: number; actual: unknown; expected: unknown }
+type Claim = { line: number; kind: ClaimKind; actual: unknown; expected: unknown }
+
+/** Same nesting, and every number within 1e-12 relative (absolute below 1); see the header. */
+const close = (a: unknown, e: unknown): boolean =>
+  Array.isArray(e)
+    ? Array.isArray(a) && a.length === e.length && e.every((ei, i) => close(a[i], ei))
+    : typeof e === 'number' && typeof a === 'number'
+      ? a === e || Math.abs(a - e) <= 1e-12 * Math.max(1, Math.abs(e))
+      : Object.is(a, e)
+
+/** A failed claim shows both values; a passed one compares equal. */
+const verdict = (c: Claim): { line: number; value: unknown } => ({
+  line: c.line,
+  value: c.kind === 'approx' && close(c.actual, c.expected) ? c.expected : c.actual,
+})
 
 const AsyncFunction = (async () => undefined).constructor as new (
   ...args: string[]
@@ -211,8 +257,17 @@ const run = async (e: Example): Promise<Claim[]> => {
   }).outputText
   const scope = await scopeOf(join(root, e.file))
   const claims: Claim[] = []
-  const claim = (line: number, f: () => unknown, literal: string): void => {
-    claims.push({ line: e.line + line, actual: rounded(plain(f())), expected: rounded(literalValue(literal)) })
+  const claim = (
+    line: number,
+    f: () => unknown,
+    literal: string,
+    kind: ClaimKind = 'literal',
+    g?: () => unknown,
+  ): void => {
+    const at = e.line + line
+    if (kind === 'approx') claims.push({ line: at, kind, actual: plain(f()), expected: plain((g as () => unknown)()) })
+    else if (kind === 'truthy') claims.push({ line: at, kind, actual: f(), expected: true })
+    else claims.push({ line: at, kind, actual: rounded(plain(f())), expected: rounded(literalValue(literal)) })
   }
   const names = Object.keys(scope)
   // a block, so that an example may declare a name that is also in scope
@@ -241,18 +296,55 @@ describe('doc-comment examples of src/', () => {
   it('are found in every public folder, and some make claims that are checked', () => {
     expect(examples.length).toBeGreaterThanOrEqual(150)
     const folders = new Set(examples.map((e) => e.file.split('/')[1]))
-    for (const f of ['ops', 'transforms', 'tree', 'random', 'nn', 'optim', 'train', 'io', 'dual', 'numeric'])
+    for (const f of ['ops', 'transforms', 'tree', 'random', 'nn', 'optim', 'train', 'io', 'dual', 'numeric', 'viz'])
       expect(folders).toContain(f)
-    const claims = examples.flatMap((e) =>
-      e.code.split('\n').filter((l) => LITERAL.test(l) && !STATEMENT_START.test(l.trim()) && !/^\s/.test(l)),
-    )
-    expect(claims.length).toBeGreaterThanOrEqual(40)
+    const claims = examples.flatMap((e) => e.code.split('\n').flatMap((l) => claimOf(l) ?? []))
+    // each kind of claim is recognised and in use (a sanity check of the parser, not a tolerance)
+    for (const kind of ['literal', 'approx', 'truthy'] as const)
+      expect(claims.filter((c) => c.kind === kind).length, kind).toBeGreaterThanOrEqual(5)
+    expect(claims.length).toBeGreaterThanOrEqual(200)
   })
 
-  it('a wrong claim fails (the checker is not vacuous)', async () => {
-    const claims = await run({ file: 'src/ops/ops.ts', line: 0, code: 'sum(tensor([[1, 2], [3, 4]]), 0) // [4, 7]' })
-    expect(claims).toHaveLength(1)
-    expect(claims[0]!.actual).not.toEqual(claims[0]!.expected)
+  it('every `// ≈` claim is checked (none sits where the runner cannot reach it)', () => {
+    const unchecked = examples.flatMap((e) =>
+      e.code
+        .split('\n')
+        .map((l, k) => ({ l, at: `${e.file}:${e.line + k + 1}` }))
+        .filter(({ l }) => /\/\/ ≈/.test(l) && claimOf(l)?.kind !== 'approx')
+        .map(({ at }) => at),
+    )
+    expect(unchecked).toEqual([])
+  })
+
+  it('a wrong claim fails, a right one passes (the checker is not vacuous)', async () => {
+    const claimsOf = (code: string) => run({ file: 'src/ops/ops.ts', line: 0, code })
+    const passes = (c: Claim): boolean => {
+      const v = verdict(c)
+      return c.kind === 'approx' ? v.value === c.expected : JSON.stringify(v.value) === JSON.stringify(c.expected)
+    }
+    const cases: [string, boolean][] = [
+      ['sum(tensor([[1, 2], [3, 4]]), 0) // [4, 7]', false],
+      ['sum(tensor([[1, 2], [3, 4]]), 0) // [4, 6]', true],
+      ['exp(tensor([0, 1])) // ≈ [1, Math.E]', true],
+      ['exp(tensor([0, 1])) // ≈ [1, Math.E + 1e-9]', false],
+      ['exp(tensor([0, 1])) // ≈ [[1, Math.E]]', false], // the nesting counts
+      ['log(2) // ≈ Math.LN2', true],
+      ['Math.sqrt(4) // ≈ 2.0000001', false],
+      ["'a' + 'b' === 'ab'", true],
+      ["'a' + 'b' === 'ba'", false],
+      ['sum(tensor([1, 2])).item() <= 3', true],
+      ['sum(tensor([1, 2])).item() <= 2', false],
+    ]
+    for (const [code, ok] of cases) {
+      const claims = await claimsOf(code)
+      expect(claims, code).toHaveLength(1)
+      expect(passes(claims[0]!), code).toBe(ok)
+    }
+    // a keyword line or a block's inner line is no claim
+    expect(claimOf('const a = 1 === 1')).toBeNull()
+    expect(claimOf('  x === 1')).toBeNull()
+    // a name that merely starts like a keyword is a claim (`foriLoop`, `formatValue`, `typeOf`)
+    expect(claimOf('foriLoop(0, 3, (i, s) => s + i, 0) // 3')?.kind).toBe('literal')
   })
 
   for (const e of examples) {
@@ -260,12 +352,15 @@ describe('doc-comment examples of src/', () => {
     it(`${e.file}:${e.line} runs and says what it shows: ${first}`, async () => {
       process.chdir(scratch)
       const log = console.log
+      const write = process.stdout.write
       console.log = () => undefined
+      process.stdout.write = (() => true) as typeof process.stdout.write
       try {
         const claims = await run(e)
-        for (const c of claims) expect({ line: c.line, value: c.actual }).toEqual({ line: c.line, value: c.expected })
+        for (const c of claims) expect(verdict(c)).toEqual({ line: c.line, value: c.expected })
       } finally {
         console.log = log
+        process.stdout.write = write
         process.chdir(cwd)
       }
     })

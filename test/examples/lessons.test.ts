@@ -46,11 +46,19 @@ describe('lessons', () => {
       expect(Math.max(...c)).toBeLessThan(5)
       expect(Math.max(...c.slice(2)) / Math.min(...c.slice(2))).toBeLessThan(1.2)
     }
-    // the other two push n directions: their multiple tends to doubling when n doubles (the
-    // fixed seed and reduction terms weigh less as n grows, so it is checked from n = 4 on)
-    for (let i = 3; i < SIZES.length; i++) {
-      expect(col('lossForward')[i]! / col('lossForward')[i - 1]!).toBeGreaterThan(1.8)
-      expect(col('curveReverse')[i]! / col('curveReverse')[i - 1]!).toBeGreaterThan(1.8)
+    // the other two push n directions: their multiple grows linearly in n, a + b·n with b > 0,
+    // so its increment doubles when n doubles (SIZES double). The increments are counted
+    // exactly; only the terms of the program that do not scale with n (a seed, a reduction)
+    // bend them at small n, so this is checked from n = 4 on, within 5 %
+    for (const k of ['lossForward', 'curveReverse'] as const) {
+      const c = col(k)
+      for (let i = 3; i < SIZES.length; i++) {
+        const step = c[i]! - c[i - 1]!
+        const before = c[i - 1]! - c[i - 2]!
+        expect(before).toBeGreaterThan(0)
+        expect(step / before).toBeGreaterThan(1.9)
+        expect(step / before).toBeLessThan(2.1)
+      }
     }
     expect(col('lossForward')[SIZES.length - 1]!).toBeGreaterThan(5 * col('lossReverse')[SIZES.length - 1]!)
     checkFiles(r.files)

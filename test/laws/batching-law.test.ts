@@ -8,7 +8,7 @@ import * as fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
-import { add, grad, matmul, mul, softmax, sum, tanh, tensor } from '../../src/index.js'
+import { add, gather, grad, matmul, mul, nn, reshape, softmax, sum, tanh, tensor, toArray } from '../../src/index.js'
 import { arbTensor, batchingLaw, checkBatching } from '../../laws/index.js'
 
 describe('batchingLaw / checkBatching', () => {
@@ -56,6 +56,58 @@ describe('batchingLaw / checkBatching', () => {
       seed: 5,
     })
     expect(details.failed).toBe(true)
+  })
+
+  it('holds for per-example gradients of a cross-entropy with integer labels (an index operand)', () => {
+    const loss = (w: Tensor, x: Tensor, k: Tensor) => nn.softmaxCrossEntropy(matmul(x, w), k)
+    const arb = fc.tuple(
+      arbTensor({ shape: [3, 4] }),
+      arbTensor({ shape: [5, 2, 3] }),
+      fc
+        .array(fc.integer({ min: 0, max: 3 }), { minLength: 10, maxLength: 10 })
+        .map((ks) => reshape(tensor(ks), [5, 2])),
+    )
+    fc.assert(batchingLaw(grad(loss), arb, { inAxes: [null, 0, 0] }), { numRuns: 10, seed: 6 })
+    // labels batched along their own axis 1 (examples are the columns)
+    const arbT = fc.tuple(
+      arbTensor({ shape: [3, 4] }),
+      arbTensor({ shape: [2, 5, 3] }),
+      fc
+        .array(fc.integer({ min: 0, max: 3 }), { minLength: 10, maxLength: 10 })
+        .map((ks) => reshape(tensor(ks), [2, 5])),
+    )
+    fc.assert(batchingLaw(grad(loss), arbT, { inAxes: [null, 1, 1] }), { numRuns: 5, seed: 7 })
+  })
+
+  it('fails on a function that reads its index operand as data (every example sees the whole batch of indices)', () => {
+    // the defect the law exists for: toArray of a batched value reads every example's indices
+    const readsIndices = (x: Tensor, k: Tensor) => gather(x, (toArray(k) as number[]).flat())
+    const details = fc.check(
+      batchingLaw(
+        readsIndices,
+        fc.tuple(
+          arbTensor({ shape: [3, 4] }),
+          fc
+            .array(fc.integer({ min: 0, max: 3 }), { minLength: 6, maxLength: 6 })
+            .map((ks) => reshape(tensor(ks), [3, 2])),
+        ),
+      ),
+      { numRuns: 5, seed: 8 },
+    )
+    expect(details.failed).toBe(true)
+    // the same function written with the index operand holds
+    fc.assert(
+      batchingLaw(
+        (x: Tensor, k: Tensor) => gather(x, k),
+        fc.tuple(
+          arbTensor({ shape: [3, 4] }),
+          fc
+            .array(fc.integer({ min: 0, max: 3 }), { minLength: 6, maxLength: 6 })
+            .map((ks) => reshape(tensor(ks), [3, 2])),
+        ),
+      ),
+      { numRuns: 5, seed: 8 },
+    )
   })
 
   it('reports the measured error on success', () => {

@@ -56,7 +56,9 @@ describe('abstract evaluation', () => {
     ),
   )
   it.each(cases)('%s: the abstract rule gives the kernel output shape and dtype', (_name, prim, c, dt) => {
-    const xs = c.shapes.map((s) => full(s, 0.5, dt))
+    // integer-valued operands (indices: no rule) hold a valid index, 0
+    const live = (i: number) => (typeof prim.jvp === 'function' ? prim.jvp(i) : prim.jvp[i]) != null
+    const xs = c.shapes.map((s, i) => full(s, live(i) ? 0.5 : 0, dt))
     const y = bind(prim, xs, c.params)
     const a = prim.abstract(xs, c.params)
     expect([...a.shape]).toEqual([...y.shape])
@@ -71,6 +73,12 @@ describe('abstract evaluation', () => {
       expect(prim.abstract(args, {} as never)).toEqual({ shape: y.shape, dtype: y.dtype })
     }
     expect(primitives.cast.abstract([x], { dtype: 'float64' })).toEqual({ shape: [2, 1], dtype: 'float64' })
+    for (const prim of [primitives.argmax, primitives.argmin]) {
+      for (const axis of [0, 1]) {
+        const y = bind(prim, [x], { axis })
+        expect(prim.abstract([x], { axis })).toEqual({ shape: y.shape, dtype: y.dtype })
+      }
+    }
   })
 })
 

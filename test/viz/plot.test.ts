@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { formatTick, lineChartSVG, linearTicks, logTicks, panelsSVG, writeFileAtomic } from '../../src/viz/plot.js'
+import {
+  formatTick,
+  lineChartSVG,
+  linearTicks,
+  logTicks,
+  panelsSVG,
+  writeFileAtomic,
+  type Point,
+} from '../../src/viz/plot.js'
 
 /** A small XML well-formedness check: every tag closes in order, attributes are quoted. */
 const checkWellFormed = (svg: string): void => {
@@ -312,5 +320,54 @@ describe('writeFileAtomic', () => {
     expect(() => writeFileAtomic(target, 'y')).toThrow()
     expect(readdirSync(dir)).toEqual(['is-a-dir'])
     expect(readdirSync(target)).toEqual(['inner'])
+  })
+})
+
+describe('axes a reader can trust', () => {
+  const epochs = (n: number): Point[] => Array.from({ length: n }, (_, i) => [i + 1, 1 / (i + 1)] as Point)
+  const xTickLabels = (svg: string): string[] =>
+    [
+      ...svg.matchAll(/<text x="[\d.]+" y="[\d.]+" text-anchor="middle" font-size="11" fill="#444">([^<]*)<\/text>/g),
+    ].map((m) => m[1]!)
+
+  it('marks a log axis as logarithmic in its label, and only a log axis', () => {
+    const log = lineChartSVG({
+      xLabel: 'epoch',
+      yLabel: 'loss',
+      yLog: true,
+      series: [{ name: 'l', points: epochs(5) }],
+    })
+    expect(log).toContain('>loss (log scale)</text>')
+    expect(log).toContain('>epoch</text>')
+    const lin = lineChartSVG({ xLabel: 'epoch', yLabel: 'loss', series: [{ name: 'l', points: epochs(5) }] })
+    expect(lin).not.toContain('log scale')
+    const xLog = lineChartSVG({ xLog: true, series: [{ name: 'l', points: epochs(100) }] })
+    expect(xLog).toContain('>log scale</text>')
+  })
+
+  it('gives the first epoch a tick, without crowding its neighbour', () => {
+    for (const n of [10, 30, 100, 7]) {
+      const labels = xTickLabels(lineChartSVG({ xLabel: 'epoch', series: [{ name: 'l', points: epochs(n) }] }))
+      expect(labels[0], `n = ${n}`).toBe('1')
+      const values = labels.map(Number)
+      const steps = values.slice(1).map((v, i) => v - values[i]!)
+      // the ticks after the first keep one regular step, and the first is at least 0.4 of it away
+      expect(Math.min(...steps)).toBeGreaterThanOrEqual(0.4 * Math.max(...steps))
+    }
+    // a run that starts at 0 keeps its nice ticks
+    const zero = xTickLabels(
+      lineChartSVG({
+        series: [
+          {
+            name: 'l',
+            points: [
+              [0, 1],
+              [10, 2],
+            ] as Point[],
+          },
+        ],
+      }),
+    )
+    expect(zero[0]).toBe('0')
   })
 })

@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import {
   createProgress,
@@ -107,4 +110,33 @@ describe('createProgress', () => {
     p.log('done')
     expect(s.writes.join('')).toBe('epoch 2/4  █████░░░░░  loss 0.5000  2.5s\ndone\n')
   })
+})
+
+describe('in a real process whose stdout is a pipe', () => {
+  it('withProgress on the default sink (process.stdout) writes nothing; with log: true only the epoch lines', () => {
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+    const script = (log: boolean) =>
+      [
+        "import { Stream } from 'purediff'",
+        "import { withProgress } from 'purediff/viz'",
+        'const states = [1, 2, 3, 4].map((step) => ({ step, epoch: step >> 1, epochEnd: step % 2 === 0, loss: 1 / step, metrics: {} }))',
+        `const out = Stream.toArray(withProgress({ totalSteps: 4${log ? ', log: true' : ''} })(Stream.fromArray(states)))`,
+        'process.stderr.write(`states ${out.length}\\n`)',
+      ].join('\n')
+    const run = (log: boolean) =>
+      spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['--eval', script(log)], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      })
+    const quiet = run(false)
+    expect(quiet.stderr).toContain('states 4')
+    expect(quiet.stdout).toBe('')
+    const logged = run(true)
+    expect(logged.stderr).toContain('states 4')
+    expect(logged.stdout.split('\n').filter((l) => l !== '').length).toBe(2)
+    expect(logged.stdout).not.toContain('\r')
+    expect(logged.stdout).not.toContain('\x1b')
+  }, 120_000)
 })

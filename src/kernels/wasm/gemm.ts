@@ -46,6 +46,8 @@ const geometries: Record<DType, Geometry> = {
   float32: { es: 4, lanes: 4, mr: 4, nrv: 2, nr: 8, kc: 256, mc: 64 },
 }
 const geometry = (dtype: DType): Geometry => geometries[dtype]
+/** Internal: a dtype's blocking (the worker pool splits C at multiples of its register block). */
+export const gemmGeometry = geometry
 
 /** Internal, for tuning in bench/: replace a dtype's blocking (the module is rebuilt). */
 export const retuneGemm = (dtype: DType, g: { mr: number; nrv: number; kc: number; mc: number }): void => {
@@ -249,13 +251,127 @@ const emitGemm = (mod: ModuleBuilder, dtype: DType, prefix: string): void => {
   })
 }
 
+/** Index of each function in a gemm module (the order `emitGemm` adds them). */
+const PACK_A = 0
+const PACK_B = 1
+const MACRO = 2
+
 /**
- * One dtype's module: `packA`, `packB`, `macro`. One module per dtype keeps each under 4 KiB,
- * the largest module a browser compiles synchronously on its main thread.
+ * Emit `gemm`, the whole blocked product of one operand pair in one call (the loops of
+ * `gemmWasm` below, in WebAssembly), so that a worker thread runs its share of a product with
+ * one call and needs no JS driver of its own:
+ *
+ * gemm(a, b, c, rsA, csA, rsB, csB, m, k, n, kc, mc, ap, bp, ldc, items, sa, sb, sc): for
+ * each of `items` operand pairs (a, b and c advance by sa, sb and sc bytes), for each k-block
+ * of `kc`, pack the k-block of op(B) (n columns) into `bp`, and for each block of `mc` rows
+ * pack op(A) into `ap` and run `macro` into C at c (row stride ldc bytes). Rows and columns
+ * of C are written up to the next multiple of MR and NR (the packed padding): a caller that
+ * splits C between threads splits it at multiples of MR rows or NR columns.
  */
-export const gemmModuleBytes = (dtype: DType): Uint8Array => {
-  const mod = new ModuleBuilder({ min: 1, max: ARENA_CAP_BYTES / 65536 })
+const emitDriver = (mod: ModuleBuilder, dtype: DType): void => {
+  const { mr, nr } = geometry(dtype)
+  mod.func(
+    'gemm',
+    Array.from({ length: 19 }, () => i32),
+    [],
+    (f) => {
+      const [a, b, c, rsA, csA, rsB, csB, m, k, n, kc, mc, ap, bp, ldc, items, sa, sb, sc] = Array.from(
+        { length: 19 },
+        (_, i) => f.param(i),
+      ) as [
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+        Local,
+      ]
+      const t = f.local(i32)
+      const pc = f.local(i32)
+      const ic = f.local(i32)
+      const kb = f.local(i32)
+      const mb = f.local(i32)
+      const nPad = f.local(i32)
+      const call = (index: number): FuncBuilder => f.raw(0x10, index)
+      // min(x, y) of two i32 values already pushed: x y (x < y) select
+      const min = (x: () => void, y: () => void): void => {
+        x()
+        y()
+        x()
+        y()
+        f.i32LtS().select()
+      }
+      // roundUp(v, w) = ((v + w − 1) / w)·w (i32.div_u)
+      const roundUpTo = (v: Local, w: number): FuncBuilder =>
+        f
+          .get(v)
+          .i32Const(w - 1)
+          .i32Add()
+          .i32Const(w)
+          .raw(0x6e)
+          .i32Const(w)
+          .i32Mul()
+      roundUpTo(n, nr).set(nPad)
+      f.forRange(t, 0, items, 1, () => {
+        f.forRange(pc, 0, k, 0, () => {
+          // (forRange's step is added below: kc is a parameter, not a constant)
+          min(
+            () => void f.get(kc),
+            () => void f.get(k).get(pc).i32Sub(),
+          )
+          f.set(kb)
+          // packB(b + pc·rsB, csB, rsB, n, kb, bp): the lines of B are its columns
+          f.get(b).get(pc).get(rsB).i32Mul().i32Add().get(csB).get(rsB).get(n).get(kb).get(bp)
+          call(PACK_B)
+          f.forRange(ic, 0, m, 0, () => {
+            min(
+              () => void f.get(mc),
+              () => void f.get(m).get(ic).i32Sub(),
+            )
+            f.set(mb)
+            // packA(a + ic·rsA + pc·csA, rsA, csA, mb, kb, ap)
+            f.get(a).get(ic).get(rsA).i32Mul().i32Add().get(pc).get(csA).i32Mul().i32Add()
+            f.get(rsA).get(csA).get(mb).get(kb).get(ap)
+            call(PACK_A)
+            // macro(ap, bp, c + ic·ldc, roundUp(mb, MR), roundUp(n, NR), kb, ldc, pc = 0)
+            f.get(ap).get(bp).get(c).get(ic).get(ldc).i32Mul().i32Add()
+            roundUpTo(mb, mr)
+            f.get(nPad).get(kb).get(ldc).get(pc).i32Eqz()
+            call(MACRO)
+            f.get(ic).get(mc).i32Add().set(ic)
+          })
+          f.get(pc).get(kc).i32Add().set(pc)
+        })
+        f.get(a).get(sa).i32Add().set(a)
+        f.get(b).get(sb).i32Add().set(b)
+        f.get(c).get(sc).i32Add().set(c)
+      })
+    },
+  )
+}
+
+/**
+ * One dtype's module: `packA`, `packB`, `macro` and `gemm` over an imported memory, shared
+ * (for the worker pool, src/kernels/wasm/pool.ts) or not. One module per dtype keeps each
+ * under 4 KiB, the largest module a browser compiles synchronously on its main thread.
+ */
+export const gemmModuleBytes = (dtype: DType, shared = false): Uint8Array => {
+  const mod = new ModuleBuilder({ min: 1, max: ARENA_CAP_BYTES / 65536, shared })
   emitGemm(mod, dtype, '')
+  emitDriver(mod, dtype)
   return mod.bytes()
 }
 
@@ -270,10 +386,33 @@ export const ARENA_KEEP_BYTES = 64 * 1024 * 1024
 
 type Pack = (src: number, rs: number, cs: number, count: number, kc: number, dst: number) => void
 type Macro = (ap: number, bp: number, c: number, mc: number, nc: number, kc: number, ldc: number, first: number) => void
+/** The arguments of the `gemm` export, in order (see `emitDriver`). */
+export type GemmArgs = [
+  a: number,
+  b: number,
+  c: number,
+  rsA: number,
+  csA: number,
+  rsB: number,
+  csB: number,
+  m: number,
+  k: number,
+  n: number,
+  kc: number,
+  mc: number,
+  ap: number,
+  bp: number,
+  ldc: number,
+  items: number,
+  sa: number,
+  sb: number,
+  sc: number,
+]
 interface Exports {
   readonly packA: Pack
   readonly packB: Pack
   readonly macro: Macro
+  readonly gemm: (...args: GemmArgs) => void
 }
 interface Arena {
   readonly memory: WasmMemory
@@ -363,7 +502,6 @@ export const gemmWasm = (
     return null
   }
   const { ex } = ar
-  const pack = { A: ex.packA, B: ex.packB, macro: ex.macro }
   const aOff = 0
   const bOff = align(chunk * m * k * es)
   const apOff = bOff + align(chunk * k * n * es)
@@ -378,17 +516,27 @@ export const gemmWasm = (
     view.set(a.subarray(b0 * m * k, (b0 + items) * m * k), aOff / es)
     view.set(b.subarray(b0 * k * n, (b0 + items) * k * n), bOff / es)
     for (let t = 0; t < items; t++) {
-      const aBase = aOff + t * m * k * es
-      const bBase = bOff + t * k * n * es
-      for (let pc = 0; pc < k; pc += kc) {
-        const kb = Math.min(kc, k - pc)
-        pack.B(bBase + pc * rsB, csB, rsB, n, kb, bpOff) // lines of B are its columns
-        for (let ic = 0; ic < m; ic += mcMax) {
-          const mb = Math.min(mcMax, m - ic)
-          pack.A(aBase + ic * rsA + pc * csA, rsA, csA, mb, kb, apOff)
-          pack.macro(apOff, bpOff, cOff + ic * ldc * es, roundUp(mb, mr), nPad, kb, ldc * es, pc === 0 ? 1 : 0)
-        }
-      }
+      ex.gemm(
+        aOff + t * m * k * es,
+        bOff + t * k * n * es,
+        cOff,
+        rsA,
+        csA,
+        rsB,
+        csB,
+        m,
+        k,
+        n,
+        kc,
+        mcMax,
+        apOff,
+        bpOff,
+        ldc * es,
+        1,
+        0,
+        0,
+        0,
+      )
       const o = (b0 + t) * m * n
       const c0 = cOff / es
       if (ldc === n) out.set(view.subarray(c0, c0 + m * n), o)
