@@ -37,7 +37,16 @@ const fmtShape = (s: ReadonlyArray<number>): string => `[${s.join(', ')}]`
  * `toString()` and the first line of `stack` show both once
  * (`PurediffError [NonScalarOutput]: hvp: ...`), as Node shows its coded errors.
  * @example
- * try { add(zeros([2]), zeros([3])) } catch (e) { (e as PurediffError).tag === 'ShapeError' }
+ * const error = (() => {
+ *   try {
+ *     add(zeros([2]), zeros([3]))
+ *   } catch (e) {
+ *     return e as PurediffError
+ *   }
+ * })()
+ * error?.tag // 'ShapeError'
+ * error?.op // 'add'
+ * error?.shapes // [[2], [3]]
  * @category model
  * @since 0.1.0
  */

@@ -48,7 +48,7 @@ export type DualLike = Dual | number
 /**
  * The dual number `x + xDot·ε`.
  * @example
- * dual(3, 2) // 3 + 2ε
+ * Show.show(dual(3, 2)) // '3 + 2ε'
  * @category constructors
  * @since 0.1.0
  */
@@ -57,7 +57,7 @@ export const dual = (x: number, xDot: number): Dual => Object.freeze({ primal: x
 /**
  * A constant: `x + 0ε` (it does not change when the variable does).
  * @example
- * constant(5) // 5 + 0ε
+ * Show.show(constant(5)) // '5 + 0ε'
  * @category constructors
  * @since 0.1.0
  */
@@ -66,7 +66,7 @@ export const constant = (x: number): Dual => dual(x, 0)
 /**
  * The variable being differentiated: `x + 1ε` (dx/dx = 1).
  * @example
- * variable(2) // 2 + 1ε
+ * Show.show(variable(2)) // '2 + 1ε'
  * @category constructors
  * @since 0.1.0
  */
@@ -115,7 +115,7 @@ export const toDual = (a: DualLike): Dual => (typeof a === 'number' ? constant(a
 /**
  * Sum. `d (a + b) = da + db`
  * @example
- * add(dual(1, 2), dual(3, 4)) // 4 + 6ε
+ * Show.show(add(dual(1, 2), dual(3, 4))) // '4 + 6ε'
  * @category combinators
  * @since 0.1.0
  */
@@ -128,7 +128,7 @@ export const add = (a: DualLike, b: DualLike): Dual => {
 /**
  * Difference. `d (a − b) = da − db`
  * @example
- * sub(dual(1, 2), dual(3, 4)) // -2 - 2ε
+ * Show.show(sub(dual(1, 2), dual(3, 4))) // '-2 - 2ε'
  * @category combinators
  * @since 0.1.0
  */
@@ -141,7 +141,7 @@ export const sub = (a: DualLike, b: DualLike): Dual => {
 /**
  * Negation. `d (−a) = −da`
  * @example
- * neg(dual(1, 2)) // -1 - 2ε
+ * Show.show(neg(dual(1, 2))) // '-1 - 2ε'
  * @category combinators
  * @since 0.1.0
  */
@@ -153,7 +153,8 @@ export const neg = (a: DualLike): Dual => {
 /**
  * Product (Leibniz's rule; the `da·db·ε²` term vanishes). `d (a·b) = b·da + a·db`
  * @example
- * mul(dual(3, 1), dual(3, 1)) // 9 + 6ε  (d x² = 2x at x = 3)
+ * // d x² = 2x at x = 3
+ * Show.show(mul(dual(3, 1), dual(3, 1))) // '9 + 6ε'
  * @category combinators
  * @since 0.1.0
  */
@@ -169,7 +170,7 @@ export const mul = (a: DualLike, b: DualLike): Dual => {
  * NOTE: a dual number with primal 0 has no inverse (`ε · anything` has primal 0, never 1);
  * as with plain numbers the result is then `±Infinity` or `NaN`, not an error.
  * @example
- * recip(dual(2, 1)) // 0.5 - 0.25ε
+ * Show.show(recip(dual(2, 1))) // '0.5 - 0.25ε'
  * @category combinators
  * @since 0.1.0
  */
@@ -184,7 +185,7 @@ export const recip = (a: DualLike): Dual => {
  *
  * NOTE: as for `recip`, a divisor with primal 0 gives `±Infinity` or `NaN`.
  * @example
- * div(dual(1, 1), dual(2, 0)) // 0.5 + 0.5ε
+ * Show.show(div(dual(1, 1), dual(2, 0))) // '0.5 + 0.5ε'
  * @category combinators
  * @since 0.1.0
  */
@@ -204,7 +205,7 @@ export const div = (a: DualLike, b: DualLike): Dual => {
  * be `NaN`). The `log(a)·a^b·db` term is taken as 0 at `a = 0`, `b > 0` (its limit), and
  * it is skipped when `db = 0`, so a negative base with a constant exponent is fine.
  * @example
- * pow(variable(2), 3) // 8 + 12ε
+ * Show.show(pow(variable(2), 3)) // '8 + 12ε'
  * pow(constant(2), variable(3)) // 8 + 8·log(2)ε
  * @category combinators
  * @since 0.1.0
@@ -231,7 +232,7 @@ export const pow = (a: DualLike, b: DualLike): Dual => {
  * stays a constant instead of turning into `0·∞ = NaN` (JAX's symbolic zeros do the same).
  * @example
  * const cube = lift((x) => x ** 3, (x) => 3 * x ** 2)
- * cube(variable(2)) // 8 + 12ε
+ * Show.show(cube(variable(2))) // '8 + 12ε'
  * @category combinators
  * @since 0.1.0
  */

@@ -54,6 +54,7 @@ export interface DecodeIssue {
  * - `message`: the lines on one line, prefixed by the source.
  * @example
  * const r = schema.tensor([2]).decode({ dtype: 'float64', shape: [3], data: [1, 2, 3] })
+ * isLeft(r) && isPurediffDecodeError(r.left) // true
  * if (isLeft(r)) console.log(formatError(r.left))
  * @category model
  * @since 0.2.0
@@ -165,6 +166,7 @@ export const issuesOf = (errors: t.Errors, prefix = ''): ReadonlyArray<DecodeIss
  * io-ts errors as a `PurediffDecodeError` (kind `DecodeError` unless given).
  * @example
  * E.mapLeft(fromIoTsErrors)(TreeCodec.decode({ w: { dtype: 'float64', shape: [2, -3], data: [] } })) // Left: issues path by path
+ * isLeft(TreeCodec.decode({ w: { dtype: 'float64', shape: [2, -3], data: [] } })) // true
  * @category constructors
  * @since 0.2.0
  */
@@ -195,6 +197,7 @@ export const isPurediffDecodeError = (u: unknown): u is PurediffDecodeError =>
  * line per problem, each naming its key path.
  * @example
  * formatError(decodeError('DecodeError', [{ path: 'w.shape[1]', message: 'expected 3, got 2' }], { source: 'ckpt.json' }))
+ * formatError(decodeError('DecodeError', [{ path: 'w.shape[1]', message: 'expected 3, got 2' }], { source: 'ckpt.json' })).includes("at 'w.shape[1]': expected 3, got 2") // true
  * // "DecodeError in ckpt.json: 1 problem\n  at 'w.shape[1]': expected 3, got 2"
  * @category utils
  * @since 0.2.0
@@ -209,6 +212,7 @@ export const formatError = (e: PurediffDecodeError): string => {
  * Decode with an io-ts codec and report failures as a `PurediffDecodeError`.
  * @example
  * decodeWith(TreeCodec)({ w: { dtype: 'float64', shape: [1], data: [1] } }) // Right({ w })
+ * isRight(decodeWith(TreeCodec)({ w: { dtype: 'float64', shape: [1], data: [1] } })) // true
  * @category utils
  * @since 0.1.0
  */

@@ -577,6 +577,7 @@ const parseCheckpointIssues = (text: string): E.Either<ReadonlyArray<DecodeIssue
  * overflow float64 (`1e400`) and documents nested deeper than 512 levels are refused.
  * @example
  * parseCheckpoint(stringifyCheckpoint({ w: tensor([1, 2]) })) // Right({ tree: { w }, metadata: undefined })
+ * isRight(parseCheckpoint(stringifyCheckpoint({ w: tensor([1, 2]) }))) // true
  * @category constructors
  * @since 0.1.0
  */

@@ -41,6 +41,7 @@ export type Init = InitName | Initializer
  * Uniform on [min, max).
  * @example
  * schema.tensor([10], { init: uniformInit(-0.1, 0.1) })
+ * max(abs(schema.tensor([10], { init: uniformInit(-0.1, 0.1) }).init(key(0)))).item() <= 0.1 // true
  * @category constructors
  * @since 0.1.0
  */
@@ -53,6 +54,7 @@ export const uniformInit =
  * Normal with standard deviation `std` and mean `mean` (default 0), not truncated.
  * @example
  * schema.tensor([10], { init: normalInit(0.02) })
+ * schema.tensor([10], { init: normalInit(0.02) }).init(key(0)).shape // [10]
  * @category constructors
  * @since 0.1.0
  */

@@ -100,6 +100,8 @@ export const child = (c: t.Context, key: string, type: t.Decoder<unknown, unknow
  * lines are dropped; order is kept.
  * @example
  * formatErrors(errors) // ["at 'w.shape[1]': expected a non-negative integer, got -3"]
+ * formatErrors(errors).length // 1
+ * formatErrors(errors)[0]?.startsWith("at 'w.shape[1]'") // true
  * @category utils
  * @since 0.1.0
  */

@@ -516,6 +516,7 @@ export const decodeSafetensorsLines = (bytes: Uint8Array): E.Either<Lines, Safet
  * Only F64 and F32 tensors are read.
  * @example
  * decodeSafetensors(encodeSafetensors({ w: tensor([1, 2]) })) // Right({ tensors: { w }, metadata: undefined })
+ * isRight(decodeSafetensors(encodeSafetensors({ w: tensor([1, 2]) }))) // true
  * @category constructors
  * @since 0.1.0
  */

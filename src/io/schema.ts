@@ -189,6 +189,7 @@ const make = <A>(s: Omit<Schema<A>, 'decode'>): Schema<A> => Object.freeze({ ...
  * A tensor of a fixed shape.
  * @example
  * schema.tensor([784, 128], { init: 'glorotUniform', dtype: 'float32' })
+ * schema.tensor([784, 128], { init: 'glorotUniform', dtype: 'float32' }).init(key(0)).dtype // 'float32'
  * @category constructors
  * @since 0.1.0
  */
@@ -303,6 +304,10 @@ const keysOfRecord = (props: Readonly<Record<string, AnySchema>>): string[] => O
  * A record with exactly these keys: a missing key or an extra key is a `Left` naming it.
  * @example
  * schema.record({ w: schema.tensor([2, 3]), b: schema.tensor([3]) })
+ * // tensor leaves default to zeros
+ * schema.record({ w: schema.tensor([2, 3]), b: schema.tensor([3]) }).init(key(0)).b // [0, 0, 0]
+ * // a missing key is a Left
+ * isLeft(schema.record({ w: schema.tensor([2, 3]), b: schema.tensor([3]) }).decode({})) // true
  * @category constructors
  * @since 0.1.0
  */
@@ -415,6 +420,7 @@ const sequence = <A>(tag: 'array' | 'tuple', items: ReadonlyArray<Schema<unknown
  * An array of `length` elements of one schema (e.g. identical layers).
  * @example
  * schema.array(schema.record({ w: schema.tensor([64, 64]) }), 4)
+ * schema.array(schema.record({ w: schema.tensor([64, 64]) }), 4).init(key(0)).length // 4
  * @category constructors
  * @since 0.1.0
  */
@@ -432,6 +438,7 @@ export const array = <S extends AnySchema>(item: S, length: number): Schema<Read
  * A fixed-length array of different schemas (e.g. layers of different widths).
  * @example
  * schema.tuple(schema.record({ w: schema.tensor([784, 128]) }), schema.record({ w: schema.tensor([128, 10]) }))
+ * schema.tuple(schema.record({ w: schema.tensor([4, 3]) }), schema.record({ w: schema.tensor([3, 2]) })).init(key(0))[1].w.shape // [3, 2]
  * @category constructors
  * @since 0.1.0
  */

@@ -323,6 +323,7 @@ const describeConstraints = (k: TensorConstraints): string => {
  * the key path and the offending index.
  * @example
  * tensorCodec({ shape: [2], allowNaN: false }).decode({ dtype: 'float64', shape: [2], data: [1, 'NaN'] })
+ * isLeft(tensorCodec({ shape: [2], allowNaN: false }).decode({ dtype: 'float64', shape: [2], data: [1, 'NaN'] })) // true
  * // Left: "at 'data[1]': NaN is not allowed here"
  * @category constructors
  * @since 0.1.0
@@ -355,6 +356,7 @@ export const tensorCodec = <A extends Tensor = ConcreteTensor>(
  * survive as strings. Decoding also accepts a tensor (and returns its concrete value).
  * @example
  * TensorCodec.encode(tensor([NaN, 1])) // { dtype: 'float64', shape: [2], data: ['NaN', 1] }
+ * TensorCodec.encode(tensor([NaN, 1])).data[0] // 'NaN'
  * @category instances
  * @since 0.1.0
  */

@@ -105,6 +105,7 @@ const validateTree = (
  * part of a parameter tree (a string, `null`, a function, a cycle).
  * @example
  * toJSON({ w: tensor([1, NaN]), lr: 0.1 }) // { w: { dtype: 'float64', shape: [2], data: [1, 'NaN'] }, lr: 0.1 }
+ * toJSON({ w: tensor([1, NaN]), lr: 0.1 }).lr // 0.1
  * @category constructors
  * @since 0.1.0
  */
@@ -148,6 +149,7 @@ const isTree = (u: unknown, depth = 0): u is Tree => {
  * in-memory trees decode to themselves, their tensors checked). Failures name key paths.
  * @example
  * TreeCodec.decode({ layers: [{ w: { dtype: 'float32', shape: [1], data: ['-Infinity'] } }], lr: 0.1 })
+ * isRight(TreeCodec.decode({ layers: [{ w: { dtype: 'float32', shape: [1], data: ['-Infinity'] } }], lr: 0.1 })) // true
  * @category instances
  * @since 0.1.0
  */
@@ -168,6 +170,7 @@ export const TreeCodec: t.Type<Tree, TreeJSON, unknown> = new t.Type<Tree, TreeJ
  * Decode a tree from JSON (already parsed) with a readable report on failure.
  * @example
  * fromJSON(JSON.parse(JSON.stringify(toJSON(params)))) // Right(params)
+ * isRight(fromJSON(JSON.parse(JSON.stringify(toJSON(params))))) // true
  * @category constructors
  * @since 0.1.0
  */
@@ -181,6 +184,7 @@ export const fromJSON: (json: unknown) => E.Either<PurediffDecodeError, Tree> = 
  * Parse a key path (`layers[0].w`, `a["x y"][2]`, `''` for the root) into segments.
  * @example
  * parseKeyPath('layers[0].w') // Right(['layers', 0, 'w'])
+ * pipe(parseKeyPath('layers[0].w'), E.map((ks) => ks.join(' ')), E.getOrElse(() => '')) // 'layers 0 w'
  * @category utils
  * @since 0.1.0
  */
@@ -250,6 +254,7 @@ const firstLeafName = (n: Node): string => {
  * as a name, and arrays with missing indices. No pairs give the empty record.
  * @example
  * treeFromPaths([['layers[0].w', w0], ['layers[1].w', w1], ['b', b]]) // Right({ b, layers: [{ w: w0 }, { w: w1 }] })
+ * isRight(treeFromPaths([['layers[0].w', w0], ['layers[1].w', w1], ['b', b]])) // true
  * @category utils
  * @since 0.1.0
  */

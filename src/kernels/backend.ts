@@ -44,6 +44,7 @@ const wasmAvailable = (): boolean => (simd ??= simdSupported())
  *
  * @example
  * const b = backend() // 'wasm' on Node ≥ 20, unless PUREDIFF_BACKEND=js
+ * b === 'wasm' || b === 'js' // true
  * @category kernels
  * @since 0.2.0
  */

@@ -89,6 +89,7 @@ export const fans = (shape: Shape): readonly [number, number] => {
  * `mode`) from `distribution`. Every named initializer below is one of these.
  * @example
  * const init = varianceScaling(2, 'fanIn', 'truncatedNormal') // heNormal
+ * init(key(0), [2, 3]).shape // [2, 3]
  * @category constructors
  * @since 0.1.0
  */
@@ -190,7 +191,7 @@ export const lecunNormal: Initializer = varianceScaling(1, 'fanIn', 'truncatedNo
 /**
  * U[0, scale), as JAX's `initializers.uniform(scale)`.
  * @example
- * uniform(0.01)(key(0), [3, 4])
+ * max(abs(uniform(0.01)(key(0), [3, 4]))).item() <= 0.01 // true
  * @category constructors
  * @since 0.1.0
  */

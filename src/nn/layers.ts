@@ -147,7 +147,7 @@ export const dense = (p: DenseParams, x: Tensor): Tensor => {
  * Parameters of a dense layer from `nIn` to `nOut` units (weight by `init`, default
  * `glorotUniform`; bias by `biasInit`, default zeros).
  * @example
- * denseInit(key(0), 784, 128, { init: heUniform })
+ * denseInit(key(0), 784, 128, { init: heUniform }).w.shape // [784, 128]
  * @category layers
  * @since 0.1.0
  */
@@ -171,6 +171,7 @@ export const denseInit = (key: Key, nIn: number, nOut: number, opts: DenseInitOp
  * const model = mlp([784, 128, 10])
  * const params = model.init(key(0))
  * const logits = model.apply(params, images) // [batch, 10]
+ * logits.shape // [2, 10]
  * @category layers
  * @since 0.1.0
  */
@@ -411,6 +412,10 @@ export const conv1dInit = (
  * 0) the identity. The mask comes only from `key`.
  * @example
  * dropout(foldIn(key(0), step), 0.5, h, true)
+ * // each entry is 0 or 1 / (1 − 0.5) = 2
+ * dropout(foldIn(key(0), step), 0.5, h, true).toArray().flat().every((v) => v === 0 || v === 2) // true
+ * // not training: the identity
+ * dropout(foldIn(key(0), step), 0.5, h, false) // [[1, 1, 1], [1, 1, 1]]
  * @category layers
  * @since 0.1.0
  */

@@ -167,7 +167,7 @@ export const mse = (pred: Tensor, target: TensorLike): Tensor => {
  * Binary cross-entropy of labels z ∈ [0, 1] against logits x, mean(softplus(x) − x·z):
  * stable for any finite logit, with gradient (σ(x) − z)/n.
  * @example
- * binaryCrossEntropyWithLogits(tensor([0]), tensor([1])) // log 2
+ * binaryCrossEntropyWithLogits(tensor([0]), tensor([1])) // ≈ Math.LN2
  * @category losses
  * @since 0.1.0
  */

@@ -309,6 +309,7 @@ const asOutput = <Y>(ev: Evaluator, values: Float64Array): Y => rebuild<Y>(ev.ou
  * differences. `x` and `xDot` are trees of the same structure; the tangent has `f(x)`'s.
  * @example
  * numJvp((x: Tensor) => sin(x), tensor([0, 1]), tensor([1, 1])) // [sin x, cos x]
+ * numJvp((x: Tensor) => sin(x), tensor([0, 1]), tensor([1, 1]))[1] // ≈ [1, Math.cos(1)]
  * @category transforms
  * @since 0.1.0
  */
@@ -429,7 +430,7 @@ export const numValueAndGrad =
  * The numeric twin of `grad`: the gradient of a scalar function with respect to its first
  * argument (any tree), with that argument's structure; number leaves give numbers.
  * @example
- * numGrad((p: { w: Tensor }) => sum(square(p.w)))({ w: tensor([1, 2]) }) // { w: ≈[2, 4] }
+ * numGrad((p: { w: Tensor }) => sum(square(p.w)))({ w: tensor([1, 2]) }).w // ≈ [2, 4]
  * @category transforms
  * @since 0.1.0
  */

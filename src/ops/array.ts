@@ -53,7 +53,8 @@ import {
 // -------------------------------------------------------------------------------------
 
 const axisOf = (t: Tensor, axis: number, op: string): number => {
-  if (t.rank === 0) throw new PurediffError('ShapeError', 'needs a tensor of rank ≥ 1', { op, shapes: [t.shape] })
+  if (t.rank === 0)
+    throw new PurediffError('ShapeError', 'needs a tensor of rank ≥ 1', { op, shapes: [t.shape], operands: [t] })
   return normalizeAxes(axis, t.rank, op)[0] as number
 }
 
@@ -322,6 +323,7 @@ export const split = (x: TensorLike, sections: number | ReadonlyArray<number>, a
       throw new PurediffError('ShapeError', `axis ${ax} of extent ${n} does not split into ${sections} equal parts`, {
         op: 'split',
         shapes: [t.shape],
+        operands: [t],
       })
     }
     cuts = Array.from({ length: sections - 1 }, (_, i) => ((i + 1) * n) / sections)
@@ -418,6 +420,7 @@ export const at = (x: TensorLike, idx: number | ReadonlyArray<number>): IndexUpd
       throw new PurediffError('ShapeError', `the update does not broadcast to the indexed block [${rest.join(', ')}]`, {
         op,
         shapes: [t.shape, vt.shape],
+        operands: [t, v],
       })
     }
     return pad(

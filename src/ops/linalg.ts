@@ -72,6 +72,7 @@ const square = (x: TensorLike, op: string): Tensor => {
     throw new PurediffError('ShapeError', `expects square matrices [..., n, n], got ${fmt(t.shape)}`, {
       op,
       shapes: [t.shape],
+      operands: [t],
     })
   }
   return t
@@ -84,6 +85,7 @@ const matrices = (x: TensorLike, op: string): Tensor => {
     throw new PurediffError('ShapeError', `expects matrices [..., n, m], got ${fmt(t.shape)}`, {
       op,
       shapes: [t.shape],
+      operands: [t],
     })
   return t
 }
@@ -105,6 +107,7 @@ const systemArgs = (a0: TensorLike, b0: TensorLike, op: string): [Tensor, Tensor
       {
         op,
         shapes: [a1.shape, b1.shape],
+        operands: [a1, b1],
       },
     )
   }
@@ -115,6 +118,7 @@ const systemArgs = (a0: TensorLike, b0: TensorLike, op: string): [Tensor, Tensor
     throw new PurediffError('ShapeError', 'batch axes (all but the last two) do not broadcast', {
       op,
       shapes: [a1.shape, b1.shape],
+      operands: [a1, b1],
     })
   }
   const m = b.shape[b.rank - 1] as number

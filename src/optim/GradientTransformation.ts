@@ -69,6 +69,8 @@ export const identity = (): GradientTransformation<EmptyState> => stateless((g) 
  * the frozen tuple of the members' states.
  * @example
  * const opt = chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-3))
+ * // [3, 4] is clipped to [0.6, 0.8]; Adam's first step is g / (|g| + ε); then −η
+ * opt.update(tensor([3, 4]), opt.init(tensor([0, 0])))[0] // ≈ [(-1e-3 * 0.6) / (0.6 + 1e-8), (-1e-3 * 0.8) / (0.8 + 1e-8)]
  * @category combinators
  * @since 0.1.0
  */
@@ -112,6 +114,8 @@ export const chain = <Ts extends ReadonlyArray<GradientTransformation<unknown>>>
  * @example
  * const [updates, state1] = opt.update(grads, state0, params)
  * const params1 = applyUpdates(params, updates)
+ * // `opt` is sgd(0.1): θ − 0.1 g
+ * params1.b // ≈ sub(params.b, mul(grads.b, 0.1))
  * @category combinators
  * @since 0.1.0
  */

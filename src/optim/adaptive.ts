@@ -797,7 +797,10 @@ export const lion = (
 /**
  * Adamax: Adam with an infinity-norm second moment.
  * @example
- * adamax(2e-3)
+ * const opt = adamax(2e-3)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -810,7 +813,10 @@ export const adamax = (
 /**
  * NAdam: Adam with Nesterov momentum.
  * @example
- * nadam(1e-3)
+ * const opt = nadam(1e-3)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -823,7 +829,10 @@ export const nadam = (
 /**
  * RAdam: Adam with a rectified variance (plain momentum for the first few steps).
  * @example
- * radam(1e-3)
+ * const opt = radam(1e-3)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -836,7 +845,10 @@ export const radam = (
 /**
  * AdaBelief: steps scaled by the belief in the observed gradient.
  * @example
- * adabelief(1e-3)
+ * const opt = adabelief(1e-3)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -849,7 +861,10 @@ export const adabelief = (
 /**
  * Yogi: Adam with an additive second-moment update (moments start at 1e-6, as optax).
  * @example
- * yogi(1e-2)
+ * const opt = yogi(1e-2)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -867,7 +882,10 @@ export interface LambOptions extends AdamOptions {
 /**
  * LAMB: Adam (ε = 1e-6) plus weight decay, rescaled per leaf by the trust ratio ‖θ‖/‖u‖.
  * @example
- * lamb(1e-3, { weightDecay: 1e-2 })
+ * const opt = lamb(1e-3, { weightDecay: 1e-2 })
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -928,7 +946,10 @@ export interface AdafactorOptions extends FactoredRmsOptions {
 /**
  * Adafactor: factored second moments, block-RMS clipping, relative step sizes.
  * @example
- * adafactor(1e-2)
+ * const opt = adafactor(1e-2)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -953,7 +974,10 @@ export const adafactor = (
 /**
  * NovoGrad: per-leaf normalized gradients with momentum (β₂ = 0.25 by default).
  * @example
- * novograd(1e-2)
+ * const opt = novograd(1e-2)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -966,7 +990,10 @@ export const novograd = (
 /**
  * SM3: memory-efficient adaptive steps with momentum (default 0.9).
  * @example
- * sm3(0.1)
+ * const opt = sm3(0.1)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -979,7 +1006,10 @@ export const sm3 = (
 /**
  * Fromage: steps of relative size η/√(1 + η²) per leaf, with the matching shrinkage of θ.
  * @example
- * fromage(0.01)
+ * const opt = fromage(0.01)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */
@@ -995,7 +1025,10 @@ export const fromage = (
 /**
  * AdaDelta (learning rate 1 recovers Zeiler's method), with optional weight decay added to the gradient first.
  * @example
- * adadelta(1)
+ * const opt = adadelta(1)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.2.0
  */

@@ -66,6 +66,8 @@ export interface AdagradOptions {
  * @example
  * const opt = sgd(0.1)
  * const [updates, state1] = opt.update(grads, opt.init(params), params)
+ * // −η g
+ * updates.b // ≈ mul(grads.b, -0.1)
  * @category optimizers
  * @since 0.1.0
  */
@@ -75,7 +77,10 @@ export const sgd = (learningRate: ScalarOrSchedule): GradientTransformation<Lear
 /**
  * Gradient descent with heavy-ball momentum β (default 0.9), or Nesterov's variant.
  * @example
- * momentum(0.01, 0.9, { nesterov: true })
+ * const opt = momentum(0.01, 0.9, { nesterov: true })
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.1.0
  */
@@ -89,7 +94,10 @@ export const momentum = (
 /**
  * Adam (Kingma & Ba): b1 = 0.9, b2 = 0.999, eps = 1e-8 by default.
  * @example
- * adam(1e-3)
+ * const opt = adam(1e-3)
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.1.0
  */
@@ -103,7 +111,10 @@ export const adam = (
  * AdamW (Loshchilov & Hutter): Adam with decoupled weight decay λ (default 1e-4) added to
  * the Adam direction before the learning rate. Needs the params in `update`.
  * @example
- * adamw(1e-3, { weightDecay: 1e-2 })
+ * const opt = adamw(1e-3, { weightDecay: 1e-2 })
+ * // one step from `params` along `grads` lowers the loss
+ * const [u] = opt.update(grads, opt.init(params), params)
+ * loss(addUpdates(params, u)).item() < loss(params).item() // true
  * @category optimizers
  * @since 0.1.0
  */

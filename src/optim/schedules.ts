@@ -194,7 +194,11 @@ export interface WarmupCosineDecayOptions {
  * A linear warmup from `initValue` to `peakValue` over `warmupSteps`, then a cosine decay
  * to `endValue`; `decaySteps` counts the whole schedule, warmup included (as optax).
  * @example
- * warmupCosineDecay(0, 1e-3, 100, 1000) // peaks at step 100, reaches 0 at step 1000
+ * const s = warmupCosineDecay(0, 1e-3, 100, 1000) // peaks at step 100, reaches 0 at step 1000
+ * s(0) // 0
+ * s(50) // ≈ 5e-4
+ * s(100) // ≈ 1e-3
+ * s(1000) // ≈ 0
  * @category constructors
  * @since 0.1.0
  */

@@ -86,7 +86,9 @@ const checkSchedule = (s: unknown, name: string, op: string): ScalarOrSchedule =
 /**
  * Multiply the updates by a constant.
  * @example
- * chain(scaleByAdam(), scale(-1e-3)) // adam
+ * const opt = chain(scaleByAdam(), scale(-1e-3)) // adam
+ * // Adam's first step moves each weight by the learning rate, against the gradient
+ * opt.update(tensor([2, -3]), opt.init(tensor([0, 0])))[0] // ≈ [(-1e-3 * 2) / (2 + 1e-8), (1e-3 * 3) / (3 + 1e-8)]
  * @category constructors
  * @since 0.1.0
  */
@@ -270,6 +272,9 @@ export const scaleByRss = (
  * kept; trees within the bound pass unchanged).
  * @example
  * chain(clipByGlobalNorm(1), adam(1e-3))
+ * // the tree [3, 4] has norm 5: it is scaled to norm 1
+ * const t = clipByGlobalNorm(1)
+ * t.update(tensor([3, 4]), t.init(tensor([0, 0])))[0] // ≈ [0.6, 0.8]
  * @category constructors
  * @since 0.1.0
  */

@@ -148,6 +148,8 @@ export const bitsOf = (k: Key, n: number): Uint32Array => hashIota(k.data[0], k.
  * should not be used again once split.
  * @example
  * const [k1, k2] = split(key(0))
+ * k1.data.join() !== k2.data.join() // true
+ * split(key(0), 3).length // 3
  * @category combinators
  * @since 0.1.0
  */
@@ -169,7 +171,7 @@ export function split(k: Key, n = 2): readonly Key[] {
  * A new key from a key and an integer in [0, 2^32), like `jax.random.fold_in`: use it to
  * derive per-step or per-layer keys without threading splits (`foldIn(k, step)`).
  * @example
- * foldIn(key(0), 4).data // JAX: fold_in(PRNGKey(0), 4) == [2285895361, 433833334]
+ * foldIn(key(0), 4).data // [2285895361, 433833334] as JAX's fold_in(PRNGKey(0), 4)
  * @category combinators
  * @since 0.1.0
  */

@@ -117,7 +117,8 @@ export const threefryInto = (
  * Threefry-2x32 (20 rounds) of one counter under one key: the Random123 `threefry2x32_20`
  * block function, returning two uint32 words.
  * @example
- * threefry2x32([0, 0], [0, 0]) // [0x6b200159, 0x99ba4efe], the Random123 known answer
+ * // the Random123 known answer [0x6b200159, 0x99ba4efe]
+ * Array.from(threefry2x32([0, 0], [0, 0])) // [1797259609, 2579123966]
  * @category utils
  * @since 0.1.0
  */

@@ -94,6 +94,7 @@ interface Entry {
  * const f = jit((x: Tensor) => sum(mul(sin(x), x)))
  * f(tensor([1, 2])) // traced and compiled on this first call
  * f(tensor([3, 4])) // reuses the compiled program
+ * f(tensor([0, 1])).item() // ≈ Math.sin(1)
  * @category staging
  * @since 0.2.0
  */

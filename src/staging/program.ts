@@ -203,6 +203,7 @@ export const makeProgram = (parts: ProgramParts): Program => {
  * are not read). Staging `grad(f)` gives the whole forward and backward program.
  * @example
  * trace((x: Tensor) => sum(sin(x)))(tensor([1, 2, 3])).toString()
+ * trace((x: Tensor) => sum(sin(x)))(tensor([1, 2, 3])).toString().includes('sin') // true
  * // { lambda ; a:f64[3]. let
  * //     b:f64[3] = sin a
  * //     c:f64[] = sum[axes=[0]] b

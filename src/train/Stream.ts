@@ -120,6 +120,7 @@ export const fromGenerator = <A>(start: () => Iterator<A>): Stream<A> => {
  * `none` that ends a finite stream; the seed after element k is computed with element k.
  * @example
  * unfold(1, (n) => (n > 100 ? none : some([n, n * 2] as const))) // 1, 2, 4, ..., 64
+ * pipe(unfold(1, (n) => (n > 100 ? none : some([n, n * 2] as const))), toArray) // [1, 2, 4, 8, 16, 32, 64]
  * @category constructors
  * @since 0.1.0
  */
@@ -209,6 +210,7 @@ export const range = (start: number, end: number = Infinity): Stream<number> => 
  * The infinite stream `a, a, a, ...`.
  * @example
  * pipe(repeat('x'), take(3), toArray) // ['x', 'x', 'x']
+ * pipe(repeat('x'), take(3), toArray).join(' ') // 'x x x'
  * @category constructors
  * @since 0.1.0
  */
@@ -259,7 +261,7 @@ export const map =
 /**
  * Apply `f` to every element and its 0-based index.
  * @example
- * pipe(fromArray(['a', 'b']), mapWithIndex((i, s) => `${i}${s}`), toArray) // ['0a', '1b']
+ * pipe(fromArray(['a', 'b']), mapWithIndex((i, s) => `${i}${s}`), toArray).join(' ') // '0a 1b'
  * @category combinators
  * @since 0.1.0
  */
@@ -452,7 +454,7 @@ export const dropWhile =
  * pulls one element from `self`, then one from `that` (not pulled if `self` has ended);
  * both sources are closed when the zipped iteration stops early.
  * @example
- * pipe(range(0), zipWith(fromArray(['a', 'b']), (i, s) => `${s}${i}`), toArray) // ['a0', 'b1']
+ * pipe(range(0), zipWith(fromArray(['a', 'b']), (i, s) => `${s}${i}`), toArray).join(' ') // 'a0 b1'
  * @category combinators
  * @since 0.1.0
  */
@@ -493,6 +495,7 @@ export const zipWith =
  * Pair elements by position into frozen tuples `[a, b]`; see `zipWith`.
  * @example
  * pipe(range(0), zip(fromArray(['a', 'b'])), toArray) // [[0, 'a'], [1, 'b']]
+ * pipe(range(0), zip(fromArray(['a', 'b'])), toArray).map(([i, s]) => `${i}${s}`).join(' ') // '0a 1b'
  * @category combinators
  * @since 0.1.0
  */
@@ -551,7 +554,7 @@ export const ap =
  * the one impure escape hatch inside a pipeline (progress bars, logging); the effect runs
  * once per pull, so again on every replay, and never for elements nobody pulls.
  * @example
- * pipe(range(0), tap((x) => console.log('step', x)), take(2), toArray) // logs step 0, step 1
+ * pipe(range(0), tap((x) => console.log('step', x)), take(2), toArray) // [0, 1] (and logs step 0, step 1)
  * @category combinators
  * @since 0.1.0
  */
@@ -702,6 +705,7 @@ export const toArray = <A>(self: Stream<A>): ReadonlyArray<A> => Object.freeze(A
  * The first element, pulling only it.
  * @example
  * head(range(5)) // some(5)
+ * O.toUndefined(head(range(5))) // 5
  * @category eliminators
  * @since 0.1.0
  */
@@ -714,6 +718,7 @@ export const head = <A>(self: Stream<A>): O.Option<A> => {
  * The last element of a finite stream (the final training state).
  * @example
  * last(range(0, 4)) // some(3)
+ * O.toUndefined(last(range(0, 4))) // 3
  * @category eliminators
  * @since 0.1.0
  */
@@ -727,6 +732,7 @@ export const last = <A>(self: Stream<A>): O.Option<A> => {
  * The element at 0-based index `n`, pulling `n + 1` elements.
  * @example
  * pipe(range(10), nth(2)) // some(12)
+ * pipe(range(10), nth(2), O.toUndefined) // 12
  * @category eliminators
  * @since 0.1.0
  */
@@ -780,6 +786,7 @@ export const reduceRight =
  * The first element satisfying a predicate, pulling up to it.
  * @example
  * pipe(range(0), find((x) => x * x > 50)) // some(8)
+ * pipe(range(0), find((x) => x * x > 50), O.toUndefined) // 8
  * @category eliminators
  * @since 0.1.0
  */

@@ -130,6 +130,8 @@ export const batchOf = (plan: BatchPlan, order: ReadonlyArray<number>, i: number
  * step 0), a pure function of its arguments.
  * @example
  * batchAt(key(0), batchPlan(10, 4), 3) // the first batch of epoch 1
+ * const fourth = pipe(batches(key(0), 10, 4), Stream.nth(3), O.toUndefined)
+ * fourth?.join() === batchAt(key(0), batchPlan(10, 4), 3).join() // true
  * @category constructors
  * @since 0.1.0
  */
@@ -143,6 +145,9 @@ export const batchAt = (key: Key, plan: BatchPlan, step: number): readonly numbe
  * permutation drawn from `key`. Re-iterable: every iteration yields the same batches.
  * @example
  * pipe(batches(key(0), 10, 4), Stream.take(3), Stream.toArray) // three disjoint batches covering 0..9 (4, 4, 2)
+ * const epoch = pipe(batches(key(0), 10, 4), Stream.take(3), Stream.toArray)
+ * epoch.map((b) => b.length) // [4, 4, 2]
+ * epoch.flat().sort((a, b) => a - b) // [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
  * @category constructors
  * @since 0.1.0
  */

@@ -137,6 +137,7 @@ const Fields = t.strict(fieldCodecs)
  * The codec of a training state whose weights and optimizer state are trees.
  * @example
  * TrainStateCodec.decode(JSON.parse(text)) // Right(state) or Left(errors)
+ * isRight(TrainStateCodec.decode(JSON.parse(text))) // true
  * @category instances
  * @since 0.1.0
  */
@@ -210,6 +211,8 @@ export const TrainStateCodec: t.Type<TrainState<Tree, Tree>, TrainStateJSON, unk
  * `PurediffError` naming the key path if the weights or optimizer state are not trees.
  * @example
  * const json = encodeState(state)
+ * json.step // 0
+ * json.format // 'purediff-train-state'
  * @category constructors
  * @since 0.1.0
  */
@@ -221,6 +224,7 @@ export const encodeState = <P, S>(state: TrainState<P, S>): TrainStateJSON =>
  * schemas, the weights and optimizer state are also decoded against them.
  * @example
  * pipe(decodeState(JSON.parse(text)), E.map((s) => resume(s, config)))
+ * isRight(decodeState(JSON.parse(text))) // true
  * @category constructors
  * @since 0.1.0
  */
@@ -321,6 +325,8 @@ const parseIn = (
  * Save a training state to `file` as JSON, atomically.
  * @example
  * await saveState('out/step-1000.json', state)
+ * const loaded = await loadState('out/step-1000.json')
+ * isRight(loaded) && loaded.right.step === state.step // true
  * @category constructors
  * @since 0.1.0
  */

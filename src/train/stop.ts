@@ -74,6 +74,7 @@ const measureOf = <A extends Progress>(m: Measure<A>, op: string): ((a: A) => nu
  * nothing when the stream starts past step n (a resumed run that is already done).
  * @example
  * pipe(train(config), untilStep(100), last) // some(state at step 100)
+ * pipe(train(config), untilStep(100), last, O.map((s) => s.step), O.toUndefined) // 100
  * @category combinators
  * @since 0.1.0
  */
@@ -97,6 +98,8 @@ export const untilStep = (n: number): (<A extends { readonly step: number }>(sel
  * `untilEpochLoss`.
  * @example
  * pipe(train(config), untilLoss(1e-3), untilStep(10_000), last)
+ * // the run stops at the first state whose minibatch loss is at most 1e-3
+ * pipe(train(config), untilLoss(1e-3), untilStep(10_000), last, O.map((s) => s.loss <= 1e-3), O.toUndefined) // true
  * @category combinators
  * @since 0.1.0
  */
@@ -202,6 +205,8 @@ export const patience = <A extends Progress>(
  * Only the states at the end of an epoch (after its last batch).
  * @example
  * pipe(train(config), everyEpoch, Stream.take(10)) // ten epochs
+ * // 64 examples in batches of 16: an epoch is 4 steps
+ * pipe(train(config), everyEpoch, Stream.take(3), Stream.toArray).map((s) => s.step) // [4, 8, 12]
  * @category combinators
  * @since 0.1.0
  */
@@ -215,6 +220,9 @@ export const everyEpoch = <A extends { readonly epochEnd: boolean }>(self: Strea
  * resumed run) averages from its first state.
  * @example
  * pipe(train(config), withEpochLoss(), everyEpoch) // one state per epoch, metrics.epochLoss
+ * // the first epoch's epochLoss is the mean of its 4 step losses
+ * const first = pipe(train(config), withEpochLoss(), Stream.take(6), Stream.toArray).filter((s) => s.step >= 1 && s.step <= 4)
+ * first[3]?.metrics.epochLoss // ≈ first.reduce((t, s) => t + s.loss, 0) / 4
  * @category combinators
  * @since 0.1.0
  */

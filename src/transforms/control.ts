@@ -7,9 +7,11 @@
  *   forward evaluation for memory. Gradients are bit-identical to those of `f`: the
  *   recomputation runs the same ops in the same order. Under other transforms `f` runs as is.
  * - `scan(f, init, xs)` threads a carry through `f(carry, x) -> [carry, y]` over the leading
- *   axis of `xs` and stacks the `y`s (JAX's `lax.scan`). Each step is checkpointed, so
- *   reverse mode stores only the carries (and the slices of `xs`), never a step's
- *   intermediates; forward mode pushes tangents through the steps.
+ *   axis of `xs` and stacks the `y`s (JAX's `lax.scan`). Under reverse mode the whole scan is
+ *   one tape node that stores only the T carries; its pullback recomputes each step from its
+ *   carry and its slice of `xs`, backwards, and stacks the per-step `xs` cotangents once
+ *   (O(T) work: T scatters into the whole of `xs` would be O(T²)). Forward mode pushes
+ *   tangents through the steps.
  * - `foriLoop(lower, upper, body, init)`: `body(i, carry)` for i in [lower, upper), as a scan.
  * - `cond(pred, onTrue, onFalse, ...operands)` / `switchCase(index, branches, ...operands)`
  *   run only the chosen branch. Under `vmap` with a batched predicate or index, every branch
@@ -22,8 +24,8 @@
  * Purity: arguments are never modified.
  */
 import { BatchTracer } from '../ad/batching.js'
-import { R, Tracer, VjpTracer, recordCustom, reopen, topMain } from '../ad/trace.js'
-import type { Node } from '../ad/trace.js'
+import { R, Tracer, VjpTracer, inputNode, recordCustom, reopen, topMain } from '../ad/trace.js'
+import type { MainTrace, Node } from '../ad/trace.js'
 import { PurediffError } from '../errors.js'
 import {
   asTensor,
@@ -39,7 +41,7 @@ import {
   take,
   where,
 } from '../ops/ops.js'
-import { Tensor } from '../tensor/Tensor.js'
+import { Tensor, arange, zeros } from '../tensor/Tensor.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
 import { flatten, unflatten } from '../tree/Tree.js'
 import { checkOptions } from './options.js'
@@ -83,8 +85,12 @@ export const checkpoint = <X, Y>(f: (x: X) => Y, options?: Record<string, never>
     const start = main.tape.length
     const y = joined(x)
     const segment = main.tape.splice(start)
-    if (!(y instanceof VjpTracer && y.main === main))
+    if (!(y instanceof VjpTracer && y.main === main)) {
+      // the output is not this level's (a constant, or a tracer of a level opened inside f's
+      // closure, which may hold this level's values): keep the recorded nodes, no recomputation
+      main.tape.push(...segment)
       return unflatten<Y>(ydef as unknown as TreeDef, splitLeaves(y, shapes))
+    }
     const inside = new Set<Node>(segment)
     const external = new Map<Node, VjpTracer>()
     for (const node of segment)
@@ -184,16 +190,26 @@ export const scan = <C, X, Y>(
     )
   }
   n = n as number
-  const step = checkpoint((a: readonly [C] | readonly [C, X]) => {
-    const r = f(a[0], (a.length > 1 ? a[1] : null) as X)
+  const call = (c: C, x: X | null): readonly [C, Y] => {
+    const r = f(c, x as X)
     if (!Array.isArray(r) || r.length !== 2)
       throw new PurediffError('ValueError', 'the scanned function must return [carry, y]', { op })
     return r as readonly [C, Y]
-  })
+  }
+  const reverse = options.reverse === true
+  const [cls] = tensorsOf(init, op)
+  const main = topMain([...cls, ...xls])
+  if (main !== null && main.kind === 'vjp') {
+    const r = scanVjp(main, call, init, xls, xdef, n, reverse)
+    if (r !== null) return r
+  }
+  // forward mode, batching, staging, constants: the steps as a loop (a reverse level reached
+  // only through f's closure checkpoints each step)
+  const step = checkpoint((a: readonly [C] | readonly [C, X]) => call(a[0], a.length > 1 ? (a[1] as X) : null))
   let carry = init
   const ys: Y[] = new Array<Y>(n)
   for (let k = 0; k < n; k++) {
-    const i = options.reverse === true ? n - 1 - k : k
+    const i = reverse ? n - 1 - k : k
     const x =
       xdef === null
         ? null
@@ -211,6 +227,141 @@ export const scan = <C, X, Y>(
   return Object.freeze([carry, unflatten<Y>(ydef, stacked)]) as [C, Y]
 }
 
+/** The value of `t` one level below `main` (its primal if it is `main`'s tracer). */
+const below = (main: MainTrace, t: Tensor): Tensor => (t instanceof VjpTracer && t.main === main ? t.primal : t)
+
+/**
+ * Reverse mode of `scan` as one tape node (JAX's scan transpose). The forward pass runs each
+ * step on fresh inputs, keeps the carry it returns (below this level) and drops the step's
+ * tape nodes, noting only the values of this level that `f` read from its closure. The
+ * pullback runs the steps backwards: each is recomputed from its stored carry and its slice
+ * of `xs`, swept back alone, and its `x` cotangent set aside; the `xs` cotangent is the stack
+ * of those, built once (O(T), where T scatters into the whole of `xs` would be O(T²)).
+ * Stored: the T carries. Returns null (the caller falls back to the loop) when a step's
+ * output holds a tracer of a level above this one, which one node here cannot carry.
+ */
+const scanVjp = <C, X, Y>(
+  main: MainTrace,
+  call: (c: C, x: X | null) => readonly [C, Y],
+  init: C,
+  xls: ReadonlyArray<Tensor>,
+  xdef: TreeDef | null,
+  n: number,
+  reverse: boolean,
+): [C, Y] | null => {
+  const op = 'scan'
+  const [cls, cdef] = tensorsOf(init, op)
+  const xsBelow = xls.map((l) => below(main, l))
+  // one step on fresh inputs of this level: its outputs, and the inputs' nodes
+  const runStep = (carry: ReadonlyArray<Tensor>, i: number) => {
+    const cIn = carry.map((c) => new VjpTracer(main, c, inputNode()))
+    const xIn = xsBelow.map((l) => new VjpTracer(main, take(l, i, 0), inputNode()))
+    const x = xdef === null ? null : unflatten<X>(xdef, xIn)
+    const [c, y] = call(unflatten<C>(cdef, cIn), x)
+    const [cOut, cOutDef] = tensorsOf(c, op)
+    const [yOut, yDef] = tensorsOf(y, op)
+    return { cIn, xIn, cOut, yOut, cOutDef, yDef }
+  }
+  const above = (t: Tensor): boolean => t instanceof Tracer && t.main !== main && t.main.depth > main.depth
+  // forward: keep the carries, not the steps
+  const carries: Tensor[][] = [cls.map((c) => below(main, c))]
+  const ysBelow: Tensor[][] = new Array<Tensor[]>(n)
+  const externals = new Map<Node, VjpTracer>()
+  let yDef: TreeDef | null = null
+  for (let k = 0; k < n; k++) {
+    const i = reverse ? n - 1 - k : k
+    const start = main.tape.length
+    const s = runStep(carries[k] as Tensor[], i)
+    const segment = main.tape.splice(start)
+    if (s.cOut.length !== cls.length) {
+      throw new PurediffError(
+        'TreeError',
+        `the carry has ${cls.length} leaves going in but ${s.cOut.length} coming out of step ${i}`,
+        { op },
+      )
+    }
+    if ([...s.cOut, ...s.yOut].some(above)) return null
+    const inside = new Set<Node>(segment)
+    const fresh = new Set<Node>([...s.cIn, ...s.xIn].map((t) => t.node))
+    for (const node of segment)
+      for (const p of node.parents)
+        if (p !== null && !inside.has(p.node) && !fresh.has(p.node)) externals.set(p.node, p)
+    carries.push(s.cOut.map((c) => below(main, c)))
+    ysBelow[i] = s.yOut.map((y) => below(main, y))
+    yDef = s.yDef
+  }
+  const finalCarry = carries[n] as Tensor[]
+  const stackedYs = (ysBelow[0] as Tensor[]).map((_, j) => stack(ysBelow.map((ls) => ls[j] as Tensor)))
+  const outs = [...finalCarry, ...stackedYs]
+  const shapes = outs.map((o) => o.shape)
+  const joinedBelow = outs.length === 1 ? (outs[0] as Tensor) : concat(outs.map((o) => reshape(o, [o.size])))
+  const ext = [...externals.values()]
+  const parents: Array<VjpTracer | null> = [
+    ...cls.map((c) => (c instanceof VjpTracer && c.main === main ? c : null)),
+    ...xls.map((l) => (l instanceof VjpTracer && l.main === main ? l : null)),
+    ...ext,
+  ]
+  const nc = cls.length
+  const pullback = (yBar: Tensor): Array<Tensor | null> => {
+    const bars = splitLeaves(yBar, shapes)
+    let cBar: Array<Tensor | null> = bars.slice(0, nc)
+    const ysBar = bars.slice(nc)
+    const xBars: Array<Array<Tensor | null>> = xls.map(() => new Array<Tensor | null>(n).fill(null))
+    const extBars = new Map<Node, Tensor>()
+    reopen(main, () => {
+      for (let k = n - 1; k >= 0; k--) {
+        const i = reverse ? n - 1 - k : k
+        const from = main.tape.length
+        const s = runStep(carries[k] as Tensor[], i)
+        const fresh = main.tape.slice(from)
+        const cts = new Map<Node, Tensor>()
+        const accumulate = (node: Node, g: Tensor): void => {
+          const prev = cts.get(node)
+          cts.set(node, prev === undefined ? g : R.add(prev, g))
+        }
+        const seed = (t: Tensor, g: Tensor | null): void => {
+          if (g !== null && t instanceof VjpTracer && t.main === main) accumulate(t.node, g)
+        }
+        s.cOut.forEach((t, j) => seed(t, cBar[j] ?? null))
+        s.yOut.forEach((t, j) => seed(t, take(ysBar[j] as Tensor, i, 0)))
+        for (let q = fresh.length - 1; q >= 0; q--) {
+          const node = fresh[q] as Node
+          const g = cts.get(node)
+          if (g === undefined || node.pullback === null) continue
+          cts.delete(node)
+          const nodeBars = node.pullback(g)
+          node.parents.forEach((p, pi) => {
+            const b = nodeBars[pi]
+            if (p !== null && b !== null && b !== undefined) accumulate(p.node, b)
+          })
+        }
+        main.tape.length = from
+        cBar = s.cIn.map((t) => cts.get(t.node) ?? null)
+        s.xIn.forEach((t, j) => ((xBars[j] as Array<Tensor | null>)[i] = cts.get(t.node) ?? null))
+        for (const e of ext) {
+          const g = cts.get(e.node)
+          if (g === undefined) continue
+          const prev = extBars.get(e.node)
+          extBars.set(e.node, prev === undefined ? g : R.add(prev, g))
+        }
+      }
+    })
+    // each xs cotangent: the per-step ones stacked once (symbolic zeros as zeros, all zero: none)
+    const xsBars = xBars.map((col, j) => {
+      if (col.every((g) => g === null)) return null
+      const l = xls[j] as Tensor
+      const sliceShape = l.shape.slice(1)
+      return stack(col.map((g) => g ?? zeros(sliceShape, l.dtype)))
+    })
+    return [...cBar, ...xsBars, ...ext.map((e) => extBars.get(e.node) ?? null)]
+  }
+  const out = recordCustom(main, joinedBelow, parents, pullback)
+  const leaves = splitLeaves(out, shapes)
+  const carry = unflatten<C>(cdef, leaves.slice(0, nc))
+  const ys = unflatten<Y>(yDef as TreeDef, leaves.slice(nc))
+  return Object.freeze([carry, ys]) as [C, Y]
+}
+
 /**
  * `body(i, carry)` for i = lower, …, upper − 1 (JAX's `fori_loop`), differentiable in both
  * modes (as a scan: reverse mode stores only the carries).
@@ -224,8 +375,10 @@ export const foriLoop = <C>(lower: number, upper: number, body: (i: number, carr
     throw new PurediffError('ValueError', `the bounds must be integers (got ${lower}, ${upper})`, { op: 'foriLoop' })
   }
   if (upper <= lower) return init
-  let i = lower
-  return scan((c: C) => [body(i++, c), 0] as const, init, null, { length: upper - lower })[0]
+  // the index is scanned over as data (not a counter in the closure), so a step recomputed by
+  // reverse mode sees its own index
+  const steps = arange(lower, upper)
+  return scan((c: C, i: Tensor) => [body(i.item(), c), 0] as const, init, steps)[0]
 }
 
 // -------------------------------------------------------------------------------------

@@ -442,7 +442,7 @@ export function valueAndGrad(
  * [0, 2] }` several (a tuple of gradients); `{ wrt: ['w', 'layers.0.b'] }` differentiates
  * only those leaves of the argument (the rest are held constant and get zero gradients).
  * @example
- * grad((p: { w: Tensor }) => sum(square(p.w)))({ w: tensor([1, 2]) }) // { w: [2, 4] }
+ * grad((p: { w: Tensor }) => sum(square(p.w)))({ w: tensor([1, 2]) }).w // [2, 4]
  * @example
  * grad((w: Tensor, x: Tensor) => sum(mul(w, x)), { argnums: 1 })(tensor([1, 2]), tensor([3, 4])) // [1, 2]
  * @category transforms
@@ -761,7 +761,19 @@ export interface CustomRuleOptions {
   readonly name?: string
 }
 
-type NoParams = Readonly<Record<string, never>>
+/**
+ * The params of a custom-rule equation: the name it shows under, and a number that tells
+ * apart the primitives of different custom functions (one per `customJvp`/`customVjp` call
+ * and input structure), so that equations of two of them on the same inputs are never merged
+ * as common subexpressions.
+ */
+interface CustomParams {
+  readonly name: string
+  readonly id: number
+}
+let customIds = 0
+/** The params each custom-rule primitive binds with. */
+const customParams = new WeakMap<AnyPrimitive, CustomParams>()
 
 const checkCustomOptions = (op: string, options: CustomRuleOptions | undefined): string | undefined => {
   checkOptions(op, options, ['name'])
@@ -783,11 +795,11 @@ const checkCustomOptions = (op: string, options: CustomRuleOptions | undefined):
  */
 const customPrimitive = (
   info: CustomRuleInfo,
-  jvpAt: (i: number) => JvpRule<NoParams>,
-  vjpAt: (i: number) => VjpRule<NoParams>,
+  jvpAt: (i: number) => JvpRule<CustomParams>,
+  vjpAt: (i: number) => VjpRule<CustomParams>,
   batched: (xb: ReadonlyArray<Tensor>) => Tensor,
 ): AnyPrimitive => {
-  const prim: Primitive<NoParams> = Object.freeze({
+  const prim: Primitive<CustomParams> = Object.freeze({
     name: info.kind,
     arity: -1,
     abstract: (xs: ReadonlyArray<AbstractValue>): AbstractValue =>
@@ -816,8 +828,13 @@ const customPrimitive = (
     broadcasts: false,
   })
   registerCustomRule(prim as AnyPrimitive, info)
+  customParams.set(prim as AnyPrimitive, Object.freeze({ name: info.name, id: ++customIds }))
   return prim as AnyPrimitive
 }
+
+/** Bind a custom-rule primitive on a staging level. */
+const bindCustom = (prim: AnyPrimitive, xs: ReadonlyArray<Tensor>): Tensor =>
+  bind(prim, xs, customParams.get(prim) as CustomParams)
 
 /** One custom primitive per input structure, made on first use. */
 const perStructure = (make: (def: TreeDef) => AnyPrimitive): ((def: TreeDef) => AnyPrimitive) => {
@@ -844,6 +861,7 @@ const onlyAt = (xs: ReadonlyArray<Tensor>, i: number, t: Tensor): Tensor[] =>
  * one equation that keeps the rule, named by `options.name`.
  * @example
  * const safeLog = customJvp((x: Tensor) => log(x), (x, xDot) => [log(x), div(xDot, x)], { name: 'safeLog' })
+ * jvp(safeLog, tensor([2]), tensor([1]))[1] // [0.5]
  * @category transforms
  * @since 0.1.0
  */
@@ -878,7 +896,7 @@ export const customJvp = <X>(
     const [xs, def] = flattenArgs(x, 'customJvp')
     const main = splitTop(xs)
     if (main === null) return f(x)
-    if (main.kind === 'stage') return bind(primFor(def), xs, {})
+    if (main.kind === 'stage') return bindCustom(primFor(def), xs)
     if (main.kind === 'batch') {
       return batchCustom<X>(main, xs, def, (xb) =>
         customJvp(vmap(f), (u: X, uDot: X) => vmap(rule)(u, uDot) as readonly [Tensor, Tensor], { name })(xb),
@@ -980,7 +998,7 @@ export const customVjp = <X, Res>(
     const [xs, def] = flattenArgs(x, 'customVjp')
     const main = splitTop(xs)
     if (main === null) return f(x)
-    if (main.kind === 'stage') return bind(primFor(def), xs, {})
+    if (main.kind === 'stage') return bindCustom(primFor(def), xs)
     if (main.kind === 'batch') return batchCustom<X>(main, xs, def, batchedVjp)
     const primals = xs.map((t) => unwrapAt(main, t))
     const xP = unflatten<X>(def, primals)

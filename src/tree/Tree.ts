@@ -123,6 +123,8 @@ const describeValue = (t: unknown): string => {
  * Leaves in a fixed order (arrays by index, records by sorted key) and the structure.
  * @example
  * flatten({ w: tensor([1, 2]), b: 0 }) // [[0, tensor([1, 2])], def] (keys sorted: b, w)
+ * flatten({ w: tensor([1, 2]), b: 0 })[0][0] // 0
+ * keyPaths(flatten({ w: tensor([1, 2]), b: 0 })[1]).join(' ') // 'b w'
  * @category constructors
  * @since 0.1.0
  */
@@ -327,7 +329,7 @@ export const assertSameStructure = (a: TreeDef, b: TreeDef, op: string, path = '
 /**
  * Apply `f` to every leaf, keeping the structure. `f` also gets the leaf's key path.
  * @example
- * map({ w: tensor([1]) }, (x) => mul(x, 2))
+ * map({ w: tensor([1]) }, (x) => mul(x, 2)).w // [2]
  * @category combinators
  * @since 0.1.0
  */

@@ -8,6 +8,7 @@
  * Purity: every function here only reorders the arguments of a pure function.
  * @example
  * pipe(grads, scale(-0.1), add(params)) // params - 0.1 · grads
+ * pipe(grads, scale(-0.1), add(params)).b // ≈ [params.b.item() - 0.1 * grads.b.item()]
  */
 import type { TensorLike } from '../ops/ops.js'
 import type { Tensor } from '../tensor/Tensor.js'

@@ -78,7 +78,7 @@ const checkScalar = (s: unknown, op: string): TensorLike => {
 /**
  * Leafwise sum a + b of two trees of the same structure and shapes.
  * @example
- * add({ w: tensor([1, 2]) }, { w: tensor([10, 20]) }) // { w: [11, 22] }
+ * add({ w: tensor([1, 2]) }, { w: tensor([10, 20]) }).w // [11, 22]
  * @category combinators
  * @since 0.1.0
  */
@@ -110,6 +110,8 @@ export const mul: <T>(a: T, b: T) => T = leafwise('tree.mul', (x, y) => x * y, m
  * Every leaf times `s` (a number or a scalar tensor, which may itself be traced).
  * @example
  * scale({ w: tensor([1, 2]), b: 3 }, -0.5) // { w: [-0.5, -1], b: -1.5 }
+ * scale({ w: tensor([1, 2]), b: 3 }, -0.5).w // [-0.5, -1]
+ * scale({ w: tensor([1, 2]), b: 3 }, -0.5).b // -1.5
  * @category combinators
  * @since 0.1.0
  */
@@ -122,6 +124,7 @@ export const scale = <T>(tree: T, s: TensorLike): T => {
  * a·x + y (BLAS's axpy) for a scalar `a` and trees `x`, `y` of the same structure.
  * @example
  * axpy(-0.1, grads, params) // one step of gradient descent
+ * axpy(-0.1, grads, params).b // ≈ [params.b.item() - 0.1 * grads.b.item()]
  * @category combinators
  * @since 0.1.0
  */
@@ -185,7 +188,8 @@ export const norm = <T>(tree: T): Tensor => {
  * A tree of the same structure with every entry equal to `value`: a tensor leaf gives a
  * tensor of its shape and dtype, a number leaf gives the number `value`.
  * @example
- * fullLike({ w: zeros([2]), n: 0 }, 0.5) // { w: [0.5, 0.5], n: 0.5 }
+ * fullLike({ w: zeros([2]), n: 0 }, 0.5).w // [0.5, 0.5]
+ * fullLike({ w: zeros([2]), n: 0 }, 0.5).n // 0.5
  * @category constructors
  * @since 0.1.0
  */

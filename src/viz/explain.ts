@@ -289,7 +289,8 @@ export const explainGraph = (g: Graph, options: ExplainOptions = {}): Explanatio
       name: v.name,
       kind: v.kind,
       op: v.kind === 'op' ? (customRuleOf(v.prim)?.name ?? v.prim.name) : v.kind,
-      params: v.kind === 'op' ? formatParams(v.params) : '',
+      // a custom call's params (its name and number) are shown by its op and rule instead
+      params: v.kind === 'op' && customRuleOf(v.prim) === null ? formatParams(v.params) : '',
       inputs: v.kind === 'op' ? v.inputs : Object.freeze([]),
       shape: v.value.shape,
       custom: v.kind === 'op' ? customOf(v) : null,

@@ -52,8 +52,8 @@ export type GraphVar =
     }
 
 /**
- * A recorded computation: variables in evaluation order (inputs first), the input and
- * output variables in leaf order, and the trees the leaves came from.
+ * A staged computation with its values: variables in program order (inputs first), the
+ * input and output variables in leaf order, and the trees the leaves came from.
  * @category model
  * @since 0.2.0
  */

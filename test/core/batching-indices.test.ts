@@ -25,6 +25,7 @@ import {
   mul,
   nn,
   oneHot,
+  random,
   reshape,
   stack,
   sum,
@@ -226,6 +227,31 @@ describe('traced indices: gradients, per-example gradients and staging', () => {
     const jf = jit(f)
     expect(toArray(jf(tensor([1, 2, 3, 4]), tensor([0, 2])))).toBe(4)
     expect(toArray(jf(tensor([1, 2, 3, 4]), tensor([3, 3])))).toBe(8)
+  })
+
+  it('an embedding layer over batched token ids, and its per-example table gradients', () => {
+    const layer = nn.embedding(5, 3)
+    const params = layer.init(random.key(2))
+    const ids = tensor([
+      [0, 4, 4],
+      [2, 1, 0],
+    ])
+    const apply = (t: Tensor) => layer.apply(params, t)
+    expectLaw('embedding', checkBatching(apply, [ids], { rtol: 0, atol: 0 }), 2)
+    const pg = vmap(
+      grad((p: typeof params, t: Tensor) => sum(mul(layer.apply(p, t), layer.apply(p, t)))),
+      {
+        inAxes: [null, 0],
+      },
+    )(params, ids)
+    const loop = stack(
+      [0, 1].map(
+        (b) =>
+          grad((p: typeof params) => sum(mul(layer.apply(p, take(ids, b)), layer.apply(p, take(ids, b)))))(params)
+            .table,
+      ),
+    )
+    assertClose(pg.table, loop, 0)
   })
 
   it('an index out of range inside vmap is an error naming gather', () => {

@@ -28,6 +28,7 @@ import {
   matmul,
   mul,
   neg,
+  reshape,
   scan,
   sin,
   sqrt,
@@ -38,6 +39,7 @@ import {
   tanh,
   tensor,
   toArray,
+  trace,
   vmap,
   whileLoop,
 } from '../../src/index.js'
@@ -169,6 +171,112 @@ describe('scan and foriLoop', () => {
         return new Set(main.tape.flatMap((n) => n.parents.filter((q) => q !== null))).size
       })
     expect(retained(scanned)).toBeLessThan(retained(unrolled))
+  })
+
+  it("the gradient's work is linear in the number of steps (the xs cotangent is stacked once, not built by T scatters)", () => {
+    // work = the entries the gradient's ops write: the sizes of the outputs of the staged
+    // program's equations (trace stages each op with its shape; no clock, no kernel run)
+    const work = (steps: number): number => {
+      const xv = reshape(tensor(Array.from({ length: steps * 2 }, (_, i) => Math.sin(i))), [steps, 2])
+      const prog = trace((xw: Tensor) => grad(lossOf(scanned), { argnums: [0, 1, 2] })(p, init, xw))(xv)
+      return prog.eqns.reduce((n, e) => n + e.out.shape.reduce((a, b) => a * b, 1), 0)
+    }
+    const w50 = work(50)
+    const w200 = work(200)
+    // linear: w200 ≈ 4·w50 (plus a constant); quadratic would be ≈ 16·w50
+    expect(w200 / w50).toBeLessThan(4.5)
+    expect(w200 / w50).toBeGreaterThan(3.5)
+  })
+
+  it('the one-node reverse mode nests: grad of grad, vmap of grad, jvp of grad, closure-only and reversed scans equal the unrolled loop', () => {
+    const sc = (q: { w: Tensor }, c0: Tensor, xv: Tensor) => lossOf(scanned)(q, c0, xv)
+    const un = (q: { w: Tensor }, c0: Tensor, xv: Tensor) => lossOf(unrolled)(q, c0, xv)
+    // second order: the Hessian in the initial carry
+    assertClose(
+      hessian((c0: Tensor) => sc(p, c0, xs))(init),
+      hessian((c0: Tensor) => un(p, c0, xs))(init),
+      1e-12,
+      1e-13,
+    )
+    // reverse over reverse in xs
+    const gg = (run: typeof sc) => grad((xv: Tensor) => sum(mul(grad((u: Tensor) => run(p, init, u))(xv), xv)))(xs)
+    assertClose(gg(sc), gg(un), 1e-12, 1e-13)
+    // per-example gradients (vmap over a batch of initial carries)
+    const inits = tensor([
+      [0.2, -0.1],
+      [0.5, 0.3],
+      [-0.4, 0.05],
+    ])
+    const pe = (run: typeof sc) => vmap(grad((c0: Tensor) => run(p, c0, xs)))(inits)
+    assertClose(pe(sc), pe(un), 1e-12, 1e-13)
+    // forward over reverse: a Hessian-vector product in w
+    const hv = (run: typeof sc) =>
+      jvp((w: Tensor) => grad((q: { w: Tensor }) => run(q, init, xs))({ w }).w, p.w, tensor([1, -0.5]))[1]
+    assertClose(hv(sc), hv(un), 1e-12, 1e-13)
+    // only the closure is differentiated (init and xs constants)
+    assertClose(
+      grad((q: { w: Tensor }) => sc(q, init, xs))(p).w,
+      grad((q: { w: Tensor }) => un(q, init, xs))(p).w,
+      1e-12,
+    )
+    // reverse over forward, the forward level opened inside: f closes over a tracer of a level
+    // above the scan's reverse level (the scan falls back to the checkpointed loop)
+    const rf = (run: typeof sc) =>
+      grad((c0: Tensor) => jvp((w: Tensor) => run({ w }, c0, xs), p.w, tensor([0.3, 1]))[1])(init)
+    assertClose(rf(sc), rf(un), 1e-12, 1e-13)
+    // reversed scan: grads in xs equal those of the loop run backwards
+    const rev = (xv: Tensor) => {
+      const [c, ys] = scan(cell(p), init, xv, { reverse: true })
+      return add(sum(c), sum(mul(ys, ys)))
+    }
+    const revLoop = (xv: Tensor) => {
+      let c: Tensor = init
+      const ys: Tensor[] = []
+      for (let i = xv.shape[0]! - 1; i >= 0; i--) {
+        const [c2, y] = cell(p)(c, take(xv, i, 0))
+        c = c2
+        ys.unshift(y)
+      }
+      return add(sum(c), sum(mul(stack(ys), stack(ys))))
+    }
+    assertClose(grad(rev)(xs), grad(revLoop)(xs), 1e-12)
+  })
+
+  it('checkpoint under a forward level opened inside the reverse one keeps the gradient (regression: it was 0)', () => {
+    const inner = (c: Tensor, useCheckpoint: boolean) =>
+      jvp(
+        (w: Tensor) => (useCheckpoint ? checkpoint((u: Tensor) => sin(mul(u, w))) : (u: Tensor) => sin(mul(u, w)))(c),
+        tensor(0.7),
+        tensor(1),
+      )[1]
+    const c0 = tensor(1.3)
+    const g = grad((c: Tensor) => inner(c, true))(c0)
+    assertClose(g, grad((c: Tensor) => inner(c, false))(c0), 0)
+    // d/dc [cos(c·w)·c] = cos(c·w) − c·w·sin(c·w)
+    assertClose(g, tensor(Math.cos(1.3 * 0.7) - 1.3 * 0.7 * Math.sin(1.3 * 0.7)), 1e-15, 1e-15)
+  })
+
+  it('reverse mode stores only the carries: the scan is one tape node whose pullback recomputes each step', () => {
+    const steps = 30
+    const xv = reshape(tensor(Array.from({ length: steps * 2 }, (_, i) => Math.cos(i))), [steps, 2])
+    const nodes = (run: typeof unrolled) =>
+      withMain('vjp', 'memory', (main) => {
+        run(p, new VjpTracer(main, init, inputNode()), new VjpTracer(main, xv, inputNode()))
+        return main.tape.length
+      })
+    // the unrolled loop keeps every op of every step; the scan keeps its node and the slices
+    // that split its joined output into the carry and ys (a constant, whatever the steps)
+    expect(nodes(unrolled)).toBeGreaterThan(5 * steps)
+    expect(nodes(scanned)).toBeLessThanOrEqual(4)
+  })
+
+  it("foriLoop's body sees its own index when reverse mode recomputes a step (regression: the index kept counting)", () => {
+    // c ← c·i + i for i = 1, 2, 3: c₃ = ((c·1 + 1)·2 + 2)·3 + 3, so dc₃/dc = 1·2·3 = 6
+    const f = (x: Tensor) => foriLoop(1, 4, (i, c: Tensor) => add(mul(c, i), i), x)
+    expect(f(tensor(1)).item()).toBe(((1 * 1 + 1) * 2 + 2) * 3 + 3)
+    expect(grad(f)(tensor(1)).item()).toBe(6)
+    expect(grad(f)(tensor(1)).item()).toBe(6)
+    expect(jvp(f, tensor(1), tensor(1))[1].item()).toBe(6)
   })
 
   it('reverse, length without xs, and foriLoop', () => {

@@ -11,11 +11,15 @@ import {
   fromTensors,
   grad,
   hessian,
+  jacrev,
+  linearize,
   jvp,
   matmul,
   mean,
   ones,
   reshape,
+  solve,
+  split,
   square,
   sub,
   sum,
@@ -101,6 +105,11 @@ describe('key paths in errors raised by ops inside a transform', () => {
     expect(throwsPurediff(() => vjp(f, bad)).path).toBe('layers[1].w')
     expect(throwsPurediff(() => jvp(f, bad, bad)).path).toBe('layers[1].w')
     expect(throwsPurediff(() => hessian(f)(bad)).path).toBe('layers[1].w')
+    expect(throwsPurediff(() => jacrev((p: Params) => matmul(x, p.layers[1]!.w))(bad)).path).toBe('layers[1].w')
+    expect(throwsPurediff(() => linearize(f, bad)).path).toBe('layers[1].w')
+    expect(throwsPurediff(() => valueAndGrad((p: Params) => [f(p), 0] as const, { hasAux: true })(bad)).path).toBe(
+      'layers[1].w',
+    )
     expect(throwsPurediff(() => grad((input: Tensor, p: Params) => f(p), { argnums: 1 })(x, bad)).path).toBe(
       'layers[1].w',
     )
@@ -152,5 +161,13 @@ describe('key paths in errors raised by ops inside a transform', () => {
     // and blameLeaf leaves anything that is not a PurediffError as it is
     const plain = new RangeError('x')
     expect(blameLeaf(plain, [], [])).toBe(plain)
+  })
+})
+
+describe('key paths: linear algebra and array ops, and where the path stops', () => {
+  it('solve names a non-square matrix, split an axis that does not divide', () => {
+    const p = { a: ones([2, 3]), v: ones([5]) }
+    expect(throwsPurediff(() => grad((q: typeof p) => sum(solve(q.a, ones([2]))))(p)).path).toBe('a')
+    expect(throwsPurediff(() => grad((q: typeof p) => sum(split(q.v, 2)[0]!))(p)).path).toBe('v')
   })
 })

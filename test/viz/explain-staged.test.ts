@@ -187,6 +187,23 @@ describe('custom rules: one node carrying the user’s rule', () => {
     expect(() => jit(g)(args)).toThrow(/escaped tracer/)
   })
 
+  it('two custom functions on the same input stay two equations under jit (never merged)', () => {
+    const a = customJvp(
+      (u: Tensor) => sin(u),
+      (u, uDot) => [sin(u), mul(uDot, 2)],
+    )
+    const b = customJvp(
+      (u: Tensor) => exp(u),
+      (u, uDot) => [exp(u), mul(uDot, 3)],
+    )
+    const h = (u: Tensor) => sum(add(a(u), b(u)))
+    const u = tensor([0.1, 0.2])
+    expect(trace(h)(u).toString()).toMatch(/customJvp\[name=customJvp id=\d+\]/)
+    assertClose(jit(h)(u), Math.sin(0.1) + Math.sin(0.2) + Math.exp(0.1) + Math.exp(0.2), TOL)
+    assertClose(grad(jit(h))(u), [5, 5], TOL, TOL)
+    expect(opNodes(explain(h)(u)).filter((o) => o === 'customJvp').length).toBe(2)
+  })
+
   it('the customJvp name option is checked', () => {
     expect(() =>
       customJvp(
