@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { deskew, main, type MnistResult } from '../../examples/mnist.js'
+import { CLI, deskew, main, optionsFromCli, type MnistResult } from '../../examples/mnist.js'
+import { helpText, parseCli } from '../../examples/lib/cli.js'
 
 const S = 28
 
@@ -101,5 +102,70 @@ describe('examples/mnist: a small run', () => {
   })
 })
 
-// The full-size demo (20 epochs on all 8495 digits, test accuracy ≥ 0.95) is `npm run demo`
+describe('examples/mnist: --jit and --no-jit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'purediff-mnist-jit-'))
+  const opts = { trainSize: 200, testSize: 100, epochs: 2, hidden: 16, learningRate: 0.01 }
+  const run = (jit: boolean) => {
+    const out: string[] = []
+    const r = main({ ...opts, jit, plot: join(dir, `${jit}.svg`), sink: { write: (s: string) => out.push(s) } })
+    return { r, text: out.join('') }
+  }
+  const compiled = run(true)
+  const eager = run(false)
+
+  it('both modes give the same run to the last bit (fused sums keep the eager order)', () => {
+    const strip = (x: MnistResult) => x.epochs.map(({ seconds: _, ...rest }) => rest)
+    expect(strip(eager.r)).toEqual(strip(compiled.r))
+    expect(compiled.r.epochs.length).toBe(2)
+  })
+
+  it('the first line says which mode ran', () => {
+    expect(compiled.text.split('\n')[0]).toMatch(/, jit-compiled step$/)
+    expect(eager.text.split('\n')[0]).toMatch(/, eager step$/)
+  })
+
+  it('the flags map to the option, are listed by --help, and contradict each other', () => {
+    const values = (argv: string[]) => {
+      const p = parseCli(CLI, argv)
+      if (!('values' in p)) throw new Error('expected values')
+      return p.values
+    }
+    expect(optionsFromCli(values(['--no-jit'])).jit).toBe(false)
+    expect(optionsFromCli(values(['--jit'])).jit).toBe(true)
+    expect(optionsFromCli(values([])).jit).toBeUndefined()
+    expect(() => optionsFromCli(values(['--jit', '--no-jit']))).toThrow(/contradict/)
+    const help = helpText(CLI)
+    expect(help).toContain('--no-jit')
+    expect(help).toContain('--jit')
+  })
+})
+
+// The full-size demos (20 epochs on all 8495 digits, test accuracy ≥ 0.95; `--model cnn`, ≥ 0.975) are `npm run demo`
 // and `bench/demo.ts`; it is not run here, so the suite passes on a slow or busy machine.
+
+describe('examples/mnist --model cnn: a small run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'purediff-mnist-cnn-'))
+  const opts = { model: 'cnn' as const, trainSize: 400, testSize: 200, epochs: 3 }
+  const out: string[] = []
+  const r = main({ ...opts, plot: join(dir, 'cnn.svg'), sink: { write: (s: string) => out.push(s) } })
+  const text = out.join('')
+
+  it('trains the convolutional network: the loss falls and most test digits are right', () => {
+    expect(text).toContain('CNN conv3x3-16, pool2, conv3x3-32, pool2, dense-10')
+    expect(text).toContain('batch 32')
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
+    const first = r.epochs[0]!
+    const last = r.epochs[r.epochs.length - 1]!
+    expect(last.trainLoss).toBeLessThan(0.5 * first.trainLoss)
+    expect(last.testLoss).toBeLessThan(first.testLoss)
+    // 400 training digits, 39 steps of 32: far above chance (0.1)
+    expect(r.testAccuracy).toBeGreaterThan(0.75)
+    expect(text.trimEnd().split('\n').pop()).toBe(`test accuracy: ${r.testAccuracy.toFixed(4)}`)
+  })
+
+  it('replays: the same options give the same run to the last bit', () => {
+    const again = main({ ...opts, plot: join(dir, 'again.svg'), sink: { write: () => {} } })
+    const strip = (x: MnistResult) => x.epochs.map(({ seconds: _, ...rest }) => rest)
+    expect(strip(again)).toEqual(strip(r))
+  })
+})
