@@ -41,7 +41,9 @@ import {
   take,
   where,
 } from '../ops/ops.js'
-import { Tensor, arange, zeros } from '../tensor/Tensor.js'
+import { Tensor, arange, shapeEq, zeros } from '../tensor/Tensor.js'
+import { stagingOpen } from '../ad/staging.js'
+import { avalOf, bindScan, sliceAval, stageBody } from './scanStaged.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
 import { flatten, unflatten } from '../tree/Tree.js'
 import { checkOptions } from './options.js'
@@ -170,6 +172,17 @@ export const scan = <C, X, Y>(
   options: ScanOptions = {},
 ): [C, Y] => {
   checkOptions('scan', options, ['length', 'reverse'])
+  return scanWith(f, init, xs, options, true)
+}
+
+/** `scan`; `construct`: under staging, record one construct (false: unroll into the program). */
+const scanWith = <C, X, Y>(
+  f: (carry: C, x: X) => readonly [C, Y],
+  init: C,
+  xs: X,
+  options: ScanOptions,
+  construct: boolean,
+): [C, Y] => {
   const op = 'scan'
   const [xls, xdef] = xs === null || xs === undefined ? [[], null] : tensorsOf(xs, op)
   const lengths = xls.map((l) => (l.rank === 0 ? -1 : (l.shape[0] as number)))
@@ -198,6 +211,11 @@ export const scan = <C, X, Y>(
   }
   const reverse = options.reverse === true
   const [cls] = tensorsOf(init, op)
+  if (construct && stagingOpen()) {
+    // under trace / jit: one scan construct holding the body, staged once (never unrolled)
+    const r = scanConstruct(call, init, xls, xdef, n, reverse)
+    if (r !== null) return r
+  }
   const main = topMain([...cls, ...xls])
   if (main !== null && main.kind === 'vjp') {
     const r = scanVjp(main, call, init, xls, xdef, n, reverse)
@@ -225,6 +243,58 @@ export const scan = <C, X, Y>(
   const perStep = ys.map((y) => flatten(y, op)[0])
   const stacked = first.map((_, j) => stack(perStep.map((ls) => ls[j] as Leaf)))
   return Object.freeze([carry, unflatten<Y>(ydef, stacked)]) as [C, Y]
+}
+
+/**
+ * The staged construct: the body staged once on abstract carries and slices of `xs`, one
+ * `scan` equation (src/transforms/scanStaged.ts). Returns null (the caller unrolls) when the
+ * outputs mix dtypes, which one joined output cannot hold.
+ */
+const scanConstruct = <C, X, Y>(
+  call: (c: C, x: X | null) => readonly [C, Y],
+  init: C,
+  xls: ReadonlyArray<Tensor>,
+  xdef: TreeDef | null,
+  n: number,
+  reverse: boolean,
+): [C, Y] | null => {
+  const op = 'scan'
+  const [cls, cdef] = tensorsOf(init, op)
+  const nc = cls.length
+  let ydef: TreeDef | null = null
+  const [body, extra] = stageBody(
+    (ins) => {
+      const x = xdef === null ? null : unflatten<X>(xdef, ins.slice(nc))
+      const [c, y] = call(unflatten<C>(cdef, ins.slice(0, nc)), x)
+      const [cOut] = tensorsOf(c, op)
+      const [yOut, yd] = tensorsOf(y, op)
+      if (cOut.length !== nc) {
+        throw new PurediffError('TreeError', `the carry has ${nc} leaves going in but ${cOut.length} coming out`, {
+          op,
+        })
+      }
+      cOut.forEach((t, j) => {
+        const c0 = cls[j] as Tensor
+        if (!shapeEq(t.shape, c0.shape) || t.dtype !== c0.dtype) {
+          throw new PurediffError(
+            'ShapeError',
+            `the carry goes in as ${c0.dtype}[${c0.shape.join(',')}] and comes out as ${t.dtype}[${t.shape.join(',')}]`,
+            { op, shapes: [c0.shape, t.shape] },
+          )
+        }
+      })
+      ydef = yd
+      return [...cOut, ...yOut]
+    },
+    [...cls.map(avalOf), ...xls.map(sliceAval)],
+  )
+  const dt = body.outputs[0]?.dtype
+  if (dt === undefined || body.outputs.some((v) => v.dtype !== dt)) return null
+  const outs = bindScan(body, extra, [], cls, xls, n, reverse)
+  return Object.freeze([
+    unflatten<C>(cdef, outs.slice(0, nc)),
+    unflatten<Y>(ydef as unknown as TreeDef, outs.slice(nc)),
+  ]) as [C, Y]
 }
 
 /** The value of `t` one level below `main` (its primal if it is `main`'s tracer). */
@@ -378,7 +448,16 @@ export const foriLoop = <C>(lower: number, upper: number, body: (i: number, carr
   // the index is scanned over as data (not a counter in the closure), so a step recomputed by
   // reverse mode sees its own index
   const steps = arange(lower, upper)
-  return scan((c: C, i: Tensor) => [body(i.item(), c), 0] as const, init, steps)[0]
+  if (stagingOpen()) {
+    // staged: the index is a staged scalar, so the loop is one construct; a body that needs
+    // the index as a JS number (i + 1, an array index) cannot be staged that way and unrolls
+    try {
+      return scan((c: C, i: Tensor) => [body(i as unknown as number, c), 0] as const, init, steps)[0]
+    } catch (e) {
+      if (!(e instanceof PurediffError && e.tag === 'ConcretizationError')) throw e
+    }
+  }
+  return scanWith((c: C, i: Tensor) => [body(i.item(), c), 0] as const, init, steps, {}, false)[0]
 }
 
 // -------------------------------------------------------------------------------------
