@@ -14,7 +14,7 @@
  * squared-error variant without softmax is tried too, to locate a failure, and checked
  * against purediff's float64 HVP of that same loss.
  */
-import { add, grad, hvp, matmul, mean, relu, square, sub } from '../src/index.js'
+import { add, grad, hvp, jit, matmul, mean, relu, square, sub } from '../src/index.js'
 import type { Tensor } from '../src/index.js'
 import type { PlainMlpParams } from './baselines.js'
 import { makePlainMlp, uniformArray } from './baselines.js'
@@ -97,6 +97,42 @@ export const benchHvp = async (tfStatus: TfjsStatus, quick: boolean): Promise<Wo
             relErr: relErr(hc.value, ref),
           }
         : { candidate: 'purediff hvp', dtype, isPurediff: true, timing: null, note: hc.error },
+    )
+    // the same two, compiled: each traced and compiled on its first call (timed apart)
+    const jg = jit(g)
+    const jh = jit(h)
+    const first = (f: () => unknown): number => {
+      const t0 = performance.now()
+      f()
+      return performance.now() - t0
+    }
+    const jgFirst = first(() => jg(p, x, y))
+    const jhFirst = first(() => jh(p, vt, x, y))
+    const jgc = attempt(() => pdFlat(jg(p, x, y)))
+    rows.push(
+      jgc.ok
+        ? {
+            candidate: 'purediff jit grad',
+            dtype,
+            isPurediff: false,
+            timing: measure(() => jg(p, x, y), opts),
+            relErr: relErr(jgc.value, plainGrad(prob.params)),
+            note: `first call (trace + compile + run) ${jgFirst.toFixed(1)} ms`,
+          }
+        : { candidate: 'purediff jit grad', dtype, isPurediff: false, timing: null, note: jgc.error },
+    )
+    const jhc = attempt(() => pdFlat(jh(p, vt, x, y)))
+    rows.push(
+      jhc.ok
+        ? {
+            candidate: 'purediff jit hvp',
+            dtype,
+            isPurediff: true,
+            timing: measure(() => jh(p, vt, x, y), opts),
+            relErr: relErr(jhc.value, ref),
+            note: `first call (trace + compile + run) ${jhFirst.toFixed(1)} ms`,
+          }
+        : { candidate: 'purediff jit hvp', dtype, isPurediff: true, timing: null, note: jhc.error },
     )
   }
 
@@ -221,6 +257,11 @@ export const benchHvp = async (tfStatus: TfjsStatus, quick: boolean): Promise<Wo
     const hr = rows.find((r) => r.candidate === 'purediff hvp' && r.dtype === dtype)
     if (gr?.timing && hr?.timing)
       derived[`purediff (${dtype === 'float64' ? 'f64' : 'f32'}) hvp / grad`] = hr.timing.medianMs / gr.timing.medianMs
+    const jgr = rows.find((r) => r.candidate === 'purediff jit grad' && r.dtype === dtype)
+    const jhr = rows.find((r) => r.candidate === 'purediff jit hvp' && r.dtype === dtype)
+    if (jgr?.timing && jhr?.timing)
+      derived[`purediff jit (${dtype === 'float64' ? 'f64' : 'f32'}) hvp / grad`] =
+        jhr.timing.medianMs / jgr.timing.medianMs
   }
   const pg = rows.find((r) => r.candidate === 'plain JS grad')
   const pf = rows.find((r) => r.candidate === 'plain JS hvp, central diff.')

@@ -7,6 +7,7 @@
  *
  *   npm run demo                     (this file at full size)
  *   npx tsx examples/mnist.ts --epochs 5 --hidden 64 --plot out/small.svg
+ *   npx tsx examples/mnist.ts --epochs 2 --no-jit    (the step run eagerly, op by op)
  *
  * Preprocessing: every image is deskewed (LeCun et al. 1998 use it for their k-NN and SVM
  * rows): it is moved so its centre of mass is the image centre and sheared so its principal
@@ -65,6 +66,12 @@ export interface MnistOptions {
   readonly dtype?: DType
   readonly deskew?: boolean
   readonly seed?: number
+  /**
+   * Compile the training step with `jit` (default true: forward, backward and the Adam update
+   * as one program, traced on the first step); false runs it eagerly, op by op. The weights
+   * are the same either way.
+   */
+  readonly jit?: boolean
   /** Where to write the SVG curves (default `out/mnist-curve.svg`). */
   readonly plot?: string
   /** Where progress lines go (default stdout). */
@@ -100,6 +107,7 @@ export const DEFAULTS = Object.freeze({
   dtype: 'float32' as DType,
   deskew: true,
   seed: 0,
+  jit: true,
   plot: 'out/mnist-curve.svg',
 })
 
@@ -204,11 +212,13 @@ export const main = (opts: MnistOptions = {}): MnistResult => {
     data: fromTensors({ x, y: labels }),
     batchSize: o.batchSize,
     key: key(o.seed),
+    jit: o.jit,
   }
 
   sink.write(
     `MNIST: ${data.nTrain} training and ${data.nTest} test digits; MLP ${N_PIXELS}-${o.hidden}-${N_CLASSES}, ` +
-      `${o.dtype}, Adam ${o.learningRate} (cosine decay), batch ${o.batchSize}, dropout ${o.dropout}, ${o.epochs} epochs\n`,
+      `${o.dtype}, Adam ${o.learningRate} (cosine decay), batch ${o.batchSize}, dropout ${o.dropout}, ${o.epochs} epochs, ` +
+      `${o.jit ? 'jit-compiled step' : 'eager step'}\n`,
   )
   const progress = createProgress({ total: o.epochs, label: 'epoch', sink })
   let epochStart = performance.now()
@@ -333,6 +343,11 @@ export const CLI: CliSpec = {
     'test-size': { kind: 'number', integer: true, min: 1, description: 'use this many test digits (default all 1505)' },
     plot: { kind: 'string', default: DEFAULTS.plot, description: 'where to write the SVG curves' },
     'no-deskew': { kind: 'flag', description: 'feed the raw images, without deskewing' },
+    jit: {
+      kind: 'flag',
+      description: 'compile the training step with jit: one program per step (the default)',
+    },
+    'no-jit': { kind: 'flag', description: 'run the training step eagerly, op by op (same weights, slower)' },
   },
 }
 
@@ -350,8 +365,19 @@ export const optionsFromCli = (v: CliValues): MnistOptions => {
     ['testSize', v['test-size']],
     ['plot', v['plot']],
     ['deskew', v['no-deskew'] === true ? false : undefined],
+    ['jit', v['no-jit'] === true ? false : v['jit'] === true ? true : undefined],
   ]
+  if (v['jit'] === true && v['no-jit'] === true) throw new Error('--jit and --no-jit contradict each other')
   return Object.fromEntries(entries.filter(([, x]) => x !== undefined)) as MnistOptions
 }
 
-if (isMain(import.meta.url)) runCli(CLI, (v) => main(optionsFromCli(v)))
+if (isMain(import.meta.url)) {
+  runCli(CLI, (v) => {
+    if (v['jit'] === true && v['no-jit'] === true) {
+      process.stderr.write(`mnist: --jit and --no-jit contradict each other\nRun with --help to see the options.\n`)
+      process.exitCode = 2
+      return
+    }
+    main(optionsFromCli(v))
+  })
+}

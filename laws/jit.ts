@@ -5,10 +5,11 @@
  *
  * Tolerance, from summation order. purediff's compiler evaluates every elementwise chain
  * with the kernels' own scalar expressions (rounding each float32 intermediate as a
- * Float32Array store does). A `sum` or `max` over trailing axes fused into such a loop
- * folds each row in index order into a JS double accumulator stored once per output, which
- * is the trailing-axes loop of the eager reduction kernel statement for statement; every
- * other reduction and product runs the eager kernels. No sum is reordered, so the expected
+ * Float32Array store does). A reduction fused into such a loop (a `sum` or `max` over
+ * trailing axes, a `sum` over leading axes) folds the elements in the eager kernel's order
+ * into float64 accumulators stored once per output, as that kernel does; a trailing sum the
+ * eager path runs in WebAssembly (two-lane partial sums) is not fused, and every other
+ * reduction and product runs the eager kernels. No sum is reordered, so the expected
  * difference is zero: the default
  * tolerance is 0 ulps and any difference is reported as a bug. A pass that reordered a sum
  * of n terms would change it by at most 2·γ(n)·Σ|terms|, γ(n) = n·ε/(1 − n·ε) (Higham, §4.2):

@@ -242,14 +242,16 @@ export const jsReference: {
 
 const withWasmUnary = (op: WasmUnaryOp): UnaryKernel => {
   const js = jsReference.unary[op]
-  return (xs, out) => {
+  const k: UnaryKernel = (xs, out) => {
     if (out.length >= wasmMinElements() && sameKind(xs, out) && unaryWasm(op, dtypeOf(out), xs, out)) return
     js(xs, out)
   }
+  // the number form is the JS reference's (rank 0 never reaches WebAssembly)
+  return withScalar(k, js.scalar as (x: number) => number)
 }
 const withWasmBinary = (op: WasmBinaryOp): BinaryKernel => {
   const js = jsReference.binary[op]
-  return (as, bs, p, out) => {
+  const k: BinaryKernel = (as, bs, p, out) => {
     if (
       p.mode !== 3 &&
       out.length >= wasmMinElements() &&
@@ -260,6 +262,7 @@ const withWasmBinary = (op: WasmBinaryOp): BinaryKernel => {
       return
     js(as, bs, p, out)
   }
+  return withScalar(k, js.scalar as (x: number, y: number) => number)
 }
 
 // -------------------------------------------------------------------------------------

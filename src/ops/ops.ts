@@ -102,10 +102,13 @@ const binaryOp =
     const dt = resultDType([a, b])
     const at = liftTo(a, dt)
     const bt = liftTo(b, dt)
-    try {
-      broadcastShapes(prim.name, at.shape, bt.shape)
-    } catch (e) {
-      throw withOperands(e, [a, b])
+    // a scalar operand or equal shapes always broadcast: only other pairs need the check
+    if (at.shape.length !== 0 && bt.shape.length !== 0 && !shapeEq(at.shape, bt.shape)) {
+      try {
+        broadcastShapes(prim.name, at.shape, bt.shape)
+      } catch (e) {
+        throw withOperands(e, [a, b])
+      }
     }
     return bind(prim, [at, bt], none)
   }

@@ -21,7 +21,9 @@
  * - A `sum` or `max` over trailing axes (all axes included) of a value a fused loop computes
  *   joins that loop: the loop runs row by row, folding each element into an accumulator as
  *   it is computed, so the reduced chain is never stored (`sum(exp(x - m), 1)` in a softmax
- *   is one pass). Several reductions of one loop share the row structure.
+ *   is one pass). Several reductions of one loop share the row structure. A `sum` over
+ *   leading axes (a bias gradient, summing a batch) joins the same way, each element folded
+ *   into its output's accumulator as the loop passes it.
  *
  * Results equal the interpreter's bit for bit: fused loops evaluate the same scalar
  * expressions as the kernels (`src/kernels/elementwise.ts`) and round every float32
@@ -29,7 +31,12 @@
  * reduction keeps the kernel's summation order (index order within a row, a JS double
  * accumulator, one store per output that rounds a float32 result), so no sum is reordered
  * and the difference is zero, not merely bounded (`reductionTables`; the `jit(f) ≡ f` law
- * checks it at 0 ulps). Reductions over leading or scattered axes are not fused.
+ * checks it at 0 ulps). A `max` over leading axes and reductions over scattered axes are not
+ * fused, nor is a trailing `sum` large enough that the eager kernel runs it in WebAssembly
+ * (`wasmMinElements()`, decided at compile time): that kernel adds in two float64 lanes
+ * (src/kernels/wasm/elementwise.ts), so an index-order fused sum would differ from it by
+ * rounding, up to 2·γ(n−1)·Σ|x| for n terms (each is within γ(n−1)·Σ|x| of the exact sum).
+ * Keeping the eager order keeps every result bit-identical, so the law stays at 0 ulps.
  *
  * Where generated code is forbidden (a content-security policy without 'unsafe-eval'), the
  * executable interprets the program with the kernels instead; results are the same.
@@ -38,6 +45,7 @@
  */
 import type { Eqn, Var } from '../ad/staging.js'
 import { Tracer } from '../ad/trace.js'
+import { wasmMinElements } from '../kernels/backend.js'
 import { broadcastIndex } from '../kernels/elementwise.js'
 import type { ConcreteTensor, Data, DType, Shape } from '../tensor/Tensor.js'
 import { alloc, dataOf, scalar, sizeOf, wrap } from '../tensor/Tensor.js'
@@ -409,8 +417,9 @@ interface Group {
   readonly n: number
   readonly eqns: Eqn[]
   readonly members: Set<number>
-  /** trailing-axes reductions of members, computed in the same loop (their common inner extent) */
+  /** reductions of members computed in the same loop, all of one layout and inner extent */
   readonly reductions: Eqn[]
+  layout: 'trailing' | 'leading' | null
   inner: number
 }
 
@@ -428,17 +437,32 @@ export const reductionTables: Record<string, { init: string; step: (acc: string,
   max: { init: '-Infinity', step: (acc, x) => `if (${x} > ${acc} || ${x} !== ${x}) ${acc} = ${x};` },
 }
 
-/** The inner extent of a reduction over trailing axes (null: not over trailing axes, or not one we fuse). */
-const trailingInner = (e: Eqn): number | null => {
+/**
+ * How a reduction can run inside a loop over its input in index order (null: not fusable):
+ * over trailing axes (all axes included), `sum` or `max`, row by row, `inner` elements a row;
+ * over leading axes, `sum` only, folding element i into accumulator i mod `inner` (`inner`
+ * being the output size), which is `sumKernel`'s leading-axes loop (a float64 accumulator per
+ * output, the batch taken in order) element for element.
+ */
+const reductionLayout = (e: Eqn): { readonly layout: 'trailing' | 'leading'; readonly inner: number } | null => {
   if (reductionTables[e.prim.name] === undefined || e.inputs.length !== 1) return null
   const x = e.inputs[0] as Var
   const axes = (e.params as { readonly axes?: ReadonlyArray<number> }).axes
   if (axes === undefined || axes.length === 0) return null
   const r = x.shape.length
-  if (!axes.every((a, i) => a === r - axes.length + i)) return null
-  let inner = 1
-  for (const a of axes) inner *= x.shape[a] as number
-  return inner
+  const extent = (as: ReadonlyArray<number>): number => as.reduce((m, a) => m * (x.shape[a] as number), 1)
+  if (axes.every((a, i) => a === r - axes.length + i)) {
+    // a trailing sum the eager kernel runs in WebAssembly (lane-wise partial sums) stays with
+    // that kernel: fused in index order it would differ from eager by rounding (both are
+    // within γ(n−1)·Σ|x| of the exact sum), and the compiler changes no result
+    if (e.prim.name === 'sum' && sizeOf(x.shape) >= wasmMinElements()) return null
+    return { layout: 'trailing', inner: extent(axes) }
+  }
+  if (e.prim.name === 'sum' && axes.every((a, i) => a === i)) {
+    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i))
+    return { layout: 'leading', inner: extent(kept) }
+  }
+  return null
 }
 
 const compileFused = (p: Program): Executable => {
@@ -460,19 +484,20 @@ const compileFused = (p: Program): Executable => {
     // a sum or max over trailing axes of a value the open loop computes joins that loop; after
     // it only reductions with the same inner extent may join (an elementwise reader of the
     // reduced value needs the finished value, so it starts a new loop)
-    const inner = trailingInner(e)
+    const red = reductionLayout(e)
     const og: Group | null = open
     if (
-      inner !== null &&
+      red !== null &&
       og !== null &&
-      inner > 0 &&
+      red.inner > 0 &&
       og.members.has((e.inputs[0] as Var).id) &&
       og.n === sizeOf((e.inputs[0] as Var).shape) &&
-      (og.inner === 0 || og.inner === inner)
+      (og.layout === null || (og.layout === red.layout && og.inner === red.inner))
     ) {
       og.eqns.push(e)
       og.reductions.push(e)
-      og.inner = inner
+      og.layout = red.layout
+      og.inner = red.inner
       return
     }
     if (rd === null || rd === undefined || n === 0) {
@@ -490,7 +515,7 @@ const compileFused = (p: Program): Executable => {
       g.eqns.push(e)
       g.members.add(e.out.id)
     } else {
-      const ng: Group = { n, eqns: [e], members: new Set([e.out.id]), reductions: [], inner: 0 }
+      const ng: Group = { n, eqns: [e], members: new Set([e.out.id]), reductions: [], layout: null, inner: 0 }
       open = ng
       groups.push(ng)
     }
@@ -595,7 +620,7 @@ const compileFused = (p: Program): Executable => {
     let src: string
     if (g.reductions.length === 0) {
       src = `"use strict";\n${pre.join('\n')}\nfor (let i = 0; i < ${g.n}; i++) {\n${lines.join('\n')}\n}`
-    } else {
+    } else if (g.layout === 'trailing') {
       // one pass per output row: the row's elements in index order, folded into accumulators
       const outer = g.n / g.inner
       const inits: string[] = []
@@ -614,6 +639,24 @@ const compileFused = (p: Program): Executable => {
         `"use strict";\n${pre.join('\n')}\nfor (let o = 0; o < ${outer}; o++) {\n${inits.join('\n')}\n` +
         `for (let i = o * ${g.inner}, iEnd = i + ${g.inner}; i < iEnd; i++) {\n${lines.join('\n')}\n${folds.join('\n')}\n}\n` +
         `${stores.join('\n')}\n}`
+      reduced += g.reductions.length
+    } else {
+      // leading axes: element i folds into accumulator i mod inner, in index order (the
+      // batch in order for every output), float64 accumulators stored at the end
+      const inner = g.inner
+      const folds: string[] = []
+      const stores: string[] = []
+      g.reductions.forEach((e, ri) => {
+        const oi = outs.length
+        const table = reductionTables[e.prim.name] as (typeof reductionTables)[string]
+        pre.push(`const o${oi} = O[${oi}];`, `const r${ri} = new Float64Array(${inner});`)
+        folds.push(table.step(`r${ri}[j]`, localName.get((e.inputs[0] as Var).id) as string))
+        stores.push(`o${oi}.set(r${ri});`)
+        outs.push({ slot: slots.get(e.out.id) as number, v: e.out, scratch: scratchFor(e, inner) })
+      })
+      src =
+        `"use strict";\n${pre.join('\n')}\nfor (let i = 0, j = 0; i < ${g.n}; i++) {\n${lines.join('\n')}\n` +
+        `${folds.join('\n')}\nif (++j === ${inner}) j = 0;\n}\n${stores.join('\n')}`
       reduced += g.reductions.length
     }
     const fn = new Function('A', 'I', 'O', src) as (

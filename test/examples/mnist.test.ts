@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { deskew, main, type MnistResult } from '../../examples/mnist.js'
+import { CLI, deskew, main, optionsFromCli, type MnistResult } from '../../examples/mnist.js'
+import { helpText, parseCli } from '../../examples/lib/cli.js'
 
 const S = 28
 
@@ -98,6 +99,44 @@ describe('examples/mnist: a small run', () => {
     const again = main({ ...opts, plot: join(dir, 'again.svg'), sink: { write: () => {} } })
     const strip = (x: MnistResult) => x.epochs.map(({ seconds: _, ...rest }) => rest)
     expect(strip(again)).toEqual(strip(r))
+  })
+})
+
+describe('examples/mnist: --jit and --no-jit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'purediff-mnist-jit-'))
+  const opts = { trainSize: 200, testSize: 100, epochs: 2, hidden: 16, learningRate: 0.01 }
+  const run = (jit: boolean) => {
+    const out: string[] = []
+    const r = main({ ...opts, jit, plot: join(dir, `${jit}.svg`), sink: { write: (s: string) => out.push(s) } })
+    return { r, text: out.join('') }
+  }
+  const compiled = run(true)
+  const eager = run(false)
+
+  it('both modes give the same run to the last bit (fused sums keep the eager order)', () => {
+    const strip = (x: MnistResult) => x.epochs.map(({ seconds: _, ...rest }) => rest)
+    expect(strip(eager.r)).toEqual(strip(compiled.r))
+    expect(compiled.r.epochs.length).toBe(2)
+  })
+
+  it('the first line says which mode ran', () => {
+    expect(compiled.text.split('\n')[0]).toMatch(/, jit-compiled step$/)
+    expect(eager.text.split('\n')[0]).toMatch(/, eager step$/)
+  })
+
+  it('the flags map to the option, are listed by --help, and contradict each other', () => {
+    const values = (argv: string[]) => {
+      const p = parseCli(CLI, argv)
+      if (!('values' in p)) throw new Error('expected values')
+      return p.values
+    }
+    expect(optionsFromCli(values(['--no-jit'])).jit).toBe(false)
+    expect(optionsFromCli(values(['--jit'])).jit).toBe(true)
+    expect(optionsFromCli(values([])).jit).toBeUndefined()
+    expect(() => optionsFromCli(values(['--jit', '--no-jit']))).toThrow(/contradict/)
+    const help = helpText(CLI)
+    expect(help).toContain('--no-jit')
+    expect(help).toContain('--jit')
   })
 })
 

@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import * as K from '../../src/kernels/elementwise.js'
 import * as P from '../../src/primitives/table.js'
 import type { AnyPrimitive } from '../../src/primitives/types.js'
 import type { ConcreteTensor, DType } from '../../src/tensor/Tensor.js'
@@ -56,6 +57,15 @@ describe('the rank-0 number path of elementwise primitives', () => {
       })
     }
   }
+
+  it('every elementwise kernel carries its number form (so rank-0 operands take the number path)', () => {
+    for (const [name, k] of Object.entries(K)) {
+      if (!name.endsWith('Kernel') || name === 'whereKernel' || typeof k !== 'function') continue
+      expect([name, typeof (k as { scalar?: unknown }).scalar]).toEqual([name, 'function'])
+    }
+    expect(typeof K.addKernel.scalar).toBe('function')
+    expect(K.mulKernel.scalar?.(3, 0.5)).toBe(1.5)
+  })
 
   it('the law fails on a planted wrong number path (sin answering with the next double on rank 0)', () => {
     const broken: AnyPrimitive = {
