@@ -42,7 +42,9 @@ import {
   where,
 } from '../ops/ops.js'
 import { Tensor, arange, shapeEq, zeros } from '../tensor/Tensor.js'
-import { stagingOpen } from '../ad/staging.js'
+import { StagingTracer, stagingOpen } from '../ad/staging.js'
+import { bindCond, stageBranches } from './condStaged.js'
+import { REVERSE_MESSAGE, whileConstruct } from './whileStaged.js'
 import { avalOf, bindScan, sliceAval, stageBody } from './scanStaged.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
 import { flatten, unflatten } from '../tree/Tree.js'
@@ -473,7 +475,40 @@ const concreteScalar = (x: Tensor | number | boolean, op: string): number | null
     throw new PurediffError('ShapeError', 'the predicate / index must be a scalar', { op, shapes: [x.shape] })
   return x.item()
 }
-const hasBatch = (x: Tensor): boolean => x instanceof BatchTracer || (x instanceof Tracer && hasBatch(x.primal))
+const hasBatch = (x: Tensor): boolean =>
+  x instanceof BatchTracer || (x instanceof Tracer && !(x instanceof StagingTracer) && hasBatch(x.primal))
+
+/** A predicate or index known only by its shape (staged by `trace` / `jit`), not batched. */
+const isStaged = (x: Tensor): boolean =>
+  x instanceof StagingTracer ? true : x instanceof BatchTracer ? false : x instanceof Tracer && isStaged(x.primal)
+
+/**
+ * A staged predicate or index: one `cond` construct holding every branch as a sub-program
+ * (src/transforms/condStaged.ts); the branch is chosen when the program runs.
+ */
+const condConstruct = <A extends unknown[], R>(
+  mode: 'cond' | 'switch',
+  pred: Tensor,
+  branches: ReadonlyArray<(...args: A) => R>,
+  operands: A,
+): R => {
+  const op = mode === 'cond' ? 'cond' : 'switchCase'
+  if (pred.size !== 1)
+    throw new PurediffError('ShapeError', 'the predicate / index must be a scalar', { op, shapes: [pred.shape] })
+  const [ls, def] = tensorsOf(operands, op)
+  const defs: TreeDef[] = []
+  const fs = branches.map((br) => (ins: ReadonlyArray<Tensor>) => {
+    const [outs, d] = tensorsOf(br(...unflatten<A>(def, ins)), op)
+    defs.push(d)
+    return outs
+  })
+  const [progs, extra] = stageBranches(fs, ls.map(avalOf))
+  const d0 = JSON.stringify(defs[0])
+  if (defs.some((d) => JSON.stringify(d) !== d0))
+    throw new PurediffError('TreeError', 'the branches return trees of different structures', { op })
+  const outs = bindCond(progs, mode, reshape(pred, []), [...ls, ...extra])
+  return unflatten<R>(defs[0] as TreeDef, outs)
+}
 
 /** Select leaf by leaf between trees of the same structure: where(mask, a, b). */
 const selectTrees = <T>(mask: Tensor, a: T, b: T, op: string): T => {
@@ -504,6 +539,7 @@ export const cond = <A extends unknown[], R>(
   onFalse: (...args: A) => R,
   ...operands: A
 ): R => {
+  if (pred instanceof Tensor && isStaged(pred)) return condConstruct('cond', pred, [onFalse, onTrue], operands)
   const p = concreteScalar(pred, 'cond')
   if (p !== null) return p !== 0 ? onTrue(...operands) : onFalse(...operands)
   return selectTrees(pred as Tensor, onTrue(...operands), onFalse(...operands), 'cond')
@@ -524,6 +560,7 @@ export const switchCase = <A extends unknown[], R>(
 ): R => {
   if (!Array.isArray(branches) || branches.length === 0)
     throw new PurediffError('ValueError', 'needs a non-empty array of branches', { op: 'switchCase' })
+  if (index instanceof Tensor && isStaged(index)) return condConstruct('switch', index, branches, operands)
   const k = concreteScalar(index, 'switchCase')
   const clamp = (i: number): number => Math.min(Math.max(Math.round(i), 0), branches.length - 1)
   if (k !== null) return (branches[clamp(k)] as (...args: A) => R)(...operands)
@@ -541,7 +578,8 @@ export const switchCase = <A extends unknown[], R>(
 
 const isReverseTraced = (x: unknown): boolean => {
   const [ls] = flatten(x, 'whileLoop')
-  const seen = (t: Tensor): boolean => t instanceof VjpTracer || (t instanceof Tracer && seen(t.primal))
+  const seen = (t: Tensor): boolean =>
+    t instanceof VjpTracer || (t instanceof Tracer && !(t instanceof StagingTracer) && seen(t.primal))
   return ls.some((l) => l instanceof Tensor && seen(l))
 }
 
@@ -555,14 +593,29 @@ const isReverseTraced = (x: unknown): boolean => {
  * @since 0.2.0
  */
 export const whileLoop = <C>(condFn: (carry: C) => Tensor | number | boolean, body: (carry: C) => C, init: C): C => {
+  if (stagingOpen()) {
+    // under trace / jit: one while construct holding the condition and the body
+    if (isReverseTraced(init)) throw new PurediffError('ValueError', REVERSE_MESSAGE, { op: 'whileLoop' })
+    const [ls, def] = tensorsOf(init, 'whileLoop')
+    try {
+      const outs = whileConstruct(
+        (cs) => {
+          const c = condFn(unflatten<C>(def, cs))
+          return asTensor(typeof c === 'boolean' ? (c ? 1 : 0) : c, 'whileLoop')
+        },
+        (cs) => tensorsOf(body(unflatten<C>(def, cs)), 'whileLoop')[0],
+        ls,
+      )
+      return unflatten<C>(def, outs)
+    } catch (e) {
+      // a condition or body that reads a staged value as data cannot be staged: run the loop
+      if (!(e instanceof PurediffError && e.tag === 'ConcretizationError')) throw e
+    }
+  }
   let carry = init
   for (;;) {
     if (isReverseTraced(carry)) {
-      throw new PurediffError(
-        'ValueError',
-        'reverse-mode differentiation (grad, vjp, jacrev) of whileLoop is not supported: its trip count depends on the values; use foriLoop or scan (forward mode, jvp and jacfwd, works)',
-        { op: 'whileLoop' },
-      )
+      throw new PurediffError('ValueError', REVERSE_MESSAGE, { op: 'whileLoop' })
     }
     const c = condFn(carry)
     const p = concreteScalar(c, 'whileLoop')

@@ -68,7 +68,7 @@ const outShapes = (p: ScanParams): Shape[] =>
   p.body.outputs.map((v, j) => (j < p.carries ? v.shape : [p.length, ...v.shape]))
 
 /** Join tensors into one flat vector. */
-const join = (ts: ReadonlyArray<Tensor>): Tensor =>
+export const join = (ts: ReadonlyArray<Tensor>): Tensor =>
   ts.length === 1 && (ts[0] as Tensor).rank === 1 ? (ts[0] as Tensor) : concat(ts.map((t) => reshape(t, [t.size])))
 
 /** Split a flat vector into pieces of the given shapes. */

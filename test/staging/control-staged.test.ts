@@ -13,7 +13,17 @@
  */
 import { describe, expect, it } from 'vitest'
 import {
+  abs,
+  div,
+  less,
+  sub,
+  whileLoop,
   add,
+  cond,
+  greater,
+  neg,
+  stack,
+  switchCase,
   evalProgram,
   foriLoop,
   grad,
@@ -33,6 +43,7 @@ import type { Program, Tensor } from '../../src/index.js'
 import { makeProgram } from '../../src/staging/program.js'
 import { scanPrim } from '../../src/transforms/scanStaged.js'
 import type { ScanParams } from '../../src/transforms/scanStaged.js'
+import type { CondParams } from '../../src/transforms/condStaged.js'
 import type { VjpRule } from '../../src/primitives/types.js'
 import { allClose, assertClose } from '../helpers/allClose.js'
 import { fdDerivative } from '../helpers/fd.js'
@@ -215,5 +226,116 @@ describe('the staged scan reverse rule is checked by a law that can fail', () =>
         ((yBar, xsv, y, p, R) => real(i)(yBar, xsv, y, { ...p, reverse: !p.reverse }, R)) as VjpRule<ScanParams>,
     }
     expect(lawHolds(withScanPrim(staged, broken))).toBe(false)
+  })
+})
+
+describe('cond and switchCase under staging are one construct', () => {
+  // a data-dependent predicate: positive sum → one branch, else the other
+  const h = (w: Tensor, x: Tensor) =>
+    cond(
+      greater(sum(x), 0),
+      (u: Tensor, v: Tensor) => sum(mul(sin(u), v)),
+      (u: Tensor, v: Tensor) => sum(mul(u, mul(v, v))),
+      w,
+      x,
+    )
+  const k = (i: Tensor, x: Tensor) =>
+    switchCase(i, [(u: Tensor) => sin(u), (u: Tensor) => mul(u, u), (u: Tensor) => tanh(mul(u, 3))], x)
+  const xp = tensor([0.5, -0.2, 0.4])
+  const xn = tensor([-0.5, -0.2, 0.4])
+  const w = tensor([0.3, 1.1, -0.7])
+
+  it('a staged predicate gives one cond equation holding both branches (not a ConcretizationError)', () => {
+    const p = trace(h)(w, xp)
+    const c = p.eqns.filter((e) => e.prim.name === 'cond')
+    expect(c.length).toBe(1)
+    expect((c[0]?.params as CondParams).branches.length).toBe(2)
+    expect(p.toString()).toContain('= cond[branches=[{ lambda')
+  })
+
+  it('jit(f) ≡ f bit for bit on both sides of the predicate, and switchCase on every index (clamped)', () => {
+    for (const x of [xp, xn]) expect(jit(h)(w, x).toArray()).toEqual(h(w, x).toArray())
+    for (const i of [-1, 0, 1, 2, 5, 1.4]) expect(jit(k)(tensor(i), w).toArray()).toEqual(k(tensor(i), w).toArray())
+    expect(trace(k)(tensor(0), w).eqns.filter((e) => e.prim.name === 'cond').length).toBe(1)
+  })
+
+  it('grad, jvp and vmap through the staged cond equal the eager ones', () => {
+    for (const x of [xp, xn]) {
+      const eager = grad(h, { argnums: [0, 1] })(w, x)
+      for (const g of [jit(grad(h, { argnums: [0, 1] }))(w, x), grad(jit(h), { argnums: [0, 1] })(w, x)]) {
+        assertClose(g[0], eager[0], 1e-12, 1e-14)
+        assertClose(g[1], eager[1], 1e-12, 1e-14)
+      }
+      const t = tensor([1, -2, 0.5])
+      assertClose(
+        jit((u: Tensor) => jvp((a: Tensor) => h(a, x), u, t)[1])(w),
+        jvp((a: Tensor) => h(a, x), w, t)[1],
+        1e-12,
+        1e-14,
+      )
+    }
+    // batched operands, unbatched predicate (inside the map the predicate is per example:
+    // batched); both forms through jit equal the eager vmap
+    const xs = stack([xp, xn, xp])
+    assertClose(jit(vmap(h, { inAxes: [null, 0] }))(w, xs), vmap(h, { inAxes: [null, 0] })(w, xs), 1e-12, 1e-14)
+    assertClose(vmap(jit(h), { inAxes: [null, 0] })(w, xs), vmap(h, { inAxes: [null, 0] })(w, xs), 1e-12, 1e-14)
+    const ws = stack([w, neg(w)])
+    assertClose(vmap(jit(h), { inAxes: [0, null] })(ws, xn), vmap(h, { inAxes: [0, null] })(ws, xn), 1e-12, 1e-14)
+    const is = tensor([0, 2, 1])
+    assertClose(vmap(jit(k), { inAxes: [0, null] })(is, w), vmap(k, { inAxes: [0, null] })(is, w), 1e-12, 1e-14)
+  })
+})
+
+describe('whileLoop under staging is one construct (forward mode only)', () => {
+  // Newton's iteration for √a, until the step is small: the trip count depends on a
+  const root = (a: Tensor) =>
+    whileLoop(
+      (c: { x: Tensor; dx: Tensor }) => greater(abs(c.dx), 1e-12),
+      (c: { x: Tensor; dx: Tensor }) => {
+        const x = mul(add(c.x, div(a, c.x)), 0.5)
+        return { x, dx: sub(x, c.x) }
+      },
+      { x: tensor(1), dx: tensor(1) },
+    ).x
+
+  it('stages to one while equation and computes what the eager loop computes, bit for bit', () => {
+    const p = trace(root)(tensor(2))
+    expect(p.eqns.filter((e) => e.prim.name === 'while').length).toBe(1)
+    expect(p.toString()).toContain('= while[cond={ lambda')
+    for (const a of [2, 9, 0.3]) expect(jit(root)(tensor(a)).toArray()).toEqual(root(tensor(a)).toArray())
+  })
+
+  it('forward mode through the construct equals the eager jvp and d√a/da = 1/(2√a)', () => {
+    for (const a of [2, 9]) {
+      const staged = jit((u: Tensor) => jvp(root, u, tensor(1))[1])(tensor(a))
+      assertClose(staged, jvp(root, tensor(a), tensor(1))[1], 1e-12, 1e-14)
+      assertClose(staged, tensor(1 / (2 * Math.sqrt(a))), 1e-12, 1e-14)
+      assertClose(jvp(jit(root), tensor(a), tensor(1))[1], staged, 1e-12, 1e-14)
+    }
+  })
+
+  it('vmap of the staged loop with an unbatched condition; reverse mode is the clear error', () => {
+    const scale = (a: Tensor, x: Tensor) =>
+      whileLoop(
+        (c: { k: Tensor; v: Tensor }) => less(c.k, 5),
+        (c: { k: Tensor; v: Tensor }) => ({ k: add(c.k, 1), v: mul(c.v, a) }),
+        { k: tensor(0), v: x },
+      ).v
+    const as = tensor([0.5, 2, -1])
+    assertClose(
+      jit(vmap(scale, { inAxes: [0, null] }))(as, tensor([1, 2])),
+      vmap(scale, { inAxes: [0, null] })(as, tensor([1, 2])),
+      1e-12,
+      1e-14,
+    )
+    assertClose(
+      vmap(jit(scale), { inAxes: [0, null] })(as, tensor([1, 2])),
+      vmap(scale, { inAxes: [0, null] })(as, tensor([1, 2])),
+      1e-12,
+      1e-14,
+    )
+    expect(() => vmap(jit(root))(tensor([2, 9]))).toThrow(/depends on the batch/)
+    expect(() => jit(grad(root))(tensor(2))).toThrow(/reverse-mode differentiation .* of whileLoop is not supported/)
+    expect(() => grad(jit(root))(tensor(2))).toThrow(/reverse-mode differentiation .* of whileLoop is not supported/)
   })
 })
