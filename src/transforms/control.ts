@@ -20,7 +20,13 @@
  *   JAX): the trip count depends on the values, so it has no reverse rule; reverse mode is
  *   an error that suggests `foriLoop` or `scan`.
  *
- * These run eagerly (the loop is a JS loop over ops); each returns fresh frozen values.
+ * These run eagerly (the loop is a JS loop over ops). Under staging (`trace`, `jit`,
+ * `explain`) each is one program construct instead of an unrolled loop: `scan`/`foriLoop`
+ * record one `scan` equation holding the body staged once (src/transforms/scanStaged.ts),
+ * `cond`/`switchCase` on a staged predicate or index one `cond` equation holding every
+ * branch (condStaged.ts), `whileLoop` one `while` equation (whileStaged.ts); each construct
+ * has its own forward, reverse and batching rules, so staged programs stay differentiable
+ * and batchable. Each returns fresh frozen values.
  * Purity: arguments are never modified.
  */
 import { BatchTracer } from '../ad/batching.js'
@@ -164,6 +170,11 @@ export interface ScanOptions {
  * const [c, ys] = scan((c: Tensor, x: Tensor) => [add(c, x), mul(c, x)] as const, tensor(0), tensor([1, 2, 3]))
  * c // ≈ 6
  * ys // ≈ [0, 2, 9]
+ * @example
+ * // staged (trace, jit): one scan equation holding the body, however many steps
+ * const p = trace((xs: Tensor) => scan((c: Tensor, x: Tensor) => [add(c, x), c] as const, tensor(0), xs)[0])(zeros([1000]))
+ * p.eqns.filter((e) => e.prim.name === 'scan').length // 1
+ * p.eqns.length < 10 // true
  * @category transforms
  * @since 0.2.0
  */
@@ -530,6 +541,11 @@ const selectTrees = <T>(mask: Tensor, a: T, b: T, op: string): T => {
  * and the results are selected per example.
  * @example
  * cond(greater(tensor(4), 0), (u: Tensor) => sqrt(u), (u: Tensor) => neg(u), tensor(4)) // ≈ 2
+ * @example
+ * // a staged predicate: one cond equation holding both branches, chosen when it runs
+ * const f = jit((x: Tensor) => cond(greater(x, 0), (u: Tensor) => sqrt(u), (u: Tensor) => neg(u), x))
+ * f(tensor(4)) // ≈ 2
+ * f(tensor(-3)) // ≈ 3
  * @category transforms
  * @since 0.2.0
  */

@@ -41,9 +41,11 @@ import {
 } from '../../src/index.js'
 import type { Program, Tensor } from '../../src/index.js'
 import { makeProgram } from '../../src/staging/program.js'
+import { explain } from '../../src/viz/index.js'
 import { scanPrim } from '../../src/transforms/scanStaged.js'
 import type { ScanParams } from '../../src/transforms/scanStaged.js'
 import type { CondParams } from '../../src/transforms/condStaged.js'
+import { condPrim } from '../../src/transforms/condStaged.js'
 import type { VjpRule } from '../../src/primitives/types.js'
 import { allClose, assertClose } from '../helpers/allClose.js'
 import { fdDerivative } from '../helpers/fd.js'
@@ -337,5 +339,59 @@ describe('whileLoop under staging is one construct (forward mode only)', () => {
     expect(() => vmap(jit(root))(tensor([2, 9]))).toThrow(/depends on the batch/)
     expect(() => jit(grad(root))(tensor(2))).toThrow(/reverse-mode differentiation .* of whileLoop is not supported/)
     expect(() => grad(jit(root))(tensor(2))).toThrow(/reverse-mode differentiation .* of whileLoop is not supported/)
+  })
+})
+
+describe('explain shows each construct as one node', () => {
+  it('a 1 000-step scan is one scan node with its rule text, and its gradient matches grad', () => {
+    const xs = seq(1000)
+    const g = (w: Tensor) => f(w, xs)
+    const e = explain(g)(tensor(0.9))
+    const scans = e.nodes.filter((n) => n.op === 'scan')
+    expect(scans.length).toBe(1)
+    expect(e.nodes.length).toBeLessThan(20)
+    expect(scans[0]?.rule.vjp).toContain('forward scan storing')
+    expect(scans[0]?.params).toContain('body={')
+    // the input's adjoint is the gradient
+    const input = e.nodes.find((n) => n.kind === 'input')
+    assertClose(input?.adjoint as Tensor, grad(g)(tensor(0.9)), 1e-12, 1e-14)
+  })
+})
+
+describe('the staged cond reverse rule is checked by a law that can fail', () => {
+  // law: along a direction v, the reverse gradient · v equals the forward derivative and
+  // central finite differences of the staged program
+  const h = (w: Tensor, x: Tensor) =>
+    cond(
+      greater(sum(x), 0),
+      (u: Tensor, v: Tensor) => sum(mul(sin(u), v)),
+      (u: Tensor, v: Tensor) => sum(mul(u, mul(v, v))),
+      w,
+      x,
+    )
+  const w0 = [0.3, 1.1, -0.7]
+  const x0 = tensor([0.5, -0.2, 0.4])
+  const v = [1, -0.5, 0.25]
+  const lawHolds = (p: Program): boolean => {
+    const run = (u: Tensor) => evalProgram(p, u, x0) as Tensor
+    const g = grad(run)(tensor(w0)).toArray() as number[]
+    const gv = g.reduce((s, gi, i) => s + gi * (v[i] as number), 0)
+    const fd = fdDerivative((t) => run(tensor(w0.map((wi, i) => wi + t * (v[i] as number)))).item(), 0)
+    const fwd = jvp(run, tensor(w0), tensor(v))[1]
+    return allClose(tensor(gv), tensor(fd), 1e-7, 1e-9).ok && allClose(tensor(gv), fwd, 1e-12, 1e-14).ok
+  }
+  const withCondPrim = (p: Program, prim: typeof condPrim): Program =>
+    makeProgram({ ...p, eqns: p.eqns.map((e) => (e.prim.name === 'cond' ? { ...e, prim } : e)) })
+  const staged = trace(h)(tensor(w0), x0)
+
+  it('holds for the cond record', () => {
+    expect(staged.eqns.filter((e) => e.prim.name === 'cond').length).toBe(1)
+    expect(lawHolds(staged)).toBe(true)
+  })
+
+  it('fails when the reverse rule swaps the cotangents of the two operands', () => {
+    const real = condPrim.vjp as (i: number) => VjpRule<CondParams> | null
+    const broken = { ...condPrim, vjp: (i: number) => real(i === 1 ? 2 : i === 2 ? 1 : i) }
+    expect(lawHolds(withCondPrim(staged, broken))).toBe(false)
   })
 })
