@@ -27,7 +27,7 @@ import type { ConcreteTensor, Shape, Tensor } from '../tensor/Tensor.js'
 import { zeros } from '../tensor/Tensor.js'
 import type { Program } from '../staging/program.js'
 import { evalFlat } from '../staging/program.js'
-import { avalOf, join, split, stageBody } from './scanStaged.js'
+import { avalOf, join, runBody, split, stageBody } from './scanStaged.js'
 import { jvp, vjp } from './transforms.js'
 import { vmap } from './vmap.js'
 
@@ -214,7 +214,7 @@ export const condPrim: Primitive<CondParams> = Object.freeze({
     dtype: ((p.branches[0] as Program).outputs[0] as AbstractValue).dtype,
   }),
   impl: (xs: ReadonlyArray<ConcreteTensor>, p: CondParams): ConcreteTensor =>
-    join(evalFlat(p.branches[pick((xs[0] as ConcreteTensor).item(), p)] as Program, xs.slice(1))) as ConcreteTensor,
+    join(runBody(p.branches[pick((xs[0] as ConcreteTensor).item(), p)] as Program, xs.slice(1))) as ConcreteTensor,
   jvp: jvpRule,
   vjp: vjpRule,
   batch: batchRule,

@@ -33,6 +33,9 @@ import { zeros } from '../tensor/Tensor.js'
 import type { TreeDef } from '../tree/Tree.js'
 import type { Program } from '../staging/program.js'
 import { evalFlat, makeProgram, stageProgram } from '../staging/program.js'
+import type { Executable } from '../staging/compile.js'
+import { compile } from '../staging/compile.js'
+import { optimize } from '../staging/optimize.js'
 import { jvp, vjp } from './transforms.js'
 import { vmap } from './vmap.js'
 
@@ -82,7 +85,21 @@ export const split = (y: Tensor, shapes: ReadonlyArray<Shape>): Tensor[] => {
   })
 }
 
-/** Run the loop: the body evaluated once per step. */
+const compiled = new WeakMap<Program, Executable>()
+/**
+ * A sub-program compiled once (optimized, then generated code where the compiler can, as
+ * `jit` does): the kernels of constructs call it per step on concrete values. @internal
+ */
+export const runBody = (body: Program, xs: ReadonlyArray<Tensor>): Tensor[] => {
+  let exec = compiled.get(body)
+  if (exec === undefined) {
+    exec = compile(optimize(body))
+    compiled.set(body, exec)
+  }
+  return exec.run(xs as ReadonlyArray<ConcreteTensor>)
+}
+
+/** Run the loop: the body (compiled once) called once per step. */
 const runScan = (xs: ReadonlyArray<Tensor>, p: ScanParams): Tensor => {
   const nk = p.consts
   const nc = p.carries
@@ -93,7 +110,7 @@ const runScan = (xs: ReadonlyArray<Tensor>, p: ScanParams): Tensor => {
   const ys: Tensor[][] = Array.from({ length: ny }, () => new Array<Tensor>(p.length))
   for (let k = 0; k < p.length; k++) {
     const i = p.reverse ? p.length - 1 - k : k
-    const outs = evalFlat(p.body, [...consts, ...carry, ...scanned.map((l) => take(l, i, 0))])
+    const outs = runBody(p.body, [...consts, ...carry, ...scanned.map((l) => take(l, i, 0))])
     carry = outs.slice(0, nc)
     for (let j = 0; j < ny; j++) (ys[j] as Tensor[])[i] = outs[nc + j] as Tensor
   }

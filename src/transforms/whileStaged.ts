@@ -27,7 +27,7 @@ import type { ConcreteTensor, Shape, Tensor } from '../tensor/Tensor.js'
 import { zeros } from '../tensor/Tensor.js'
 import type { Program } from '../staging/program.js'
 import { evalFlat } from '../staging/program.js'
-import { avalOf, join, split, stageBody } from './scanStaged.js'
+import { avalOf, join, runBody, split, stageBody } from './scanStaged.js'
 import { jvp } from './transforms.js'
 import { vmap } from './vmap.js'
 
@@ -103,8 +103,8 @@ const runWhile = (xs: ReadonlyArray<Tensor>, p: WhileParams): Tensor => {
   const ce = xs.slice(0, p.condConsts)
   const be = xs.slice(p.condConsts, p.condConsts + p.bodyConsts)
   let carry = xs.slice(p.condConsts + p.bodyConsts)
-  while ((evalFlat(p.cond, [...ce, ...carry])[0] as ConcreteTensor).item() !== 0) {
-    carry = evalFlat(p.body, [...be, ...carry])
+  while ((runBody(p.cond, [...ce, ...carry])[0] as ConcreteTensor).item() !== 0) {
+    carry = runBody(p.body, [...be, ...carry])
   }
   return join(carry)
 }
