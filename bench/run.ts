@@ -5,7 +5,7 @@
  *
  * Flags:
  *   --quick              fewer, shorter samples; writes bench/results/quick.json instead
- *   --only=a,b           run only these workloads: matmul, mlp, scalar, hvp
+ *   --only=a,b           run only these workloads: matmul, mlp, cnn, scalar, hvp
  *   --sizes=128,512      matmul sizes (default 128,512,1024)
  *   --ops=1000           scalar-chain length (default 1000)
  *   --out=path           where to write the JSON
@@ -20,6 +20,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { lastKept } from './harness.js'
+import { benchCnn } from './cnn.js'
 import { benchHvp } from './hvp.js'
 import { benchMatmul } from './matmul.js'
 import { benchMlp } from './mlp.js'
@@ -38,7 +39,7 @@ const arg = (name: string): string | undefined => {
 }
 
 const quick = arg('quick') !== undefined
-const only = new Set((arg('only') ?? 'matmul,mlp,scalar,hvp').split(',').filter((s) => s !== ''))
+const only = new Set((arg('only') ?? 'matmul,mlp,cnn,scalar,hvp').split(',').filter((s) => s !== ''))
 const sizes = (arg('sizes') ?? '128,512,1024').split(',').map(Number)
 const nOps = Number(arg('ops') ?? '1000')
 const out = arg('out') ?? path.join(here, 'results', quick ? 'quick.json' : 'latest.json')
@@ -93,6 +94,7 @@ const main = async (): Promise<void> => {
   }
   if (only.has('matmul')) for (const n of sizes) emit(await benchMatmul(n, tfStatus, quick))
   if (only.has('mlp')) for (const w of await benchMlp(tfStatus, quick)) emit(w)
+  if (only.has('cnn')) for (const w of await benchCnn(tfStatus, quick)) emit(w)
   if (only.has('scalar')) emit(await benchScalar(nOps, tfStatus, quick))
   if (only.has('hvp')) emit(await benchHvp(tfStatus, quick))
 

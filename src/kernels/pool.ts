@@ -38,6 +38,108 @@ const windowMax = (x: Data, p0: number, kh: number, kw: number, c: number, rowSt
   return m
 }
 
+// The 2 × 2 window (the common one) with its four entries in locals: one read each.
+
+/** The maximum of four values, NaN if any is NaN. */
+const max4 = (a: number, b: number, c: number, d: number): number => {
+  if (a !== a || b !== b || c !== c || d !== d) return NaN
+  const m1 = a > b ? a : b
+  const m2 = c > d ? c : d
+  return m1 > m2 ? m1 : m2
+}
+
+const select2x2 = (
+  x: Data,
+  z: Data,
+  out: Data,
+  n: number,
+  ho: number,
+  wo: number,
+  c: number,
+  rowStep: number,
+): Data => {
+  let o = 0
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++) {
+        const p0 = (b * ho * 2 + i * 2) * rowStep + j * 2 * c
+        for (let ch = 0; ch < c; ch++) {
+          const q0 = p0 + ch
+          const q1 = q0 + c
+          const q2 = q0 + rowStep
+          const q3 = q2 + c
+          const v0 = x[q0] as number
+          const v1 = x[q1] as number
+          const v2 = x[q2] as number
+          const v3 = x[q3] as number
+          const m = max4(v0, v1, v2, v3)
+          let s = 0
+          let k = 0
+          if (v0 === m) {
+            s += z[q0] as number
+            k++
+          }
+          if (v1 === m) {
+            s += z[q1] as number
+            k++
+          }
+          if (v2 === m) {
+            s += z[q2] as number
+            k++
+          }
+          if (v3 === m) {
+            s += z[q3] as number
+            k++
+          }
+          // a NaN maximum matches nothing: 0 / 0 = NaN
+          out[o++] = k === 1 ? s : s / k
+        }
+      }
+    }
+  }
+  return out
+}
+
+const scatter2x2 = (
+  x: Data,
+  u: Data,
+  out: Data,
+  n: number,
+  ho: number,
+  wo: number,
+  c: number,
+  rowStep: number,
+): Data => {
+  let o = 0
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++) {
+        const p0 = (b * ho * 2 + i * 2) * rowStep + j * 2 * c
+        for (let ch = 0; ch < c; ch++) {
+          const q0 = p0 + ch
+          const q1 = q0 + c
+          const q2 = q0 + rowStep
+          const q3 = q2 + c
+          const v0 = x[q0] as number
+          const v1 = x[q1] as number
+          const v2 = x[q2] as number
+          const v3 = x[q3] as number
+          const m = max4(v0, v1, v2, v3)
+          const uo = u[o++] as number
+          const k = (v0 === m ? 1 : 0) + (v1 === m ? 1 : 0) + (v2 === m ? 1 : 0) + (v3 === m ? 1 : 0)
+          // a NaN maximum (k = 0) spreads NaN over its window
+          const v = k === 1 ? uo : k === 0 ? NaN : uo / k
+          if (v0 === m || k === 0) out[q0] = v
+          if (v1 === m || k === 0) out[q1] = v
+          if (v2 === m || k === 0) out[q2] = v
+          if (v3 === m || k === 0) out[q3] = v
+        }
+      }
+    }
+  }
+  return out
+}
+
 /** select(x, z): each window's z entries at the maximum of x, averaged over ties. */
 export const poolSelectKernel = (x: Data, z: Data, g: PoolGeometry, dtype: DType): Data => {
   const { n, h, w, c, kh, kw } = g
@@ -45,6 +147,7 @@ export const poolSelectKernel = (x: Data, z: Data, g: PoolGeometry, dtype: DType
   const wo = w / kw
   const out = alloc(dtype, n * ho * wo * c)
   const rowStep = w * c
+  if (kh === 2 && kw === 2) return select2x2(x, z, out, n, ho, wo, c, rowStep)
   let o = 0
   for (let b = 0; b < n; b++) {
     for (let i = 0; i < ho; i++) {
@@ -81,6 +184,7 @@ export const poolScatterKernel = (x: Data, u: Data, g: PoolGeometry, dtype: DTyp
   const wo = w / kw
   const out = alloc(dtype, n * h * w * c)
   const rowStep = w * c
+  if (kh === 2 && kw === 2) return scatter2x2(x, u, out, n, ho, wo, c, rowStep)
   let o = 0
   for (let b = 0; b < n; b++) {
     for (let i = 0; i < ho; i++) {

@@ -140,5 +140,32 @@ describe('examples/mnist: --jit and --no-jit', () => {
   })
 })
 
-// The full-size demo (20 epochs on all 8495 digits, test accuracy ≥ 0.95) is `npm run demo`
+// The full-size demos (20 epochs on all 8495 digits, test accuracy ≥ 0.95; `--model cnn`, ≥ 0.975) are `npm run demo`
 // and `bench/demo.ts`; it is not run here, so the suite passes on a slow or busy machine.
+
+describe('examples/mnist --model cnn: a small run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'purediff-mnist-cnn-'))
+  const opts = { model: 'cnn' as const, trainSize: 400, testSize: 200, epochs: 3 }
+  const out: string[] = []
+  const r = main({ ...opts, plot: join(dir, 'cnn.svg'), sink: { write: (s: string) => out.push(s) } })
+  const text = out.join('')
+
+  it('trains the convolutional network: the loss falls and most test digits are right', () => {
+    expect(text).toContain('CNN conv3x3-16, pool2, conv3x3-32, pool2, dense-10')
+    expect(text).toContain('batch 32')
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
+    const first = r.epochs[0]!
+    const last = r.epochs[r.epochs.length - 1]!
+    expect(last.trainLoss).toBeLessThan(0.5 * first.trainLoss)
+    expect(last.testLoss).toBeLessThan(first.testLoss)
+    // 400 training digits, 39 steps of 32: far above chance (0.1)
+    expect(r.testAccuracy).toBeGreaterThan(0.75)
+    expect(text.trimEnd().split('\n').pop()).toBe(`test accuracy: ${r.testAccuracy.toFixed(4)}`)
+  })
+
+  it('replays: the same options give the same run to the last bit', () => {
+    const again = main({ ...opts, plot: join(dir, 'again.svg'), sink: { write: () => {} } })
+    const strip = (x: MnistResult) => x.epochs.map(({ seconds: _, ...rest }) => rest)
+    expect(strip(again)).toEqual(strip(r))
+  })
+})
