@@ -261,7 +261,8 @@ const scanWith = <C, X, Y>(
 /**
  * The staged construct: the body staged once on abstract carries and slices of `xs`, one
  * `scan` equation (src/transforms/scanStaged.ts). Returns null (the caller unrolls) when the
- * outputs mix dtypes, which one joined output cannot hold.
+ * outputs mix dtypes, which one joined output cannot hold, or the carry changes its shape,
+ * dtype or number of leaves from step to step.
  */
 const scanConstruct = <C, X, Y>(
   call: (c: C, x: X | null) => readonly [C, Y],
@@ -273,34 +274,27 @@ const scanConstruct = <C, X, Y>(
 ): [C, Y] | null => {
   const op = 'scan'
   const [cls, cdef] = tensorsOf(init, op)
+  const initLeaves = flatten(init, op)[0]
   const nc = cls.length
   let ydef: TreeDef | null = null
+  let fits = true
   const [body, extra] = stageBody(
     (ins) => {
       const x = xdef === null ? null : unflatten<X>(xdef, ins.slice(nc))
       const [c, y] = call(unflatten<C>(cdef, ins.slice(0, nc)), x)
       const [cOut] = tensorsOf(c, op)
       const [yOut, yd] = tensorsOf(y, op)
-      if (cOut.length !== nc) {
-        throw new PurediffError('TreeError', `the carry has ${nc} leaves going in but ${cOut.length} coming out`, {
-          op,
-        })
-      }
-      cOut.forEach((t, j) => {
-        const c0 = cls[j] as Tensor
-        if (!shapeEq(t.shape, c0.shape) || t.dtype !== c0.dtype) {
-          throw new PurediffError(
-            'ShapeError',
-            `the carry goes in as ${c0.dtype}[${c0.shape.join(',')}] and comes out as ${t.dtype}[${t.shape.join(',')}]`,
-            { op, shapes: [c0.shape, t.shape] },
-          )
-        }
-      })
+      // a carry that changes shape, dtype or leaf count (a number init met by float32 data)
+      // is not a fixed loop state: such a scan is unrolled, as it runs eagerly
+      fits =
+        cOut.length === nc &&
+        cOut.every((t, j) => shapeEq(t.shape, (cls[j] as Tensor).shape) && t.dtype === (cls[j] as Tensor).dtype)
       ydef = yd
       return [...cOut, ...yOut]
     },
-    [...cls.map(avalOf), ...xls.map(sliceAval)],
+    [...cls.map((c, j) => ({ ...avalOf(c), weak: typeof initLeaves[j] === 'number' })), ...xls.map(sliceAval)],
   )
+  if (!fits) return null
   const dt = body.outputs[0]?.dtype
   if (dt === undefined || body.outputs.some((v) => v.dtype !== dt)) return null
   const outs = bindScan(body, extra, [], cls, xls, n, reverse)

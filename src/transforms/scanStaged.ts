@@ -122,7 +122,8 @@ const runScan = (xs: ReadonlyArray<Tensor>, p: ScanParams): Tensor => {
 // -------------------------------------------------------------------------------------
 
 /** A leaf standing for an abstract value (only its shape and dtype are read by staging). */
-const placeholder = (a: AbstractValue): Tensor => zeros(a.shape, a.dtype)
+const placeholder = (a: AbstractValue & { readonly weak?: boolean }): Tensor | number =>
+  a.weak === true ? 0 : zeros(a.shape, a.dtype)
 
 const flatDef = (n: number): TreeDef => ({
   kind: 'array',
@@ -136,8 +137,9 @@ const flatDef = (n: number): TreeDef => ({
  */
 export const stageBody = (
   f: (ins: ReadonlyArray<Tensor>) => ReadonlyArray<Tensor>,
-  avals: ReadonlyArray<AbstractValue>,
+  avals: ReadonlyArray<AbstractValue & { readonly weak?: boolean }>,
 ): [Program, Tensor[]] => {
+  // a weak aval (a JS number) is staged as a number, weakly typed as numbers are
   const prog = stageProgram('scan', (ins: Tensor[]) => f(ins), [avals.map(placeholder)], [])
   const lifted = prog.consts.filter((c) => c.value instanceof Tracer)
   const kept = prog.consts.filter((c) => !(c.value instanceof Tracer))

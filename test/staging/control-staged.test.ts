@@ -14,6 +14,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   abs,
+  cast,
   div,
   less,
   sub,
@@ -104,6 +105,25 @@ describe('scan under staging is one construct', () => {
     const p = trace(g)(tensor(2))
     expect(scanEqns(p).length).toBe(0)
     expect(jit(g)(tensor(2)).item()).toBe(60)
+  })
+
+  it('a carry that changes dtype (a number init met by float32 data) or outputs of mixed dtypes unroll, as they run eagerly', () => {
+    const x32 = cast(seq(5), 'float32')
+    const g = (xv: Tensor): Tensor =>
+      scan(
+        (c: Tensor | number, x: Tensor) => [add(c, x) as Tensor | number, 0] as const,
+        0 as Tensor | number,
+        xv,
+      )[0] as Tensor
+    expect(scanEqns(trace(g)(x32)).length).toBe(0)
+    expect(jit(g)(x32).dtype).toBe('float32')
+    expect(jit(g)(x32).toArray()).toEqual(g(x32).toArray())
+    const m = (xv: Tensor) => scan((c: Tensor, x: Tensor) => [add(c, x), x] as const, tensor(0), xv)
+    expect(scanEqns(trace(m)(x32)).length).toBe(0)
+    expect(jit(m)(x32)[1].toArray()).toEqual(m(x32)[1].toArray())
+    // float64 data: the carry keeps its dtype, one construct
+    expect(scanEqns(trace(g)(seq(5))).length).toBe(1)
+    expect(scanEqns(trace(m)(seq(5))).length).toBe(1)
   })
 
   it('nested scans nest: the inner one is an equation of the outer body', () => {
