@@ -14,6 +14,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   abs,
+  hessian,
+  jacrev,
   cast,
   div,
   less,
@@ -413,5 +415,51 @@ describe('the staged cond reverse rule is checked by a law that can fail', () =>
     const real = condPrim.vjp as (i: number) => VjpRule<CondParams> | null
     const broken = { ...condPrim, vjp: (i: number) => real(i === 1 ? 2 : i === 2 ? 1 : i) }
     expect(lawHolds(withCondPrim(staged, broken))).toBe(false)
+  })
+})
+
+describe('compositions of constructs', () => {
+  const xs = seq(20)
+  it('jit(hessian) over a record and jit(jacrev) through a scan equal the eager ones', () => {
+    const f2 = (q: { w: Tensor; b: Tensor }) => {
+      const [c, ys] = scan(
+        (c: Tensor, x: Tensor) => [tanh(add(mul(c, q.w), mul(x, q.b))), mul(c, x)] as const,
+        tensor([0.5, -0.1]),
+        xs,
+      )
+      return add(sum(c), sum(ys))
+    }
+    const q = { w: tensor([0.9, 0.3]), b: tensor([0.2, -0.4]) }
+    const he = hessian(f2)(q)
+    const hj = jit(hessian(f2))(q)
+    for (const a of ['w', 'b'] as const)
+      for (const b of ['w', 'b'] as const) assertClose(hj[a][b], he[a][b], 1e-12, 1e-13, `${a}.${b}`)
+    const r = (w: Tensor) =>
+      scan((c: Tensor, x: Tensor) => [sin(mul(add(c, x), w)), c] as const, tensor([0.5, 0.2]), xs)[1]
+    assertClose(jit(jacrev(r))(tensor([0.9, 1.1])), jacrev(r)(tensor([0.9, 1.1])), 1e-12, 1e-14)
+  })
+
+  it('a cond inside a scan: grad and vmap(grad), staged and eager, agree', () => {
+    const g = (w: Tensor) =>
+      scan(
+        (c: Tensor, x: Tensor) =>
+          [
+            cond(
+              greater(x, 0),
+              (u: Tensor) => sin(mul(u, w)),
+              (u: Tensor) => mul(u, w),
+              c,
+            ),
+            c,
+          ] as const,
+        tensor(0.7),
+        xs,
+      )[0]
+    const p = trace(g)(tensor(1.3))
+    expect(scanEqns(p).length).toBe(1)
+    expect(scanEqns((scanEqns(p)[0]?.params as ScanParams).body).length).toBe(0)
+    expect((scanEqns(p)[0]?.params as ScanParams).body.eqns.some((e) => e.prim.name === 'cond')).toBe(true)
+    assertClose(jit(grad(g))(tensor(1.3)), grad(g)(tensor(1.3)), 1e-12, 1e-14)
+    assertClose(vmap(jit(grad(g)))(tensor([1.3, 0.2])), vmap(grad(g))(tensor([1.3, 0.2])), 1e-12, 1e-14)
   })
 })
