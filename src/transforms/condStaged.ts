@@ -27,7 +27,7 @@ import type { ConcreteTensor, Shape, Tensor } from '../tensor/Tensor.js'
 import { zeros } from '../tensor/Tensor.js'
 import type { Program } from '../staging/program.js'
 import { evalFlat } from '../staging/program.js'
-import { avalOf, join, runBody, split, stageBody } from './scanStaged.js'
+import { avalOf, derivedBody, join, runBody, split, stageBody } from './scanStaged.js'
 import { jvp, vjp } from './transforms.js'
 import { vmap } from './vmap.js'
 
@@ -119,13 +119,15 @@ const jvpRule = (i: number): JvpRule<CondParams> | null =>
         const ops = xs.slice(1)
         const k = i - 1
         const avals = [...ops.map(avalOf), avalOf(t)]
-        const [branches, extra] = stageBranches(
-          p.branches.map((b) => (ins: ReadonlyArray<Tensor>) => {
-            const u = ins.slice(0, ops.length)
-            const tangents = u.map((v, j) => (j === k ? (ins[ops.length] as Tensor) : zeros(v.shape, v.dtype)))
-            return jvp((a: Tensor[]) => evalFlat(b, a), u, tangents)[1]
-          }),
-          avals,
+        const [branches, extra] = derivedBody(p.branches, `jvp${i}`, () =>
+          stageBranches(
+            p.branches.map((b) => (ins: ReadonlyArray<Tensor>) => {
+              const u = ins.slice(0, ops.length)
+              const tangents = u.map((v, j) => (j === k ? (ins[ops.length] as Tensor) : zeros(v.shape, v.dtype)))
+              return jvp((a: Tensor[]) => evalFlat(b, a), u, tangents)[1]
+            }),
+            avals,
+          ),
         )
         return join(bindCond(branches, p.mode, xs[0] as Tensor, [...ops, t, ...extra]))
       }
@@ -134,17 +136,19 @@ const vjpCache = new WeakMap<ReadonlyArray<Tensor>, WeakMap<Tensor, Tensor[]>>()
 
 const vjpAll = (yBar: Tensor, xs: ReadonlyArray<Tensor>, p: CondParams): Tensor[] => {
   const ops = xs.slice(1)
-  const [branches, extra] = stageBranches(
-    p.branches.map((b) => (ins: ReadonlyArray<Tensor>) => {
-      const [, pull] = vjp((a: Tensor[]) => evalFlat(b, a), ins.slice(0, ops.length))
-      return pull(
-        split(
-          ins[ops.length] as Tensor,
-          b.outputs.map((v) => v.shape),
-        ),
-      )
-    }),
-    [...ops.map(avalOf), avalOf(yBar)],
+  const [branches, extra] = derivedBody(p.branches, 'vjp', () =>
+    stageBranches(
+      p.branches.map((b) => (ins: ReadonlyArray<Tensor>) => {
+        const [, pull] = vjp((a: Tensor[]) => evalFlat(b, a), ins.slice(0, ops.length))
+        return pull(
+          split(
+            ins[ops.length] as Tensor,
+            b.outputs.map((v) => v.shape),
+          ),
+        )
+      }),
+      [...ops.map(avalOf), avalOf(yBar)],
+    ),
   )
   return bindCond(branches, p.mode, xs[0] as Tensor, [...ops, yBar, ...extra])
 }

@@ -158,6 +158,26 @@ export const stageBody = (
   return [body, lifted.map((c) => c.value)]
 }
 
+const derived = new WeakMap<object, Map<string, readonly [unknown, Tensor[]]>>()
+/**
+ * A body derived from `from` by a rule (`tag` names the rule and whatever else fixes its
+ * inputs' abstract values), staged once: a closed derived body (one that captured nothing)
+ * is kept with `from`, so a rule applied at every call (a gradient of a jitted function)
+ * neither restages nor recompiles it. @internal
+ */
+export const derivedBody = <B>(from: object, tag: string, make: () => [B, Tensor[]]): [B, Tensor[]] => {
+  let byTag = derived.get(from)
+  if (byTag === undefined) {
+    byTag = new Map()
+    derived.set(from, byTag)
+  }
+  const seen = byTag.get(tag)
+  if (seen !== undefined) return seen as [B, Tensor[]]
+  const made = make()
+  if (made[1].length === 0) byTag.set(tag, made)
+  return made
+}
+
 /**
  * Bind the construct for `body` (its leading inputs `extra` are captured values, put
  * before the consts) and split its output.
@@ -208,29 +228,31 @@ const jvpRule =
       ...scanned.map(sliceAval),
       ...(isX ? [sliceAval(t)] : []),
     ]
-    const [body, extra] = stageBody((ins) => {
-      let q = 0
-      const ks = ins.slice(q, (q += nk))
-      const kDot = isConst ? [ins[q++] as Tensor] : []
-      const cs = ins.slice(q, (q += nc))
-      const cDots = ins.slice(q, (q += nc))
-      const xsl = ins.slice(q, (q += nx))
-      const xDot = isX ? [ins[q++] as Tensor] : []
-      const primals = [...ks, ...cs, ...xsl]
-      const tangents = primals.map((v, j) =>
-        j < nk
-          ? j === i
-            ? (kDot[0] as Tensor)
-            : zeros(v.shape, v.dtype)
-          : j < nk + nc
-            ? (cDots[j - nk] as Tensor)
-            : j === i
-              ? (xDot[0] as Tensor)
-              : zeros(v.shape, v.dtype),
-      )
-      const [outs, tOuts] = jvp((u: Tensor[]) => evalFlat(p.body, u), primals, tangents)
-      return [...outs.slice(0, nc), ...tOuts.slice(0, nc), ...outs.slice(nc), ...tOuts.slice(nc)]
-    }, avals)
+    const [body, extra] = derivedBody(p.body, `jvp${i}`, () =>
+      stageBody((ins) => {
+        let q = 0
+        const ks = ins.slice(q, (q += nk))
+        const kDot = isConst ? [ins[q++] as Tensor] : []
+        const cs = ins.slice(q, (q += nc))
+        const cDots = ins.slice(q, (q += nc))
+        const xsl = ins.slice(q, (q += nx))
+        const xDot = isX ? [ins[q++] as Tensor] : []
+        const primals = [...ks, ...cs, ...xsl]
+        const tangents = primals.map((v, j) =>
+          j < nk
+            ? j === i
+              ? (kDot[0] as Tensor)
+              : zeros(v.shape, v.dtype)
+            : j < nk + nc
+              ? (cDots[j - nk] as Tensor)
+              : j === i
+                ? (xDot[0] as Tensor)
+                : zeros(v.shape, v.dtype),
+        )
+        const [outs, tOuts] = jvp((u: Tensor[]) => evalFlat(p.body, u), primals, tangents)
+        return [...outs.slice(0, nc), ...tOuts.slice(0, nc), ...outs.slice(nc), ...tOuts.slice(nc)]
+      }, avals),
+    )
     const cDot0 = carries.map((c, j) => (nk + j === i ? t : zeros(c.shape, c.dtype)))
     const outs = bindScan(
       body,
@@ -258,37 +280,41 @@ const vjpAll = (yBar: Tensor, xs: ReadonlyArray<Tensor>, p: ScanParams): Tensor[
   const outs = p.body.outputs
   const ny = outs.length - nc
   // forward: store the carry entering each step (as the ys of a scan), nothing else
-  const [fwd, fwdExtra] = stageBody(
-    (ins) => {
-      const o = evalFlat(p.body, ins)
-      return [...o.slice(0, nc), ...ins.slice(nk, nk + nc)]
-    },
-    [...consts.map(avalOf), ...carries.map(avalOf), ...scanned.map(sliceAval)],
+  const [fwd, fwdExtra] = derivedBody(p.body, 'vjp-forward', () =>
+    stageBody(
+      (ins) => {
+        const o = evalFlat(p.body, ins)
+        return [...o.slice(0, nc), ...ins.slice(nk, nk + nc)]
+      },
+      [...consts.map(avalOf), ...carries.map(avalOf), ...scanned.map(sliceAval)],
+    ),
   )
   const stored = bindScan(fwd, fwdExtra, consts, carries, scanned, p.length, p.reverse).slice(nc)
   // backward: the steps the other way, carrying (carry cotangent, consts' cotangents)
   const bars = split(yBar, outShapes(p))
-  const [bwd, bwdExtra] = stageBody(
-    (ins) => {
-      let q = 0
-      const ks = ins.slice(q, (q += nk))
-      const cBar = ins.slice(q, (q += nc))
-      const kBar = ins.slice(q, (q += nk))
-      const cIn = ins.slice(q, (q += nc))
-      const xsl = ins.slice(q, (q += nx))
-      const yBars = ins.slice(q, (q += ny))
-      const [, pull] = vjp((u: Tensor[]) => evalFlat(p.body, u), [...ks, ...cIn, ...xsl])
-      const g = pull([...cBar, ...yBars])
-      return [...g.slice(nk, nk + nc), ...kBar.map((kb, j) => add(kb, g[j] as Tensor)), ...g.slice(nk + nc)]
-    },
-    [
-      ...consts.map(avalOf),
-      ...carries.map(avalOf),
-      ...consts.map(avalOf),
-      ...carries.map(avalOf),
-      ...scanned.map(sliceAval),
-      ...outs.slice(nc).map(avalOf),
-    ],
+  const [bwd, bwdExtra] = derivedBody(p.body, 'vjp-backward', () =>
+    stageBody(
+      (ins) => {
+        let q = 0
+        const ks = ins.slice(q, (q += nk))
+        const cBar = ins.slice(q, (q += nc))
+        const kBar = ins.slice(q, (q += nk))
+        const cIn = ins.slice(q, (q += nc))
+        const xsl = ins.slice(q, (q += nx))
+        const yBars = ins.slice(q, (q += ny))
+        const [, pull] = vjp((u: Tensor[]) => evalFlat(p.body, u), [...ks, ...cIn, ...xsl])
+        const g = pull([...cBar, ...yBars])
+        return [...g.slice(nk, nk + nc), ...kBar.map((kb, j) => add(kb, g[j] as Tensor)), ...g.slice(nk + nc)]
+      },
+      [
+        ...consts.map(avalOf),
+        ...carries.map(avalOf),
+        ...consts.map(avalOf),
+        ...carries.map(avalOf),
+        ...scanned.map(sliceAval),
+        ...outs.slice(nc).map(avalOf),
+      ],
+    ),
   )
   const res = bindScan(
     bwd,
@@ -339,9 +365,8 @@ const batchRule: Primitive<ScanParams>['batch'] = (xs, dims, p, _R, self) => {
   })
   const inAxes = ops.map((_, j) => (j >= nk && j < nk + nc ? 0 : dims[j] === null || dims[j] === undefined ? null : 0))
   const avals = ops.map((x, j) => (j < nk + nc ? avalOf(x) : sliceAval(x)))
-  const [body] = stageBody(
-    (ins) => vmap((...u: Tensor[]) => evalFlat(p.body, u), { inAxes, outAxes: 0 })(...ins),
-    avals,
+  const [body] = derivedBody(p.body, `batch${b}:${inAxes.join()}`, () =>
+    stageBody((ins) => vmap((...u: Tensor[]) => evalFlat(p.body, u), { inAxes, outAxes: 0 })(...ins), avals),
   )
   const q = scanParams({ ...p, body })
   const pieces = split(self(ops, q), outShapes(q))

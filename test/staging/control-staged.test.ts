@@ -463,3 +463,15 @@ describe('compositions of constructs', () => {
     assertClose(vmap(jit(grad(g)))(tensor([1.3, 0.2])), vmap(grad(g))(tensor([1.3, 0.2])), 1e-12, 1e-14)
   })
 })
+
+describe('derived bodies are staged once per construct', () => {
+  it('the gradient of a jitted scan reuses its forward and backward bodies from call to call', () => {
+    const jf = jit(f)
+    const bodies = (p: Program) => scanEqns(p).map((e) => (e.params as ScanParams).body)
+    const a = bodies(trace(grad(jf))(tensor(0.9), seq(30)))
+    const b = bodies(trace(grad(jf))(tensor(0.4), seq(30)))
+    // the primal scan, the forward scan storing carries, the backward scan
+    expect(a.length).toBe(3)
+    a.forEach((body, k) => expect(b[k]).toBe(body))
+  })
+})
