@@ -27,7 +27,7 @@ import type { ConcreteTensor, Shape, Tensor } from '../tensor/Tensor.js'
 import { zeros } from '../tensor/Tensor.js'
 import type { Program } from '../staging/program.js'
 import { evalFlat } from '../staging/program.js'
-import { avalOf, join, runBody, split, stageBody } from './scanStaged.js'
+import { avalOf, derivedBody, join, runBody, split, stageBody } from './scanStaged.js'
 import { jvp } from './transforms.js'
 import { vmap } from './vmap.js'
 
@@ -121,25 +121,29 @@ const jvpRule = (i: number): JvpRule<WhileParams> | null => {
     const nc = carries.length
     const isConst = i < nce + nbe
     // the loop over [carries, tangents]; a body const's tangent is one more body const
-    const [cond, condExtra] = stageBody(
-      (ins) => evalFlat(p.cond, [...ins.slice(0, nce), ...ins.slice(nce, nce + nc)]),
-      [...ce.map(avalOf), ...carries.map(avalOf), ...carries.map(avalOf)],
+    const [cond, condExtra] = derivedBody(p.cond, 'jvp', () =>
+      stageBody(
+        (ins) => evalFlat(p.cond, [...ins.slice(0, nce), ...ins.slice(nce, nce + nc)]),
+        [...ce.map(avalOf), ...carries.map(avalOf), ...carries.map(avalOf)],
+      ),
     )
-    const [body, bodyExtra] = stageBody(
-      (ins) => {
-        let q = 0
-        const ks = ins.slice(q, (q += nbe))
-        const kDot = isConst ? [ins[q++] as Tensor] : []
-        const cs = ins.slice(q, (q += nc))
-        const cDots = ins.slice(q, (q += nc))
-        const primals = [...ks, ...cs]
-        const tangents = primals.map((v, j) =>
-          j < nbe ? (j === i - nce ? (kDot[0] as Tensor) : zeros(v.shape, v.dtype)) : (cDots[j - nbe] as Tensor),
-        )
-        const [outs, touts] = jvp((u: Tensor[]) => evalFlat(p.body, u), primals, tangents)
-        return [...outs, ...touts]
-      },
-      [...be.map(avalOf), ...(isConst ? [avalOf(t)] : []), ...carries.map(avalOf), ...carries.map(avalOf)],
+    const [body, bodyExtra] = derivedBody(p.body, `jvp${i - nce}`, () =>
+      stageBody(
+        (ins) => {
+          let q = 0
+          const ks = ins.slice(q, (q += nbe))
+          const kDot = isConst ? [ins[q++] as Tensor] : []
+          const cs = ins.slice(q, (q += nc))
+          const cDots = ins.slice(q, (q += nc))
+          const primals = [...ks, ...cs]
+          const tangents = primals.map((v, j) =>
+            j < nbe ? (j === i - nce ? (kDot[0] as Tensor) : zeros(v.shape, v.dtype)) : (cDots[j - nbe] as Tensor),
+          )
+          const [outs, touts] = jvp((u: Tensor[]) => evalFlat(p.body, u), primals, tangents)
+          return [...outs, ...touts]
+        },
+        [...be.map(avalOf), ...(isConst ? [avalOf(t)] : []), ...carries.map(avalOf), ...carries.map(avalOf)],
+      ),
     )
     const tDot0 = carries.map((c, j) => (nce + nbe + j === i ? t : zeros(c.shape, c.dtype)))
     // the condition's inputs: [its consts, carries, tangents (unread)]
