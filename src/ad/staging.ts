@@ -173,20 +173,38 @@ export const stage = <A>(
   body: (inputs: ReadonlyArray<Tensor>, atomOf: (t: Tensor) => Var) => A,
 ): [Record, A] =>
   withMain('stage', transform, (main) => {
-    const b = new Builder()
-    builders.set(main, b)
-    const tracers = specs.map((s) => {
-      const v = b.newVar(s.shape, s.dtype, s.weak)
-      b.inputs.push(v)
-      return new StagingTracer(main, v)
-    })
-    const atomOf = (t: Tensor): Var => (t instanceof StagingTracer && t.main === main ? t.v : b.constVar(t))
-    const out = body(tracers, atomOf)
-    const rec: Record = Object.freeze({
-      inputs: Object.freeze(b.inputs.slice()),
-      consts: Object.freeze(b.consts.slice()),
-      eqns: Object.freeze(b.eqns.slice()),
-      capturesTracers: b.capturesTracers,
-    })
-    return [rec, out] as [Record, A]
+    openStages++
+    try {
+      return stageOn(main, specs, body)
+    } finally {
+      openStages--
+    }
   })
+
+/** Staging levels open right now (control flow stages its bodies as sub-programs when any is). */
+let openStages = 0
+/** Is some staging level (`trace`, `jit`, ...) open? Control flow then records one construct instead of unrolling. */
+export const stagingOpen = (): boolean => openStages > 0
+
+const stageOn = <A>(
+  main: MainTrace,
+  specs: ReadonlyArray<InputSpec>,
+  body: (inputs: ReadonlyArray<Tensor>, atomOf: (t: Tensor) => Var) => A,
+): [Record, A] => {
+  const b = new Builder()
+  builders.set(main, b)
+  const tracers = specs.map((s) => {
+    const v = b.newVar(s.shape, s.dtype, s.weak)
+    b.inputs.push(v)
+    return new StagingTracer(main, v)
+  })
+  const atomOf = (t: Tensor): Var => (t instanceof StagingTracer && t.main === main ? t.v : b.constVar(t))
+  const out = body(tracers, atomOf)
+  const rec: Record = Object.freeze({
+    inputs: Object.freeze(b.inputs.slice()),
+    consts: Object.freeze(b.consts.slice()),
+    eqns: Object.freeze(b.eqns.slice()),
+    capturesTracers: b.capturesTracers,
+  })
+  return [rec, out] as [Record, A]
+}

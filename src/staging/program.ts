@@ -328,7 +328,13 @@ const nameOf = (k: number): string => {
 
 const fmtNumber = (x: number): string => (Number.isInteger(x) ? `${x}.0` : String(x))
 
+/** A sub-program held in an equation's params (control flow). */
+const isProgram = (x: unknown): x is Program =>
+  typeof x === 'object' && x !== null && Array.isArray((x as { eqns?: unknown }).eqns) && 'outputs' in x
+
 const fmtParam = (x: unknown): string => {
+  // a sub-program prints nested, its lines indented under the equation that holds it
+  if (isProgram(x)) return printProgram(x).split('\n').join('\n      ')
   if (typeof x === 'number') return String(x)
   if (typeof x === 'string') return x
   if (Array.isArray(x)) return `[${x.map(fmtParam).join(',')}]`

@@ -20,7 +20,13 @@
  *   JAX): the trip count depends on the values, so it has no reverse rule; reverse mode is
  *   an error that suggests `foriLoop` or `scan`.
  *
- * These run eagerly (the loop is a JS loop over ops); each returns fresh frozen values.
+ * These run eagerly (the loop is a JS loop over ops). Under staging (`trace`, `jit`,
+ * `explain`) each is one program construct instead of an unrolled loop: `scan`/`foriLoop`
+ * record one `scan` equation holding the body staged once (src/transforms/scanStaged.ts),
+ * `cond`/`switchCase` on a staged predicate or index one `cond` equation holding every
+ * branch (condStaged.ts), `whileLoop` one `while` equation (whileStaged.ts); each construct
+ * has its own forward, reverse and batching rules, so staged programs stay differentiable
+ * and batchable. Each returns fresh frozen values.
  * Purity: arguments are never modified.
  */
 import { BatchTracer } from '../ad/batching.js'
@@ -41,7 +47,11 @@ import {
   take,
   where,
 } from '../ops/ops.js'
-import { Tensor, arange, zeros } from '../tensor/Tensor.js'
+import { Tensor, arange, shapeEq, zeros } from '../tensor/Tensor.js'
+import { StagingTracer, stagingOpen } from '../ad/staging.js'
+import { bindCond, stageBranches } from './condStaged.js'
+import { REVERSE_MESSAGE, whileConstruct } from './whileStaged.js'
+import { avalOf, bindScan, sliceAval, stageBody } from './scanStaged.js'
 import type { Leaf, TreeDef } from '../tree/Tree.js'
 import { flatten, unflatten } from '../tree/Tree.js'
 import { checkOptions } from './options.js'
@@ -160,6 +170,11 @@ export interface ScanOptions {
  * const [c, ys] = scan((c: Tensor, x: Tensor) => [add(c, x), mul(c, x)] as const, tensor(0), tensor([1, 2, 3]))
  * c // ≈ 6
  * ys // ≈ [0, 2, 9]
+ * @example
+ * // staged (trace, jit): one scan equation holding the body, however many steps
+ * const p = trace((xs: Tensor) => scan((c: Tensor, x: Tensor) => [add(c, x), c] as const, tensor(0), xs)[0])(zeros([1000]))
+ * p.eqns.filter((e) => e.prim.name === 'scan').length // 1
+ * p.eqns.length < 10 // true
  * @category transforms
  * @since 0.2.0
  */
@@ -170,6 +185,17 @@ export const scan = <C, X, Y>(
   options: ScanOptions = {},
 ): [C, Y] => {
   checkOptions('scan', options, ['length', 'reverse'])
+  return scanWith(f, init, xs, options, true)
+}
+
+/** `scan`; `construct`: under staging, record one construct (false: unroll into the program). */
+const scanWith = <C, X, Y>(
+  f: (carry: C, x: X) => readonly [C, Y],
+  init: C,
+  xs: X,
+  options: ScanOptions,
+  construct: boolean,
+): [C, Y] => {
   const op = 'scan'
   const [xls, xdef] = xs === null || xs === undefined ? [[], null] : tensorsOf(xs, op)
   const lengths = xls.map((l) => (l.rank === 0 ? -1 : (l.shape[0] as number)))
@@ -198,6 +224,11 @@ export const scan = <C, X, Y>(
   }
   const reverse = options.reverse === true
   const [cls] = tensorsOf(init, op)
+  if (construct && stagingOpen()) {
+    // under trace / jit: one scan construct holding the body, staged once (never unrolled)
+    const r = scanConstruct(call, init, xls, xdef, n, reverse)
+    if (r !== null) return r
+  }
   const main = topMain([...cls, ...xls])
   if (main !== null && main.kind === 'vjp') {
     const r = scanVjp(main, call, init, xls, xdef, n, reverse)
@@ -225,6 +256,52 @@ export const scan = <C, X, Y>(
   const perStep = ys.map((y) => flatten(y, op)[0])
   const stacked = first.map((_, j) => stack(perStep.map((ls) => ls[j] as Leaf)))
   return Object.freeze([carry, unflatten<Y>(ydef, stacked)]) as [C, Y]
+}
+
+/**
+ * The staged construct: the body staged once on abstract carries and slices of `xs`, one
+ * `scan` equation (src/transforms/scanStaged.ts). Returns null (the caller unrolls) when the
+ * outputs mix dtypes, which one joined output cannot hold, or the carry changes its shape,
+ * dtype or number of leaves from step to step.
+ */
+const scanConstruct = <C, X, Y>(
+  call: (c: C, x: X | null) => readonly [C, Y],
+  init: C,
+  xls: ReadonlyArray<Tensor>,
+  xdef: TreeDef | null,
+  n: number,
+  reverse: boolean,
+): [C, Y] | null => {
+  const op = 'scan'
+  const [cls, cdef] = tensorsOf(init, op)
+  const initLeaves = flatten(init, op)[0]
+  const nc = cls.length
+  let ydef: TreeDef | null = null
+  let fits = true
+  const [body, extra] = stageBody(
+    (ins) => {
+      const x = xdef === null ? null : unflatten<X>(xdef, ins.slice(nc))
+      const [c, y] = call(unflatten<C>(cdef, ins.slice(0, nc)), x)
+      const [cOut] = tensorsOf(c, op)
+      const [yOut, yd] = tensorsOf(y, op)
+      // a carry that changes shape, dtype or leaf count (a number init met by float32 data)
+      // is not a fixed loop state: such a scan is unrolled, as it runs eagerly
+      fits =
+        cOut.length === nc &&
+        cOut.every((t, j) => shapeEq(t.shape, (cls[j] as Tensor).shape) && t.dtype === (cls[j] as Tensor).dtype)
+      ydef = yd
+      return [...cOut, ...yOut]
+    },
+    [...cls.map((c, j) => ({ ...avalOf(c), weak: typeof initLeaves[j] === 'number' })), ...xls.map(sliceAval)],
+  )
+  if (!fits) return null
+  const dt = body.outputs[0]?.dtype
+  if (dt === undefined || body.outputs.some((v) => v.dtype !== dt)) return null
+  const outs = bindScan(body, extra, [], cls, xls, n, reverse)
+  return Object.freeze([
+    unflatten<C>(cdef, outs.slice(0, nc)),
+    unflatten<Y>(ydef as unknown as TreeDef, outs.slice(nc)),
+  ]) as [C, Y]
 }
 
 /** The value of `t` one level below `main` (its primal if it is `main`'s tracer). */
@@ -378,7 +455,16 @@ export const foriLoop = <C>(lower: number, upper: number, body: (i: number, carr
   // the index is scanned over as data (not a counter in the closure), so a step recomputed by
   // reverse mode sees its own index
   const steps = arange(lower, upper)
-  return scan((c: C, i: Tensor) => [body(i.item(), c), 0] as const, init, steps)[0]
+  if (stagingOpen()) {
+    // staged: the index is a staged scalar, so the loop is one construct; a body that needs
+    // the index as a JS number (i + 1, an array index) cannot be staged that way and unrolls
+    try {
+      return scan((c: C, i: Tensor) => [body(i as unknown as number, c), 0] as const, init, steps)[0]
+    } catch (e) {
+      if (!(e instanceof PurediffError && e.tag === 'ConcretizationError')) throw e
+    }
+  }
+  return scanWith((c: C, i: Tensor) => [body(i.item(), c), 0] as const, init, steps, {}, false)[0]
 }
 
 // -------------------------------------------------------------------------------------
@@ -394,7 +480,40 @@ const concreteScalar = (x: Tensor | number | boolean, op: string): number | null
     throw new PurediffError('ShapeError', 'the predicate / index must be a scalar', { op, shapes: [x.shape] })
   return x.item()
 }
-const hasBatch = (x: Tensor): boolean => x instanceof BatchTracer || (x instanceof Tracer && hasBatch(x.primal))
+const hasBatch = (x: Tensor): boolean =>
+  x instanceof BatchTracer || (x instanceof Tracer && !(x instanceof StagingTracer) && hasBatch(x.primal))
+
+/** A predicate or index known only by its shape (staged by `trace` / `jit`), not batched. */
+const isStaged = (x: Tensor): boolean =>
+  x instanceof StagingTracer ? true : x instanceof BatchTracer ? false : x instanceof Tracer && isStaged(x.primal)
+
+/**
+ * A staged predicate or index: one `cond` construct holding every branch as a sub-program
+ * (src/transforms/condStaged.ts); the branch is chosen when the program runs.
+ */
+const condConstruct = <A extends unknown[], R>(
+  mode: 'cond' | 'switch',
+  pred: Tensor,
+  branches: ReadonlyArray<(...args: A) => R>,
+  operands: A,
+): R => {
+  const op = mode === 'cond' ? 'cond' : 'switchCase'
+  if (pred.size !== 1)
+    throw new PurediffError('ShapeError', 'the predicate / index must be a scalar', { op, shapes: [pred.shape] })
+  const [ls, def] = tensorsOf(operands, op)
+  const defs: TreeDef[] = []
+  const fs = branches.map((br) => (ins: ReadonlyArray<Tensor>) => {
+    const [outs, d] = tensorsOf(br(...unflatten<A>(def, ins)), op)
+    defs.push(d)
+    return outs
+  })
+  const [progs, extra] = stageBranches(fs, ls.map(avalOf))
+  const d0 = JSON.stringify(defs[0])
+  if (defs.some((d) => JSON.stringify(d) !== d0))
+    throw new PurediffError('TreeError', 'the branches return trees of different structures', { op })
+  const outs = bindCond(progs, mode, reshape(pred, []), [...ls, ...extra])
+  return unflatten<R>(defs[0] as TreeDef, outs)
+}
 
 /** Select leaf by leaf between trees of the same structure: where(mask, a, b). */
 const selectTrees = <T>(mask: Tensor, a: T, b: T, op: string): T => {
@@ -416,6 +535,11 @@ const selectTrees = <T>(mask: Tensor, a: T, b: T, op: string): T => {
  * and the results are selected per example.
  * @example
  * cond(greater(tensor(4), 0), (u: Tensor) => sqrt(u), (u: Tensor) => neg(u), tensor(4)) // ≈ 2
+ * @example
+ * // a staged predicate: one cond equation holding both branches, chosen when it runs
+ * const f = jit((x: Tensor) => cond(greater(x, 0), (u: Tensor) => sqrt(u), (u: Tensor) => neg(u), x))
+ * f(tensor(4)) // ≈ 2
+ * f(tensor(-3)) // ≈ 3
  * @category transforms
  * @since 0.2.0
  */
@@ -425,6 +549,7 @@ export const cond = <A extends unknown[], R>(
   onFalse: (...args: A) => R,
   ...operands: A
 ): R => {
+  if (pred instanceof Tensor && isStaged(pred)) return condConstruct('cond', pred, [onFalse, onTrue], operands)
   const p = concreteScalar(pred, 'cond')
   if (p !== null) return p !== 0 ? onTrue(...operands) : onFalse(...operands)
   return selectTrees(pred as Tensor, onTrue(...operands), onFalse(...operands), 'cond')
@@ -445,6 +570,7 @@ export const switchCase = <A extends unknown[], R>(
 ): R => {
   if (!Array.isArray(branches) || branches.length === 0)
     throw new PurediffError('ValueError', 'needs a non-empty array of branches', { op: 'switchCase' })
+  if (index instanceof Tensor && isStaged(index)) return condConstruct('switch', index, branches, operands)
   const k = concreteScalar(index, 'switchCase')
   const clamp = (i: number): number => Math.min(Math.max(Math.round(i), 0), branches.length - 1)
   if (k !== null) return (branches[clamp(k)] as (...args: A) => R)(...operands)
@@ -462,7 +588,8 @@ export const switchCase = <A extends unknown[], R>(
 
 const isReverseTraced = (x: unknown): boolean => {
   const [ls] = flatten(x, 'whileLoop')
-  const seen = (t: Tensor): boolean => t instanceof VjpTracer || (t instanceof Tracer && seen(t.primal))
+  const seen = (t: Tensor): boolean =>
+    t instanceof VjpTracer || (t instanceof Tracer && !(t instanceof StagingTracer) && seen(t.primal))
   return ls.some((l) => l instanceof Tensor && seen(l))
 }
 
@@ -476,14 +603,29 @@ const isReverseTraced = (x: unknown): boolean => {
  * @since 0.2.0
  */
 export const whileLoop = <C>(condFn: (carry: C) => Tensor | number | boolean, body: (carry: C) => C, init: C): C => {
+  if (stagingOpen()) {
+    // under trace / jit: one while construct holding the condition and the body
+    if (isReverseTraced(init)) throw new PurediffError('ValueError', REVERSE_MESSAGE, { op: 'whileLoop' })
+    const [ls, def] = tensorsOf(init, 'whileLoop')
+    try {
+      const outs = whileConstruct(
+        (cs) => {
+          const c = condFn(unflatten<C>(def, cs))
+          return asTensor(typeof c === 'boolean' ? (c ? 1 : 0) : c, 'whileLoop')
+        },
+        (cs) => tensorsOf(body(unflatten<C>(def, cs)), 'whileLoop')[0],
+        ls,
+      )
+      return unflatten<C>(def, outs)
+    } catch (e) {
+      // a condition or body that reads a staged value as data cannot be staged: run the loop
+      if (!(e instanceof PurediffError && e.tag === 'ConcretizationError')) throw e
+    }
+  }
   let carry = init
   for (;;) {
     if (isReverseTraced(carry)) {
-      throw new PurediffError(
-        'ValueError',
-        'reverse-mode differentiation (grad, vjp, jacrev) of whileLoop is not supported: its trip count depends on the values; use foriLoop or scan (forward mode, jvp and jacfwd, works)',
-        { op: 'whileLoop' },
-      )
+      throw new PurediffError('ValueError', REVERSE_MESSAGE, { op: 'whileLoop' })
     }
     const c = condFn(carry)
     const p = concreteScalar(c, 'whileLoop')

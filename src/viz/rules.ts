@@ -147,9 +147,33 @@ export const RULES: Readonly<Record<PrimitiveName, RuleText>> = Object.freeze({
   poolScatter: { y: 'y = w(x)·u[window]', jvp: 'ẏ = scatter(x, u̇)', vjp: 'ū += select(x, ȳ)' },
 })
 
+/**
+ * The control-flow constructs that staging records as one equation holding sub-programs
+ * (src/transforms/scanStaged.ts, condStaged.ts, whileStaged.ts): not in the primitive
+ * table, since each is built per call around its body.
+ */
+const CONSTRUCTS: Readonly<Record<string, RuleText>> = Object.freeze({
+  scan: {
+    y: '(c_T, [y_1..y_T]) = scan(body, c_0, [x_1..x_T]): (c_t, y_t) = body(c_{t-1}, x_t)',
+    jvp: 'ċ, ẏ = scan(jvp(body)) over (c, ċ) and (x, ẋ)',
+    vjp: 'forward scan storing c_{t-1}; then c̄_{t-1}, x̄_t = vjp(body)(c̄_t, ȳ_t), backwards',
+  },
+  cond: {
+    y: 'y = branches[i](x) (i from the predicate or index)',
+    jvp: 'ẏ = jvp(branches[i])(ẋ)',
+    vjp: 'x̄ += vjp(branches[i])(ȳ)',
+  },
+  while: {
+    y: 'c = body(c) while cond(c)',
+    jvp: 'ċ = while over (c, ċ) of jvp(body)',
+    vjp: 'none: the trip count depends on the values (use scan or foriLoop)',
+  },
+})
+
 /** The rule text of a primitive by name; unknown names (a primitive of a newer table) say so. */
 export const ruleOf = (name: string): RuleText =>
-  (RULES as Readonly<Record<string, RuleText>>)[name] ?? {
+  (RULES as Readonly<Record<string, RuleText>>)[name] ??
+  CONSTRUCTS[name] ?? {
     y: `y = ${name}(…)`,
     jvp: `ẏ = J_${name} · ẋ`,
     vjp: `x̄ += J_${name}ᵀ · ȳ`,
