@@ -60,9 +60,23 @@ export const broadcastIndex = (inShape: Shape, outShape: Shape): Int32Array | nu
   // stride of each output axis in the input (0 on broadcast axes)
   const st = new Array<number>(r).fill(0)
   for (let ax = 0; ax < inShape.length; ax++) st[ax + off] = inShape[ax] === 1 ? 0 : (inStrides[ax] as number)
+  return stridedIndex(outShape, st, idx)
+}
+
+/**
+ * The flat positions a walk over `outShape` in row-major order reads, where output axis `ax`
+ * steps `st[ax]` elements in the input (0 on a broadcast axis, a permuted stride for a
+ * transpose), written into `idx` (a fresh array of `sizeOf(outShape)` entries by default).
+ */
+export const stridedIndex = (
+  outShape: Shape,
+  st: ReadonlyArray<number>,
+  idx: Int32Array = new Int32Array(sizeOf(outShape)),
+): Int32Array => {
+  const r = outShape.length
   const counter = new Array<number>(r).fill(0)
   let pos = 0
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < idx.length; i++) {
     idx[i] = pos
     for (let ax = r - 1; ax >= 0; ax--) {
       counter[ax]!++

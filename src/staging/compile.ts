@@ -46,9 +46,9 @@
 import type { Eqn, Var } from '../ad/staging.js'
 import { Tracer } from '../ad/trace.js'
 import { wasmMinElements } from '../kernels/backend.js'
-import { broadcastIndex } from '../kernels/elementwise.js'
-import type { ConcreteTensor, Data, DType, Shape } from '../tensor/Tensor.js'
-import { alloc, dataOf, scalar, sizeOf, wrap } from '../tensor/Tensor.js'
+import { broadcastIndex, stridedIndex } from '../kernels/elementwise.js'
+import type { ConcreteTensor, Data, Shape } from '../tensor/Tensor.js'
+import { alloc, dataOf, scalar, sizeOf, stridesOf, wrap } from '../tensor/Tensor.js'
 import type { Program } from './program.js'
 
 // -------------------------------------------------------------------------------------
@@ -189,29 +189,11 @@ type Read =
 
 /** For each position of the transposed value, the flat position it reads in x (direct strided walk). */
 const transposeIndex = (shape: Shape, perm: ReadonlyArray<number>): Int32Array => {
-  const r = shape.length
-  const n = sizeOf(shape)
-  const idx = new Int32Array(n)
-  const inStrides = new Array<number>(r)
-  for (let ax = r - 1, st = 1; ax >= 0; ax--) {
-    inStrides[ax] = st
-    st *= shape[ax] as number
-  }
-  const outShape = perm.map((q) => shape[q] as number)
-  const st = perm.map((q) => inStrides[q] as number)
-  const counter = new Array<number>(r).fill(0)
-  let pos = 0
-  for (let i = 0; i < n; i++) {
-    idx[i] = pos
-    for (let ax = r - 1; ax >= 0; ax--) {
-      counter[ax]!++
-      pos += st[ax] as number
-      if ((counter[ax] as number) < (outShape[ax] as number)) break
-      pos -= (st[ax] as number) * (counter[ax] as number)
-      counter[ax] = 0
-    }
-  }
-  return idx
+  const inStrides = stridesOf(shape)
+  return stridedIndex(
+    perm.map((q) => shape[q] as number),
+    perm.map((q) => inStrides[q] as number),
+  )
 }
 
 const isIdentity = (idx: Int32Array): boolean => {
