@@ -11,7 +11,6 @@
  *
  *   npx tsx examples/newton.ts
  */
-import { pipe } from 'fp-ts/lib/function.js'
 import { add, cos, derivative, mul, pow, sin, Stream as S, sub, type Tensor } from 'purediff'
 import { isMain, runCli, type CliSpec } from './lib/cli.js'
 

@@ -197,7 +197,7 @@ export const checkLive = (t: Tensor): void => {
 // dispatch
 // -------------------------------------------------------------------------------------
 
-const ruleAt = <P, F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null), i: number): F | null =>
+const ruleAt = <F>(rules: ReadonlyArray<F | null> | ((i: number) => F | null), i: number): F | null =>
   typeof rules === 'function' ? rules(i) : (rules[i] ?? null)
 
 /**
@@ -224,7 +224,7 @@ const bindJvp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Ten
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
     if (!(a instanceof JvpTracer) || a.main !== main) continue
-    const rule = ruleAt<P, JvpRule<P>>(prim.jvp, i)
+    const rule = ruleAt<JvpRule<P>>(prim.jvp, i)
     if (rule === null) continue
     const c = rule(a.tangent, xs, y, params, R)
     yDot = yDot === null ? c : R.add(yDot, c)
@@ -257,7 +257,7 @@ class PrimNode<P> implements Node {
         out[i] = null
         continue
       }
-      const rule = ruleAt<P, VjpRule<P>>(prim.vjp, i) as VjpRule<P>
+      const rule = ruleAt<VjpRule<P>>(prim.vjp, i) as VjpRule<P>
       let xBar = rule(yBar, xs, y, params, R)
       const x = xs[i] as Tensor
       if (!shapeEq(xBar.shape, x.shape)) xBar = R.unbroadcast(xBar, x.shape)
@@ -276,7 +276,7 @@ const bindVjp = <P>(main: MainTrace, prim: Primitive<P>, args: ReadonlyArray<Ten
   let parents: Array<VjpTracer | null> | null = null
   for (let i = 0; i < n; i++) {
     const a = args[i]
-    if (a instanceof VjpTracer && a.main === main && ruleAt<P, VjpRule<P>>(prim.vjp, i) !== null) {
+    if (a instanceof VjpTracer && a.main === main && ruleAt<VjpRule<P>>(prim.vjp, i) !== null) {
       if (parents === null) parents = new Array<VjpTracer | null>(n).fill(null)
       parents[i] = a
     }

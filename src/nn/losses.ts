@@ -46,7 +46,6 @@ import {
   max,
   maximum,
   mean,
-  minimum,
   mul,
   mulNoNan,
   neg,

@@ -715,8 +715,6 @@ export const argmin = (x: TensorLike, axis = -1): Tensor => {
 // shapes
 // -------------------------------------------------------------------------------------
 
-const tensorFrom = (data: Float64Array, shape: Shape): Tensor => reshapeRaw(tensor(data), shape)
-
 const reshapeRaw = (x: Tensor, shape: Shape): Tensor => (shapeEq(x.shape, shape) ? x : bind(P.reshape, [x], { shape }))
 
 /**

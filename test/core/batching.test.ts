@@ -14,7 +14,6 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '../../src/index.js'
 import {
-  PurediffError,
   add,
   customJvp,
   customVjp,

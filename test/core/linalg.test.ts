@@ -735,7 +735,6 @@ describe('eigh', () => {
     expect(run(eighLaw(eigh), 7).failed).toBe(false)
     const transposed = withImpl(LA.eigh as AnyPrimitive, (xs, p) => {
       const y = LA.eigh.impl(xs, p as Record<string, never>)
-      const n = y.shape[y.shape.length - 1]!
       const rows = y.toArray() as number[][]
       const v = tr(rows.slice(1))
       return tensor([rows[0]!, ...v]).concrete()

@@ -68,8 +68,6 @@ const seedOf = (s: string): number => {
 type Law = 'jvp-fd' | 'adjoint' | 'second-fd' | 'second-modes' | 'float32'
 const RUNS: Record<Law, number> = { 'jvp-fd': 25, adjoint: 25, 'second-fd': 10, 'second-modes': 10, float32: 5 }
 
-const sizeOf = (s: ReadonlyArray<number>): number => s.reduce((a, b) => a * b, 1)
-
 /** The output shape of a primitive for a case (evaluated once at the middle of its ranges). */
 const outShape = (prim: AnyPrimitive, dcase: DomainCase<unknown>): ReadonlyArray<number> => {
   const ranges = (prim.domain as NonNullable<AnyPrimitive['domain']>).ranges

@@ -29,7 +29,7 @@ import { PurediffError } from '../../src/errors.js'
 import { simdSupported } from '../../src/kernels/wasm/emit.js'
 import { R } from '../../src/ad/trace.js'
 import type { Tensor } from '../../src/index.js'
-import { fromData, matmul, transpose } from '../../src/index.js'
+import { fromData, transpose } from '../../src/index.js'
 import { dataOf } from '../../src/tensor/Tensor.js'
 
 const toArrayFlat = (t: Tensor): number[] => [...dataOf(t.concrete())]
