@@ -27,7 +27,7 @@ import type { ConcreteTensor, Shape, Tensor } from '../tensor/Tensor.js'
 import { zeros } from '../tensor/Tensor.js'
 import type { Program } from '../staging/program.js'
 import { evalFlat } from '../staging/program.js'
-import { avalOf, derivedBody, join, runBody, split, stageBody } from './scanStaged.js'
+import { avalOf, derivedBody, join, onceForAllInputs, runBody, split, stageBody } from './scanStaged.js'
 import { jvp, vjp } from './transforms.js'
 import { vmap } from './vmap.js'
 
@@ -132,8 +132,6 @@ const jvpRule = (i: number): JvpRule<CondParams> | null =>
         return join(bindCond(branches, p.mode, xs[0] as Tensor, [...ops, t, ...extra]))
       }
 
-const vjpCache = new WeakMap<ReadonlyArray<Tensor>, WeakMap<Tensor, Tensor[]>>()
-
 const vjpAll = (yBar: Tensor, xs: ReadonlyArray<Tensor>, p: CondParams): Tensor[] => {
   const ops = xs.slice(1)
   const [branches, extra] = derivedBody(p.branches, 'vjp', () =>
@@ -153,22 +151,10 @@ const vjpAll = (yBar: Tensor, xs: ReadonlyArray<Tensor>, p: CondParams): Tensor[
   return bindCond(branches, p.mode, xs[0] as Tensor, [...ops, yBar, ...extra])
 }
 
+const vjpAllOnce = onceForAllInputs(vjpAll)
+
 const vjpRule = (i: number): VjpRule<CondParams> | null =>
-  i === 0
-    ? null
-    : (yBar, xs, _y, p) => {
-        let byBar = vjpCache.get(xs)
-        if (byBar === undefined) {
-          byBar = new WeakMap()
-          vjpCache.set(xs, byBar)
-        }
-        let all = byBar.get(yBar)
-        if (all === undefined) {
-          all = vjpAll(yBar, xs, p)
-          byBar.set(yBar, all)
-        }
-        return all[i - 1] as Tensor
-      }
+  i === 0 ? null : (yBar, xs, _y, p) => vjpAllOnce(yBar, xs, p)[i - 1] as Tensor
 
 const batchRule: Primitive<CondParams>['batch'] = (xs, dims, p, _R, self) => {
   let b = 0

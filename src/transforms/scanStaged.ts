@@ -267,8 +267,29 @@ const jvpRule =
     return join([...outs.slice(nc, 2 * nc), ...outs.slice(2 * nc + ny)])
   }
 
-/** Every input's cotangent, computed once per (node, output cotangent). */
-const vjpCache = new WeakMap<ReadonlyArray<Tensor>, WeakMap<Tensor, Tensor[]>>()
+/**
+ * A construct's reverse rules are per input, but its backward program gives every input's
+ * cotangent at once: `all` memoized per (node inputs, output cotangent), so the rules of one
+ * node share one evaluation.
+ */
+export const onceForAllInputs = <Q>(
+  all: (yBar: Tensor, xs: ReadonlyArray<Tensor>, p: Q) => Tensor[],
+): ((yBar: Tensor, xs: ReadonlyArray<Tensor>, p: Q) => Tensor[]) => {
+  const cache = new WeakMap<ReadonlyArray<Tensor>, WeakMap<Tensor, Tensor[]>>()
+  return (yBar, xs, p) => {
+    let byBar = cache.get(xs)
+    if (byBar === undefined) {
+      byBar = new WeakMap()
+      cache.set(xs, byBar)
+    }
+    let got = byBar.get(yBar)
+    if (got === undefined) {
+      got = all(yBar, xs, p)
+      byBar.set(yBar, got)
+    }
+    return got
+  }
+}
 
 const vjpAll = (yBar: Tensor, xs: ReadonlyArray<Tensor>, p: ScanParams): Tensor[] => {
   const nk = p.consts
@@ -329,21 +350,12 @@ const vjpAll = (yBar: Tensor, xs: ReadonlyArray<Tensor>, p: ScanParams): Tensor[
   return [...res.slice(nc, nc + nk), ...res.slice(0, nc), ...res.slice(nc + nk)]
 }
 
+const vjpAllOnce = onceForAllInputs(vjpAll)
+
 const vjpRule =
   (i: number): VjpRule<ScanParams> =>
-  (yBar, xs, _y, p) => {
-    let byBar = vjpCache.get(xs)
-    if (byBar === undefined) {
-      byBar = new WeakMap()
-      vjpCache.set(xs, byBar)
-    }
-    let all = byBar.get(yBar)
-    if (all === undefined) {
-      all = vjpAll(yBar, xs, p)
-      byBar.set(yBar, all)
-    }
-    return all[i] as Tensor
-  }
+  (yBar, xs, _y, p) =>
+    vjpAllOnce(yBar, xs, p)[i] as Tensor
 
 /** Batching: every carry batched (axis 0), batched consts at axis 0, batched xs at axis 1. */
 const batchRule: Primitive<ScanParams>['batch'] = (xs, dims, p, _R, self) => {
