@@ -88,7 +88,11 @@ const lineOf = (i: DecodeIssue): string => at(i.path, i.message)
 /**
  * Build a decode error from issues (duplicates dropped, order kept).
  * @example
- * decodeError('FormatError', [{ path: '', message: 'the file is empty' }], { source: 'a.json' })
+ * const e = decodeError('FormatError', [{ path: '', message: 'the file is empty' }], { source: 'a.json' })
+ * e.kind // 'FormatError'
+ * e.source // 'a.json'
+ * // a repeated issue is kept once
+ * decodeError('FormatError', [{ path: 'w', message: 'NaN' }, { path: 'w', message: 'NaN' }]).issues.length // 1
  * @category constructors
  * @since 0.2.0
  */

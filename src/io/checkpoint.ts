@@ -474,6 +474,8 @@ const chunksOf = (tree: Tree, format: Format, metadata: Metadata | undefined): I
  * written (the old file is then untouched).
  * @example
  * await save('params.safetensors', params, { metadata: { step: '1000' } })
+ * const r = await loadWithMetadata('params.safetensors')
+ * isRight(r) && r.right.metadata?.step // '1000'
  * @category constructors
  * @since 0.1.0
  */
@@ -781,9 +783,14 @@ export function loadWithMetadataSync(file: string, options: AnyOptions = {}): Re
  * Load a checkpoint: `Right(tree)` or `Left(LoadError)` naming every problem and where.
  * With `schema`, the tree is decoded against it (shapes, dtypes, NaN, missing and extra keys).
  * @example
+ * await save('params.safetensors', params)
  * const Params = schema.record({ w: schema.tensor([3, 1]), b: schema.tensor([1]) })
  * const r = await load('params.safetensors', { schema: Params })
+ * isRight(r) && toArray(r.right.b) // [0.05]
  * if (isRight(r)) train({ ...config, params: r.right })
+ * // a shape the schema does not expect is a Left, not an exception
+ * const wrong = await load('params.safetensors', { schema: schema.record({ w: schema.tensor([2, 2]), b: schema.tensor([1]) }) })
+ * isLeft(wrong) // true
  * @category constructors
  * @since 0.1.0
  */

@@ -231,7 +231,10 @@ export const leafBytes = (e: Entry): Uint8Array => {
  * header for the exact layout). Throws a `PurediffError` for a value that is not a tree,
  * a leaf named `__metadata__`, or non-string metadata.
  * @example
- * encodeSafetensors({ b: tensor([0, 0]), w: tensor([[1, 2], [3, 4]]) }, { format: 'pt' })
+ * const bytes = encodeSafetensors({ b: tensor([0, 0]), w: tensor([[1, 2], [3, 4]]) }, { format: 'pt' })
+ * // 8 bytes of header length, the JSON header, then 6 float64 values
+ * const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true))
+ * bytes.length === 8 + headerLength + 6 * 8
  * @category constructors
  * @since 0.1.0
  */

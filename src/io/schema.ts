@@ -98,7 +98,10 @@ export interface Schema<A> extends AnySchema {
 /**
  * The TypeScript type a schema describes.
  * @example
- * type Params = TypeOf<typeof mlp> // { readonly layers: readonly [{ readonly b: Tensor; readonly w: Tensor }, ...] }
+ * const mlp = schema.record({ layers: schema.tuple(schema.record({ w: schema.tensor([2, 3]), b: schema.tensor([3]) })) })
+ * type Params = TypeOf<typeof mlp> // { readonly layers: readonly [{ readonly b: Tensor; readonly w: Tensor }] }
+ * const p: Params = mlp.init(random.key(0))
+ * p.layers[0].w.shape // [2, 3]
  * @category model
  * @since 0.1.0
  */
@@ -250,7 +253,9 @@ export const tensor = (shape: Shape, options: TensorOptions = {}): Schema<Tensor
  * dtype, in memory or as JSON (`{ dtype, shape: [], data: [x] }`), which is how safetensors
  * stores numbers; it always encodes as a number.
  * @example
- * schema.number({ init: constant(0.01) })
+ * schema.number({ init: nn.constant(0.01) }).init(random.key(0)) // 0.01
+ * // a rank-0 tensor, as safetensors stores numbers, decodes to a number
+ * pipe(schema.number().decode({ dtype: 'float64', shape: [], data: [2.5] }), E.getOrElse(() => NaN)) // 2.5
  * @category constructors
  * @since 0.1.0
  */

@@ -805,6 +805,9 @@ export function find<A>(predicate: Predicate<A>): (self: Stream<A>) => O.Option<
  * program (print, save a checkpoint). Everything before it stays pure.
  * @example
  * pipe(range(0, 3), forEach((x) => console.log(x)))
+ * const seen: number[] = []
+ * pipe(range(0, 3), forEach((x) => seen.push(x)))
+ * seen // [0, 1, 2]
  * @category eliminators
  * @since 0.1.0
  */

@@ -366,6 +366,10 @@ const readFailed = (file: string, e: unknown): E.Either<PurediffDecodeError, nev
  * const optState = schema.tuple(schema.record({ count: schema.number(), mu: params, nu: params }), schema.record({})) // adam(η)
  * const r = await loadState('out/step-1000.json', { params, optState })
  * if (isRight(r)) pipe(resume(r.right, config), untilStep(2000), last)
+ * // a state saved from an SGD run does not have adam's optimizer state: a Left, before resume
+ * await saveState('out/sgd.json', state)
+ * const mismatch = await loadState('out/sgd.json', { params, optState })
+ * isLeft(mismatch) // true
  * @category constructors
  * @since 0.1.0
  */

@@ -115,6 +115,9 @@ export const untilLoss =
  * step. The epoch-mean twin of `untilLoss` (which reads a single minibatch's loss).
  * @example
  * pipe(train(config), untilEpochLoss(1e-3), untilStep(10_000), last)
+ * // the run ends at an epoch's last step, where the epoch's mean loss is at most 1e-3
+ * const end = pipe(train(config), untilEpochLoss(1e-3), untilStep(10_000), last, O.toUndefined)!
+ * end.epochEnd && (end.metrics.epochLoss as number) <= 1e-3 && end.step % 4 === 0
  * @category combinators
  * @since 0.2.0
  */
@@ -129,7 +132,10 @@ export const untilEpochLoss = (target: number, name = 'epochLoss') => {
  * Add the measurements `f(state)` (a record of numbers) to each state's metrics (new frozen
  * states; a name already present is overwritten).
  * @example
- * pipe(train(config), everyEpoch, withMetrics((s) => ({ valLoss: valLoss(s.params), valAccuracy: valAcc(s.params) })))
+ * const run = pipe(train(config), everyEpoch, withMetrics((s) => ({ valLoss: valLoss(s.params), updates: s.step })))
+ * const first = pipe(run, Stream.head, O.toUndefined)!
+ * first.metrics.updates // 4
+ * first.metrics.valLoss === valLoss(first.params)
  * @category combinators
  * @since 0.1.0
  */
@@ -141,7 +147,10 @@ export const withMetrics =
 /**
  * Record `f(state)` in each state's metrics under `name` (new frozen states).
  * @example
- * pipe(train(config), everyEpoch, withMetric('valAccuracy', (s) => evalAccuracy(s.params)))
+ * const run = pipe(train(config), everyEpoch, withMetric('valLoss', (s) => valLoss(s.params)))
+ * const [e1, e2] = pipe(run, Stream.take(2), Stream.toArray)
+ * // the full-batch loss falls from the first epoch to the second
+ * e2!.metrics.valLoss! <= e1!.metrics.valLoss!
  * @category combinators
  * @since 0.1.0
  */
@@ -153,7 +162,10 @@ export const withMetric = <A extends Progress>(name: string, f: (a: A) => number
  * record it as `metrics[name]` (default `'accuracy'`), and stop after the first state where
  * it reaches `target`. Place it after `everyEpoch` (or `every(k)`) to evaluate less often.
  * @example
- * pipe(train(config), everyEpoch, untilAccuracy(0.95, (p) => accuracyOn(validation)(p)), untilStep(5000))
+ * // an "accuracy" of a regression: the share of the 64 targets predicted within 0.1
+ * const within = (p: Params) => mean(lessEqual(abs(sub(predict(p, x), y)), 0.1)).item()
+ * const end = pipe(train(config), everyEpoch, untilAccuracy(0.95, within), untilStep(5000), last, O.toUndefined)!
+ * 0.95 <= (end.metrics.accuracy as number) && end.step < 5000
  * @category combinators
  * @since 0.1.0
  */
@@ -169,6 +181,8 @@ export const untilAccuracy =
  * improves.
  * @example
  * pipe(train(config), everyEpoch, withMetric('valLoss', valLoss), patience(3, 'valLoss'))
+ * // a metric that never improves on its first value stops the run after 3 more states
+ * pipe(train(config), everyEpoch, withMetric('flat', () => 1), patience(3, 'flat'), Stream.toArray).length // 4
  * @category combinators
  * @since 0.1.0
  */

@@ -548,6 +548,7 @@ const resumeUnchecked = <P, B, S>(state: TrainState<P, S>, config: ConfigBase<P,
  *   untilStep(1000),
  * )
  * const final = last(run)
+ * pipe(final, O.map((s) => s.step), O.toUndefined) // 1000
  * @category constructors
  * @since 0.1.0
  */

@@ -397,10 +397,11 @@ const MARGIN_R = 22
 /**
  * Render stacked panels sharing one x axis as an SVG document.
  * @example
- * panelsSVG({ title: 'MLP on MNIST', xLabel: 'epoch', panels: [
+ * const svg = panelsSVG({ title: 'MLP on MNIST', xLabel: 'epoch', panels: [
  *   { yLabel: 'loss', yLog: true, series: [{ name: 'train', points: [[1, 0.6], [2, 0.3]] }] },
  *   { yLabel: 'accuracy', yMin: 0, yMax: 1, series: [{ name: 'test', points: [[1, 0.9], [2, 0.95]] }] },
  * ] })
+ * svg.includes('MLP on MNIST') && svg.includes('loss (log scale)') && svg.includes('accuracy') // true
  * @category constructors
  * @since 0.2.0
  */
@@ -559,8 +560,9 @@ export const panelsSVG = (spec: PanelsSpec): string => {
 /**
  * Render one panel of line series as an SVG document.
  * @example
- * lineChartSVG({ title: 'loss', xLabel: 'step', yLabel: 'loss', yLog: true,
+ * const svg = lineChartSVG({ title: 'loss', xLabel: 'step', yLabel: 'loss', yLog: true,
  *   series: [{ name: 'train', points: [[0, 2.3], [100, 0.4], [200, 0.2]] }] })
+ * svg.startsWith('<svg') && svg.includes('loss (log scale)') // true
  * @category constructors
  * @since 0.2.0
  */
@@ -595,6 +597,7 @@ let tmpCounter = 0
  * (rename is atomic within one file system). Creates the parent directory if needed.
  * @example
  * writeFileAtomic('curve.svg', lineChartSVG({ series: [{ name: 'loss', points: [[1, 2], [2, 1]] }] }))
+ * readFileSync('curve.svg', 'utf8').startsWith('<svg') // true
  * @category effects
  * @since 0.2.0
  */

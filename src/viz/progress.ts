@@ -147,6 +147,12 @@ const ERASE_LINE = '\r\x1b[2K'
  * const w = progressWriter(process.stdout)
  * w.update(formatProgressLine({ label: 'step', current: 40, total: 100 }))
  * w.line(formatProgressLine({ current: 1, total: 10, metrics: { loss: 0.31 } }))
+ * // into a file or a pipe (not a terminal), transient updates are dropped and lines kept
+ * const written: string[] = []
+ * const log = progressWriter({ write: (s: string) => written.push(s) })
+ * log.update('step 40/100')
+ * log.line('epoch 1/10')
+ * written // ['epoch 1/10\n']
  * @category constructors
  * @since 0.2.0
  */

@@ -202,6 +202,7 @@ const fixtures: Record<string, unknown> = {
   step: 7,
   join,
   tmpdir,
+  readFileSync,
   f: (v: Tensor) => sum(tanh(v)),
 }
 
